@@ -1,0 +1,63 @@
+//! Starfront's Leptos application. `App` is hydrated in the browser; `shell` wraps it in the HTML
+//! document the server renders.
+
+pub mod api;
+pub mod components;
+pub mod format;
+mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+/// The name of the hydration bundle (`/pkg/<name>.js`, `.wasm`, `.css`).
+pub const OUTPUT_NAME: &str = "starfront";
+
+/// The whole HTML document, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover" />
+                <meta name="color-scheme" content="light dark" />
+                <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Effects run only in the browser, so this flips once the wasm has hydrated the page.
+    let (hydrated, set_hydrated) = signal(false);
+    Effect::new(move |_| set_hydrated.set(true));
+
+    view! {
+        <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css") />
+        <Title formatter=|title: String| {
+            if title.is_empty() { "Starfront".to_string() } else { format!("{title} · Starfront") }
+        } />
+        <Router>
+            <div class="app" data-hydrated=move || hydrated.get().then_some("true")>
+                <header class="topbar">
+                    <a class="brand" href="/">"⭐ Starfront"</a>
+                </header>
+                <main class="content">
+                    <Routes fallback=pages::NotFound>
+                        <Route path=path!("/") view=pages::Catalog ssr=SsrMode::Async />
+                        <Route path=path!("/p/:slug") view=pages::Product ssr=SsrMode::Async />
+                    </Routes>
+                </main>
+            </div>
+        </Router>
+    }
+}

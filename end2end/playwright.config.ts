@@ -1,0 +1,51 @@
+import { defineConfig } from "@playwright/test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+// The tests run the server that scripts/build.sh built, on its own port and a throwaway data dir.
+const root = resolve(__dirname, "..");
+const port = Number(process.env.E2E_PORT ?? 3917);
+const dataDir = mkdtempSync(join(tmpdir(), "starfront-e2e-"));
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 1,
+  forbidOnly: !!process.env.CI,
+  reporter: [["list"]],
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+    launchOptions: {
+      // The system Chromium (Debian's package); Playwright never downloads a browser here.
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    },
+  },
+  webServer: {
+    command: `${join(root, "target/debug/starfront")}`,
+    url: `http://127.0.0.1:${port}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: "pipe",
+    env: {
+      BIND: `127.0.0.1:${port}`,
+      DATA_DIR: dataDir,
+      DEV_PREVIEW: "1",
+      LEPTOS_SITE_ROOT: join(root, "target/site"),
+      RUST_LOG: "warn",
+    },
+  },
+});

@@ -1,0 +1,10 @@
+//! The browser entry: hydrates the server-rendered page with the same `App`.
+
+use wasm_bindgen::prelude::wasm_bindgen;
+
+/// Called by Leptos' hydration script once the module is instantiated.
+#[wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Installs what building (and, with --browser, testing) Starfront needs. Idempotent: whatever is
+# already in place is checked and skipped, so a second run takes about a second.
+#
+#   scripts/setup.sh [--browser]
+#
+# The wasm32 toolchain, in order of preference:
+#   1. a wasm32-unknown-unknown target already installed in rustup;
+#   2. on Debian with rustc-web in apt (e.g. bookworm-security): Debian's rustc-web + rust-web-src
+#      (std built with -Zbuild-std) and lld's wasm-ld, linked into rustup as a named toolchain;
+#      this needs nothing but Debian's archive, so it works where rustup's servers are unreachable;
+#   3. elsewhere, `rustup target add wasm32-unknown-unknown`.
+# STARFRONT_WASM_ROUTE=rustup|debian forces a route.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+WANT_BROWSER=0
+for arg in "$@"; do
+  case "$arg" in
+    --browser) WANT_BROWSER=1 ;;
+    *) die "unknown argument: $arg (usage: scripts/setup.sh [--browser])" ;;
+  esac
+done
+
+SUDO=""
+if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then SUDO=sudo; fi
+has_apt() { command -v apt-get >/dev/null; }
+APT_UPDATED=0
+apt_candidate() { apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ { print $2 }'; }
+installed_version() { dpkg-query -W -f='${db:Status-Status} ${Version}' "$1" 2>/dev/null | awk '$1 == "installed" { print $2 }'; }
+apt_update_once() {
+  if [ "$APT_UPDATED" = 0 ]; then
+    note "apt-get update"
+    $SUDO apt-get update -qq >/dev/null
+    APT_UPDATED=1
+  fi
+}
+# apt_install PKG[=VERSION]...: installs what is missing, quietly.
+apt_install() {
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$@" \
+    > "${TMPDIR:-/tmp}/starfront-apt.log" 2>&1 \
+    || { tail -20 "${TMPDIR:-/tmp}/starfront-apt.log" >&2; die "apt-get install $* failed"; }
+}
+
+command -v cargo >/dev/null || die "cargo not found: install Rust with rustup (https://rustup.rs)"
+
+# ------------------------------------------------------------------ wasm32 toolchain
+step "WebAssembly toolchain"
+route=$(wasm_route)
+if [ "$route" = none ] || { [ "$route" = debian ] && ! debian_toolchain_ready; }; then
+  use_debian=0
+  if [ "${STARFRONT_WASM_ROUTE:-}" = debian ]; then use_debian=1
+  elif [ "${STARFRONT_WASM_ROUTE:-}" != rustup ] && has_apt; then
+    [ -n "$(apt_candidate rustc-web)" ] && [ "$(apt_candidate rustc-web)" != "(none)" ] || apt_update_once
+    case "$(apt_candidate rustc-web)" in ""|"(none)") ;; *) use_debian=1 ;; esac
+  fi
+  if [ "$use_debian" = 1 ]; then
+    version=$(apt_candidate rustc-web)
+    note "Debian route: rustc-web $version, rust-web-src, $WASM_LINKER"
+    pkgs=()
+    for p in rustc-web cargo-web rust-web-src; do
+      [ "$(installed_version "$p")" = "$version" ] || pkgs+=("$p=$version")
+    done
+    command -v "$WASM_LINKER" >/dev/null || pkgs+=("lld-${WASM_LINKER##*-}")
+    if [ ${#pkgs[@]} -gt 0 ]; then apt_update_once; apt_install "${pkgs[@]}"; fi
+    # rustup wants bin/ and lib/; the compiler keeps its own sysroot under /usr.
+    mkdir -p "$DEBIAN_TOOLCHAIN_DIR/bin" "$DEBIAN_TOOLCHAIN_DIR/lib"
+    for b in rustc cargo rustdoc; do ln -sfn "/usr/bin/$b" "$DEBIAN_TOOLCHAIN_DIR/bin/$b"; done
+    rustup toolchain list | grep -q "^$DEBIAN_TOOLCHAIN" || rustup toolchain link "$DEBIAN_TOOLCHAIN" "$DEBIAN_TOOLCHAIN_DIR"
+    sysroot=$(rustc "+$DEBIAN_TOOLCHAIN" --print sysroot)
+    [ -f "$sysroot/lib/rustlib/src/rust/library/Cargo.lock" ] || die "rust-web-src is missing under $sysroot"
+  else
+    note "rustup route: rustup target add wasm32-unknown-unknown"
+    rustup target add wasm32-unknown-unknown || die "could not add the wasm32 target; on Debian, make rustc-web available in apt"
+  fi
+fi
+route=$(wasm_route)
+case "$route" in
+  rustup) note "using rustup's wasm32-unknown-unknown target ($(rustc -V))" ;;
+  debian) note "using Debian's $(rustc "+$DEBIAN_TOOLCHAIN" -V) with -Zbuild-std, linker $WASM_LINKER" ;;
+  *) die "no WebAssembly toolchain could be set up" ;;
+esac
+
+# ------------------------------------------------------------------ wasm-bindgen CLI
+want=$(wasm_bindgen_version)
+[ -n "$want" ] || die "wasm-bindgen not found in Cargo.lock"
+step "wasm-bindgen-cli $want"
+if [ "$(wasm-bindgen --version 2>/dev/null || true)" = "wasm-bindgen $want" ]; then
+  note "already installed"
+else
+  # --locked can fail when the CLI's own lock names a crate version the registry no longer
+  # serves; a fresh resolution of its dependencies is then the way.
+  (cd / && { cargo install --locked --force wasm-bindgen-cli --version "=$want" \
+      || cargo install --force wasm-bindgen-cli --version "=$want"; })
+fi
+
+# ------------------------------------------------------------------ wasm-opt
+step "wasm-opt (npm binaryen@$BINARYEN_VERSION)"
+if [ -x "$WASM_OPT" ]; then
+  note "already installed"
+else
+  command -v npm >/dev/null || die "npm not found: install Node.js 18 or newer"
+  npm install --prefix "$(dirname "$(dirname "$(dirname "$WASM_OPT")")")" --no-audit --no-fund \
+    --loglevel=error "binaryen@$BINARYEN_VERSION"
+fi
+"$WASM_OPT" --version
+
+# ------------------------------------------------------------------ browser tests
+if [ "$WANT_BROWSER" = 1 ]; then
+  step "Chromium and Playwright (end-to-end tests)"
+  if [ -n "${CHROMIUM_PATH:-}" ]; then
+    note "using CHROMIUM_PATH=$CHROMIUM_PATH"
+  elif command -v chromium >/dev/null; then
+    note "$(chromium --version 2>/dev/null || echo chromium)"
+  elif has_apt; then
+    apt_update_once; apt_install chromium
+    note "$(chromium --version)"
+  else
+    die "no Chromium: install it, or set CHROMIUM_PATH to a Chrome/Chromium binary"
+  fi
+  if [ -d "$ROOT/end2end/node_modules/@playwright/test" ] \
+     && [ "$ROOT/end2end/node_modules/.package-lock.json" -nt "$ROOT/end2end/package-lock.json" ]; then
+    note "Playwright already installed"
+  else
+    # Playwright's browser download is never used: the tests drive the system Chromium.
+    (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi
+
+step "setup done"

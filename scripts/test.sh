@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what is missing and runs the whole test suite: formatting, lints, unit and router
+# tests, then the end-to-end tests in headless Chromium against the built shop.
+#
+#   scripts/test.sh
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+bash scripts/setup.sh --browser
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy"
+cargo clippy --locked -p app -p server --all-targets -- -D warnings
+
+step "cargo test (unit, SSR and in-process router tests)"
+cargo test --locked -p app -p server
+
+bash scripts/build.sh
+
+step "end-to-end tests (headless Chromium)"
+cd end2end
+npx playwright test
+
+step "all tests passed in $(( $(date +%s) - T0 ))s"

@@ -1,0 +1,287 @@
+//! Configuration from the environment, with defaults that run a dev shop out of the box.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use url::Url;
+
+const DEFAULT_BIND: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 3000);
+pub const TELEGRAM_API_DEFAULT: &str = "https://api.telegram.org";
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    /// Where the built site lives (`pkg/` with the hydration bundle).
+    pub site_root: PathBuf,
+    pub bot_token: Option<String>,
+    pub telegram_api_url: Url,
+    pub webhook_secret: Option<String>,
+    pub public_url: Option<Url>,
+    pub dev_preview: bool,
+    /// Load the demo catalog at start. Defaults to `dev_preview`.
+    pub seed_demo: bool,
+}
+
+/// A variable that is set but unusable. Start-up stops with this message.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{var}={value:?} is invalid: {reason}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub value: String,
+    pub reason: String,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Reads configuration through `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |key: &str| lookup(key).filter(|v| !v.trim().is_empty());
+
+        let bind = match (get("BIND"), get("PORT")) {
+            (Some(bind), _) => bind
+                .parse()
+                .map_err(|_| invalid("BIND", &bind, "expected host:port, e.g. 127.0.0.1:3000"))?,
+            // PORT is the platform convention (containers, PaaS): listen on every interface.
+            (None, Some(port)) => SocketAddr::new(
+                IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                port.parse()
+                    .map_err(|_| invalid("PORT", &port, "expected a port number 1-65535"))?,
+            ),
+            (None, None) => DEFAULT_BIND,
+        };
+
+        let data_dir = PathBuf::from(get("DATA_DIR").unwrap_or_else(|| "data".into()));
+        let database_url = match get("DATABASE_URL") {
+            Some(url) if url.starts_with("sqlite:") => url,
+            Some(url) => {
+                return Err(invalid(
+                    "DATABASE_URL",
+                    &url,
+                    "only sqlite: URLs are supported so far",
+                ))
+            }
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                data_dir.join("starfront.db").display()
+            ),
+        };
+        let site_root = PathBuf::from(
+            get("LEPTOS_SITE_ROOT")
+                .or_else(|| get("SITE_ROOT"))
+                .unwrap_or_else(|| "target/site".into()),
+        );
+
+        let bot_token = get("BOT_TOKEN")
+            .map(|token| check_bot_token(&token).map(|()| token))
+            .transpose()?;
+        let telegram_api_url = parse_http_url(
+            "TELEGRAM_API_URL",
+            &get("TELEGRAM_API_URL").unwrap_or_else(|| TELEGRAM_API_DEFAULT.into()),
+        )?;
+        let webhook_secret = get("WEBHOOK_SECRET")
+            .map(|secret| check_webhook_secret(&secret).map(|()| secret))
+            .transpose()?;
+        let public_url = get("PUBLIC_URL")
+            .map(|url| {
+                let parsed = parse_http_url("PUBLIC_URL", &url)?;
+                // Telegram delivers webhooks and opens Mini Apps over HTTPS only.
+                if parsed.scheme() != "https" {
+                    return Err(invalid(
+                        "PUBLIC_URL",
+                        &url,
+                        "Telegram requires an https:// URL",
+                    ));
+                }
+                Ok(parsed)
+            })
+            .transpose()?;
+        let dev_preview = get_bool(&get, "DEV_PREVIEW")?.unwrap_or(false);
+        let seed_demo = get_bool(&get, "SEED_DEMO")?.unwrap_or(dev_preview);
+
+        Ok(Config {
+            bind,
+            database_url,
+            data_dir,
+            site_root,
+            bot_token,
+            telegram_api_url,
+            webhook_secret,
+            public_url,
+            dev_preview,
+            seed_demo,
+        })
+    }
+
+    /// The directory for stored product files (covers, samples, content).
+    pub fn files_dir(&self) -> PathBuf {
+        self.data_dir.join("files")
+    }
+}
+
+fn invalid(var: &'static str, value: &str, reason: &str) -> ConfigError {
+    ConfigError {
+        var,
+        value: value.to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
+fn get_bool(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+) -> Result<Option<bool>, ConfigError> {
+    get(var)
+        .map(|v| match v.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(true),
+            "0" | "false" | "no" | "off" => Ok(false),
+            _ => Err(invalid(
+                var,
+                &v,
+                "expected 1/0, true/false, yes/no or on/off",
+            )),
+        })
+        .transpose()
+}
+
+fn parse_http_url(var: &'static str, value: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(value).map_err(|e| invalid(var, value, &e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(invalid(var, value, "expected an http:// or https:// URL"));
+    }
+    Ok(url)
+}
+
+/// BotFather tokens look like `123456789:AA…` (bot id, colon, 35 URL-safe characters).
+fn check_bot_token(token: &str) -> Result<(), ConfigError> {
+    let ok = token.split_once(':').is_some_and(|(id, secret)| {
+        !id.is_empty()
+            && id.bytes().all(|b| b.is_ascii_digit())
+            && secret.len() >= 30
+            && secret
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            "BOT_TOKEN",
+            "<hidden>",
+            "expected the token BotFather gave, like 123456789:AAE…",
+        ))
+    }
+}
+
+/// Telegram allows 1-256 characters of A-Z, a-z, 0-9, `_` and `-` in a webhook secret.
+fn check_webhook_secret(secret: &str) -> Result<(), ConfigError> {
+    let ok = (1..=256).contains(&secret.len())
+        && secret
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            "WEBHOOK_SECRET",
+            "<hidden>",
+            "use 1-256 characters of A-Z, a-z, 0-9, _ and -",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|key| map.get(key).cloned())
+    }
+
+    #[test]
+    fn defaults_run_a_local_shop() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.bind, "127.0.0.1:3000".parse().unwrap());
+        assert_eq!(c.data_dir, PathBuf::from("data"));
+        assert_eq!(c.database_url, "sqlite://data/starfront.db?mode=rwc");
+        assert_eq!(c.telegram_api_url.as_str(), "https://api.telegram.org/");
+        assert!(!c.dev_preview);
+        assert!(!c.seed_demo);
+        assert!(c.bot_token.is_none() && c.public_url.is_none());
+    }
+
+    #[test]
+    fn port_listens_everywhere_and_bind_wins() {
+        assert_eq!(
+            config(&[("PORT", "8080")]).unwrap().bind,
+            "0.0.0.0:8080".parse().unwrap()
+        );
+        let both = config(&[("PORT", "8080"), ("BIND", "127.0.0.1:9000")]).unwrap();
+        assert_eq!(both.bind, "127.0.0.1:9000".parse().unwrap());
+    }
+
+    #[test]
+    fn data_dir_moves_the_default_database() {
+        let c = config(&[("DATA_DIR", "/srv/shop")]).unwrap();
+        assert_eq!(c.database_url, "sqlite:///srv/shop/starfront.db?mode=rwc");
+        assert_eq!(c.files_dir(), PathBuf::from("/srv/shop/files"));
+    }
+
+    #[test]
+    fn dev_preview_seeds_unless_told_otherwise() {
+        assert!(config(&[("DEV_PREVIEW", "1")]).unwrap().seed_demo);
+        assert!(
+            !config(&[("DEV_PREVIEW", "true"), ("SEED_DEMO", "0")])
+                .unwrap()
+                .seed_demo
+        );
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let cases = [
+            ("BIND", "localhost"),
+            ("PORT", "70000"),
+            ("DATABASE_URL", "mysql://x"),
+            ("BOT_TOKEN", "not-a-token"),
+            ("TELEGRAM_API_URL", "ftp://example.org"),
+            ("WEBHOOK_SECRET", "has spaces"),
+            ("PUBLIC_URL", "http://shop.example.org"),
+            ("DEV_PREVIEW", "maybe"),
+        ];
+        for (var, value) in cases {
+            let err = config(&[(var, value)]).expect_err(var);
+            assert_eq!(err.var, var);
+            assert!(err.to_string().starts_with(var), "{err}");
+        }
+    }
+
+    #[test]
+    fn secrets_are_not_echoed_in_errors() {
+        let err = config(&[("BOT_TOKEN", "12345:short-secret")]).unwrap_err();
+        assert!(!err.to_string().contains("short-secret"), "{err}");
+    }
+
+    #[test]
+    fn well_formed_telegram_settings_are_accepted() {
+        let c = config(&[
+            (
+                "BOT_TOKEN",
+                "5768337691:AAH5YkoiEuPk8-FZa32hStHTqXiLPtAEhx8",
+            ),
+            ("WEBHOOK_SECRET", "s3cret_token-1"),
+            ("PUBLIC_URL", "https://shop.example.org"),
+        ])
+        .unwrap();
+        assert_eq!(c.public_url.unwrap().host_str(), Some("shop.example.org"));
+        assert!(c.bot_token.is_some() && c.webhook_secret.is_some());
+    }
+}
