@@ -35,11 +35,20 @@ apt_update_once() {
     APT_UPDATED=1
   fi
 }
-# apt_install PKG[=VERSION]...: installs what is missing, quietly.
+# apt_install PKG[=VERSION]...: installs quietly; a stale package list gets one refresh and retry.
 apt_install() {
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$@" \
-    > "${TMPDIR:-/tmp}/starfront-apt.log" 2>&1 \
-    || { tail -20 "${TMPDIR:-/tmp}/starfront-apt.log" >&2; die "apt-get install $* failed"; }
+  local log="${TMPDIR:-/tmp}/starfront-apt.log"
+  until DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$@" >"$log" 2>&1; do
+    if [ "$APT_UPDATED" = 1 ]; then tail -20 "$log" >&2; die "apt-get install $* failed"; fi
+    apt_update_once
+  done
+}
+# The oldest rustc that builds the front end (leptos 0.8 needs 1.88).
+MIN_RUST_WEB=1.88
+rust_web_usable() {
+  local v; v=$(apt_candidate rustc-web)
+  case "$v" in ""|"(none)") return 1 ;; esac
+  dpkg --compare-versions "$v" ge "$MIN_RUST_WEB"
 }
 
 command -v cargo >/dev/null || die "cargo not found: install Rust with rustup (https://rustup.rs)"
@@ -51,10 +60,13 @@ if [ "$route" = none ] || { [ "$route" = debian ] && ! debian_toolchain_ready; }
   use_debian=0
   if [ "${STARFRONT_WASM_ROUTE:-}" = debian ]; then use_debian=1
   elif [ "${STARFRONT_WASM_ROUTE:-}" != rustup ] && has_apt; then
-    [ -n "$(apt_candidate rustc-web)" ] && [ "$(apt_candidate rustc-web)" != "(none)" ] || apt_update_once
-    case "$(apt_candidate rustc-web)" in ""|"(none)") ;; *) use_debian=1 ;; esac
+    # An old or missing package list may not show bookworm-security's rustc-web yet.
+    rust_web_usable || apt_update_once
+    rust_web_usable && use_debian=1
   fi
   if [ "$use_debian" = 1 ]; then
+    rust_web_usable || apt_update_once
+    rust_web_usable || die "apt offers no rustc-web >= $MIN_RUST_WEB (Debian 12 has it in bookworm-security)"
     version=$(apt_candidate rustc-web)
     note "Debian route: rustc-web $version, rust-web-src, $WASM_LINKER"
     pkgs=()
