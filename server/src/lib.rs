@@ -7,6 +7,7 @@ pub mod http;
 pub mod seed;
 pub mod shop;
 pub mod storage;
+pub mod telegram;
 
 use config::Config;
 use leptos::prelude::LeptosOptions;

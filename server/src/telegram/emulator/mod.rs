@@ -1,0 +1,1 @@
+//! An emulator of the Telegram Bot API (dev preview and tests).

@@ -1,0 +1,4 @@
+//! Everything that talks to Telegram: Mini App authentication, the Bot API client, updates, bot
+//! commands, and the emulator of Telegram's side used by the dev preview and the tests.
+
+pub mod emulator;
