@@ -2,3 +2,4 @@
 //! commands, and the emulator of Telegram's side used by the dev preview and the tests.
 
 pub mod emulator;
+pub mod init_data;
