@@ -95,6 +95,17 @@ pub struct ProductPage {
     pub content_files: u32,
 }
 
+/// The signed-in Telegram user, as the Mini App's init data names them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewer {
+    pub id: i64,
+    pub first_name: String,
+    pub last_name: Option<String>,
+    pub username: Option<String>,
+    pub language_code: Option<String>,
+    pub is_premium: bool,
+}
+
 #[cfg(feature = "ssr")]
 pub use port::*;
 
@@ -108,6 +119,9 @@ mod port {
     pub enum ShopError {
         #[error("the shop is temporarily unavailable")]
         Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+        /// The request's init data was missing, forged or stale; the message says which.
+        #[error("{0}")]
+        Unauthorized(String),
     }
 
     /// The backend as the pages see it. The server implements it over its database and storage.
@@ -117,6 +131,8 @@ mod port {
         async fn catalog(&self, kind: Option<ProductKind>) -> Result<Vec<ProductCard>, ShopError>;
         /// A published product by its slug.
         async fn product(&self, slug: &str) -> Result<Option<ProductPage>, ShopError>;
+        /// The user behind the request's `Authorization: tma <initData>`.
+        async fn viewer(&self, headers: &http::HeaderMap) -> Result<Viewer, ShopError>;
     }
 
     /// How the port travels through Leptos context.
@@ -128,6 +144,12 @@ mod port {
     }
 
     pub(crate) fn to_server_error(err: ShopError) -> ServerFnError {
+        if let ShopError::Unauthorized(message) = &err {
+            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                response.set_status(http::StatusCode::UNAUTHORIZED);
+            }
+            return ServerFnError::new(message);
+        }
         let source = std::error::Error::source(&err)
             .map(ToString::to_string)
             .unwrap_or_default();
@@ -144,6 +166,13 @@ pub async fn list_products(kind: Option<ProductKind>) -> Result<Vec<ProductCard>
 #[server]
 pub async fn get_product(slug: String) -> Result<Option<ProductPage>, ServerFnError> {
     shop()?.product(&slug).await.map_err(to_server_error)
+}
+
+/// Who the Mini App is signed in as; the same check as every API call.
+#[server]
+pub async fn whoami() -> Result<Viewer, ServerFnError> {
+    let headers: http::HeaderMap = leptos_axum::extract().await?;
+    shop()?.viewer(&headers).await.map_err(to_server_error)
 }
 
 #[cfg(test)]

@@ -2,10 +2,13 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
+use std::time::Duration;
 use url::Url;
 
 const DEFAULT_BIND: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 3000);
 pub const TELEGRAM_API_DEFAULT: &str = "https://api.telegram.org";
+/// The dev preview's bot token: only ever valid against the built-in emulator.
+pub const DEV_BOT_TOKEN: &str = "7000000001:AAStarfront-dev-preview-emulator-only";
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -14,8 +17,16 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Where the built site lives (`pkg/` with the hydration bundle).
     pub site_root: PathBuf,
+    /// The bot's token; in dev preview a built-in token for the emulator when none is set.
     pub bot_token: Option<String>,
-    pub telegram_api_url: Url,
+    /// The Bot API base URL; `None` means Telegram's, or the in-process emulator in dev preview.
+    pub telegram_api_url: Option<Url>,
+    /// How old init data may be; `None` (from `INIT_DATA_MAX_AGE_SECS=0`) turns the check off.
+    pub init_data_max_age: Option<Duration>,
+    /// Also accept init data Telegram signed for this bot id (Ed25519, Bot API 8.0).
+    pub third_party_bot_id: Option<i64>,
+    /// Use Telegram's test-environment key for third-party validation.
+    pub telegram_test_env: bool,
     pub webhook_secret: Option<String>,
     pub public_url: Option<Url>,
     pub dev_preview: bool,
@@ -75,13 +86,37 @@ impl Config {
                 .unwrap_or_else(|| "target/site".into()),
         );
 
+        let dev_preview = get_bool(&get, "DEV_PREVIEW")?.unwrap_or(false);
         let bot_token = get("BOT_TOKEN")
             .map(|token| check_bot_token(&token).map(|()| token))
+            .transpose()?
+            .or_else(|| dev_preview.then(|| DEV_BOT_TOKEN.to_owned()));
+        let telegram_api_url = get("TELEGRAM_API_URL")
+            .map(|url| parse_http_url("TELEGRAM_API_URL", &url))
             .transpose()?;
-        let telegram_api_url = parse_http_url(
-            "TELEGRAM_API_URL",
-            &get("TELEGRAM_API_URL").unwrap_or_else(|| TELEGRAM_API_DEFAULT.into()),
-        )?;
+        let init_data_max_age = match get("INIT_DATA_MAX_AGE_SECS") {
+            None => Some(Duration::from_secs(86_400)),
+            Some(v) => match v.parse::<u64>() {
+                Ok(0) => None,
+                Ok(secs) => Some(Duration::from_secs(secs)),
+                Err(_) => {
+                    return Err(invalid(
+                        "INIT_DATA_MAX_AGE_SECS",
+                        &v,
+                        "expected whole seconds (0 turns the check off)",
+                    ))
+                }
+            },
+        };
+        let third_party_bot_id = get("THIRD_PARTY_BOT_ID")
+            .map(|v| {
+                v.parse::<i64>()
+                    .ok()
+                    .filter(|id| *id > 0)
+                    .ok_or_else(|| invalid("THIRD_PARTY_BOT_ID", &v, "expected a bot's numeric id"))
+            })
+            .transpose()?;
+        let telegram_test_env = get_bool(&get, "TELEGRAM_TEST_ENV")?.unwrap_or(false);
         let webhook_secret = get("WEBHOOK_SECRET")
             .map(|secret| check_webhook_secret(&secret).map(|()| secret))
             .transpose()?;
@@ -99,7 +134,6 @@ impl Config {
                 Ok(parsed)
             })
             .transpose()?;
-        let dev_preview = get_bool(&get, "DEV_PREVIEW")?.unwrap_or(false);
         let seed_demo = get_bool(&get, "SEED_DEMO")?.unwrap_or(dev_preview);
 
         Ok(Config {
@@ -109,6 +143,9 @@ impl Config {
             site_root,
             bot_token,
             telegram_api_url,
+            init_data_max_age,
+            third_party_bot_id,
+            telegram_test_env,
             webhook_secret,
             public_url,
             dev_preview,
@@ -212,7 +249,8 @@ mod tests {
         assert_eq!(c.bind, "127.0.0.1:3000".parse().unwrap());
         assert_eq!(c.data_dir, PathBuf::from("data"));
         assert_eq!(c.database_url, "sqlite://data/starfront.db?mode=rwc");
-        assert_eq!(c.telegram_api_url.as_str(), "https://api.telegram.org/");
+        assert_eq!(c.telegram_api_url, None);
+        assert_eq!(c.init_data_max_age, Some(Duration::from_secs(86_400)));
         assert!(!c.dev_preview);
         assert!(!c.seed_demo);
         assert!(c.bot_token.is_none() && c.public_url.is_none());
@@ -246,6 +284,15 @@ mod tests {
     }
 
     #[test]
+    fn dev_preview_brings_a_bot_token_and_zero_turns_the_age_check_off() {
+        let c = config(&[("DEV_PREVIEW", "1"), ("INIT_DATA_MAX_AGE_SECS", "0")]).unwrap();
+        assert_eq!(c.bot_token.as_deref(), Some(DEV_BOT_TOKEN));
+        assert!(check_bot_token(DEV_BOT_TOKEN).is_ok());
+        assert_eq!(c.init_data_max_age, None);
+        assert!(config(&[]).unwrap().bot_token.is_none());
+    }
+
+    #[test]
     fn bad_values_name_their_variable() {
         let cases = [
             ("BIND", "localhost"),
@@ -256,6 +303,8 @@ mod tests {
             ("WEBHOOK_SECRET", "has spaces"),
             ("PUBLIC_URL", "http://shop.example.org"),
             ("DEV_PREVIEW", "maybe"),
+            ("INIT_DATA_MAX_AGE_SECS", "-5"),
+            ("THIRD_PARTY_BOT_ID", "bot"),
         ];
         for (var, value) in cases {
             let err = config(&[(var, value)]).expect_err(var);

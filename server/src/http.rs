@@ -1,13 +1,17 @@
 //! The HTTP surface: Leptos pages and server functions, static assets, media and health.
 
+use crate::auth::{AuthUser, Authenticator};
 use crate::db::{self, Db};
 use crate::shop::ShopBackend;
-use app::api::ShopHandle;
+use crate::telegram::updates::Inbox;
+use app::api::{ShopHandle, Viewer};
+use axum::body::Bytes;
 use axum::extract::{FromRef, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
+use subtle::ConstantTimeEq;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::path::PathBuf;
@@ -24,16 +28,32 @@ pub struct AppState {
     pub shop: ShopHandle,
     /// Served under `/media`: covers and free samples.
     pub public_media: PathBuf,
+    pub auth: Authenticator,
+    /// Present when a bot is configured.
+    pub telegram: Option<TelegramState>,
+    /// The in-process Bot API emulator (dev preview), mounted at `/emulator`.
+    pub emulator: Option<Router>,
+}
+
+/// What the webhook needs.
+#[derive(Clone)]
+pub struct TelegramState {
+    pub inbox: Inbox,
+    pub webhook_secret: String,
+    pub bot: crate::telegram::bot::Bot,
 }
 
 impl AppState {
-    pub fn new(leptos: LeptosOptions, db: Db, public_media: PathBuf) -> Self {
-        let shop: ShopHandle = Arc::new(ShopBackend::new(db.clone()));
+    pub fn new(leptos: LeptosOptions, db: Db, public_media: PathBuf, auth: Authenticator) -> Self {
+        let shop: ShopHandle = Arc::new(ShopBackend::new(db.clone(), auth.clone()));
         Self {
             leptos,
             db,
             shop,
             public_media,
+            auth,
+            telegram: None,
+            emulator: None,
         }
     }
 }
@@ -58,8 +78,11 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("public, max-age=3600"),
         ));
 
-    Router::new()
+    let emulator = state.emulator.clone();
+    let router = Router::new()
         .route("/healthz", get(healthz))
+        .route("/api/me", get(me))
+        .route("/telegram/webhook", post(webhook))
         .leptos_routes_with_context(
             &state,
             routes,
@@ -72,7 +95,45 @@ pub fn router(state: AppState) -> Router {
             app::shell,
         ))
         .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .with_state(state);
+    match emulator {
+        Some(emulator) => router.nest("/emulator", emulator),
+        None => router,
+    }
+}
+
+/// The authenticated user, for clients and checks.
+async fn me(AuthUser(data): AuthUser) -> Json<Viewer> {
+    Json(Viewer::from(data.user))
+}
+
+const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
+
+/// Telegram's webhook. 401 without the secret; 200 once the update is handled or safely recorded
+/// (and for a body that is no update, so it cannot block the queue); 500 only when it could not be
+/// recorded, so that Telegram delivers it again.
+async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let Some(telegram) = state.telegram else {
+        return StatusCode::NOT_FOUND;
+    };
+    let given = headers
+        .get(SECRET_HEADER)
+        .map(HeaderValue::as_bytes)
+        .unwrap_or_default();
+    if !bool::from(given.ct_eq(telegram.webhook_secret.as_bytes())) {
+        tracing::warn!("webhook call with a wrong or missing secret token");
+        return StatusCode::UNAUTHORIZED;
+    }
+    match telegram.inbox.ingest_json(&body).await {
+        Ok(outcome) => {
+            tracing::debug!(?outcome, "webhook update");
+            StatusCode::OK
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "cannot record a webhook update");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    }
 }
 
 /// 200 while the database answers, 503 otherwise, so a load balancer can take a replica out.

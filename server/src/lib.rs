@@ -1,17 +1,26 @@
 //! Starfront's backend: configuration, database, catalog, storage and the HTTP router.
 
+pub mod auth;
 pub mod catalog;
 pub mod config;
 pub mod db;
+pub mod error;
 pub mod http;
 pub mod seed;
 pub mod shop;
 pub mod storage;
 pub mod telegram;
+pub mod users;
 
 use config::Config;
 use leptos::prelude::LeptosOptions;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use telegram::bot::{Bot, BotError};
+use telegram::dispatch::Dispatcher;
+use telegram::emulator::{Emulator, EmulatorConfig};
+use telegram::init_data::Validator;
+use telegram::updates::{self, Inbox};
+use url::Url;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -33,6 +42,8 @@ pub enum StartError {
     },
     #[error("the server stopped with an error")]
     Serve(#[source] std::io::Error),
+    #[error(transparent)]
+    Bot(#[from] BotError),
 }
 
 /// Everything start-up prepares: the state behind the router.
@@ -53,12 +64,95 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
         .site_pkg_dir("pkg")
         .site_addr(config.bind)
         .build();
-    Ok(http::AppState::new(leptos, db, storage.public_dir()))
+    let mut validator = Validator::new(config.bot_token.as_deref(), config.init_data_max_age);
+    if let Some(bot_id) = config.third_party_bot_id {
+        validator = validator.with_third_party(bot_id, config.telegram_test_env);
+    }
+    let auth = auth::Authenticator::new(validator, db.clone());
+    let mut state = http::AppState::new(leptos, db.clone(), storage.public_dir(), auth);
+
+    if let Some(token) = &config.bot_token {
+        let local = local_url(config.bind);
+        // The dev preview plays Telegram itself, reached over HTTP like the real one.
+        let emulator = config
+            .dev_preview
+            .then(|| Emulator::new(EmulatorConfig::new(token.clone())));
+        let api_url = match (&config.telegram_api_url, &emulator) {
+            (Some(url), _) => url.clone(),
+            (None, Some(_)) => local.join("emulator/").expect("a valid path"),
+            (None, None) => Url::parse(config::TELEGRAM_API_DEFAULT).expect("a valid URL"),
+        };
+        let bot = Bot::new(token, &api_url)?;
+        let webapp_url = config
+            .public_url
+            .clone()
+            .or_else(|| config.dev_preview.then_some(local));
+        let inbox = Inbox::new(db, Dispatcher::new(state.db.clone(), bot.clone(), webapp_url));
+        state.telegram = Some(http::TelegramState {
+            inbox,
+            webhook_secret: config
+                .webhook_secret
+                .clone()
+                .unwrap_or_else(|| derived_webhook_secret(token)),
+            bot,
+        });
+        state.emulator = emulator.map(|e| e.router());
+    }
+    Ok(state)
+}
+
+/// A webhook secret every replica derives alike from the bot token, when none is configured.
+fn derived_webhook_secret(bot_token: &str) -> String {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(bot_token.as_bytes())
+        .expect("HMAC takes any key");
+    mac.update(b"starfront webhook secret");
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// The shop's own base URL on this machine.
+fn local_url(bind: SocketAddr) -> Url {
+    let ip = match bind.ip() {
+        ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        ip => ip,
+    };
+    Url::parse(&format!("http://{}/", SocketAddr::new(ip, bind.port()))).expect("a valid URL")
+}
+
+/// Starts the Telegram side: the webhook registration (with `PUBLIC_URL`) or long polling, and
+/// the retry of pending updates.
+fn start_telegram(config: &Config, telegram: &http::TelegramState) {
+    let inbox = telegram.inbox.clone();
+    tokio::spawn(updates::retry_worker(inbox.clone()));
+    match &config.public_url {
+        Some(public) => {
+            let url = public.join("telegram/webhook").expect("a valid path");
+            let bot = telegram.bot.clone();
+            let secret = telegram.webhook_secret.clone();
+            tokio::spawn(async move {
+                let mut delay = 1;
+                loop {
+                    let method = tgbot::types::SetWebhook::new(url.as_str())
+                        .with_secret_token(secret.clone())
+                        .with_allowed_updates(updates::allowed_updates());
+                    match bot.call("setWebhook", method).await {
+                        Ok(_) => break tracing::info!(%url, "webhook registered"),
+                        Err(err) => tracing::warn!(error = %err, "setWebhook failed; retrying"),
+                    }
+                    tokio::time::sleep(std::time::Duration::from_secs(delay)).await;
+                    delay = (delay * 2).min(60);
+                }
+            });
+        }
+        None => {
+            tracing::info!("no PUBLIC_URL: receiving updates by long polling");
+            tokio::spawn(updates::poll_loop(telegram.bot.clone(), inbox));
+        }
+    }
 }
 
 /// Runs the shop until Ctrl-C or SIGTERM.
-pub async fn run(config: Config) -> Result<(), StartError> {
-    let state = prepare(&config).await?;
+pub async fn run(mut config: Config) -> Result<(), StartError> {
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .map_err(|source| StartError::Bind {
@@ -66,6 +160,12 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             source,
         })?;
     let addr = listener.local_addr().map_err(StartError::Serve)?;
+    // With port 0 the system picked one; everything that links back to us must know which.
+    config.bind = addr;
+    let state = prepare(&config).await?;
+    if let Some(telegram) = &state.telegram {
+        start_telegram(&config, telegram);
+    }
     tracing::info!(%addr, dev_preview = config.dev_preview, "listening");
     println!("Starfront is running at http://{addr}/");
     axum::serve(listener, http::router(state))

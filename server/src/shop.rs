@@ -1,17 +1,20 @@
 //! The server's implementation of the app's `Shop` port.
 
+use crate::auth::Authenticator;
 use crate::catalog;
 use crate::db::Db;
-use app::api::{ProductCard, ProductKind, ProductPage, Shop, ShopError};
+use crate::error::ApiError;
+use app::api::{ProductCard, ProductKind, ProductPage, Shop, ShopError, Viewer};
 
 #[derive(Clone)]
 pub struct ShopBackend {
     db: Db,
+    auth: Authenticator,
 }
 
 impl ShopBackend {
-    pub fn new(db: Db) -> Self {
-        Self { db }
+    pub fn new(db: Db, auth: Authenticator) -> Self {
+        Self { db, auth }
     }
 }
 
@@ -32,5 +35,13 @@ impl Shop for ShopBackend {
         catalog::published_product(&self.db, slug)
             .await
             .map_err(unavailable)
+    }
+
+    async fn viewer(&self, headers: &axum::http::HeaderMap) -> Result<Viewer, ShopError> {
+        match self.auth.authenticate(headers).await {
+            Ok(data) => Ok(Viewer::from(data.user)),
+            Err(ApiError::Unauthorized(err)) => Err(ShopError::Unauthorized(err.to_string())),
+            Err(err) => Err(ShopError::Unavailable(Box::new(err))),
+        }
     }
 }

@@ -1,0 +1,111 @@
+//! Bot commands: /start, /help, /terms, /paysupport, /library.
+
+use super::dispatch::{DispatchError, Dispatcher};
+use super::init_data::WebAppUser;
+use super::texts::{texts, Lang};
+use crate::users;
+use tgbot::types::{
+    ChatPeerId, Command, InlineKeyboardButton, InlineKeyboardMarkup, Message, SendMessage, User,
+    WebAppInfo,
+};
+
+pub async fn handle(ctx: &Dispatcher, message: &Message) -> Result<(), DispatchError> {
+    let Ok(command) = Command::try_from(message.clone()) else {
+        return Ok(());
+    };
+    let Some(user) = message.sender.get_user() else {
+        return Ok(());
+    };
+    let chat = message.chat.get_id();
+    let lang = Lang::from_code(user.language_code.as_deref());
+    let t = texts(lang);
+    // "/start@shop_bot" in groups names the bot; the command is what comes before '@'.
+    let name = command.get_name().split('@').next().unwrap_or_default();
+    let args = command.get_args();
+
+    match name {
+        "/start" => {
+            let (path, label) = match args.first().and_then(|a| a.strip_prefix("p_")) {
+                Some(slug) if is_slug(slug) => (format!("p/{slug}"), t.open_product),
+                _ => (String::new(), t.open_shop),
+            };
+            let text = t.greeting.replace("{name}", &user.first_name);
+            send(ctx, chat, text, ctx.webapp_button(label, &path)).await
+        }
+        "/help" => send(ctx, chat, t.help.to_owned(), None).await,
+        "/terms" => send(ctx, chat, t.terms.to_owned(), None).await,
+        "/paysupport" => {
+            let request = args.join(" ");
+            if request.trim().is_empty() {
+                return send(ctx, chat, t.paysupport_usage.to_owned(), None).await;
+            }
+            users::upsert(&ctx.db, &web_app_user(user)).await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO support_requests (user_id, chat_id, message) VALUES (?1, ?2, ?3) RETURNING id",
+            )
+            .bind(i64::from(user.id))
+            .bind(i64::from(chat))
+            .bind(&request)
+            .fetch_one(&ctx.db)
+            .await?;
+            tracing::info!(support_request = id, user = i64::from(user.id), "payment support requested");
+            send(ctx, chat, t.paysupport_ack.replace("{id}", &id.to_string()), None).await
+        }
+        "/library" => {
+            let titles: Vec<String> = sqlx::query_scalar(
+                "SELECT p.title FROM entitlements e JOIN products p ON p.id = e.product_id
+                 WHERE e.user_id = ?1 AND e.revoked_at IS NULL ORDER BY e.granted_at DESC, e.id DESC",
+            )
+            .bind(i64::from(user.id))
+            .fetch_all(&ctx.db)
+            .await?;
+            if titles.is_empty() {
+                send(ctx, chat, t.library_empty.to_owned(), ctx.webapp_button(t.open_shop, "")).await
+            } else {
+                let list: Vec<String> = titles.iter().map(|title| format!("• {title}")).collect();
+                let text = format!("{}\n{}", t.library_header, list.join("\n"));
+                send(ctx, chat, text, ctx.webapp_button(t.open_library, "library")).await
+            }
+        }
+        _ => send(ctx, chat, t.unknown_command.to_owned(), None).await,
+    }
+}
+
+impl Dispatcher {
+    /// A button that opens the Mini App at `path`, when the shop has a URL to open.
+    fn webapp_button(&self, label: &str, path: &str) -> Option<InlineKeyboardMarkup> {
+        let url = self.webapp_url.as_ref()?.join(path).ok()?;
+        let button = InlineKeyboardButton::for_web_app(label, WebAppInfo::from(url.as_str()));
+        Some(InlineKeyboardMarkup::from(vec![vec![button]]))
+    }
+}
+
+async fn send(
+    ctx: &Dispatcher,
+    chat: ChatPeerId,
+    text: String,
+    markup: Option<InlineKeyboardMarkup>,
+) -> Result<(), DispatchError> {
+    let mut method = SendMessage::new(chat, text);
+    if let Some(markup) = markup {
+        method = method.with_reply_markup(markup);
+    }
+    ctx.bot.call("sendMessage", method).await?;
+    Ok(())
+}
+
+fn is_slug(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 100 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn web_app_user(user: &User) -> WebAppUser {
+    WebAppUser {
+        id: i64::from(user.id),
+        first_name: user.first_name.clone(),
+        last_name: user.last_name.clone(),
+        username: user.username.as_ref().map(ToString::to_string),
+        language_code: user.language_code.clone(),
+        is_premium: user.is_premium.unwrap_or(false),
+        photo_url: None,
+    }
+}
