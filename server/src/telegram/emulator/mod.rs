@@ -1,1 +1,132 @@
-//! An emulator of the Telegram Bot API (dev preview and tests).
+//! An emulator of Telegram's side of the Bot API, for the dev preview and the tests, which cannot
+//! reach Telegram. The shop's real Bot API client talks to it through a configurable base URL and
+//! gets the exact JSON of the real Bot API back; a control API plays the users (messages, Star
+//! payments) and injects the faults the shop must survive (dropped webhooks, rate limits).
+//!
+//! Mount it with `Router::nest("/emulator", emulator.router())` or serve it alone; the bot then
+//! uses `{base}/bot{token}/{method}` and tests drive `{base}/control/...` or the same operations
+//! as async methods on [`Emulator`].
+
+mod control;
+mod delivery;
+mod error;
+mod ids;
+mod methods;
+mod params;
+mod payments;
+mod shapes;
+mod state;
+mod updates;
+
+use std::{
+    sync::{atomic::AtomicBool, Arc},
+    time::Duration,
+};
+
+use axum::{extract::DefaultBodyLimit, routing::any, Router};
+use tokio::sync::{watch, Mutex, MutexGuard};
+
+pub use self::{
+    control::{DropWebhookDeliveries, PayRequest, RateLimitRequest, SetBalance, UserMessage},
+    delivery::DeliveryStats,
+    error::{ApiError, ControlError},
+    payments::{Invoice, PaymentOutcome, StarTransaction},
+    shapes::EmulatedUser,
+    state::{SentMessage, StoredFile, UserView},
+};
+
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    /// `{bot_id}:{secret}`; the numeric part is the bot's user id, as in Telegram.
+    pub bot_token: String,
+    pub bot_username: String,
+    pub bot_first_name: String,
+    /// Star balance every newly created user starts with.
+    pub initial_stars: i64,
+    /// How long a payment waits for `answerPreCheckoutQuery` (Telegram: 10 seconds).
+    pub pre_checkout_timeout: Duration,
+}
+
+impl EmulatorConfig {
+    pub fn new(bot_token: impl Into<String>) -> Self {
+        EmulatorConfig {
+            bot_token: bot_token.into(),
+            bot_username: "starfront_bot".into(),
+            bot_first_name: "Starfront".into(),
+            initial_stars: 2500,
+            pre_checkout_timeout: Duration::from_secs(10),
+        }
+    }
+
+    /// The digits before ':' in the token; 0 when the token is malformed.
+    pub fn bot_id(&self) -> i64 {
+        self.bot_token
+            .split(':')
+            .next()
+            .and_then(|id| id.parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+/// The emulated Telegram. Cheap to clone; clones share one state.
+#[derive(Clone)]
+pub struct Emulator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: EmulatorConfig,
+    state: Mutex<State>,
+    /// Bumped whenever updates are queued or the webhook changes, waking long polls and the
+    /// webhook worker. A watch channel cannot lose a wake-up that happens before anyone waits.
+    changes: watch::Sender<u64>,
+    http: reqwest::Client,
+    worker_started: AtomicBool,
+}
+
+use self::state::State;
+
+impl Emulator {
+    pub fn new(config: EmulatorConfig) -> Self {
+        let (changes, _) = watch::channel(0);
+        let http = reqwest::Client::builder()
+            .timeout(delivery::REQUEST_TIMEOUT)
+            .build()
+            .unwrap_or_default();
+        Emulator {
+            inner: Arc::new(Inner {
+                config,
+                state: Mutex::new(State::new()),
+                changes,
+                http,
+                worker_started: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &EmulatorConfig {
+        &self.inner.config
+    }
+
+    pub fn bot_id(&self) -> i64 {
+        self.inner.config.bot_id()
+    }
+
+    /// The Bot API at `/bot{token}/{method}` and the control API at `/control/...`.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/{bot_token}/{method}", any(methods::handle))
+            .layer(DefaultBodyLimit::max(params::MAX_BODY_BYTES))
+            .merge(control::routes())
+            .fallback(|| async { ApiError::NotFound })
+            .with_state(self.clone())
+    }
+
+    async fn state(&self) -> MutexGuard<'_, State> {
+        self.inner.state.lock().await
+    }
+
+    fn notify_changes(&self) {
+        self.inner.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+}

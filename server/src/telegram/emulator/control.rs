@@ -1,0 +1,273 @@
+//! The control API: plays the users (profiles, Star balances, messages to the bot, payments)
+//! and injects faults. Every route has an async method twin for in-process tests.
+
+use axum::{
+    extract::{Path, State},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+    Json, Router,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::{
+    error::ControlError,
+    ids::unix_now,
+    shapes::{command_entities, EmulatedUser},
+    state::{RateLimit, SentMessage, UserRecord, UserView},
+    Emulator, PaymentOutcome,
+};
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct SetBalance {
+    pub balance: i64,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct UserMessage {
+    pub text: String,
+}
+
+/// Names an invoice by full link or slug.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct PayRequest {
+    #[serde(default)]
+    pub link: Option<String>,
+    #[serde(default)]
+    pub slug: Option<String>,
+    pub user_id: i64,
+}
+
+impl PayRequest {
+    fn invoice(&self) -> Result<&str, ControlError> {
+        self.link
+            .as_deref()
+            .or(self.slug.as_deref())
+            .ok_or_else(|| ControlError::Invalid("give \"link\" or \"slug\"".into()))
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct DropWebhookDeliveries {
+    pub count: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct RateLimitRequest {
+    pub count: u32,
+    pub retry_after: u64,
+}
+
+impl Emulator {
+    /// Creates or updates a user; a new user starts with `initial_stars`, an existing one keeps
+    /// their balance.
+    pub async fn set_user(&self, user: EmulatedUser) -> Result<UserView, ControlError> {
+        if user.id <= 0 || user.id == self.bot_id() {
+            return Err(ControlError::Invalid(format!(
+                "invalid user id {}",
+                user.id
+            )));
+        }
+        if user.first_name.trim().is_empty() {
+            return Err(ControlError::Invalid("first_name is empty".into()));
+        }
+        let initial = self.inner.config.initial_stars;
+        let mut state = self.state().await;
+        let record = state
+            .users
+            .entry(user.id)
+            .and_modify(|r| r.user = user.clone())
+            .or_insert_with(|| UserRecord {
+                user,
+                stars: initial,
+            });
+        Ok(UserView::from(&*record))
+    }
+
+    pub async fn user(&self, id: i64) -> Result<UserView, ControlError> {
+        self.state()
+            .await
+            .users
+            .get(&id)
+            .map(UserView::from)
+            .ok_or(ControlError::UnknownUser(id))
+    }
+
+    pub async fn balance(&self, id: i64) -> Result<i64, ControlError> {
+        Ok(self.user(id).await?.stars)
+    }
+
+    pub async fn set_balance(&self, id: i64, balance: i64) -> Result<UserView, ControlError> {
+        if balance < 0 {
+            return Err(ControlError::Invalid(
+                "a Star balance cannot be negative".into(),
+            ));
+        }
+        let mut state = self.state().await;
+        let record = state
+            .users
+            .get_mut(&id)
+            .ok_or(ControlError::UnknownUser(id))?;
+        record.stars = balance;
+        Ok(UserView::from(&*record))
+    }
+
+    /// The user writes to the bot; returns the queued update.
+    pub async fn send_user_message(&self, user_id: i64, text: &str) -> Result<Value, ControlError> {
+        if text.trim().is_empty() {
+            return Err(ControlError::Invalid("message text is empty".into()));
+        }
+        let update = {
+            let mut state = self.state().await;
+            let user = state
+                .user(user_id)
+                .cloned()
+                .ok_or(ControlError::UnknownUser(user_id))?;
+            let message_id = state.next_message_id(user_id);
+            let mut message = json!({
+                "message_id": message_id,
+                "from": user.to_json(),
+                "chat": user.private_chat_json(),
+                "date": unix_now(),
+                "text": text,
+            });
+            let entities = command_entities(text);
+            if !entities.is_empty() {
+                message["entities"] = json!(entities);
+            }
+            state.queue_update("message", message)
+        };
+        self.notify_changes();
+        Ok(update)
+    }
+
+    /// Everything the bot sent to the chat, oldest first.
+    pub async fn chat_messages(&self, chat_id: i64) -> Vec<SentMessage> {
+        self.state()
+            .await
+            .sent
+            .get(&chat_id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The next `count` Bot API calls answer 429 with `retry_after` seconds.
+    pub async fn rate_limit_next_calls(&self, count: u32, retry_after: u64) {
+        self.state().await.rate_limit = (count > 0).then_some(RateLimit {
+            remaining: count,
+            retry_after,
+        });
+    }
+}
+
+pub fn routes() -> Router<Emulator> {
+    Router::new()
+        .route("/control/users", post(upsert_user))
+        .route("/control/users/{id}", get(get_user))
+        .route("/control/users/{id}/stars", post(set_stars))
+        .route("/control/users/{id}/messages", post(user_message))
+        .route("/control/invoices/pay", post(pay))
+        .route("/control/invoices/cancel", post(cancel))
+        .route("/control/invoices/{slug}", get(get_invoice))
+        .route("/control/chats/{chat_id}/messages", get(chat_messages))
+        .route("/control/updates", post(inject))
+        .route("/control/webhook/drop", post(drop_deliveries))
+        .route("/control/webhook", get(webhook_status))
+        .route("/control/rate-limit", post(rate_limit))
+        .route("/control/transactions", get(transactions))
+        .route("/control/bot", get(bot_settings))
+}
+
+fn reply<T: Serialize>(result: Result<T, ControlError>) -> Response {
+    match result {
+        Ok(value) => Json(value).into_response(),
+        Err(err) => err.into_response(),
+    }
+}
+
+async fn upsert_user(State(emu): State<Emulator>, Json(user): Json<EmulatedUser>) -> Response {
+    reply(emu.set_user(user).await)
+}
+
+async fn get_user(State(emu): State<Emulator>, Path(id): Path<i64>) -> Response {
+    reply(emu.user(id).await)
+}
+
+async fn set_stars(
+    State(emu): State<Emulator>,
+    Path(id): Path<i64>,
+    Json(body): Json<SetBalance>,
+) -> Response {
+    reply(emu.set_balance(id, body.balance).await)
+}
+
+async fn user_message(
+    State(emu): State<Emulator>,
+    Path(id): Path<i64>,
+    Json(body): Json<UserMessage>,
+) -> Response {
+    reply(emu.send_user_message(id, &body.text).await)
+}
+
+async fn pay(State(emu): State<Emulator>, Json(body): Json<PayRequest>) -> Response {
+    let outcome: Result<PaymentOutcome, ControlError> = async {
+        let invoice = body.invoice()?;
+        emu.pay_invoice(invoice, body.user_id).await
+    }
+    .await;
+    reply(outcome)
+}
+
+async fn cancel(State(emu): State<Emulator>, Json(body): Json<PayRequest>) -> Response {
+    let outcome: Result<PaymentOutcome, ControlError> = async {
+        let invoice = body.invoice()?;
+        emu.cancel_invoice(invoice, body.user_id).await
+    }
+    .await;
+    reply(outcome)
+}
+
+async fn get_invoice(State(emu): State<Emulator>, Path(slug): Path<String>) -> Response {
+    reply(emu.invoice(&slug).await)
+}
+
+async fn chat_messages(State(emu): State<Emulator>, Path(chat_id): Path<i64>) -> Response {
+    Json(emu.chat_messages(chat_id).await).into_response()
+}
+
+async fn inject(State(emu): State<Emulator>, Json(update): Json<Value>) -> Response {
+    reply(emu.inject_update(update).await)
+}
+
+async fn drop_deliveries(
+    State(emu): State<Emulator>,
+    Json(body): Json<DropWebhookDeliveries>,
+) -> Response {
+    Json(emu.drop_next_webhook_deliveries(body.count).await).into_response()
+}
+
+async fn webhook_status(State(emu): State<Emulator>) -> Response {
+    Json(json!({
+        "info": emu.webhook_info().await,
+        "delivery": emu.delivery_stats().await,
+    }))
+    .into_response()
+}
+
+async fn rate_limit(State(emu): State<Emulator>, Json(body): Json<RateLimitRequest>) -> Response {
+    emu.rate_limit_next_calls(body.count, body.retry_after)
+        .await;
+    Json(json!({ "count": body.count, "retry_after": body.retry_after })).into_response()
+}
+
+async fn transactions(State(emu): State<Emulator>) -> Response {
+    Json(emu.transactions().await).into_response()
+}
+
+async fn bot_settings(State(emu): State<Emulator>) -> Response {
+    Json(json!({
+        "commands": emu.bot_commands().await,
+        "menu_buttons": emu.menu_buttons().await,
+    }))
+    .into_response()
+}

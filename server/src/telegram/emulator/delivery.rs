@@ -1,0 +1,156 @@
+//! Webhook delivery: one worker POSTs queued updates to the webhook strictly in order and
+//! retries each until the bot answers 2xx, backing off so a dead endpoint costs little. An
+//! update leaves the queue only after a successful delivery, which is what makes emulated drops
+//! eventually delivered, as with Telegram.
+
+use std::{
+    sync::{atomic::Ordering, Arc, Weak},
+    time::Duration,
+};
+
+use serde::Serialize;
+use serde_json::Value;
+use tokio::sync::watch;
+
+use super::{ids::unix_now, Emulator, Inner};
+
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+const MAX_BACKOFF: Duration = Duration::from_secs(3);
+pub const SECRET_HEADER: &str = "X-Telegram-Bot-Api-Secret-Token";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookConfig {
+    pub url: String,
+    pub secret_token: Option<String>,
+    pub max_connections: i64,
+}
+
+/// What happened to webhook deliveries so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DeliveryStats {
+    pub delivered: u64,
+    pub failed: u64,
+    /// Upcoming delivery attempts that will be dropped on purpose.
+    pub pending_drops: u32,
+    pub last_error_date: Option<i64>,
+    pub last_error_message: Option<String>,
+}
+
+struct Job {
+    update_id: i64,
+    body: Value,
+    url: String,
+    secret_token: Option<String>,
+    dropped: bool,
+}
+
+enum Attempt {
+    Delivered,
+    Failed(String),
+}
+
+impl Emulator {
+    /// Starts the delivery worker unless it runs already. It needs a Tokio runtime, which is
+    /// only guaranteed once a webhook is actually set, hence the lazy start.
+    pub(super) fn ensure_delivery_worker(&self) {
+        let first = self
+            .inner
+            .worker_started
+            .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok();
+        if first {
+            let weak = Arc::downgrade(&self.inner);
+            let changes = self.inner.changes.subscribe();
+            tokio::spawn(run_worker(weak, changes));
+        }
+    }
+
+    /// Makes the next `count` delivery attempts fail without sending anything.
+    pub async fn drop_next_webhook_deliveries(&self, count: u32) -> DeliveryStats {
+        let mut state = self.state().await;
+        state.delivery.pending_drops = state.delivery.pending_drops.saturating_add(count);
+        state.delivery.clone()
+    }
+
+    pub async fn delivery_stats(&self) -> DeliveryStats {
+        self.state().await.delivery.clone()
+    }
+}
+
+/// Holds only a weak reference between attempts so a dropped emulator stops its worker.
+async fn run_worker(emulator: Weak<Inner>, mut changes: watch::Receiver<u64>) {
+    let mut backoff = FIRST_BACKOFF;
+    loop {
+        let Some(inner) = emulator.upgrade() else {
+            return;
+        };
+        changes.borrow_and_update();
+        let job = next_job(&inner).await;
+        let Some(job) = job else {
+            drop(inner);
+            if changes.changed().await.is_err() {
+                return;
+            }
+            continue;
+        };
+        let attempt = if job.dropped {
+            Attempt::Failed("Connection timed out".into())
+        } else {
+            send(&inner.http, &job).await
+        };
+        let mut state = inner.state.lock().await;
+        match attempt {
+            Attempt::Delivered => {
+                state.delivery.delivered += 1;
+                if state.updates.front().is_some_and(|u| u.id == job.update_id) {
+                    state.updates.pop_front();
+                }
+                backoff = FIRST_BACKOFF;
+            }
+            Attempt::Failed(message) => {
+                state.delivery.failed += 1;
+                state.delivery.last_error_date = Some(unix_now());
+                state.delivery.last_error_message = Some(message);
+                drop(state);
+                drop(inner);
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+}
+
+async fn next_job(inner: &Inner) -> Option<Job> {
+    let mut state = inner.state.lock().await;
+    let webhook = state.webhook.clone()?;
+    state.discard_disallowed();
+    let update = state.updates.front()?.clone();
+    let dropped = state.delivery.pending_drops > 0;
+    if dropped {
+        state.delivery.pending_drops -= 1;
+    }
+    Some(Job {
+        update_id: update.id,
+        body: update.body,
+        url: webhook.url,
+        secret_token: webhook.secret_token,
+        dropped,
+    })
+}
+
+async fn send(http: &reqwest::Client, job: &Job) -> Attempt {
+    let mut request = http.post(&job.url).json(&job.body);
+    if let Some(secret) = &job.secret_token {
+        request = request.header(SECRET_HEADER, secret);
+    }
+    match request.send().await {
+        Ok(response) if response.status().is_success() => Attempt::Delivered,
+        Ok(response) => Attempt::Failed(format!(
+            "Wrong response from the webhook: {}",
+            response.status()
+        )),
+        Err(err) if err.is_timeout() => Attempt::Failed("Connection timed out".into()),
+        Err(_) => Attempt::Failed("Connection refused".into()),
+    }
+}

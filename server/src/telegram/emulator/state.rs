@@ -1,0 +1,239 @@
+//! Everything Telegram would remember about the bot, its users and their Stars. One lock guards
+//! it all; nobody awaits while holding it, so the simple design costs nothing.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use serde::Serialize;
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+
+use super::{
+    delivery::{DeliveryStats, WebhookConfig},
+    payments::{Charge, CheckoutAnswer, Invoice, StarTransaction},
+    shapes::EmulatedUser,
+};
+
+/// Update kinds Telegram withholds unless `allowed_updates` asks for them explicitly.
+const OPT_IN_KINDS: [&str; 3] = ["chat_member", "message_reaction", "message_reaction_count"];
+
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    pub user: EmulatedUser,
+    pub stars: i64,
+}
+
+/// A user with their Star balance, as the control API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserView {
+    #[serde(flatten)]
+    pub user: EmulatedUser,
+    pub stars: i64,
+}
+
+impl From<&UserRecord> for UserView {
+    fn from(record: &UserRecord) -> Self {
+        UserView {
+            user: record.user.clone(),
+            stars: record.stars,
+        }
+    }
+}
+
+/// A file the bot sent, with what the emulator learnt about its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredFile {
+    pub file_id: String,
+    pub file_unique_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mime_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_size: Option<u64>,
+    /// Hex SHA-256 of the uploaded bytes; absent for documents sent by URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+}
+
+impl StoredFile {
+    /// The Bot API `Document` object.
+    pub fn document_json(&self) -> Value {
+        let mut doc = json!({
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+        });
+        if let Some(name) = &self.file_name {
+            doc["file_name"] = json!(name);
+        }
+        if let Some(mime) = &self.mime_type {
+            doc["mime_type"] = json!(mime);
+        }
+        if let Some(size) = self.file_size {
+            doc["file_size"] = json!(size);
+        }
+        doc
+    }
+}
+
+/// Something the bot sent to a chat: the Message Telegram answered with, plus what the
+/// Message object alone does not show (non-inline keyboards, parse mode, file digest).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SentMessage {
+    pub message: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_markup: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parse_mode: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<StoredFile>,
+}
+
+#[derive(Debug, Clone)]
+pub struct QueuedUpdate {
+    pub id: i64,
+    pub kind: String,
+    pub body: Value,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimit {
+    pub remaining: u32,
+    pub retry_after: u64,
+}
+
+#[derive(Debug)]
+pub struct State {
+    pub users: BTreeMap<i64, UserRecord>,
+    next_message_ids: HashMap<i64, i64>,
+    pub sent: HashMap<i64, Vec<SentMessage>>,
+    pub files: HashMap<String, StoredFile>,
+    pub invoices: HashMap<String, Invoice>,
+    pub charges: HashMap<String, Charge>,
+    pub transactions: Vec<StarTransaction>,
+    pub bot_stars: i64,
+    pub pending_checkouts: HashMap<String, oneshot::Sender<CheckoutAnswer>>,
+    pub updates: VecDeque<QueuedUpdate>,
+    next_update_id: i64,
+    pub allowed_updates: Option<Vec<String>>,
+    pub webhook: Option<WebhookConfig>,
+    pub delivery: DeliveryStats,
+    pub rate_limit: Option<RateLimit>,
+    pub commands: BTreeMap<String, Value>,
+    pub menu_buttons: BTreeMap<String, Value>,
+}
+
+impl State {
+    pub fn new() -> Self {
+        State {
+            users: BTreeMap::new(),
+            next_message_ids: HashMap::new(),
+            sent: HashMap::new(),
+            files: HashMap::new(),
+            invoices: HashMap::new(),
+            charges: HashMap::new(),
+            transactions: Vec::new(),
+            bot_stars: 0,
+            pending_checkouts: HashMap::new(),
+            updates: VecDeque::new(),
+            next_update_id: 1,
+            allowed_updates: None,
+            webhook: None,
+            delivery: DeliveryStats::default(),
+            rate_limit: None,
+            commands: BTreeMap::new(),
+            menu_buttons: BTreeMap::new(),
+        }
+    }
+
+    /// Message ids count per private chat, shared by both directions, as in Telegram.
+    pub fn next_message_id(&mut self, chat_id: i64) -> i64 {
+        let next = self.next_message_ids.entry(chat_id).or_insert(1);
+        let id = *next;
+        *next += 1;
+        id
+    }
+
+    /// Appends `{"update_id": N, kind: payload}` to the queue and returns it.
+    pub fn queue_update(&mut self, kind: &str, payload: Value) -> Value {
+        let id = self.next_update_id;
+        self.next_update_id += 1;
+        let body = json!({ "update_id": id, kind: payload });
+        self.updates.push_back(QueuedUpdate {
+            id,
+            kind: kind.to_owned(),
+            body: body.clone(),
+        });
+        body
+    }
+
+    pub fn is_allowed(&self, kind: &str) -> bool {
+        match &self.allowed_updates {
+            Some(allowed) if !allowed.is_empty() => allowed.iter().any(|k| k == kind),
+            _ => !OPT_IN_KINDS.contains(&kind),
+        }
+    }
+
+    /// Telegram never delivers updates the bot opted out of, so they are discarded on the way.
+    pub fn discard_disallowed(&mut self) {
+        let allowed: Vec<bool> = self
+            .updates
+            .iter()
+            .map(|u| self.is_allowed(&u.kind))
+            .collect();
+        let mut keep = allowed.into_iter();
+        self.updates.retain(|_| keep.next().unwrap_or(true));
+    }
+
+    /// `offset` confirms every update before it; a negative offset keeps only the last `-offset`.
+    pub fn confirm_updates(&mut self, offset: i64) {
+        if offset < 0 {
+            let keep = offset.unsigned_abs() as usize;
+            while self.updates.len() > keep {
+                self.updates.pop_front();
+            }
+        } else {
+            self.updates.retain(|u| u.id >= offset);
+        }
+    }
+
+    pub fn user(&self, id: i64) -> Option<&EmulatedUser> {
+        self.users.get(&id).map(|r| &r.user)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_assigns_increasing_ids_and_offset_confirms() {
+        let mut state = State::new();
+        for text in ["a", "b", "c"] {
+            state.queue_update("message", json!({ "text": text }));
+        }
+        assert_eq!(
+            state.updates.iter().map(|u| u.id).collect::<Vec<_>>(),
+            [1, 2, 3]
+        );
+        state.confirm_updates(3);
+        assert_eq!(state.updates.len(), 1);
+        assert_eq!(state.updates[0].body["message"]["text"], "c");
+        state.queue_update("message", json!({}));
+        state.confirm_updates(-1);
+        assert_eq!(state.updates[0].id, 4);
+    }
+
+    #[test]
+    fn allowed_updates_filter_and_defaults() {
+        let mut state = State::new();
+        state.queue_update("message_reaction", json!({}));
+        state.queue_update("message", json!({}));
+        state.queue_update("pre_checkout_query", json!({}));
+        state.discard_disallowed();
+        assert_eq!(state.updates.len(), 2);
+        state.allowed_updates = Some(vec!["pre_checkout_query".into()]);
+        state.discard_disallowed();
+        assert_eq!(state.updates.len(), 1);
+        assert_eq!(state.updates[0].kind, "pre_checkout_query");
+    }
+}
