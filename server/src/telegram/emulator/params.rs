@@ -201,4 +201,52 @@ mod tests {
             .i64("chat_id")
             .is_err());
     }
+
+    fn request(content_type: &str, uri: &str, body: &'static [u8]) -> Request<Body> {
+        Request::builder()
+            .method("POST")
+            .uri(uri)
+            .header(CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn multipart_fields_and_files_are_read() {
+        let body: &'static [u8] = b"--XyZ\r\n\
+Content-Disposition: form-data; name=\"chat_id\"\r\n\r\n\
+42\r\n\
+--XyZ\r\n\
+Content-Disposition: form-data; name=\"document\"; filename=\"a.txt\"\r\n\
+Content-Type: text/plain\r\n\r\n\
+hello\r\n\
+--XyZ--\r\n";
+        let params = Params::from_request(request("multipart/form-data; boundary=XyZ", "/", body))
+            .await
+            .unwrap();
+        assert_eq!(params.i64("chat_id").unwrap(), Some(42));
+        let file = params.uploaded_file("document").unwrap();
+        assert_eq!(file.file_name.as_deref(), Some("a.txt"));
+        assert_eq!(file.content_type.as_deref(), Some("text/plain"));
+        assert_eq!(file.bytes, b"hello");
+        assert!(params.uploaded_file("chat_id").is_none());
+    }
+
+    #[tokio::test]
+    async fn query_and_urlencoded_body_merge_with_body_winning() {
+        let params = Params::from_request(request(
+            "application/x-www-form-urlencoded",
+            "/?chat_id=1&text=from%20query",
+            b"text=from+body",
+        ))
+        .await
+        .unwrap();
+        assert_eq!(params.i64("chat_id").unwrap(), Some(1));
+        assert_eq!(params.str("text").as_deref(), Some("from body"));
+        let broken = Params::from_request(request("application/json", "/", b"[1,2]")).await;
+        assert_eq!(
+            broken.unwrap_err().to_string(),
+            "Bad Request: can't parse JSON request body"
+        );
+    }
 }
