@@ -42,7 +42,9 @@ fn tma_init_data(headers: &HeaderMap) -> Result<&str, InitDataError> {
         .map_err(|_| InitDataError::Malformed("the Authorization header is not text"))?;
     let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
     if !scheme.eq_ignore_ascii_case("tma") {
-        return Err(InitDataError::Malformed("expected the `tma` authorization scheme"));
+        return Err(InitDataError::Malformed(
+            "expected the `tma` authorization scheme",
+        ));
     }
     Ok(rest.trim())
 }

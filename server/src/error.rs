@@ -42,9 +42,15 @@ impl IntoResponse for ApiError {
             tracing::error!(error = %cause, "request failed");
         }
         let message = match &self {
-            ApiError::Internal(_) => "Something went wrong on our side; please try again.".to_owned(),
+            ApiError::Internal(_) => {
+                "Something went wrong on our side; please try again.".to_owned()
+            }
             other => other.to_string(),
         };
-        (status, Json(serde_json::json!({ "error": code, "message": message }))).into_response()
+        (
+            status,
+            Json(serde_json::json!({ "error": code, "message": message })),
+        )
+            .into_response()
     }
 }

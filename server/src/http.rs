@@ -11,11 +11,11 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use subtle::ConstantTimeEq;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::path::PathBuf;
 use std::sync::Arc;
+use subtle::ConstantTimeEq;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -32,7 +32,7 @@ pub struct AppState {
     /// Present when a bot is configured.
     pub telegram: Option<TelegramState>,
     /// The in-process Bot API emulator (dev preview), mounted at `/emulator`.
-    pub emulator: Option<Router>,
+    pub emulator: Option<crate::telegram::emulator::Emulator>,
 }
 
 /// What the webhook needs.
@@ -97,7 +97,7 @@ pub fn router(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http())
         .with_state(state);
     match emulator {
-        Some(emulator) => router.nest("/emulator", emulator),
+        Some(emulator) => router.nest("/emulator", emulator.router()),
         None => router,
     }
 }

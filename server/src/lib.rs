@@ -87,7 +87,10 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
             .public_url
             .clone()
             .or_else(|| config.dev_preview.then_some(local));
-        let inbox = Inbox::new(db, Dispatcher::new(state.db.clone(), bot.clone(), webapp_url));
+        let inbox = Inbox::new(
+            db,
+            Dispatcher::new(state.db.clone(), bot.clone(), webapp_url),
+        );
         state.telegram = Some(http::TelegramState {
             inbox,
             webhook_secret: config
@@ -96,7 +99,7 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
                 .unwrap_or_else(|| derived_webhook_secret(token)),
             bot,
         });
-        state.emulator = emulator.map(|e| e.router());
+        state.emulator = emulator;
     }
     Ok(state)
 }
@@ -121,9 +124,15 @@ fn local_url(bind: SocketAddr) -> Url {
 
 /// Starts the Telegram side: the webhook registration (with `PUBLIC_URL`) or long polling, and
 /// the retry of pending updates.
-fn start_telegram(config: &Config, telegram: &http::TelegramState) {
+pub fn start_telegram(config: &Config, telegram: &http::TelegramState) {
     let inbox = telegram.inbox.clone();
     tokio::spawn(updates::retry_worker(inbox.clone()));
+    let bot = telegram.bot.clone();
+    tokio::spawn(async move {
+        if let Err(err) = telegram::bot::publish_commands(&bot).await {
+            tracing::warn!(error = %err, "cannot publish the bot's command menu");
+        }
+    });
     match &config.public_url {
         Some(public) => {
             let url = public.join("telegram/webhook").expect("a valid path");
@@ -152,13 +161,22 @@ fn start_telegram(config: &Config, telegram: &http::TelegramState) {
 }
 
 /// Runs the shop until Ctrl-C or SIGTERM.
-pub async fn run(mut config: Config) -> Result<(), StartError> {
+pub async fn run(config: Config) -> Result<(), StartError> {
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .map_err(|source| StartError::Bind {
             addr: config.bind,
             source,
         })?;
+    serve(listener, config, shutdown_signal()).await
+}
+
+/// Serves the shop on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    mut config: Config,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
     let addr = listener.local_addr().map_err(StartError::Serve)?;
     // With port 0 the system picked one; everything that links back to us must know which.
     config.bind = addr;
@@ -169,7 +187,7 @@ pub async fn run(mut config: Config) -> Result<(), StartError> {
     tracing::info!(%addr, dev_preview = config.dev_preview, "listening");
     println!("Starfront is running at http://{addr}/");
     axum::serve(listener, http::router(state))
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(shutdown)
         .await
         .map_err(StartError::Serve)
 }

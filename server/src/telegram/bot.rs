@@ -61,7 +61,10 @@ impl Bot {
         self.api
             .execute(method)
             .await
-            .map_err(|source| BotError::Call { method: name, source })
+            .map_err(|source| BotError::Call {
+                method: name,
+                source,
+            })
     }
 
     /// `getUpdates` with a client whose timeout outlasts the long poll.
@@ -69,14 +72,37 @@ impl Bot {
         &self,
         method: tgbot::types::GetUpdates,
     ) -> Result<Vec<tgbot::types::Update>, BotError> {
-        self.poll.execute(method).await.map_err(|source| BotError::Call {
-            method: "getUpdates",
-            source,
-        })
+        self.poll
+            .execute(method)
+            .await
+            .map_err(|source| BotError::Call {
+                method: "getUpdates",
+                source,
+            })
     }
 
     /// The bot's numeric id: the part of the token before ':'.
     pub fn id(&self) -> Option<i64> {
-        self.token.split_once(':').and_then(|(id, _)| id.parse().ok())
+        self.token
+            .split_once(':')
+            .and_then(|(id, _)| id.parse().ok())
     }
+}
+
+/// Publishes the command menu in English (the default) and Russian.
+pub async fn publish_commands(bot: &Bot) -> Result<(), BotError> {
+    use super::texts::{texts, Lang};
+    use tgbot::types::{BotCommand, SetBotCommands};
+    for (lang, code) in [(Lang::En, None), (Lang::Ru, Some("ru"))] {
+        let commands = texts(lang)
+            .menu
+            .iter()
+            .filter_map(|(name, description)| BotCommand::new(*name, *description).ok());
+        let mut method = SetBotCommands::new(commands);
+        if let Some(code) = code {
+            method = method.with_language_code(code);
+        }
+        bot.call("setMyCommands", method).await?;
+    }
+    Ok(())
 }

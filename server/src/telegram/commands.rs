@@ -16,6 +16,8 @@ pub async fn handle(ctx: &Dispatcher, message: &Message) -> Result<(), DispatchE
     let Some(user) = message.sender.get_user() else {
         return Ok(());
     };
+    // The bot learns its users from their messages too, not only from the Mini App.
+    users::upsert(&ctx.db, &web_app_user(user)).await?;
     let chat = message.chat.get_id();
     let lang = Lang::from_code(user.language_code.as_deref());
     let t = texts(lang);
@@ -39,7 +41,6 @@ pub async fn handle(ctx: &Dispatcher, message: &Message) -> Result<(), DispatchE
             if request.trim().is_empty() {
                 return send(ctx, chat, t.paysupport_usage.to_owned(), None).await;
             }
-            users::upsert(&ctx.db, &web_app_user(user)).await?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO support_requests (user_id, chat_id, message) VALUES (?1, ?2, ?3) RETURNING id",
             )
@@ -48,8 +49,18 @@ pub async fn handle(ctx: &Dispatcher, message: &Message) -> Result<(), DispatchE
             .bind(&request)
             .fetch_one(&ctx.db)
             .await?;
-            tracing::info!(support_request = id, user = i64::from(user.id), "payment support requested");
-            send(ctx, chat, t.paysupport_ack.replace("{id}", &id.to_string()), None).await
+            tracing::info!(
+                support_request = id,
+                user = i64::from(user.id),
+                "payment support requested"
+            );
+            send(
+                ctx,
+                chat,
+                t.paysupport_ack.replace("{id}", &id.to_string()),
+                None,
+            )
+            .await
         }
         "/library" => {
             let titles: Vec<String> = sqlx::query_scalar(
@@ -60,11 +71,23 @@ pub async fn handle(ctx: &Dispatcher, message: &Message) -> Result<(), DispatchE
             .fetch_all(&ctx.db)
             .await?;
             if titles.is_empty() {
-                send(ctx, chat, t.library_empty.to_owned(), ctx.webapp_button(t.open_shop, "")).await
+                send(
+                    ctx,
+                    chat,
+                    t.library_empty.to_owned(),
+                    ctx.webapp_button(t.open_shop, ""),
+                )
+                .await
             } else {
                 let list: Vec<String> = titles.iter().map(|title| format!("• {title}")).collect();
                 let text = format!("{}\n{}", t.library_header, list.join("\n"));
-                send(ctx, chat, text, ctx.webapp_button(t.open_library, "library")).await
+                send(
+                    ctx,
+                    chat,
+                    text,
+                    ctx.webapp_button(t.open_library, "library"),
+                )
+                .await
             }
         }
         _ => send(ctx, chat, t.unknown_command.to_owned(), None).await,
@@ -95,7 +118,10 @@ async fn send(
 }
 
 fn is_slug(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 100 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    !s.is_empty()
+        && s.len() <= 100
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 fn web_app_user(user: &User) -> WebAppUser {

@@ -63,7 +63,9 @@ pub enum InitDataError {
     AuthDateMissing,
     #[error("init data auth_date is not a Unix time")]
     AuthDateInvalid,
-    #[error("init data expired {age_secs} s after issue (limit {max_age_secs} s): reopen the Mini App")]
+    #[error(
+        "init data expired {age_secs} s after issue (limit {max_age_secs} s): reopen the Mini App"
+    )]
     Expired { age_secs: i64, max_age_secs: u64 },
     #[error("init data has no valid user")]
     UserInvalid,
@@ -76,7 +78,9 @@ impl InitDataError {
             InitDataError::Malformed(_) => "init_data_malformed",
             InitDataError::SignatureMissing => "init_data_unsigned",
             InitDataError::SignatureInvalid => "init_data_forged",
-            InitDataError::AuthDateMissing | InitDataError::AuthDateInvalid => "init_data_malformed",
+            InitDataError::AuthDateMissing | InitDataError::AuthDateInvalid => {
+                "init_data_malformed"
+            }
             InitDataError::Expired { .. } => "init_data_expired",
             InitDataError::UserInvalid => "init_data_no_user",
         }
@@ -137,9 +141,19 @@ impl Validator {
         }
         let mut pairs = parse_pairs(raw)?;
         pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        let field = |key: &str| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+        let field = |key: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.as_str())
+        };
 
-        match (self.secret, field("hash"), &self.third_party, field("signature")) {
+        match (
+            self.secret,
+            field("hash"),
+            &self.third_party,
+            field("signature"),
+        ) {
             (Some(secret), Some(hash), _, _) => verify_hash(&secret, &pairs, hash)?,
             (_, _, Some((bot_id, key)), Some(signature)) => {
                 verify_signature(key, *bot_id, &pairs, signature)?
@@ -220,8 +234,7 @@ fn verify_signature(
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(signature.trim_end_matches('='))
         .map_err(|_| InitDataError::SignatureInvalid)?;
-    let signature =
-        Signature::from_slice(&bytes).map_err(|_| InitDataError::SignatureInvalid)?;
+    let signature = Signature::from_slice(&bytes).map_err(|_| InitDataError::SignatureInvalid)?;
     let message = format!(
         "{bot_id}:WebAppData\n{}",
         data_check_string(pairs, &["hash", "signature"])
@@ -344,46 +357,93 @@ mod tests {
             format!("{VECTOR}&extra=1"),
         ];
         for data in tampered {
-            assert_eq!(v.validate(&data, VECTOR_AUTH_DATE), Err(InitDataError::SignatureInvalid), "{data}");
+            assert_eq!(
+                v.validate(&data, VECTOR_AUTH_DATE),
+                Err(InitDataError::SignatureInvalid),
+                "{data}"
+            );
         }
         let other_bot = Validator::new(Some("1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), None);
-        assert_eq!(other_bot.validate(VECTOR, VECTOR_AUTH_DATE), Err(InitDataError::SignatureInvalid));
+        assert_eq!(
+            other_bot.validate(VECTOR, VECTOR_AUTH_DATE),
+            Err(InitDataError::SignatureInvalid)
+        );
     }
 
     #[test]
     fn stale_data_is_refused_and_the_age_check_can_be_off() {
         let v = Validator::new(Some(TOKEN), DAY);
         let err = v.validate(VECTOR, VECTOR_AUTH_DATE + 86_401).unwrap_err();
-        assert_eq!(err, InitDataError::Expired { age_secs: 86_401, max_age_secs: 86_400 });
+        assert_eq!(
+            err,
+            InitDataError::Expired {
+                age_secs: 86_401,
+                max_age_secs: 86_400
+            }
+        );
         assert_eq!(err.code(), "init_data_expired");
         assert!(v.validate(VECTOR, VECTOR_AUTH_DATE + 86_400).is_ok());
-        assert!(Validator::new(Some(TOKEN), None).validate(VECTOR, i64::MAX).is_ok());
+        assert!(Validator::new(Some(TOKEN), None)
+            .validate(VECTOR, i64::MAX)
+            .is_ok());
     }
 
     #[test]
     fn missing_and_malformed_data_say_which() {
         let v = Validator::new(Some(TOKEN), DAY);
         assert_eq!(v.validate("", 0), Err(InitDataError::Missing));
-        assert_eq!(v.validate("here comes something wrong;", 0).unwrap_err().code(), "init_data_malformed");
-        assert_eq!(v.validate("no_hash=true", 0), Err(InitDataError::SignatureMissing));
-        assert_eq!(v.validate("a=%zz&hash=00", 0).unwrap_err().code(), "init_data_malformed");
-        assert_eq!(v.validate("a=1&a=2&hash=00", 0).unwrap_err().code(), "init_data_malformed");
-        assert_eq!(v.validate("hash=zz", 0), Err(InitDataError::SignatureInvalid));
+        assert_eq!(
+            v.validate("here comes something wrong;", 0)
+                .unwrap_err()
+                .code(),
+            "init_data_malformed"
+        );
+        assert_eq!(
+            v.validate("no_hash=true", 0),
+            Err(InitDataError::SignatureMissing)
+        );
+        assert_eq!(
+            v.validate("a=%zz&hash=00", 0).unwrap_err().code(),
+            "init_data_malformed"
+        );
+        assert_eq!(
+            v.validate("a=1&a=2&hash=00", 0).unwrap_err().code(),
+            "init_data_malformed"
+        );
+        assert_eq!(
+            v.validate("hash=zz", 0),
+            Err(InitDataError::SignatureInvalid)
+        );
     }
 
     #[test]
     fn signed_data_without_a_user_or_date_is_refused() {
         let no_user = sign(TOKEN, &[("auth_date", "100")]);
-        assert_eq!(Validator::new(Some(TOKEN), None).validate(&no_user, 100), Err(InitDataError::UserInvalid));
+        assert_eq!(
+            Validator::new(Some(TOKEN), None).validate(&no_user, 100),
+            Err(InitDataError::UserInvalid)
+        );
         let no_date = sign(TOKEN, &[("user", r#"{"id":1,"first_name":"A"}"#)]);
-        assert_eq!(Validator::new(Some(TOKEN), None).validate(&no_date, 100), Err(InitDataError::AuthDateMissing));
+        assert_eq!(
+            Validator::new(Some(TOKEN), None).validate(&no_date, 100),
+            Err(InitDataError::AuthDateMissing)
+        );
     }
 
     #[test]
     fn sign_produces_data_the_validator_accepts() {
         let user = r#"{"id":42,"first_name":"Zoë & Co","language_code":"en"}"#;
-        let raw = sign(TOKEN, &[("user", user), ("auth_date", "1700000000"), ("start_param", "p_rust")]);
-        let data = Validator::new(Some(TOKEN), DAY).validate(&raw, 1_700_000_100).unwrap();
+        let raw = sign(
+            TOKEN,
+            &[
+                ("user", user),
+                ("auth_date", "1700000000"),
+                ("start_param", "p_rust"),
+            ],
+        );
+        let data = Validator::new(Some(TOKEN), DAY)
+            .validate(&raw, 1_700_000_100)
+            .unwrap();
         assert_eq!(data.user.first_name, "Zoë & Co");
         assert_eq!(data.start_param.as_deref(), Some("p_rust"));
     }
@@ -397,13 +457,29 @@ mod tests {
         assert_eq!(data.chat_type.as_deref(), Some("private"));
 
         let wrong_bot = Validator::new(None, None).with_third_party(THIRD_PARTY_BOT + 1, false);
-        assert_eq!(wrong_bot.validate(THIRD_PARTY, 0), Err(InitDataError::SignatureInvalid));
+        assert_eq!(
+            wrong_bot.validate(THIRD_PARTY, 0),
+            Err(InitDataError::SignatureInvalid)
+        );
         let test_env = Validator::new(None, None).with_third_party(THIRD_PARTY_BOT, true);
-        assert_eq!(test_env.validate(THIRD_PARTY, 0), Err(InitDataError::SignatureInvalid));
+        assert_eq!(
+            test_env.validate(THIRD_PARTY, 0),
+            Err(InitDataError::SignatureInvalid)
+        );
         let tampered = THIRD_PARTY.replace("chat_type=private", "chat_type=group");
-        assert_eq!(v.validate(&tampered, 0), Err(InitDataError::SignatureInvalid));
-        let expired = Validator::new(None, Some(Duration::from_secs(1))).with_third_party(THIRD_PARTY_BOT, false);
-        assert_eq!(expired.validate(THIRD_PARTY, 1733584787 + 5).unwrap_err().code(), "init_data_expired");
+        assert_eq!(
+            v.validate(&tampered, 0),
+            Err(InitDataError::SignatureInvalid)
+        );
+        let expired = Validator::new(None, Some(Duration::from_secs(1)))
+            .with_third_party(THIRD_PARTY_BOT, false);
+        assert_eq!(
+            expired
+                .validate(THIRD_PARTY, 1733584787 + 5)
+                .unwrap_err()
+                .code(),
+            "init_data_expired"
+        );
     }
 
     proptest::proptest! {

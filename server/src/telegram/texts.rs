@@ -28,6 +28,8 @@ pub struct Texts {
     pub library_header: &'static str,
     pub open_library: &'static str,
     pub unknown_command: &'static str,
+    /// The bot's command menu: (command, description).
+    pub menu: [(&'static str, &'static str); 5],
 }
 
 const EN: Texts = Texts {
@@ -42,6 +44,13 @@ const EN: Texts = Texts {
     library_header: "Your purchases:",
     open_library: "Open my library",
     unknown_command: "I don't know that command. /help lists what I can do.",
+    menu: [
+        ("start", "Open the shop"),
+        ("library", "Your purchases"),
+        ("terms", "Terms of sale"),
+        ("paysupport", "Help with a payment"),
+        ("help", "What the bot can do"),
+    ],
 };
 
 const RU: Texts = Texts {
@@ -56,6 +65,13 @@ const RU: Texts = Texts {
     library_header: "Ваши покупки:",
     open_library: "Открыть библиотеку",
     unknown_command: "Такой команды я не знаю. /help — список команд.",
+    menu: [
+        ("start", "Открыть магазин"),
+        ("library", "Ваши покупки"),
+        ("terms", "Условия продажи"),
+        ("paysupport", "Помощь с оплатой"),
+        ("help", "Что умеет бот"),
+    ],
 };
 
 pub fn texts(lang: Lang) -> &'static Texts {

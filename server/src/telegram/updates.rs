@@ -189,7 +189,10 @@ pub async fn retry_worker(inbox: Inbox) {
 pub async fn poll_loop(bot: Bot, inbox: Inbox) {
     let mut backoff = Backoff::default();
     // Telegram refuses getUpdates while a webhook is set.
-    while let Err(err) = bot.call("deleteWebhook", tgbot::types::DeleteWebhook::default()).await {
+    while let Err(err) = bot
+        .call("deleteWebhook", tgbot::types::DeleteWebhook::default())
+        .await
+    {
         tracing::warn!(error = %err, "deleteWebhook failed; retrying");
         backoff.wait().await;
     }

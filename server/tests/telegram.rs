@@ -1,0 +1,519 @@
+//! The Telegram layer through real HTTP: the shop serves on loopback with its in-process Bot API
+//! emulator (dev preview), and the tests play Telegram's users through the emulator's control API.
+
+use serde_json::{json, Value};
+use server::config::{Config, DEV_BOT_TOKEN};
+use server::telegram::init_data::sign;
+use server::telegram::updates::Ingested;
+use sqlx::SqlitePool;
+use std::time::{Duration, Instant};
+
+struct Shop {
+    base: String,
+    http: reqwest::Client,
+    db: SqlitePool,
+    _stop: tokio::sync::oneshot::Sender<()>,
+    _dir: tempfile::TempDir,
+}
+
+fn config(dir: &tempfile::TempDir, extra: &[(&str, &str)]) -> Config {
+    let data_dir = dir.path().to_str().unwrap().to_owned();
+    let extra: Vec<(String, String)> = extra
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Config::from_lookup(move |key| {
+        if let Some((_, v)) = extra.iter().find(|(k, _)| k == key) {
+            return Some(v.clone());
+        }
+        match key {
+            "DATA_DIR" => Some(data_dir.clone()),
+            "DEV_PREVIEW" => Some("1".into()),
+            "SEED_DEMO" => Some("1".into()),
+            _ => None,
+        }
+    })
+    .unwrap()
+}
+
+async fn shop(extra: &[(&str, &str)]) -> Shop {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(&dir, extra);
+    let db_url = config.database_url.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(server::serve(listener, config, async move {
+        let _ = stopped.await;
+    }));
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while http.get(format!("{base}/healthz")).send().await.is_err() {
+        assert!(Instant::now() < deadline, "the shop did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let db = SqlitePool::connect(&db_url).await.unwrap();
+    Shop {
+        base,
+        http,
+        db,
+        _stop: stop,
+        _dir: dir,
+    }
+}
+
+impl Shop {
+    async fn control(&self, path: &str, body: Value) -> Value {
+        let res = self
+            .http
+            .post(format!("{}/emulator/control/{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success(), "{path}: {}", res.status());
+        res.json().await.unwrap()
+    }
+
+    async fn user(&self, id: i64, first_name: &str, lang: &str) {
+        self.control(
+            "users",
+            json!({ "id": id, "first_name": first_name, "language_code": lang }),
+        )
+        .await;
+    }
+
+    async fn say(&self, user: i64, text: &str) {
+        self.control(&format!("users/{user}/messages"), json!({ "text": text }))
+            .await;
+    }
+
+    async fn chat(&self, chat: i64) -> Vec<Value> {
+        self.http
+            .get(format!(
+                "{}/emulator/control/chats/{chat}/messages",
+                self.base
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Waits until the bot has sent `count` messages to `chat`; returns them.
+    async fn wait_for_messages(&self, chat: i64, count: usize) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let messages = self.chat(chat).await;
+            if messages.len() >= count {
+                return messages;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "expected {count} messages in chat {chat}, got {messages:#?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn bot_api(&self, method: &str, body: Value) -> Value {
+        self.http
+            .post(format!(
+                "{}/emulator/bot{DEV_BOT_TOKEN}/{method}",
+                self.base
+            ))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+fn text(message: &Value) -> &str {
+    message["message"]["text"].as_str().unwrap_or_default()
+}
+
+fn button_url(message: &Value) -> &str {
+    message["reply_markup"]["inline_keyboard"][0][0]["web_app"]["url"]
+        .as_str()
+        .unwrap_or_default()
+}
+
+fn now() -> i64 {
+    server::auth::unix_now()
+}
+
+fn init_data(user_id: i64, auth_date: i64) -> String {
+    let user = json!({ "id": user_id, "first_name": "Ada", "username": "ada", "language_code": "en", "is_premium": true });
+    sign(
+        DEV_BOT_TOKEN,
+        &[
+            ("user", &user.to_string()),
+            ("auth_date", &auth_date.to_string()),
+        ],
+    )
+}
+
+#[tokio::test]
+async fn api_me_authenticates_with_init_data_and_records_the_user() {
+    let shop = shop(&[]).await;
+    let me = |auth: Option<String>| {
+        let mut req = shop.http.get(format!("{}/api/me", shop.base));
+        if let Some(auth) = auth {
+            req = req.header("authorization", auth);
+        }
+        req.send()
+    };
+
+    let res = me(Some(format!("tma {}", init_data(4242, now()))))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["id"], 4242);
+    assert_eq!(body["first_name"], "Ada");
+    assert_eq!(body["is_premium"], true);
+    let (username, lang): (String, String) =
+        sqlx::query_as("SELECT username, language_code FROM users WHERE id = 4242")
+            .fetch_one(&shop.db)
+            .await
+            .unwrap();
+    assert_eq!((username.as_str(), lang.as_str()), ("ada", "en"));
+
+    let forged = init_data(4242, now()).replace("4242", "4243");
+    let stale = init_data(4242, now() - 2 * 86_400);
+    let cases = [
+        (None, "init_data_missing"),
+        (Some("Bearer abc".to_string()), "init_data_malformed"),
+        (Some(format!("tma {forged}")), "init_data_forged"),
+        (Some(format!("tma {stale}")), "init_data_expired"),
+        (
+            Some("tma user=1&auth_date=1".to_string()),
+            "init_data_unsigned",
+        ),
+    ];
+    for (auth, code) in cases {
+        let res = me(auth.clone()).await.unwrap();
+        assert_eq!(res.status(), 401, "{auth:?}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"], code, "{auth:?}: {body}");
+        assert!(body["message"].as_str().unwrap().len() > 10);
+    }
+}
+
+#[tokio::test]
+async fn server_functions_use_the_same_check() {
+    use leptos::server_fn::ServerFn;
+    let shop = shop(&[]).await;
+    let url = format!("{}{}", shop.base, app::api::Whoami::PATH);
+    let res = shop
+        .http
+        .post(&url)
+        .header("authorization", format!("tma {}", init_data(77, now())))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let viewer: app::api::Viewer = res.json().await.unwrap();
+    assert_eq!(viewer.id, 77);
+
+    let res = shop
+        .http
+        .post(&url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+}
+
+#[tokio::test]
+async fn bot_commands_answer_in_the_users_language() {
+    let shop = shop(&[]).await;
+    shop.user(501, "Ann", "en").await;
+    shop.user(502, "Борис", "ru").await;
+
+    // Published in the background at start.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let menu = shop
+            .http
+            .get(format!("{}/emulator/control/bot", shop.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if menu.contains("paysupport") && menu.contains("Помощь с оплатой") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no command menu: {menu}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    shop.say(501, "/start").await;
+    let m = shop.wait_for_messages(501, 1).await;
+    assert!(text(&m[0]).starts_with("Hi Ann!"), "{}", m[0]);
+    assert_eq!(button_url(&m[0]), format!("{}/", shop.base));
+
+    shop.say(502, "/start p_sourdough-at-home").await;
+    let m = shop.wait_for_messages(502, 1).await;
+    assert!(text(&m[0]).starts_with("Привет, Борис!"), "{}", m[0]);
+    assert_eq!(
+        button_url(&m[0]),
+        format!("{}/p/sourdough-at-home", shop.base)
+    );
+
+    shop.say(501, "/help").await;
+    shop.say(501, "/terms").await;
+    shop.say(501, "/library").await;
+    shop.say(501, "/nonsense").await;
+    let m = shop.wait_for_messages(501, 5).await;
+    assert!(text(&m[1]).contains("/paysupport"));
+    assert!(text(&m[2]).starts_with("Terms of sale"));
+    assert!(text(&m[3]).starts_with("You have no purchases yet"));
+    assert!(text(&m[4]).contains("/help"));
+
+    shop.say(502, "/paysupport").await;
+    shop.say(502, "/paysupport меня списали дважды").await;
+    let m = shop.wait_for_messages(502, 3).await;
+    assert!(text(&m[1]).starts_with("Опишите проблему"), "{}", m[1]);
+    let (id, message): (i64, String) =
+        sqlx::query_as("SELECT id, message FROM support_requests WHERE user_id = 502")
+            .fetch_one(&shop.db)
+            .await
+            .unwrap();
+    assert_eq!(message, "меня списали дважды");
+    assert!(text(&m[2]).contains(&format!("№ {id}")), "{}", m[2]);
+
+    sqlx::query(
+        "INSERT INTO entitlements (user_id, product_id)
+         SELECT 501, id FROM products WHERE slug = 'pocket-guide-to-rust'",
+    )
+    .execute(&shop.db)
+    .await
+    .unwrap();
+    shop.say(501, "/library").await;
+    let m = shop.wait_for_messages(501, 6).await;
+    assert_eq!(text(&m[5]), "Your purchases:\n• The Pocket Guide to Rust");
+    assert_eq!(button_url(&m[5]), format!("{}/library", shop.base));
+}
+
+const WEBHOOK_SECRET: &str = "test-secret_1";
+
+fn command_update(update_id: i64, user_id: i64, text: &str) -> Value {
+    json!({
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": now(),
+            "chat": { "id": user_id, "type": "private", "first_name": "Web" },
+            "from": { "id": user_id, "is_bot": false, "first_name": "Web", "language_code": "en" },
+            "text": text,
+            "entities": [{ "type": "bot_command", "offset": 0, "length": text.split(' ').next().unwrap().len() }]
+        }
+    })
+}
+
+#[tokio::test]
+async fn the_webhook_checks_its_secret_and_handles_each_update_once() {
+    let shop = shop(&[("WEBHOOK_SECRET", WEBHOOK_SECRET)]).await;
+    shop.user(601, "Web", "en").await;
+    let url = format!("{}/telegram/webhook", shop.base);
+    let update = command_update(9001, 601, "/help");
+    let post = |secret: Option<&str>, body: String| {
+        let mut req = shop.http.post(&url).body(body);
+        if let Some(secret) = secret {
+            req = req.header("X-Telegram-Bot-Api-Secret-Token", secret);
+        }
+        req.send()
+    };
+
+    for secret in [None, Some("wrong"), Some("test-secret_")] {
+        let res = post(secret, update.to_string()).await.unwrap();
+        assert_eq!(res.status(), 401, "{secret:?}");
+    }
+    assert!(shop.chat(601).await.is_empty());
+
+    for _ in 0..3 {
+        let res = post(Some(WEBHOOK_SECRET), update.to_string())
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    // Handled inline: the reply is there when the webhook answers, and only once.
+    let messages = shop.chat(601).await;
+    assert_eq!(messages.len(), 1, "{messages:#?}");
+    assert!(text(&messages[0]).contains("/library"));
+    let (attempts, handled): (i64, Option<i64>) =
+        sqlx::query_as("SELECT attempts, handled_at FROM telegram_updates WHERE update_id = 9001")
+            .fetch_one(&shop.db)
+            .await
+            .unwrap();
+    assert_eq!(attempts, 1);
+    assert!(handled.is_some());
+}
+
+#[tokio::test]
+async fn malformed_webhook_bodies_are_acknowledged_and_never_block() {
+    let shop = shop(&[("WEBHOOK_SECRET", WEBHOOK_SECRET)]).await;
+    shop.user(602, "Web", "en").await;
+    let url = format!("{}/telegram/webhook", shop.base);
+    let bodies = [
+        "not json at all".to_string(),
+        "[1,2,3]".to_string(),
+        json!({ "message": { "text": "no update id" } }).to_string(),
+        json!({ "update_id": "seven" }).to_string(),
+        json!({ "update_id": 9100, "message": "garbage" }).to_string(),
+        json!({ "update_id": 9101, "message": { "chat": 5 } }).to_string(),
+        "\u{0}\u{1}{{{{".to_string(),
+    ];
+    for body in &bodies {
+        let res = shop
+            .http
+            .post(&url)
+            .header("X-Telegram-Bot-Api-Secret-Token", WEBHOOK_SECRET)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{body}");
+    }
+    let unreadable: Vec<(i64, Option<i64>, Option<String>)> = sqlx::query_as(
+        "SELECT update_id, handled_at, last_error FROM telegram_updates WHERE update_id >= 9100 ORDER BY update_id",
+    )
+    .fetch_all(&shop.db)
+    .await
+    .unwrap();
+    assert_eq!(unreadable.len(), 2);
+    for (id, handled, _) in unreadable {
+        assert!(handled.is_some(), "{id} is settled, not retried forever");
+    }
+    // And the queue moves on.
+    let res = shop
+        .http
+        .post(&url)
+        .header("X-Telegram-Bot-Api-Secret-Token", WEBHOOK_SECRET)
+        .body(command_update(9102, 602, "/terms").to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(shop.chat(602).await.len(), 1);
+}
+
+async fn create_invoice(shop: &Shop) -> String {
+    let res = shop
+        .bot_api(
+            "createInvoiceLink",
+            json!({
+                "title": "Stray invoice", "description": "Not made by the shop", "payload": "nobody-knows",
+                "currency": "XTR", "prices": [{ "label": "Stray", "amount": 10 }]
+            }),
+        )
+        .await;
+    assert_eq!(res["ok"], true, "{res}");
+    res["result"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn payment_play_over_long_polling_reaches_the_shop() {
+    let shop = shop(&[]).await;
+    shop.user(701, "Payer", "en").await;
+    let link = create_invoice(&shop).await;
+    let outcome = shop
+        .control("invoices/pay", json!({ "link": link, "user_id": 701 }))
+        .await;
+    // The shop answered the pre-checkout query (no order of its own, so it declines in time).
+    assert_eq!(outcome["status"], "declined", "{outcome}");
+    assert!(outcome["error_message"]
+        .as_str()
+        .unwrap()
+        .contains("not known to the shop"));
+    let user = shop
+        .http
+        .get(format!("{}/emulator/control/users/701", shop.base))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(user["stars"], 2500, "nothing was charged");
+    let kinds: Vec<String> =
+        sqlx::query_scalar("SELECT kind FROM telegram_updates WHERE handled_at IS NOT NULL")
+            .fetch_all(&shop.db)
+            .await
+            .unwrap();
+    assert!(
+        kinds.contains(&"pre_checkout_query".to_string()),
+        "{kinds:?}"
+    );
+}
+
+#[tokio::test]
+async fn payment_play_over_the_webhook_survives_dropped_deliveries() {
+    let shop = shop(&[("WEBHOOK_SECRET", WEBHOOK_SECRET)]).await;
+    shop.user(702, "Hooked", "en").await;
+    let set = shop
+        .bot_api(
+            "setWebhook",
+            json!({ "url": format!("{}/telegram/webhook", shop.base), "secret_token": WEBHOOK_SECRET }),
+        )
+        .await;
+    assert_eq!(set["ok"], true, "{set}");
+    shop.control("webhook/drop", json!({ "count": 2 })).await;
+    let link = create_invoice(&shop).await;
+    let outcome = shop
+        .control("invoices/pay", json!({ "link": link, "user_id": 702 }))
+        .await;
+    assert_eq!(outcome["status"], "declined", "{outcome}");
+    let received: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM telegram_updates WHERE kind = 'pre_checkout_query'",
+    )
+    .fetch_one(&shop.db)
+    .await
+    .unwrap();
+    assert_eq!(received, 1, "delivered once despite the dropped attempts");
+}
+
+#[tokio::test]
+async fn an_update_whose_handling_fails_stays_pending_and_is_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    // Nothing listens on port 9 here: every Bot API call fails at once.
+    let config = config(&dir, &[("TELEGRAM_API_URL", "http://127.0.0.1:9")]);
+    let state = server::prepare(&config).await.unwrap();
+    let inbox = state.telegram.as_ref().unwrap().inbox.clone();
+    let update = command_update(9200, 801, "/help").to_string();
+
+    assert_eq!(
+        inbox.ingest_json(update.as_bytes()).await.unwrap(),
+        Ingested::Pending
+    );
+    assert_eq!(
+        inbox.ingest_json(update.as_bytes()).await.unwrap(),
+        Ingested::Duplicate
+    );
+    let row = || async {
+        sqlx::query_as::<_, (i64, Option<i64>, Option<String>)>(
+            "SELECT attempts, handled_at, last_error FROM telegram_updates WHERE update_id = 9200",
+        )
+        .fetch_one(&state.db)
+        .await
+        .unwrap()
+    };
+    let (attempts, handled, error) = row().await;
+    assert_eq!((attempts, handled), (1, None));
+    assert!(error.unwrap().contains("sendMessage"));
+
+    assert_eq!(inbox.retry_pending().await.unwrap(), 1);
+    let (attempts, handled, _) = row().await;
+    assert_eq!((attempts, handled), (2, None));
+}
