@@ -1,6 +1,7 @@
 //! The one place where backend errors become HTTP responses: a JSON body with a stable `error`
 //! code and a message for people; causes go to the log, never to the client.
 
+use crate::downloads::DownloadError;
 use crate::telegram::init_data::InitDataError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -14,6 +15,8 @@ pub enum ApiError {
     BadRequest(String),
     #[error("not found")]
     NotFound,
+    #[error(transparent)]
+    Download(#[from] DownloadError),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -30,6 +33,12 @@ impl ApiError {
             ApiError::Unauthorized(err) => (StatusCode::UNAUTHORIZED, err.code()),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Download(err) => match err {
+                DownloadError::BadLink => (StatusCode::NOT_FOUND, "bad_link"),
+                DownloadError::Expired => (StatusCode::GONE, "link_expired"),
+                DownloadError::NotEntitled => (StatusCode::FORBIDDEN, "not_entitled"),
+                DownloadError::Db(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            },
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

@@ -2,13 +2,16 @@
 
 use crate::auth::{AuthUser, Authenticator};
 use crate::db::{self, Db};
+use crate::downloads::{self, LibraryItem, Signer};
+use crate::error::ApiError;
 use crate::shop::ShopBackend;
+use crate::storage::LocalStorage;
 use crate::telegram::updates::Inbox;
 use app::api::{ShopHandle, Viewer};
 use axum::body::Bytes;
-use axum::extract::{FromRef, State};
+use axum::extract::{FromRef, Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use leptos::prelude::*;
@@ -29,6 +32,8 @@ pub struct AppState {
     /// Served under `/media`: covers and free samples.
     pub public_media: PathBuf,
     pub auth: Authenticator,
+    pub storage: LocalStorage,
+    pub signer: Signer,
     /// Present when a bot is configured.
     pub telegram: Option<TelegramState>,
     /// The in-process Bot API emulator (dev preview), mounted at `/emulator`.
@@ -44,14 +49,22 @@ pub struct TelegramState {
 }
 
 impl AppState {
-    pub fn new(leptos: LeptosOptions, db: Db, public_media: PathBuf, auth: Authenticator) -> Self {
+    pub fn new(
+        leptos: LeptosOptions,
+        db: Db,
+        storage: LocalStorage,
+        auth: Authenticator,
+        signer: Signer,
+    ) -> Self {
         let shop: ShopHandle = Arc::new(ShopBackend::new(db.clone(), auth.clone()));
         Self {
             leptos,
             db,
             shop,
-            public_media,
+            public_media: storage.public_dir(),
             auth,
+            storage,
+            signer,
             telegram: None,
             emulator: None,
         }
@@ -82,6 +95,8 @@ pub fn router(state: AppState) -> Router {
     let router = Router::new()
         .route("/healthz", get(healthz))
         .route("/api/me", get(me))
+        .route("/api/library", get(library))
+        .route("/download/{token}", get(download))
         .route("/telegram/webhook", post(webhook))
         .leptos_routes_with_context(
             &state,
@@ -105,6 +120,96 @@ pub fn router(state: AppState) -> Router {
 /// The authenticated user, for clients and checks.
 async fn me(AuthUser(data): AuthUser) -> Json<Viewer> {
     Json(Viewer::from(data.user))
+}
+
+/// The caller's purchases with fresh download links.
+async fn library(
+    State(state): State<AppState>,
+    AuthUser(data): AuthUser,
+) -> Result<Json<Vec<LibraryItem>>, ApiError> {
+    Ok(Json(
+        downloads::library(&state.db, &state.signer, data.user.id).await?,
+    ))
+}
+
+/// A paid file by signed link: re-checked against the entitlement, served with byte ranges
+/// (resumable on phones), as an attachment Telegram's `downloadFile` accepts, and logged.
+async fn download(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let grant = state.signer.verify(&token, crate::auth::unix_now())?;
+    let file = downloads::entitled_file(&state.db, &grant).await?;
+    let path = downloads::path(&state.storage, &file).ok_or(ApiError::NotFound)?;
+    let range = request
+        .headers()
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let served = tower::ServiceExt::oneshot(tower_http::services::ServeFile::new(path), request)
+        .await
+        .map_err(|err| ApiError::Internal(Box::new(err)))?;
+    let mut response = served.into_response();
+    let status = response.status();
+    if status == StatusCode::NOT_FOUND {
+        return Err(ApiError::Internal(
+            format!("stored file {} is missing", file.storage_key).into(),
+        ));
+    }
+    let headers = response.headers_mut();
+    if let Ok(mime) = HeaderValue::from_str(&file.mime_type) {
+        headers.insert(header::CONTENT_TYPE, mime);
+    }
+    if let Ok(disposition) = HeaderValue::from_str(&content_disposition(&file.file_name)) {
+        headers.insert(header::CONTENT_DISPOSITION, disposition);
+    }
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    // Telegram Web fetches the file for `WebApp.downloadFile` from its own origin.
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("https://web.telegram.org"),
+    );
+    if status.is_success() {
+        let bytes = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        if let Err(err) = downloads::log(
+            &state.db,
+            &grant,
+            file.product_id,
+            status.as_u16(),
+            range.as_deref(),
+            bytes,
+        )
+        .await
+        {
+            tracing::error!(error = %err, "cannot log a download");
+        }
+    }
+    Ok(response)
+}
+
+/// `attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266 / 5987).
+fn content_disposition(name: &str) -> String {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded =
+        percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC).to_string();
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
 const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod catalog;
 pub mod config;
 pub mod db;
+pub mod downloads;
 pub mod error;
 pub mod http;
 pub mod seed;
@@ -69,7 +70,11 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
         validator = validator.with_third_party(bot_id, config.telegram_test_env);
     }
     let auth = auth::Authenticator::new(validator, db.clone());
-    let mut state = http::AppState::new(leptos, db.clone(), storage.public_dir(), auth);
+    let signer = match &config.bot_token {
+        Some(token) => downloads::Signer::from_secret(token),
+        None => downloads::Signer::ephemeral(),
+    };
+    let mut state = http::AppState::new(leptos, db.clone(), storage, auth, signer);
 
     if let Some(token) = &config.bot_token {
         let local = local_url(config.bind);

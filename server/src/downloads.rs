@@ -1,0 +1,268 @@
+//! Paid files: short-lived signed URLs bound to buyer and file, checked again against the
+//! entitlement on every request (so a refund stops them), served with byte ranges, and logged.
+
+use crate::auth::unix_now;
+use crate::db::Db;
+use crate::storage::{Area, LocalStorage};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use serde::Serialize;
+use sha2::Sha256;
+use std::sync::Arc;
+use std::time::Duration;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// How long a download link works; the library hands out fresh ones on every visit.
+pub const LINK_TTL: Duration = Duration::from_secs(15 * 60);
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DownloadError {
+    #[error("this download link is not valid")]
+    BadLink,
+    #[error("this download link has expired; open your library again for a fresh one")]
+    Expired,
+    #[error("you do not own this product (any more)")]
+    NotEntitled,
+    #[error("database error")]
+    Db(String),
+}
+
+impl From<sqlx::Error> for DownloadError {
+    fn from(err: sqlx::Error) -> Self {
+        DownloadError::Db(err.to_string())
+    }
+}
+
+/// What a valid link grants.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Grant {
+    pub user_id: i64,
+    pub file_id: i64,
+    pub expires: i64,
+}
+
+/// Signs and checks download tokens: `base64url(user.file.expires) . base64url(hmac)`.
+#[derive(Clone)]
+pub struct Signer {
+    key: Arc<[u8; 32]>,
+}
+
+impl Signer {
+    /// The key derives from the bot token, so every replica accepts every replica's links.
+    pub fn from_secret(secret: &str) -> Self {
+        let mut mac = HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
+        mac.update(b"starfront download links");
+        Self {
+            key: Arc::new(mac.finalize().into_bytes().into()),
+        }
+    }
+
+    /// A key of this process only (no bot token configured): links die with the process.
+    pub fn ephemeral() -> Self {
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).expect("the OS random number generator is unavailable");
+        Self { key: Arc::new(key) }
+    }
+
+    pub fn sign(&self, user_id: i64, file_id: i64, now: i64) -> String {
+        let payload = format!("{user_id}.{file_id}.{}", now + LINK_TTL.as_secs() as i64);
+        format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(&payload),
+            URL_SAFE_NO_PAD.encode(self.mac(payload.as_bytes()))
+        )
+    }
+
+    pub fn verify(&self, token: &str, now: i64) -> Result<Grant, DownloadError> {
+        let (payload, tag) = token.split_once('.').ok_or(DownloadError::BadLink)?;
+        let payload = URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|_| DownloadError::BadLink)?;
+        let tag = URL_SAFE_NO_PAD
+            .decode(tag)
+            .map_err(|_| DownloadError::BadLink)?;
+        let mut mac = HmacSha256::new_from_slice(&*self.key).expect("HMAC takes any key");
+        mac.update(&payload);
+        mac.verify_slice(&tag).map_err(|_| DownloadError::BadLink)?;
+        let payload = String::from_utf8(payload).map_err(|_| DownloadError::BadLink)?;
+        let mut parts = payload.split('.').map(str::parse::<i64>);
+        let (Some(Ok(user_id)), Some(Ok(file_id)), Some(Ok(expires)), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(DownloadError::BadLink);
+        };
+        if now > expires {
+            return Err(DownloadError::Expired);
+        }
+        Ok(Grant {
+            user_id,
+            file_id,
+            expires,
+        })
+    }
+
+    fn mac(&self, data: &[u8]) -> Vec<u8> {
+        let mut mac = HmacSha256::new_from_slice(&*self.key).expect("HMAC takes any key");
+        mac.update(data);
+        mac.finalize().into_bytes().to_vec()
+    }
+}
+
+/// A file the grant may fetch, after checking the entitlement is still active.
+#[derive(Debug, sqlx::FromRow)]
+pub struct EntitledFile {
+    pub product_id: i64,
+    pub file_name: String,
+    pub mime_type: String,
+    pub storage_key: String,
+}
+
+pub async fn entitled_file(db: &Db, grant: &Grant) -> Result<EntitledFile, DownloadError> {
+    sqlx::query_as(
+        "SELECT f.product_id, f.file_name, f.mime_type, f.storage_key
+         FROM product_files f
+         JOIN entitlements e ON e.product_id = f.product_id AND e.user_id = ?1 AND e.revoked_at IS NULL
+         WHERE f.id = ?2 AND f.role = 'content'",
+    )
+    .bind(grant.user_id)
+    .bind(grant.file_id)
+    .fetch_optional(db)
+    .await?
+    .ok_or(DownloadError::NotEntitled)
+}
+
+pub async fn log(
+    db: &Db,
+    grant: &Grant,
+    product_id: i64,
+    status: u16,
+    range: Option<&str>,
+    bytes: u64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO downloads (user_id, product_id, file_id, status, range_header, bytes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )
+    .bind(grant.user_id)
+    .bind(product_id)
+    .bind(grant.file_id)
+    .bind(i64::from(status))
+    .bind(range)
+    .bind(bytes as i64)
+    .execute(db)
+    .await
+    .map(drop)
+}
+
+/// A purchase in the buyer's library with fresh download links.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct LibraryItem {
+    pub slug: String,
+    pub title: String,
+    pub kind: String,
+    pub cover_url: Option<String>,
+    pub files: Vec<LibraryFile>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct LibraryFile {
+    pub name: String,
+    pub size_bytes: i64,
+    pub url: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct LibraryRow {
+    product_id: i64,
+    slug: String,
+    title: String,
+    kind: String,
+    cover_key: Option<String>,
+    file_id: i64,
+    file_name: String,
+    size_bytes: i64,
+}
+
+/// Everything `user_id` owns, newest purchase first.
+pub async fn library(
+    db: &Db,
+    signer: &Signer,
+    user_id: i64,
+) -> Result<Vec<LibraryItem>, sqlx::Error> {
+    let rows: Vec<LibraryRow> = sqlx::query_as(
+        "SELECT p.id AS product_id, p.slug, p.title, p.kind, p.cover_key, f.id AS file_id,
+                f.file_name, f.size_bytes
+         FROM entitlements e
+         JOIN products p ON p.id = e.product_id
+         JOIN product_files f ON f.product_id = p.id AND f.role = 'content'
+         WHERE e.user_id = ?1 AND e.revoked_at IS NULL
+         ORDER BY e.granted_at DESC, e.id DESC, f.id",
+    )
+    .bind(user_id)
+    .fetch_all(db)
+    .await?;
+    let now = unix_now();
+    let mut items: Vec<(i64, LibraryItem)> = Vec::new();
+    for row in rows {
+        let file = LibraryFile {
+            name: row.file_name,
+            size_bytes: row.size_bytes,
+            url: format!("/download/{}", signer.sign(user_id, row.file_id, now)),
+        };
+        match items.last_mut() {
+            Some((id, item)) if *id == row.product_id => item.files.push(file),
+            _ => items.push((
+                row.product_id,
+                LibraryItem {
+                    slug: row.slug,
+                    title: row.title,
+                    kind: row.kind,
+                    cover_url: row.cover_key.as_deref().map(LocalStorage::public_url),
+                    files: vec![file],
+                },
+            )),
+        }
+    }
+    Ok(items.into_iter().map(|(_, item)| item).collect())
+}
+
+/// Where a granted file lives on disk.
+pub fn path(storage: &LocalStorage, file: &EntitledFile) -> Option<std::path::PathBuf> {
+    storage.path(Area::Private, &file.storage_key).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip_and_resist_tampering() {
+        let signer = Signer::from_secret("bot-token");
+        let token = signer.sign(7, 42, 1_000);
+        let grant = signer.verify(&token, 1_000).unwrap();
+        assert_eq!((grant.user_id, grant.file_id), (7, 42));
+        assert_eq!(grant.expires, 1_000 + LINK_TTL.as_secs() as i64);
+
+        assert_eq!(
+            signer.verify(&token, grant.expires + 1),
+            Err(DownloadError::Expired)
+        );
+        let other = Signer::from_secret("another-bot");
+        assert_eq!(other.verify(&token, 1_000), Err(DownloadError::BadLink));
+        let (payload, tag) = token.split_once('.').unwrap();
+        let forged_payload = URL_SAFE_NO_PAD.encode("8.42.99999999999");
+        assert_eq!(
+            signer.verify(&format!("{forged_payload}.{tag}"), 1_000),
+            Err(DownloadError::BadLink)
+        );
+        for junk in ["", ".", "abc", &format!("{payload}."), "%%%.%%%"] {
+            assert_eq!(
+                signer.verify(junk, 1_000),
+                Err(DownloadError::BadLink),
+                "{junk}"
+            );
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! The library and paid downloads, driven in-process through the router.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use server::config::{Config, DEV_BOT_TOKEN};
+use server::http::{router, AppState};
+use tower::ServiceExt;
+
+const BUYER: i64 = 3131;
+
+async fn shop() -> (tempfile::TempDir, AppState, Config) {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_str().unwrap().to_owned();
+    let config = Config::from_lookup(|key| match key {
+        "DATA_DIR" => Some(data_dir.clone()),
+        "DEV_PREVIEW" => Some("1".into()),
+        _ => None,
+    })
+    .unwrap();
+    let state = server::prepare(&config).await.unwrap();
+    (dir, state, config)
+}
+
+fn auth() -> String {
+    let user = json!({ "id": BUYER, "first_name": "Bea", "language_code": "en" }).to_string();
+    let now = server::auth::unix_now().to_string();
+    format!(
+        "tma {}",
+        server::telegram::init_data::sign(DEV_BOT_TOKEN, &[("user", &user), ("auth_date", &now)])
+    )
+}
+
+async fn send(
+    state: &AppState,
+    request: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let res = router(state.clone()).oneshot(request).await.unwrap();
+    let (parts, body) = res.into_parts();
+    (
+        parts.status,
+        parts.headers,
+        body.collect().await.unwrap().to_bytes().to_vec(),
+    )
+}
+
+async fn library(state: &AppState) -> Vec<Value> {
+    let req = Request::get("/api/library")
+        .header(header::AUTHORIZATION, auth())
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, body) = send(state, req).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    serde_json::from_slice(&body).unwrap()
+}
+
+async fn grant(state: &AppState, slug: &str) {
+    sqlx::query("INSERT INTO users (id, first_name) VALUES (?1, 'Bea') ON CONFLICT DO NOTHING")
+        .bind(BUYER)
+        .execute(&state.db)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO entitlements (user_id, product_id) SELECT ?1, id FROM products WHERE slug = ?2")
+        .bind(BUYER)
+        .bind(slug)
+        .execute(&state.db)
+        .await
+        .unwrap();
+}
+
+fn get(uri: &str) -> Request<Body> {
+    Request::get(uri).body(Body::empty()).unwrap()
+}
+
+#[tokio::test]
+async fn the_library_needs_init_data_and_lists_only_owned_products() {
+    let (_dir, state, _) = shop().await;
+    let (status, _, _) = send(&state, get("/api/library")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(library(&state).await.is_empty());
+
+    grant(&state, "lofi-sample-pack-vol-1").await;
+    let items = library(&state).await;
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["title"], "Lo-fi Sample Pack Vol. 1");
+    let names: Vec<&str> = items[0]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["warm-chords.wav", "dusty-bass.wav", "tape-bells.wav"]
+    );
+}
+
+#[tokio::test]
+async fn a_signed_link_downloads_the_exact_file_with_ranges_and_is_logged() {
+    let (_dir, state, config) = shop().await;
+    grant(&state, "pocket-guide-to-rust").await;
+    let items = library(&state).await;
+    let url = items[0]["files"][0]["url"].as_str().unwrap().to_owned();
+    let stored = std::fs::read(
+        config
+            .files_dir()
+            .join("private/content/pocket-guide-to-rust/pocket-guide-to-rust.pdf"),
+    )
+    .unwrap();
+
+    let (status, headers, body) = send(&state, get(&url)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, stored);
+    assert_eq!(headers[header::CONTENT_TYPE], "application/pdf");
+    assert_eq!(
+        headers[header::CONTENT_DISPOSITION],
+        "attachment; filename=\"pocket-guide-to-rust.pdf\"; filename*=UTF-8''pocket%2Dguide%2Dto%2Drust%2Epdf"
+    );
+    assert_eq!(
+        headers[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+        "https://web.telegram.org"
+    );
+
+    let ranged = Request::get(&url)
+        .header(header::RANGE, "bytes=0-9")
+        .body(Body::empty())
+        .unwrap();
+    let (status, headers, body) = send(&state, ranged).await;
+    assert_eq!(status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(body, &stored[..10]);
+    assert!(headers[header::CONTENT_RANGE]
+        .to_str()
+        .unwrap()
+        .starts_with("bytes 0-9/"));
+
+    let log: Vec<(i64, i64, Option<String>, i64)> =
+        sqlx::query_as("SELECT user_id, status, range_header, bytes FROM downloads ORDER BY id")
+            .fetch_all(&state.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        log,
+        [
+            (BUYER, 200, None, stored.len() as i64),
+            (BUYER, 206, Some("bytes=0-9".into()), 10)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn revoked_expired_and_forged_links_are_refused() {
+    let (_dir, state, _) = shop().await;
+    grant(&state, "sourdough-at-home").await;
+    let url = library(&state).await[0]["files"][0]["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token = url.trim_start_matches("/download/");
+    let grant_of = state
+        .signer
+        .verify(token, server::auth::unix_now())
+        .unwrap();
+
+    let expired = state
+        .signer
+        .sign(BUYER, grant_of.file_id, server::auth::unix_now() - 3600);
+    let (status, _, body) = send(&state, get(&format!("/download/{expired}"))).await;
+    assert_eq!(
+        status,
+        StatusCode::GONE,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+
+    // Another user's link to the same file: signed, but they own nothing.
+    let stranger = state
+        .signer
+        .sign(BUYER + 1, grant_of.file_id, server::auth::unix_now());
+    let (status, _, _) = send(&state, get(&format!("/download/{stranger}"))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let (status, _, _) = send(&state, get(&format!("/download/{}x", token))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    sqlx::query("UPDATE entitlements SET revoked_at = unixepoch() WHERE user_id = ?1")
+        .bind(BUYER)
+        .execute(&state.db)
+        .await
+        .unwrap();
+    let (status, _, body) = send(&state, get(&url)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["error"], "not_entitled");
+    assert!(library(&state).await.is_empty());
+}
