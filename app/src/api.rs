@@ -95,6 +95,23 @@ pub struct ProductPage {
     pub content_files: u32,
 }
 
+/// A purchase in the buyer's library, with download links that work for a few minutes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LibraryItem {
+    pub slug: String,
+    pub title: String,
+    pub kind: ProductKind,
+    pub cover_url: Option<String>,
+    pub files: Vec<LibraryFile>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LibraryFile {
+    pub name: String,
+    pub size_bytes: u64,
+    pub url: String,
+}
+
 /// The signed-in Telegram user, as the Mini App's init data names them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Viewer {
@@ -133,6 +150,8 @@ mod port {
         async fn product(&self, slug: &str) -> Result<Option<ProductPage>, ShopError>;
         /// The user behind the request's `Authorization: tma <initData>`.
         async fn viewer(&self, headers: &http::HeaderMap) -> Result<Viewer, ShopError>;
+        /// That user's purchases.
+        async fn library(&self, headers: &http::HeaderMap) -> Result<Vec<LibraryItem>, ShopError>;
     }
 
     /// How the port travels through Leptos context.
@@ -173,6 +192,13 @@ pub async fn get_product(slug: String) -> Result<Option<ProductPage>, ServerFnEr
 pub async fn whoami() -> Result<Viewer, ServerFnError> {
     let headers: http::HeaderMap = leptos_axum::extract().await?;
     shop()?.viewer(&headers).await.map_err(to_server_error)
+}
+
+/// The signed-in user's purchases.
+#[server]
+pub async fn my_library() -> Result<Vec<LibraryItem>, ServerFnError> {
+    let headers: http::HeaderMap = leptos_axum::extract().await?;
+    shop()?.library(&headers).await.map_err(to_server_error)
 }
 
 #[cfg(test)]

@@ -14,6 +14,24 @@ use leptos_router::{path, SsrMode};
 /// The name of the hydration bundle (`/pkg/<name>.js`, `.wasm`, `.css`).
 pub const OUTPUT_NAME: &str = "starfront";
 
+/// Every same-origin request from inside Telegram carries the Mini App's signed init data, which
+/// the server checks on each API call and server function (`Authorization: tma <initData>`).
+const TMA_FETCH: &str = r#"(function () {
+  var plain = window.fetch;
+  window.fetch = function (input, init) {
+    var webApp = window.Telegram && window.Telegram.WebApp;
+    var data = webApp && webApp.initData;
+    var url = typeof input === "string" ? input : input.url;
+    if (data && new URL(url, location.href).origin === location.origin) {
+      init = Object.assign({}, init);
+      var headers = new Headers(init.headers || (typeof input === "string" ? undefined : input.headers));
+      if (!headers.has("Authorization")) headers.set("Authorization", "tma " + data);
+      init.headers = headers;
+    }
+    return plain.call(this, input, init);
+  };
+})();"#;
+
 /// The whole HTML document, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -24,6 +42,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover" />
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
+                <script inner_html=TMA_FETCH></script>
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -50,11 +69,13 @@ pub fn App() -> impl IntoView {
             <div class="app" data-hydrated=move || hydrated.get().then_some("true")>
                 <header class="topbar">
                     <a class="brand" href="/">"⭐ Starfront"</a>
+                    <a class="nav-link" href="/library">"My library"</a>
                 </header>
                 <main class="content">
                     <Routes fallback=pages::NotFound>
                         <Route path=path!("/") view=pages::Catalog ssr=SsrMode::Async />
                         <Route path=path!("/p/:slug") view=pages::Product ssr=SsrMode::Async />
+                        <Route path=path!("/library") view=pages::Library />
                     </Routes>
                 </main>
             </div>

@@ -1,6 +1,6 @@
 //! One component per route.
 
-use crate::api::{get_product, list_products, ProductKind};
+use crate::api::{get_product, list_products, my_library, ProductKind};
 use crate::components::{Cover, KindFilter, ProductCardView};
 use crate::format;
 use leptos::prelude::*;
@@ -88,6 +88,61 @@ pub fn Product() -> impl IntoView {
                     }
                     Ok(None) => view! { <NotFound /> }.into_any(),
                     Err(err) => view! { <ErrorNote message=err.to_string() /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// `/library`: what the signed-in buyer owns. Loaded in the browser only: the Mini App's init
+/// data, which proves who the buyer is, exists there and never in the page request.
+#[component]
+pub fn Library() -> impl IntoView {
+    let items = LocalResource::new(my_library);
+    view! {
+        <Title text="My library" />
+        <h1 class="page-title">"My library"</h1>
+        <Suspense fallback=|| view! { <p class="status">"Loading your purchases…"</p> }>
+            {move || Suspend::new(async move {
+                match items.await {
+                    Ok(list) if list.is_empty() => view! {
+                        <section class="status empty">
+                            <p>"You have no purchases yet."</p>
+                            <a class="button" href="/">"Browse the catalog"</a>
+                        </section>
+                    }
+                    .into_any(),
+                    Ok(list) => view! {
+                        <ul class="library">
+                            {list.into_iter().map(|item| view! {
+                                <li class="library-item" data-slug=item.slug.clone()>
+                                    <Cover url=item.cover_url title=item.title.clone() />
+                                    <div>
+                                        <h2 class="card-title">
+                                            <a href=format!("/p/{}", item.slug)>{item.title}</a>
+                                        </h2>
+                                        <ul class="files">
+                                            {item.files.into_iter().map(|file| view! {
+                                                <li>
+                                                    <a class="button secondary" href=file.url download=file.name.clone()>
+                                                        {format!("Download {} ({})", file.name, format::bytes(file.size_bytes))}
+                                                    </a>
+                                                </li>
+                                            }).collect_view()}
+                                        </ul>
+                                    </div>
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    }
+                    .into_any(),
+                    Err(err) => view! {
+                        <section class="status error" role="alert">
+                            <p>{err.to_string()}</p>
+                            <p>"Open Starfront from Telegram to see your purchases."</p>
+                        </section>
+                    }
+                    .into_any(),
                 }
             })}
         </Suspense>

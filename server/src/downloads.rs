@@ -4,10 +4,10 @@
 use crate::auth::unix_now;
 use crate::db::Db;
 use crate::storage::{Area, LocalStorage};
+use app::api::{LibraryFile, LibraryItem, ProductKind};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
-use serde::Serialize;
 use sha2::Sha256;
 use std::sync::Arc;
 use std::time::Duration;
@@ -156,21 +156,12 @@ pub async fn log(
     .map(drop)
 }
 
-/// A purchase in the buyer's library with fresh download links.
-#[derive(Debug, Serialize, PartialEq)]
-pub struct LibraryItem {
-    pub slug: String,
-    pub title: String,
-    pub kind: String,
-    pub cover_url: Option<String>,
-    pub files: Vec<LibraryFile>,
-}
-
-#[derive(Debug, Serialize, PartialEq)]
-pub struct LibraryFile {
-    pub name: String,
-    pub size_bytes: i64,
-    pub url: String,
+#[derive(Debug, thiserror::Error)]
+pub enum LibraryError {
+    #[error("database error")]
+    Db(#[from] sqlx::Error),
+    #[error("a stored product is inconsistent: {0}")]
+    Corrupt(String),
 }
 
 #[derive(sqlx::FromRow)]
@@ -190,7 +181,7 @@ pub async fn library(
     db: &Db,
     signer: &Signer,
     user_id: i64,
-) -> Result<Vec<LibraryItem>, sqlx::Error> {
+) -> Result<Vec<LibraryItem>, LibraryError> {
     let rows: Vec<LibraryRow> = sqlx::query_as(
         "SELECT p.id AS product_id, p.slug, p.title, p.kind, p.cover_key, f.id AS file_id,
                 f.file_name, f.size_bytes
@@ -208,7 +199,7 @@ pub async fn library(
     for row in rows {
         let file = LibraryFile {
             name: row.file_name,
-            size_bytes: row.size_bytes,
+            size_bytes: u64::try_from(row.size_bytes).unwrap_or(0),
             url: format!("/download/{}", signer.sign(user_id, row.file_id, now)),
         };
         match items.last_mut() {
@@ -218,7 +209,10 @@ pub async fn library(
                 LibraryItem {
                     slug: row.slug,
                     title: row.title,
-                    kind: row.kind,
+                    kind: row
+                        .kind
+                        .parse::<ProductKind>()
+                        .map_err(|e| LibraryError::Corrupt(e.to_string()))?,
                     cover_url: row.cover_key.as_deref().map(LocalStorage::public_url),
                     files: vec![file],
                 },

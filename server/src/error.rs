@@ -21,6 +21,12 @@ pub enum ApiError {
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+impl From<crate::downloads::LibraryError> for ApiError {
+    fn from(err: crate::downloads::LibraryError) -> Self {
+        ApiError::Internal(Box::new(err))
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
         ApiError::Internal(Box::new(err))

@@ -2,12 +2,12 @@
 
 use crate::auth::{AuthUser, Authenticator};
 use crate::db::{self, Db};
-use crate::downloads::{self, LibraryItem, Signer};
+use crate::downloads::{self, Signer};
 use crate::error::ApiError;
 use crate::shop::ShopBackend;
 use crate::storage::LocalStorage;
 use crate::telegram::updates::Inbox;
-use app::api::{ShopHandle, Viewer};
+use app::api::{LibraryItem, ShopHandle, Viewer};
 use axum::body::Bytes;
 use axum::extract::{FromRef, Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -56,7 +56,7 @@ impl AppState {
         auth: Authenticator,
         signer: Signer,
     ) -> Self {
-        let shop: ShopHandle = Arc::new(ShopBackend::new(db.clone(), auth.clone()));
+        let shop: ShopHandle = Arc::new(ShopBackend::new(db.clone(), auth.clone(), signer.clone()));
         Self {
             leptos,
             db,

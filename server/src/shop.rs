@@ -3,18 +3,29 @@
 use crate::auth::Authenticator;
 use crate::catalog;
 use crate::db::Db;
+use crate::downloads::{self, Signer};
 use crate::error::ApiError;
-use app::api::{ProductCard, ProductKind, ProductPage, Shop, ShopError, Viewer};
+use crate::telegram::init_data::InitData;
+use app::api::{LibraryItem, ProductCard, ProductKind, ProductPage, Shop, ShopError, Viewer};
 
 #[derive(Clone)]
 pub struct ShopBackend {
     db: Db,
     auth: Authenticator,
+    signer: Signer,
 }
 
 impl ShopBackend {
-    pub fn new(db: Db, auth: Authenticator) -> Self {
-        Self { db, auth }
+    pub fn new(db: Db, auth: Authenticator, signer: Signer) -> Self {
+        Self { db, auth, signer }
+    }
+
+    async fn authenticate(&self, headers: &axum::http::HeaderMap) -> Result<InitData, ShopError> {
+        match self.auth.authenticate(headers).await {
+            Ok(data) => Ok(data),
+            Err(ApiError::Unauthorized(err)) => Err(ShopError::Unauthorized(err.to_string())),
+            Err(err) => Err(ShopError::Unavailable(Box::new(err))),
+        }
     }
 }
 
@@ -38,10 +49,16 @@ impl Shop for ShopBackend {
     }
 
     async fn viewer(&self, headers: &axum::http::HeaderMap) -> Result<Viewer, ShopError> {
-        match self.auth.authenticate(headers).await {
-            Ok(data) => Ok(Viewer::from(data.user)),
-            Err(ApiError::Unauthorized(err)) => Err(ShopError::Unauthorized(err.to_string())),
-            Err(err) => Err(ShopError::Unavailable(Box::new(err))),
-        }
+        Ok(Viewer::from(self.authenticate(headers).await?.user))
+    }
+
+    async fn library(
+        &self,
+        headers: &axum::http::HeaderMap,
+    ) -> Result<Vec<LibraryItem>, ShopError> {
+        let user = self.authenticate(headers).await?.user;
+        downloads::library(&self.db, &self.signer, user.id)
+            .await
+            .map_err(|err| ShopError::Unavailable(Box::new(err)))
     }
 }

@@ -194,3 +194,36 @@ async fn revoked_expired_and_forged_links_are_refused() {
     assert_eq!(body["error"], "not_entitled");
     assert!(library(&state).await.is_empty());
 }
+
+#[tokio::test]
+async fn the_library_page_and_its_server_function() {
+    use leptos::server_fn::ServerFn;
+    let (_dir, state, _) = shop().await;
+    // The page itself renders without knowing the buyer; the list loads in the Mini App.
+    let (status, _, body) = send(&state, get("/library")).await;
+    assert_eq!(status, StatusCode::OK);
+    let html = String::from_utf8_lossy(&body);
+    assert!(
+        html.contains("My library") && html.contains("Loading your purchases"),
+        "{html}"
+    );
+
+    grant(&state, "watercolour-basics").await;
+    let call = |auth: Option<String>| {
+        let mut req = Request::post(app::api::MyLibrary::PATH)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(auth) = auth {
+            req = req.header(header::AUTHORIZATION, auth);
+        }
+        req.body(Body::empty()).unwrap()
+    };
+    let (status, _, body) = send(&state, call(Some(auth()))).await;
+    assert_eq!(status, StatusCode::OK);
+    let items: Vec<app::api::LibraryItem> = serde_json::from_slice(&body).unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].kind, app::api::ProductKind::Course);
+    assert!(items[0].files[0].url.starts_with("/download/"));
+
+    let (status, _, _) = send(&state, call(None)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
