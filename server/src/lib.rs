@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod payments;
 pub mod seed;
 pub mod shop;
 pub mod storage;
