@@ -86,6 +86,12 @@ pub(crate) fn backoff_secs(attempts: i64) -> i64 {
         .min(BACKOFF_CAP_SECS)
 }
 
+/// The wait before the next attempt: the back-off, or Telegram's `retry_after` when longer
+/// (the client already waited out short ones; asking sooner would only be refused again).
+pub(crate) fn next_delay(attempts: i64, retry_after: Option<i64>) -> i64 {
+    backoff_secs(attempts).max(retry_after.unwrap_or(0))
+}
+
 /// Claims and sends every due delivery (up to a batch); returns how many were completed.
 pub async fn deliver_due(
     db: &Db,
@@ -249,7 +255,7 @@ async fn record_failure(
             .and_then(|s| i64::try_from(s).ok()),
         _ => None,
     };
-    let delay = backoff_secs(claimed.attempts).max(retry_after.unwrap_or(0));
+    let delay = next_delay(claimed.attempts, retry_after);
     let status = if claimed.attempts >= MAX_ATTEMPTS {
         "failed"
     } else {
@@ -295,6 +301,9 @@ mod tests {
         assert_eq!(backoff_secs(2), 10);
         assert_eq!(backoff_secs(3), 20);
         assert_eq!(backoff_secs(30), BACKOFF_CAP_SECS);
+        assert_eq!(next_delay(1, Some(120)), 120);
+        assert_eq!(next_delay(3, Some(1)), 20);
+        assert_eq!(next_delay(2, None), 10);
     }
 
     #[test]
