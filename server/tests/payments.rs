@@ -588,6 +588,58 @@ async fn a_refund_that_overtakes_its_payment_leaves_nothing_granted() {
 }
 
 #[tokio::test]
+async fn late_payments_grant_expired_orders_and_are_held_for_refunded_ones() {
+    let h = harness().await;
+    h.buyer(1051).await;
+    let order = h.order(1051, SOURDOUGH).await;
+    // The buyer confirmed while the order was pending; the charge lands after it expired.
+    let (_, paid) = h.pay_through(&order.invoice_link, 1051).await;
+    assert_eq!(
+        payments::expire_stale(&h.d.db, Duration::ZERO)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(h.status(1051, &order).await, OrderStatus::Expired);
+    let paid = paid.unwrap();
+    h.feed(&paid).await;
+    assert_eq!(
+        h.status(1051, &order).await,
+        OrderStatus::Paid,
+        "the buyer paid"
+    );
+    assert!(h.owns(1051, SOURDOUGH).await);
+
+    // A second charge for the same order, after it was refunded, is held for review.
+    let creator = Actor {
+        user_id: 1003,
+        is_admin: false,
+    };
+    payments::refund(&h.d.db, &h.d.bot, order.public_id.as_str(), creator)
+        .await
+        .unwrap();
+    let mut payment: tgbot::types::SuccessfulPayment =
+        serde_json::from_value(paid["message"]["successful_payment"].clone()).unwrap();
+    payment.telegram_payment_charge_id = "stx-second".into();
+    assert_eq!(
+        payments::apply_payment(&h.d.db, 1051, &payment)
+            .await
+            .unwrap(),
+        Applied::Unmatched {
+            reason: "order_refunded"
+        }
+    );
+    assert_eq!(
+        payments::apply_payment(&h.d.db, 1051, &payment)
+            .await
+            .unwrap(),
+        Applied::AlreadyApplied
+    );
+    assert!(!h.owns(1051, SOURDOUGH).await);
+    assert_eq!(h.status(1051, &order).await, OrderStatus::Refunded);
+}
+
+#[tokio::test]
 async fn reconciliation_recovers_lost_payment_updates() {
     let h = harness().await;
     h.buyer(1101).await;

@@ -19,6 +19,9 @@ pub enum Decline {
     PriceChanged,
     NotOnSale,
     AlreadyOwned,
+    /// The database did not answer: better to ask the buyer to retry than to take money the
+    /// shop cannot record.
+    Unavailable,
 }
 
 impl Decline {
@@ -41,6 +44,9 @@ impl Decline {
             }
             Decline::NotOnSale => "Sorry, this product is no longer on sale.",
             Decline::AlreadyOwned => "You already own this product. Find it in your library.",
+            Decline::Unavailable => {
+                "The shop cannot take payments right now. Please try again in a minute."
+            }
         }
     }
 }
@@ -73,9 +79,8 @@ pub async fn check_pre_checkout(db: &Db, query: &PreCheckoutQuery) -> Result<(),
     .fetch_optional(db)
     .await
     .map_err(|err| {
-        // Taking money we cannot record would be worse than asking the buyer to retry.
         tracing::error!(error = %err, "pre-checkout lookup failed; declining");
-        Decline::UnknownOrder
+        Decline::Unavailable
     })?;
     let Some(order) = row else {
         return Err(Decline::UnknownOrder);
@@ -103,7 +108,8 @@ pub async fn check_pre_checkout(db: &Db, query: &PreCheckoutQuery) -> Result<(),
     Ok(())
 }
 
-/// Answers a pre-checkout query: ok only for a payable order of the shop's own.
+/// Answers a pre-checkout query: ok only for a payable order of the shop's own. The outer
+/// `Result` is whether the answer reached Telegram; the inner one is the verdict.
 pub async fn answer_pre_checkout(
     db: &Db,
     bot: &Bot,

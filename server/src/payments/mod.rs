@@ -19,7 +19,7 @@ pub use checkout::{
 };
 pub use delivery::{deliver_due, delivery_loop, DeliveryConfig};
 pub use orders::{create_order, expire_stale, order_status, NewOrder, OrderStatus};
-pub use reconcile::{reconcile, ReconcileReport};
+pub use reconcile::{reconcile, reconcile_loop, ReconcileReport};
 pub use refunds::{refund, Actor, OrderRef, RefundOutcome};
 pub use stars::Stars;
 

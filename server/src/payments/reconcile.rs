@@ -129,6 +129,20 @@ pub async fn reconcile(db: &Db, bot: &Bot) -> Result<ReconcileReport, PaymentErr
     Ok(report)
 }
 
+/// Reconciles at start and then every `every`; failures are logged and retried next round.
+pub async fn reconcile_loop(db: Db, bot: Bot, every: std::time::Duration) {
+    loop {
+        match reconcile(&db, &bot).await {
+            Ok(report) if report.payments_applied + report.refunds_applied > 0 => {
+                tracing::warn!(?report, "reconciliation found lost updates");
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "reconciliation failed"),
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
