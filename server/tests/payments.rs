@@ -563,6 +563,42 @@ async fn repeated_and_reordered_payment_updates_grant_once() {
 }
 
 #[tokio::test]
+async fn concurrent_appliers_of_one_charge_grant_once() {
+    let h = harness().await;
+    h.buyer(961).await;
+    let order = h.order(961, RUST_BOOK).await;
+    let (_, paid) = h.pay_through(&order.invoice_link, 961).await;
+    let paid = paid.unwrap();
+    let payment: tgbot::types::SuccessfulPayment =
+        serde_json::from_value(paid["message"]["successful_payment"].clone()).unwrap();
+    // Webhook retries, a second replica and reconciliation, all at once.
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (db, payment) = (h.d.db.clone(), payment.clone());
+        tasks.push(tokio::spawn(async move {
+            payments::apply_payment(&db, 961, &payment).await.unwrap()
+        }));
+    }
+    let (db, bot) = (h.d.db.clone(), h.d.bot.clone());
+    let reconciler = tokio::spawn(async move { payments::reconcile(&db, &bot).await.unwrap() });
+    let mut granted = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Applied::Granted { .. } => granted += 1,
+            Applied::AlreadyApplied => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    granted += reconciler.await.unwrap().payments_applied;
+    assert_eq!(granted, 1);
+    let deliveries: i64 = sqlx::query_scalar("SELECT count(*) FROM deliveries")
+        .fetch_one(&h.d.db)
+        .await
+        .unwrap();
+    assert_eq!(deliveries, 1);
+}
+
+#[tokio::test]
 async fn a_refund_that_overtakes_its_payment_leaves_nothing_granted() {
     let h = harness().await;
     h.buyer(951).await;

@@ -4,7 +4,7 @@
 
 use tgbot::types::{AnswerPreCheckoutQuery, PreCheckoutQuery, RefundedPayment, SuccessfulPayment};
 
-use super::{unix_now, PaymentError, CURRENCY};
+use super::{api_error, unix_now, PaymentError, CURRENCY};
 use crate::db::Db;
 use crate::telegram::bot::Bot;
 
@@ -120,7 +120,16 @@ pub async fn answer_pre_checkout(
         Ok(()) => AnswerPreCheckoutQuery::ok(query.id.clone()),
         Err(decline) => AnswerPreCheckoutQuery::error(query.id.clone(), decline.message()),
     };
-    bot.call("answerPreCheckoutQuery", answer).await?;
+    match bot.call("answerPreCheckoutQuery", answer).await {
+        Ok(_) => {}
+        // Telegram refused the answer (the query expired or was answered): a retry of the
+        // update cannot change that, so it is logged and settled. Network errors propagate and
+        // the inbox retries while the buyer may still be waiting.
+        Err(err) if api_error(&err).is_some() => {
+            tracing::warn!(error = %err, query_id = %query.id, "pre-checkout answer refused");
+        }
+        Err(err) => return Err(err.into()),
+    }
     Ok(verdict)
 }
 
