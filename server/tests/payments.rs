@@ -810,6 +810,38 @@ async fn the_creator_refunds_once_and_nobody_else_can() {
 }
 
 #[tokio::test]
+async fn a_refund_telegram_already_made_counts_as_done() {
+    let h = harness().await;
+    h.buyer(1251).await;
+    let order = h.order(1251, SOURDOUGH).await;
+    let (outcome, paid) = h.pay_through(&order.invoice_link, 1251).await;
+    h.feed(&paid.unwrap()).await;
+    // Refunded by hand (or by an attempt whose answer was lost); the shop has not heard.
+    let refunded = h
+        .bot_api(
+            "refundStarPayment",
+            json!({ "user_id": 1251, "telegram_payment_charge_id": outcome["telegram_payment_charge_id"] }),
+        )
+        .await;
+    assert_eq!(refunded["ok"], true, "{refunded}");
+    assert_eq!(h.status(1251, &order).await, OrderStatus::Paid);
+
+    let creator = Actor {
+        user_id: 1003,
+        is_admin: false,
+    };
+    assert_eq!(
+        payments::refund(&h.d.db, &h.d.bot, order.public_id.as_str(), creator)
+            .await
+            .unwrap(),
+        RefundOutcome::Refunded
+    );
+    assert_eq!(h.status(1251, &order).await, OrderStatus::Refunded);
+    assert!(!h.owns(1251, SOURDOUGH).await);
+    assert_eq!(h.stars(1251).await, 2500, "returned once");
+}
+
+#[tokio::test]
 async fn a_restart_between_payment_and_delivery_sends_the_files_once() {
     let h = harness().await;
     h.buyer(1301).await;
