@@ -7,6 +7,7 @@ pub mod db;
 pub mod downloads;
 pub mod error;
 pub mod http;
+pub mod payments;
 pub mod seed;
 pub mod shop;
 pub mod storage;

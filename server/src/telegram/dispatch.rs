@@ -3,7 +3,8 @@
 use super::bot::{Bot, BotError};
 use super::commands;
 use crate::db::Db;
-use tgbot::types::{AnswerPreCheckoutQuery, MessageData, PreCheckoutQuery, Update, UpdateType};
+use crate::payments::{self, PaymentError};
+use tgbot::types::{MessageData, Update, UpdateType};
 use url::Url;
 
 #[derive(Debug, thiserror::Error)]
@@ -14,6 +15,8 @@ pub enum DispatchError {
     Bot(#[from] BotError),
     #[error("database error")]
     Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Payment(#[from] PaymentError),
 }
 
 #[derive(Clone)]
@@ -37,13 +40,25 @@ impl Dispatcher {
         match &update.update_type {
             UpdateType::Message(message) => match &message.data {
                 MessageData::SuccessfulPayment(payment) => {
-                    // Kept in the update inbox with its charge id, so nothing is lost before
-                    // orders exist to apply it to.
-                    tracing::warn!(
+                    // A service message from the payer; without a sender it cannot be checked
+                    // against the order, so it is recorded as unmatched (payer 0) for review.
+                    let payer = message.sender.get_user().map_or(0, |u| i64::from(u.id));
+                    let applied = payments::apply_payment(&self.db, payer, payment).await?;
+                    tracing::info!(
                         update_id = update.id,
                         charge_id = %payment.telegram_payment_charge_id,
-                        payload = %payment.invoice_payload,
-                        "payment for an unknown order recorded for review"
+                        outcome = ?applied,
+                        "successful payment"
+                    );
+                    Ok(())
+                }
+                MessageData::RefundedPayment(refund) => {
+                    let applied = payments::apply_refund(&self.db, refund).await?;
+                    tracing::info!(
+                        update_id = update.id,
+                        charge_id = %refund.telegram_payment_charge_id,
+                        outcome = ?applied,
+                        "refunded payment"
                     );
                     Ok(())
                 }
@@ -52,18 +67,12 @@ impl Dispatcher {
                 }
                 _ => Ok(()),
             },
-            UpdateType::PreCheckoutQuery(query) => self.decline_unknown(query).await,
+            UpdateType::PreCheckoutQuery(query) => {
+                let verdict = payments::answer_pre_checkout(&self.db, &self.bot, query).await?;
+                tracing::info!(update_id = update.id, ?verdict, "pre-checkout answered");
+                Ok(())
+            }
             _ => Ok(()),
         }
-    }
-
-    /// The shop takes money only for orders it created; anything else is declined at once.
-    async fn decline_unknown(&self, query: &PreCheckoutQuery) -> Result<(), DispatchError> {
-        let answer = AnswerPreCheckoutQuery::error(
-            query.id.clone(),
-            "This invoice is not known to the shop. Please start again from the catalog.",
-        );
-        self.bot.call("answerPreCheckoutQuery", answer).await?;
-        Ok(())
     }
 }

@@ -1,0 +1,316 @@
+//! The delivery outbox worker: sends each paid order's content files to the buyer's chat.
+//!
+//! Rows are claimed by lease (`locked_until` + a random `claim_token`), so any number of workers
+//! on any number of replicas never send the same delivery at once; progress (`files_sent`) is
+//! recorded after every file, so a retry resumes instead of resending. A crash between Telegram
+//! accepting a file and the progress update can still send that one file twice: at-least-once is
+//! the best any outbox can do against a remote API without idempotency keys.
+
+use std::io::Cursor;
+use std::time::Duration;
+
+use tgbot::types::{InputFileReader, SendDocument, SendMessage};
+use url::Url;
+
+use super::{api_error, unix_now, PaymentError};
+use crate::db::Db;
+use crate::storage::{Area, LocalStorage};
+use crate::telegram::bot::Bot;
+
+/// The Bot API's upload limit for bots; bigger files go as a link to the library.
+pub const MAX_UPLOAD_BYTES: i64 = 50 * 1024 * 1024;
+/// How long a claim lasts; renewed after each file.
+const LEASE_SECS: i64 = 300;
+/// Back-off: 5 s doubling per attempt, at most an hour.
+const BACKOFF_BASE_SECS: i64 = 5;
+const BACKOFF_CAP_SECS: i64 = 3600;
+/// After this many attempts the row is `failed` (the library still offers the download).
+const MAX_ATTEMPTS: i64 = 20;
+/// Deliveries one call works off at most.
+const BATCH: usize = 32;
+
+#[derive(Clone, Debug, Default)]
+pub struct DeliveryConfig {
+    /// The shop's public URL; links to `/library` for files past the upload limit.
+    pub public_base: Option<Url>,
+    /// Defaults to [`MAX_UPLOAD_BYTES`]; tests lower it.
+    pub max_upload_bytes: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Claimed {
+    id: i64,
+    order_id: i64,
+    attempts: i64,
+    files_sent: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct OrderInfo {
+    user_id: i64,
+    status: String,
+    product_id: i64,
+    title: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct ContentFile {
+    file_name: String,
+    size_bytes: i64,
+    storage_key: String,
+}
+
+/// Why one delivery attempt stopped.
+#[derive(Debug, thiserror::Error)]
+enum AttemptError {
+    #[error(transparent)]
+    Payment(#[from] PaymentError),
+    #[error("the claim was lost to another worker")]
+    LostClaim,
+}
+
+impl From<sqlx::Error> for AttemptError {
+    fn from(err: sqlx::Error) -> Self {
+        AttemptError::Payment(err.into())
+    }
+}
+
+fn claim_token() -> String {
+    super::orders::new_public_id()
+}
+
+pub(crate) fn backoff_secs(attempts: i64) -> i64 {
+    let exponent = attempts.clamp(1, 20) - 1;
+    BACKOFF_BASE_SECS
+        .saturating_mul(1_i64 << exponent)
+        .min(BACKOFF_CAP_SECS)
+}
+
+/// The wait before the next attempt: the back-off, or Telegram's `retry_after` when longer
+/// (the client already waited out short ones; asking sooner would only be refused again).
+pub(crate) fn next_delay(attempts: i64, retry_after: Option<i64>) -> i64 {
+    backoff_secs(attempts).max(retry_after.unwrap_or(0))
+}
+
+/// Claims and sends every due delivery (up to a batch); returns how many were completed.
+pub async fn deliver_due(
+    db: &Db,
+    bot: &Bot,
+    storage: &LocalStorage,
+    config: &DeliveryConfig,
+) -> Result<usize, PaymentError> {
+    let mut done = 0;
+    for _ in 0..BATCH {
+        let token = claim_token();
+        let now = unix_now();
+        // One statement claims the row, so two workers can never both win it.
+        let claimed: Option<Claimed> = sqlx::query_as(
+            "UPDATE deliveries
+             SET locked_until = ?1 + ?2, claim_token = ?3, attempts = attempts + 1
+             WHERE id = (SELECT id FROM deliveries
+                         WHERE status = 'pending' AND next_attempt_at <= ?1
+                           AND (locked_until IS NULL OR locked_until <= ?1)
+                         ORDER BY next_attempt_at, id LIMIT 1)
+               AND status = 'pending' AND (locked_until IS NULL OR locked_until <= ?1)
+             RETURNING id, order_id, attempts, files_sent",
+        )
+        .bind(now)
+        .bind(LEASE_SECS)
+        .bind(&token)
+        .fetch_optional(db)
+        .await?;
+        let Some(claimed) = claimed else { break };
+        match attempt(db, bot, storage, config, &claimed, &token).await {
+            Ok(true) => done += 1,
+            Ok(false) => {}
+            Err(AttemptError::LostClaim) => {
+                tracing::warn!(
+                    delivery = claimed.id,
+                    "delivery claim lost; left to its holder"
+                );
+            }
+            Err(AttemptError::Payment(err)) => {
+                record_failure(db, &claimed, &token, &err).await?;
+            }
+        }
+    }
+    Ok(done)
+}
+
+/// One claimed delivery: `Ok(true)` when it is sent, `Ok(false)` when it was cancelled.
+async fn attempt(
+    db: &Db,
+    bot: &Bot,
+    storage: &LocalStorage,
+    config: &DeliveryConfig,
+    claimed: &Claimed,
+    token: &str,
+) -> Result<bool, AttemptError> {
+    let order: OrderInfo = sqlx::query_as(
+        "SELECT o.user_id, o.status, o.product_id, p.title
+         FROM orders o JOIN products p ON p.id = o.product_id WHERE o.id = ?1",
+    )
+    .bind(claimed.order_id)
+    .fetch_one(db)
+    .await?;
+    if order.status != "paid" {
+        // Refunded meanwhile: nothing to send.
+        sqlx::query(
+            "UPDATE deliveries SET status = 'cancelled', locked_until = NULL, claim_token = NULL
+             WHERE id = ?1 AND claim_token = ?2",
+        )
+        .bind(claimed.id)
+        .bind(token)
+        .execute(db)
+        .await?;
+        return Ok(false);
+    }
+    let files: Vec<ContentFile> = sqlx::query_as(
+        "SELECT file_name, size_bytes, storage_key FROM product_files
+         WHERE product_id = ?1 AND role = 'content' ORDER BY id",
+    )
+    .bind(order.product_id)
+    .fetch_all(db)
+    .await?;
+    let max_upload = config.max_upload_bytes.unwrap_or(MAX_UPLOAD_BYTES);
+    let start = usize::try_from(claimed.files_sent).unwrap_or(0);
+    for (index, file) in files.iter().enumerate().skip(start) {
+        let caption = (index == 0).then(|| format!("Thank you for buying «{}»!", order.title));
+        if file.size_bytes > max_upload {
+            let text = large_file_text(&order.title, &file.file_name, config.public_base.as_ref());
+            bot.call("sendMessage", SendMessage::new(order.user_id, text))
+                .await
+                .map_err(PaymentError::from)?;
+        } else {
+            let path = storage
+                .path(Area::Private, &file.storage_key)
+                .map_err(PaymentError::from)?;
+            let bytes = tokio::fs::read(&path).await.map_err(|source| {
+                PaymentError::Storage(crate::storage::StorageError::Io {
+                    key: file.storage_key.clone(),
+                    source,
+                })
+            })?;
+            let upload = InputFileReader::new(Cursor::new(bytes)).with_file_name(&file.file_name);
+            let mut method = SendDocument::new(order.user_id, upload);
+            if let Some(caption) = caption {
+                method = method.with_caption(caption);
+            }
+            bot.call("sendDocument", method)
+                .await
+                .map_err(PaymentError::from)?;
+        }
+        // Progress and a fresh lease; zero rows means another worker holds the row now.
+        let now = unix_now();
+        let kept = sqlx::query(
+            "UPDATE deliveries SET files_sent = ?1, locked_until = ?2 + ?3
+             WHERE id = ?4 AND claim_token = ?5",
+        )
+        .bind(i64::try_from(index + 1).unwrap_or(i64::MAX))
+        .bind(now)
+        .bind(LEASE_SECS)
+        .bind(claimed.id)
+        .bind(token)
+        .execute(db)
+        .await?;
+        if kept.rows_affected() == 0 {
+            return Err(AttemptError::LostClaim);
+        }
+    }
+    let finished = sqlx::query(
+        "UPDATE deliveries SET status = 'sent', sent_at = ?1, locked_until = NULL,
+                claim_token = NULL, last_error = NULL
+         WHERE id = ?2 AND claim_token = ?3",
+    )
+    .bind(unix_now())
+    .bind(claimed.id)
+    .bind(token)
+    .execute(db)
+    .await?;
+    if finished.rows_affected() == 0 {
+        return Err(AttemptError::LostClaim);
+    }
+    Ok(true)
+}
+
+fn large_file_text(title: &str, file_name: &str, base: Option<&Url>) -> String {
+    let link = base
+        .and_then(|b| b.join("library").ok())
+        .map_or_else(|| "/library".to_owned(), |u| u.to_string());
+    format!(
+        "«{title}»: {file_name} is too large to send here. Download it from your library: {link}"
+    )
+}
+
+/// Schedules the next attempt: Telegram's `retry_after` when it gave one, else the back-off.
+async fn record_failure(
+    db: &Db,
+    claimed: &Claimed,
+    token: &str,
+    err: &PaymentError,
+) -> Result<(), PaymentError> {
+    let retry_after = match err {
+        PaymentError::Bot(bot) => api_error(bot)
+            .and_then(|e| e.retry_after())
+            .and_then(|s| i64::try_from(s).ok()),
+        _ => None,
+    };
+    let delay = next_delay(claimed.attempts, retry_after);
+    let status = if claimed.attempts >= MAX_ATTEMPTS {
+        "failed"
+    } else {
+        "pending"
+    };
+    let message = match err {
+        PaymentError::Bot(bot) => bot.to_string(),
+        other => format!("{other}: {:?}", std::error::Error::source(other)),
+    };
+    tracing::warn!(delivery = claimed.id, attempts = claimed.attempts, delay, error = %message, "delivery failed");
+    sqlx::query(
+        "UPDATE deliveries SET status = ?1, next_attempt_at = ?2, last_error = ?3,
+                locked_until = NULL, claim_token = NULL
+         WHERE id = ?4 AND claim_token = ?5",
+    )
+    .bind(status)
+    .bind(unix_now() + delay)
+    .bind(message)
+    .bind(claimed.id)
+    .bind(token)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Works off the outbox about once a second, forever.
+pub async fn delivery_loop(db: Db, bot: Bot, storage: LocalStorage, config: DeliveryConfig) {
+    loop {
+        if let Err(err) = deliver_due(&db, &bot, &storage, &config).await {
+            tracing::warn!(error = %err, "delivery round failed");
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        assert_eq!(backoff_secs(1), 5);
+        assert_eq!(backoff_secs(2), 10);
+        assert_eq!(backoff_secs(3), 20);
+        assert_eq!(backoff_secs(30), BACKOFF_CAP_SECS);
+        assert_eq!(next_delay(1, Some(120)), 120);
+        assert_eq!(next_delay(3, Some(1)), 20);
+        assert_eq!(next_delay(2, None), 10);
+    }
+
+    #[test]
+    fn large_files_point_to_the_library() {
+        let base = Url::parse("https://shop.example/").unwrap();
+        let text = large_file_text("Course", "video.mp4", Some(&base));
+        assert!(text.ends_with("https://shop.example/library"), "{text}");
+        assert!(large_file_text("Course", "v", None).ends_with("/library"));
+    }
+}

@@ -1,0 +1,292 @@
+//! Orders: made when the buyer taps Buy, each with its own Stars invoice link whose payload is
+//! the order's random public id.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use tgbot::types::{CreateInvoiceLink, InvoiceParameters, LabeledPrice};
+use url::Url;
+
+use super::{unix_now, PaymentError, Stars, CURRENCY};
+use crate::db::Db;
+use crate::storage::LocalStorage;
+use crate::telegram::bot::Bot;
+
+/// How long an unpaid order (and its invoice) stays payable.
+pub const ORDER_TTL_SECS: i64 = 60 * 60;
+/// Telegram's limits for invoice texts, in characters.
+const TITLE_MAX: usize = 32;
+const DESCRIPTION_MAX: usize = 255;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    Pending,
+    Paid,
+    Refunded,
+    Cancelled,
+    Expired,
+}
+
+impl OrderStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Pending => "pending",
+            OrderStatus::Paid => "paid",
+            OrderStatus::Refunded => "refunded",
+            OrderStatus::Cancelled => "cancelled",
+            OrderStatus::Expired => "expired",
+        }
+    }
+}
+
+impl fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for OrderStatus {
+    type Err = PaymentError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "pending" => OrderStatus::Pending,
+            "paid" => OrderStatus::Paid,
+            "refunded" => OrderStatus::Refunded,
+            "cancelled" => OrderStatus::Cancelled,
+            "expired" => OrderStatus::Expired,
+            other => return Err(PaymentError::Corrupt(format!("order status {other:?}"))),
+        })
+    }
+}
+
+/// What the Mini App needs to open the payment sheet.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct NewOrder {
+    pub public_id: String,
+    pub invoice_link: String,
+    pub amount: Stars,
+}
+
+/// 32 random bytes as URL-safe text: 43 characters, far within the 128-byte payload limit and
+/// too many to guess.
+pub(crate) fn new_public_id() -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; 32];
+    // An order id from a broken generator would be guessable; refuse to go on without one.
+    getrandom::fill(&mut bytes).expect("the OS random number generator is unavailable");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn truncate_chars(text: &str, max: usize) -> String {
+    text.trim().chars().take(max).collect()
+}
+
+#[derive(sqlx::FromRow)]
+struct ProductRow {
+    id: i64,
+    title: String,
+    description: String,
+    price_stars: i64,
+    status: String,
+    cover_key: Option<String>,
+}
+
+/// Creates a pending order for `buyer` at today's price and its Stars invoice link.
+///
+/// A buyer who taps Buy again while an earlier order for the same product and price is still
+/// pending gets that order back, so one sheet at a time can be paid.
+/// `public_base` is the shop's public URL, used for the invoice photo (the product cover).
+pub async fn create_order(
+    db: &Db,
+    bot: &Bot,
+    buyer: i64,
+    slug: &str,
+    public_base: Option<&Url>,
+) -> Result<NewOrder, PaymentError> {
+    let product: ProductRow = sqlx::query_as(
+        "SELECT id, title, description, price_stars, status, cover_key FROM products WHERE slug = ?1",
+    )
+    .bind(slug)
+    .fetch_optional(db)
+    .await?
+    .filter(|p: &ProductRow| p.status == "published")
+    .ok_or_else(|| PaymentError::NotOnSale(slug.to_owned()))?;
+    let amount = Stars::from_i64(product.price_stars)?;
+
+    let (known, owned): (bool, bool) = sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1),
+                EXISTS (SELECT 1 FROM entitlements
+                        WHERE user_id = ?1 AND product_id = ?2 AND revoked_at IS NULL)",
+    )
+    .bind(buyer)
+    .bind(product.id)
+    .fetch_one(db)
+    .await?;
+    if !known {
+        return Err(PaymentError::UnknownBuyer(buyer));
+    }
+    if owned {
+        return Err(PaymentError::AlreadyOwned);
+    }
+
+    let now = unix_now();
+    let reusable: Option<(String, String)> = sqlx::query_as(
+        "SELECT public_id, invoice_link FROM orders
+         WHERE user_id = ?1 AND product_id = ?2 AND status = 'pending' AND amount_stars = ?3
+           AND invoice_link IS NOT NULL AND expires_at > ?4 + 300
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(buyer)
+    .bind(product.id)
+    .bind(amount.as_i64())
+    .bind(now)
+    .fetch_optional(db)
+    .await?;
+    if let Some((public_id, invoice_link)) = reusable {
+        return Ok(NewOrder {
+            public_id,
+            invoice_link,
+            amount,
+        });
+    }
+
+    let public_id = new_public_id();
+    let order_id: i64 = sqlx::query_scalar(
+        "INSERT INTO orders (public_id, user_id, product_id, amount_stars, status, created_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6) RETURNING id",
+    )
+    .bind(&public_id)
+    .bind(buyer)
+    .bind(product.id)
+    .bind(amount.as_i64())
+    .bind(now)
+    .bind(now + ORDER_TTL_SECS)
+    .fetch_one(db)
+    .await?;
+
+    let title = truncate_chars(&product.title, TITLE_MAX);
+    // Telegram rejects an empty description, and some products have none.
+    let description = match truncate_chars(&product.description, DESCRIPTION_MAX) {
+        d if d.is_empty() => title.clone(),
+        d => d,
+    };
+    // Stars take no provider: the token is the empty string.
+    let mut parameters = InvoiceParameters::default().with_provider_token("");
+    if let Some(photo) = photo_url(public_base, product.cover_key.as_deref()) {
+        parameters = parameters.with_photo_url(photo.as_str());
+    }
+    let method = CreateInvoiceLink::new(
+        title.clone(),
+        description,
+        public_id.clone(),
+        CURRENCY,
+        [LabeledPrice::new(amount.as_i64(), title)],
+    )
+    .with_parameters(parameters);
+    let invoice_link = match bot.call("createInvoiceLink", method).await {
+        Ok(link) => link,
+        Err(err) => {
+            // Without a link nobody can pay it; do not leave it looking payable.
+            sqlx::query(
+                "UPDATE orders SET status = 'cancelled' WHERE id = ?1 AND status = 'pending'",
+            )
+            .bind(order_id)
+            .execute(db)
+            .await?;
+            return Err(err.into());
+        }
+    };
+    sqlx::query("UPDATE orders SET invoice_link = ?1 WHERE id = ?2")
+        .bind(&invoice_link)
+        .bind(order_id)
+        .execute(db)
+        .await?;
+    Ok(NewOrder {
+        public_id,
+        invoice_link,
+        amount,
+    })
+}
+
+fn photo_url(base: Option<&Url>, cover_key: Option<&str>) -> Option<Url> {
+    let path = LocalStorage::public_url(cover_key?);
+    base?.join(path.trim_start_matches('/')).ok()
+}
+
+/// The status of one of `buyer`'s orders; another buyer's order is "not found", never revealed.
+pub async fn order_status(
+    db: &Db,
+    buyer: i64,
+    public_id: &str,
+) -> Result<OrderStatus, PaymentError> {
+    let status: String =
+        sqlx::query_scalar("SELECT status FROM orders WHERE public_id = ?1 AND user_id = ?2")
+            .bind(public_id)
+            .bind(buyer)
+            .fetch_optional(db)
+            .await?
+            .ok_or(PaymentError::OrderNotFound)?;
+    status.parse()
+}
+
+/// Moves pending orders older than `max_age` to `expired`; returns how many.
+pub async fn expire_stale(db: &Db, max_age: Duration) -> Result<u64, PaymentError> {
+    let age = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
+    let cutoff = unix_now().saturating_sub(age);
+    let done = sqlx::query(
+        "UPDATE orders SET status = 'expired' WHERE status = 'pending' AND created_at <= ?1",
+    )
+    .bind(cutoff)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_ids_are_long_random_and_payload_safe() {
+        let a = new_public_id();
+        let b = new_public_id();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+        assert!(a
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+    }
+
+    #[test]
+    fn invoice_texts_are_cut_by_characters() {
+        assert_eq!(
+            truncate_chars(&"é".repeat(40), TITLE_MAX).chars().count(),
+            32
+        );
+        assert_eq!(truncate_chars("  short  ", TITLE_MAX), "short");
+    }
+
+    #[test]
+    fn the_cover_becomes_an_absolute_photo_url() {
+        let base = Url::parse("https://shop.example/").unwrap();
+        assert_eq!(
+            photo_url(Some(&base), Some("covers/a.svg"))
+                .unwrap()
+                .as_str(),
+            "https://shop.example/media/covers/a.svg"
+        );
+        assert!(photo_url(None, Some("covers/a.svg")).is_none());
+        assert!(photo_url(Some(&base), None).is_none());
+    }
+
+    #[test]
+    fn statuses_round_trip() {
+        for s in ["pending", "paid", "refunded", "cancelled", "expired"] {
+            assert_eq!(s.parse::<OrderStatus>().unwrap().as_str(), s);
+        }
+        assert!("lost".parse::<OrderStatus>().is_err());
+    }
+}
