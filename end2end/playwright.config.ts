@@ -6,7 +6,11 @@ import { join, resolve } from "node:path";
 // The tests run the server that scripts/build.sh built, on its own port and a throwaway data dir.
 const root = resolve(__dirname, "..");
 const port = Number(process.env.E2E_PORT ?? 3917);
-const dataDir = mkdtempSync(join(tmpdir(), "starfront-e2e-"));
+// Workers load this file again; they inherit the runner's directory through the environment,
+// so the tests can compare downloads with the files the server stored.
+const dataDir =
+  process.env.STARFRONT_E2E_DATA_DIR ?? mkdtempSync(join(tmpdir(), "starfront-e2e-"));
+process.env.STARFRONT_E2E_DATA_DIR = dataDir;
 
 export default defineConfig({
   testDir: "./tests",

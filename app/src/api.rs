@@ -112,6 +112,25 @@ pub struct LibraryFile {
     pub url: String,
 }
 
+/// A started purchase: the order the server created and the Stars invoice to open.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkout {
+    pub order_id: String,
+    pub invoice_link: String,
+    pub amount_stars: u32,
+}
+
+/// Where an order stands (see the payment state machine in DESIGN.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OrderState {
+    Pending,
+    Paid,
+    Refunded,
+    Cancelled,
+    Expired,
+}
+
 /// The signed-in Telegram user, as the Mini App's init data names them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Viewer {
@@ -139,6 +158,9 @@ mod port {
         /// The request's init data was missing, forged or stale; the message says which.
         #[error("{0}")]
         Unauthorized(String),
+        /// A business rule said no (already owned, not on sale, …); the message says why.
+        #[error("{0}")]
+        Refused(String),
     }
 
     /// The backend as the pages see it. The server implements it over its database and storage.
@@ -148,6 +170,18 @@ mod port {
         async fn catalog(&self, kind: Option<ProductKind>) -> Result<Vec<ProductCard>, ShopError>;
         /// A published product by its slug.
         async fn product(&self, slug: &str) -> Result<Option<ProductPage>, ShopError>;
+        /// Starts buying `slug` for the signed-in user.
+        async fn checkout(
+            &self,
+            headers: &http::HeaderMap,
+            slug: &str,
+        ) -> Result<Checkout, ShopError>;
+        /// The state of one of the signed-in user's orders.
+        async fn order_state(
+            &self,
+            headers: &http::HeaderMap,
+            order_id: &str,
+        ) -> Result<OrderState, ShopError>;
         /// The user behind the request's `Authorization: tma <initData>`.
         async fn viewer(&self, headers: &http::HeaderMap) -> Result<Viewer, ShopError>;
         /// That user's purchases.
@@ -163,11 +197,16 @@ mod port {
     }
 
     pub(crate) fn to_server_error(err: ShopError) -> ServerFnError {
-        if let ShopError::Unauthorized(message) = &err {
+        let status = match &err {
+            ShopError::Unauthorized(_) => Some(http::StatusCode::UNAUTHORIZED),
+            ShopError::Refused(_) => Some(http::StatusCode::CONFLICT),
+            ShopError::Unavailable(_) => None,
+        };
+        if let Some(status) = status {
             if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-                response.set_status(http::StatusCode::UNAUTHORIZED);
+                response.set_status(status);
             }
-            return ServerFnError::new(message);
+            return ServerFnError::new(err.to_string());
         }
         let source = std::error::Error::source(&err)
             .map(ToString::to_string)
@@ -192,6 +231,26 @@ pub async fn get_product(slug: String) -> Result<Option<ProductPage>, ServerFnEr
 pub async fn whoami() -> Result<Viewer, ServerFnError> {
     let headers: http::HeaderMap = leptos_axum::extract().await?;
     shop()?.viewer(&headers).await.map_err(to_server_error)
+}
+
+/// Creates an order and its Stars invoice for the signed-in user.
+#[server]
+pub async fn start_checkout(slug: String) -> Result<Checkout, ServerFnError> {
+    let headers: http::HeaderMap = leptos_axum::extract().await?;
+    shop()?
+        .checkout(&headers, &slug)
+        .await
+        .map_err(to_server_error)
+}
+
+/// Polled by the product page after the invoice closes, until the order settles.
+#[server]
+pub async fn checkout_status(order_id: String) -> Result<OrderState, ServerFnError> {
+    let headers: http::HeaderMap = leptos_axum::extract().await?;
+    shop()?
+        .order_state(&headers, &order_id)
+        .await
+        .map_err(to_server_error)
 }
 
 /// The signed-in user's purchases.

@@ -2,9 +2,11 @@
 //! document the server renders.
 
 pub mod api;
+mod checkout;
 pub mod components;
 pub mod format;
 mod pages;
+pub mod webapp;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

@@ -1,6 +1,7 @@
 //! One component per route.
 
 use crate::api::{get_product, list_products, my_library, ProductKind};
+use crate::checkout::BuyButton;
 use crate::components::{Cover, KindFilter, ProductCardView};
 use crate::format;
 use leptos::prelude::*;
@@ -65,6 +66,7 @@ pub fn Product() -> impl IntoView {
                                     <h1>{card.title}</h1>
                                     <p class="card-creator">"by " {card.creator_name}</p>
                                     <p class="price">"⭐ " {format::stars(card.price_stars)}</p>
+                                    <BuyButton slug=card.slug.clone() price_stars=card.price_stars />
                                     <p class="includes">
                                         {format!(
                                             "Includes {} file{} · {}",

@@ -97,6 +97,10 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
             db,
             Dispatcher::new(state.db.clone(), bot.clone(), webapp_url),
         );
+        state.shop = std::sync::Arc::new(
+            shop::ShopBackend::new(state.db.clone(), state.auth.clone(), state.signer.clone())
+                .with_payments(bot.clone(), config.public_url.clone()),
+        );
         state.telegram = Some(http::TelegramState {
             inbox,
             webhook_secret: config
@@ -108,6 +112,19 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
         state.emulator = emulator;
     }
     Ok(state)
+}
+
+/// Pending orders nobody paid within the hour stop being payable.
+async fn expire_orders(db: db::Db) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
+    loop {
+        tick.tick().await;
+        match payments::expire_stale(&db, std::time::Duration::from_secs(3600)).await {
+            Ok(0) => {}
+            Ok(expired) => tracing::info!(expired, "stale orders expired"),
+            Err(err) => tracing::warn!(error = %err, "cannot expire stale orders"),
+        }
+    }
 }
 
 /// A webhook secret every replica derives alike from the bot token, when none is configured.
@@ -130,9 +147,27 @@ fn local_url(bind: SocketAddr) -> Url {
 
 /// Starts the Telegram side: the webhook registration (with `PUBLIC_URL`) or long polling, and
 /// the retry of pending updates.
-pub fn start_telegram(config: &Config, telegram: &http::TelegramState) {
+pub fn start_telegram(config: &Config, state: &http::AppState, telegram: &http::TelegramState) {
+    let state_db = state.db.clone();
+    let storage = state.storage.clone();
     let inbox = telegram.inbox.clone();
     tokio::spawn(updates::retry_worker(inbox.clone()));
+    tokio::spawn(payments::delivery_loop(
+        state_db.clone(),
+        telegram.bot.clone(),
+        storage.clone(),
+        payments::DeliveryConfig {
+            public_base: config.public_url.clone(),
+            max_upload_bytes: None,
+        },
+    ));
+    // At start, then every minute: payments whose updates were lost still get applied.
+    tokio::spawn(payments::reconcile_loop(
+        state_db.clone(),
+        telegram.bot.clone(),
+        std::time::Duration::from_secs(60),
+    ));
+    tokio::spawn(expire_orders(state_db));
     let bot = telegram.bot.clone();
     tokio::spawn(async move {
         if let Err(err) = telegram::bot::publish_commands(&bot).await {
@@ -188,7 +223,7 @@ pub async fn serve(
     config.bind = addr;
     let state = prepare(&config).await?;
     if let Some(telegram) = &state.telegram {
-        start_telegram(&config, telegram);
+        start_telegram(&config, &state, telegram);
     }
     tracing::info!(%addr, dev_preview = config.dev_preview, "listening");
     println!("Starfront is running at http://{addr}/");
