@@ -32,6 +32,10 @@ pub struct Config {
     pub dev_preview: bool,
     /// Load the demo catalog at start. Defaults to `dev_preview`.
     pub seed_demo: bool,
+    /// Telegram user ids with every right in the shop (refund any order, …).
+    pub admin_ids: Vec<i64>,
+    /// Refund every purchase right after delivery (a public demo costs buyers nothing).
+    pub demo_refund: bool,
 }
 
 /// A variable that is set but unusable. Start-up stops with this message.
@@ -135,6 +139,24 @@ impl Config {
             })
             .transpose()?;
         let seed_demo = get_bool(&get, "SEED_DEMO")?.unwrap_or(dev_preview);
+        let admin_ids = match get("ADMIN_IDS") {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|id| !id.is_empty())
+                .map(|id| {
+                    id.parse::<i64>().ok().filter(|id| *id > 0).ok_or_else(|| {
+                        invalid(
+                            "ADMIN_IDS",
+                            &list,
+                            "expected Telegram user ids separated by commas",
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        let demo_refund = get_bool(&get, "DEMO_REFUND")?.unwrap_or(false);
 
         Ok(Config {
             bind,
@@ -150,6 +172,8 @@ impl Config {
             public_url,
             dev_preview,
             seed_demo,
+            admin_ids,
+            demo_refund,
         })
     }
 
@@ -305,12 +329,23 @@ mod tests {
             ("DEV_PREVIEW", "maybe"),
             ("INIT_DATA_MAX_AGE_SECS", "-5"),
             ("THIRD_PARTY_BOT_ID", "bot"),
+            ("ADMIN_IDS", "12,abc"),
+            ("DEMO_REFUND", "sometimes"),
         ];
         for (var, value) in cases {
             let err = config(&[(var, value)]).expect_err(var);
             assert_eq!(err.var, var);
             assert!(err.to_string().starts_with(var), "{err}");
         }
+    }
+
+    #[test]
+    fn admin_ids_are_a_comma_separated_list() {
+        assert_eq!(
+            config(&[("ADMIN_IDS", "42, 7,")]).unwrap().admin_ids,
+            [42, 7]
+        );
+        assert!(config(&[]).unwrap().admin_ids.is_empty());
     }
 
     #[test]

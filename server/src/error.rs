@@ -17,6 +17,8 @@ pub enum ApiError {
     NotFound,
     #[error(transparent)]
     Download(#[from] DownloadError),
+    #[error(transparent)]
+    Payment(#[from] crate::payments::PaymentError),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -39,6 +41,15 @@ impl ApiError {
             ApiError::Unauthorized(err) => (StatusCode::UNAUTHORIZED, err.code()),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Payment(err) => {
+                use crate::payments::PaymentError as P;
+                match err {
+                    P::OrderNotFound | P::NotOnSale(_) => (StatusCode::NOT_FOUND, "not_found"),
+                    P::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+                    P::AlreadyOwned | P::NotRefundable(_) => (StatusCode::CONFLICT, "conflict"),
+                    _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+                }
+            }
             ApiError::Download(err) => match err {
                 DownloadError::BadLink => (StatusCode::NOT_FOUND, "bad_link"),
                 DownloadError::Expired => (StatusCode::GONE, "link_expired"),
@@ -53,14 +64,15 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        if let ApiError::Internal(cause) = &self {
-            tracing::error!(error = %cause, "request failed");
-        }
-        let message = match &self {
-            ApiError::Internal(_) => {
-                "Something went wrong on our side; please try again.".to_owned()
-            }
-            other => other.to_string(),
+        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+            // The cause is for the log; the user gets what to do.
+            let cause = std::error::Error::source(&self)
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            tracing::error!(error = %self, %cause, "request failed");
+            "Something went wrong on our side; please try again.".to_owned()
+        } else {
+            self.to_string()
         };
         (
             status,

@@ -34,6 +34,8 @@ pub struct AppState {
     pub auth: Authenticator,
     pub storage: LocalStorage,
     pub signer: Signer,
+    /// Users with every right in the shop (`ADMIN_IDS`).
+    pub admin_ids: Arc<[i64]>,
     /// Present when a bot is configured.
     pub telegram: Option<TelegramState>,
     /// The in-process Bot API emulator (dev preview), mounted at `/emulator`.
@@ -65,6 +67,7 @@ impl AppState {
             auth,
             storage,
             signer,
+            admin_ids: Arc::new([]),
             telegram: None,
             emulator: None,
         }
@@ -96,6 +99,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/api/me", get(me))
         .route("/api/library", get(library))
+        .route("/api/orders/{order_id}/refund", post(refund))
         .route("/download/{token}", get(download))
         .route("/telegram/webhook", post(webhook))
         .leptos_routes_with_context(
@@ -130,6 +134,25 @@ async fn library(
     Ok(Json(
         downloads::library(&state.db, &state.signer, data.user.id).await?,
     ))
+}
+
+/// Refunds an order: its product's creator or an admin may.
+async fn refund(
+    State(state): State<AppState>,
+    AuthUser(data): AuthUser,
+    Path(order_id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let bot = &state.telegram.as_ref().ok_or(ApiError::NotFound)?.bot;
+    let actor = crate::payments::Actor {
+        user_id: data.user.id,
+        is_admin: state.admin_ids.contains(&data.user.id),
+    };
+    let outcome = crate::payments::refund(&state.db, bot, order_id.as_str(), actor).await?;
+    let status = match outcome {
+        crate::payments::RefundOutcome::Refunded => "refunded",
+        crate::payments::RefundOutcome::AlreadyRefunded => "already_refunded",
+    };
+    Ok(Json(serde_json::json!({ "status": status })))
 }
 
 /// A paid file by signed link: re-checked against the entitlement, served with byte ranges

@@ -76,6 +76,7 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
         None => downloads::Signer::ephemeral(),
     };
     let mut state = http::AppState::new(leptos, db.clone(), storage, auth, signer);
+    state.admin_ids = config.admin_ids.clone().into();
 
     if let Some(token) = &config.bot_token {
         let local = local_url(config.bind);
@@ -167,6 +168,13 @@ pub fn start_telegram(config: &Config, state: &http::AppState, telegram: &http::
         telegram.bot.clone(),
         std::time::Duration::from_secs(60),
     ));
+    if config.demo_refund {
+        tracing::info!("DEMO_REFUND: every purchase is refunded after delivery");
+        tokio::spawn(payments::demo::demo_refund_loop(
+            state_db.clone(),
+            telegram.bot.clone(),
+        ));
+    }
     tokio::spawn(expire_orders(state_db));
     let bot = telegram.bot.clone();
     tokio::spawn(async move {

@@ -8,6 +8,7 @@
 
 pub mod checkout;
 pub mod delivery;
+pub mod demo;
 pub mod orders;
 pub mod reconcile;
 pub mod refunds;
