@@ -1,4 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
+import { signedInitData } from "./telegram";
 
 // Fails the test on any error the page logs: a hydration mismatch or a wasm panic shows up here.
 function collectErrors(page: Page): string[] {
@@ -85,22 +86,6 @@ test("an unknown product shows the not-found page with status 404", async ({ pag
   expect(res?.status()).toBe(404);
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Not found");
 });
-
-// The dev bot token (server::config::DEV_BOT_TOKEN): valid only against the built-in emulator.
-const DEV_BOT_TOKEN = "7000000001:AAStarfront-dev-preview-emulator-only";
-
-// Signs init data the way Telegram does, so the page can act as a signed-in Mini App.
-function signedInitData(user: object): string {
-  const { createHmac } = require("node:crypto") as typeof import("node:crypto");
-  const fields: Record<string, string> = {
-    auth_date: String(Math.floor(Date.now() / 1000)),
-    user: JSON.stringify(user),
-  };
-  const check = Object.keys(fields).sort().map((k) => `${k}=${fields[k]}`).join("\n");
-  const secret = createHmac("sha256", "WebAppData").update(DEV_BOT_TOKEN).digest();
-  const hash = createHmac("sha256", secret).update(check).digest("hex");
-  return new URLSearchParams({ ...fields, hash }).toString();
-}
 
 test("the library loads with the Mini App's init data and refuses without it", async ({ page }) => {
   await page.goto("/library");

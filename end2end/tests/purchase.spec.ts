@@ -1,22 +1,10 @@
 import { expect, test } from "@playwright/test";
-import { createHash, createHmac } from "node:crypto";
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { signedInitData } from "./telegram";
 
-// The dev bot token (server::config::DEV_BOT_TOKEN): valid only against the built-in emulator.
-const DEV_BOT_TOKEN = "7000000001:AAStarfront-dev-preview-emulator-only";
 const BUYER = { id: 90301, first_name: "Mila", language_code: "en" };
-
-function signedInitData(user: object): string {
-  const fields: Record<string, string> = {
-    auth_date: String(Math.floor(Date.now() / 1000)),
-    user: JSON.stringify(user),
-  };
-  const check = Object.keys(fields).sort().map((k) => `${k}=${fields[k]}`).join("\n");
-  const secret = createHmac("sha256", "WebAppData").update(DEV_BOT_TOKEN).digest();
-  const hash = createHmac("sha256", secret).update(check).digest("hex");
-  return new URLSearchParams({ ...fields, hash }).toString();
-}
 
 test("a buyer pays in Stars, finds the book in the library and gets the exact file", async ({ page, request }) => {
   const created = await request.post("/emulator/control/users", { data: BUYER });

@@ -4,6 +4,9 @@
 //! `Harness` serves the same router but lets the test be the update transport, so it can drop,
 //! repeat and reorder updates before they reach the shop's inbox.
 
+mod common;
+
+use common::config;
 use serde_json::{json, Value};
 use server::config::{Config, DEV_BOT_TOKEN};
 use server::payments::{
@@ -19,26 +22,6 @@ use std::time::{Duration, Instant};
 
 const RUST_BOOK: &str = "pocket-guide-to-rust"; // by creator 1001, 250 Stars
 const SOURDOUGH: &str = "sourdough-at-home"; // by creator 1003, 120 Stars
-
-fn config(dir: &tempfile::TempDir, extra: &[(&str, &str)]) -> Config {
-    let data_dir = dir.path().to_str().unwrap().to_owned();
-    let extra: Vec<(String, String)> = extra
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    Config::from_lookup(move |key| {
-        if let Some((_, v)) = extra.iter().find(|(k, _)| k == key) {
-            return Some(v.clone());
-        }
-        match key {
-            "DATA_DIR" => Some(data_dir.clone()),
-            "DEV_PREVIEW" => Some("1".into()),
-            "SEED_DEMO" => Some("1".into()),
-            _ => None,
-        }
-    })
-    .unwrap()
-}
 
 /// What the domain functions need, prepared on a shop's DATA_DIR and pointed at its emulator.
 struct Domain {
@@ -75,16 +58,7 @@ struct Harness {
 /// The whole shop as `starfront` runs it: updates arrive by long polling.
 async fn shop() -> Harness {
     let dir = tempfile::tempdir().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let mut config = config(&dir, &[]);
-    config.bind = addr;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(server::serve(listener, config.clone(), async move {
-        let _ = stopped.await;
-    }));
-    // The served shop migrates the database; prepare ours only once it is up.
-    wait_healthy(&format!("http://{addr}")).await;
+    let (config, stop) = common::serve(config(&dir, &[])).await;
     Harness::new(dir, config, Some(stop)).await
 }
 
@@ -98,17 +72,8 @@ async fn harness() -> Harness {
     let router = server::http::router(state);
     tokio::spawn(async move { axum::serve(listener, router).await });
     let h = Harness::new(dir, config, None).await;
-    wait_healthy(&h.base).await;
+    common::wait_healthy(&h.base).await;
     h
-}
-
-async fn wait_healthy(base: &str) {
-    let http = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while http.get(format!("{base}/healthz")).send().await.is_err() {
-        assert!(Instant::now() < deadline, "the shop did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 impl Harness {
@@ -1177,14 +1142,7 @@ async fn randomized_purchases_with_lost_repeated_and_reordered_updates_settle_ex
 #[tokio::test]
 async fn demo_refund_mode_gives_the_stars_back_after_delivery() {
     let dir = tempfile::tempdir().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let mut config = config(&dir, &[("DEMO_REFUND", "1")]);
-    config.bind = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(server::serve(listener, config.clone(), async move {
-        let _ = stopped.await;
-    }));
-    wait_healthy(&format!("http://{}", config.bind)).await;
+    let (config, stop) = common::serve(config(&dir, &[("DEMO_REFUND", "1")])).await;
     let h = Harness::new(dir, config, Some(stop)).await;
     h.buyer(1501).await;
     let order = h.order(1501, RUST_BOOK).await;

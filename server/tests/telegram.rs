@@ -1,8 +1,11 @@
 //! The Telegram layer through real HTTP: the shop serves on loopback with its in-process Bot API
 //! emulator (dev preview), and the tests play Telegram's users through the emulator's control API.
 
+mod common;
+
+use common::config;
 use serde_json::{json, Value};
-use server::config::{Config, DEV_BOT_TOKEN};
+use server::config::DEV_BOT_TOKEN;
 use server::telegram::init_data::sign;
 use server::telegram::updates::Ingested;
 use sqlx::SqlitePool;
@@ -16,46 +19,13 @@ struct Shop {
     _dir: tempfile::TempDir,
 }
 
-fn config(dir: &tempfile::TempDir, extra: &[(&str, &str)]) -> Config {
-    let data_dir = dir.path().to_str().unwrap().to_owned();
-    let extra: Vec<(String, String)> = extra
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    Config::from_lookup(move |key| {
-        if let Some((_, v)) = extra.iter().find(|(k, _)| k == key) {
-            return Some(v.clone());
-        }
-        match key {
-            "DATA_DIR" => Some(data_dir.clone()),
-            "DEV_PREVIEW" => Some("1".into()),
-            "SEED_DEMO" => Some("1".into()),
-            _ => None,
-        }
-    })
-    .unwrap()
-}
-
 async fn shop(extra: &[(&str, &str)]) -> Shop {
     let dir = tempfile::tempdir().unwrap();
-    let config = config(&dir, extra);
-    let db_url = config.database_url.clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(server::serve(listener, config, async move {
-        let _ = stopped.await;
-    }));
-    let http = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while http.get(format!("{base}/healthz")).send().await.is_err() {
-        assert!(Instant::now() < deadline, "the shop did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let db = SqlitePool::connect(&db_url).await.unwrap();
+    let (config, stop) = common::serve(common::config(&dir, extra)).await;
+    let db = SqlitePool::connect(&config.database_url).await.unwrap();
     Shop {
-        base,
-        http,
+        base: format!("http://{}", config.bind),
+        http: reqwest::Client::new(),
         db,
         _stop: stop,
         _dir: dir,

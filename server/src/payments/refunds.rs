@@ -97,14 +97,19 @@ pub async fn refund(
         .ok_or_else(|| PaymentError::Corrupt("a paid order without a charge id".into()))?;
 
     let call = RefundStarPayment::new(row.user_id, charge_id.clone());
-    match bot.call("refundStarPayment", call).await {
-        Ok(_) => {}
+    // Whether this call moved the Stars: Telegram's `refunded_payment` message may be applied
+    // before we get here, so the database alone cannot tell.
+    let refunded_now = match bot.call("refundStarPayment", call).await {
+        Ok(_) => true,
         // Refunded by another replica, by hand, or by an earlier attempt whose answer was lost.
         Err(err)
             if api_error(&err)
-                .is_some_and(|e| e.description().contains("CHARGE_ALREADY_REFUNDED")) => {}
+                .is_some_and(|e| e.description().contains("CHARGE_ALREADY_REFUNDED")) =>
+        {
+            false
+        }
         Err(err) => return Err(err.into()),
-    }
+    };
     let applied = apply_refund_facts(
         db,
         &RefundFacts {
@@ -116,6 +121,7 @@ pub async fn refund(
     .await?;
     Ok(match applied {
         RefundApplied::Refunded { .. } => RefundOutcome::Refunded,
+        _ if refunded_now => RefundOutcome::Refunded,
         _ => RefundOutcome::AlreadyRefunded,
     })
 }

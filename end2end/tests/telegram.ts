@@ -1,0 +1,16 @@
+import { createHmac } from "node:crypto";
+
+// The dev bot token (server::config::DEV_BOT_TOKEN): valid only against the built-in emulator.
+export const DEV_BOT_TOKEN = "7000000001:AAStarfront-dev-preview-emulator-only";
+
+// Signs Mini App init data the way Telegram does, so a page can act as a signed-in user.
+export function signedInitData(user: object): string {
+  const fields: Record<string, string> = {
+    auth_date: String(Math.floor(Date.now() / 1000)),
+    user: JSON.stringify(user),
+  };
+  const check = Object.keys(fields).sort().map((k) => `${k}=${fields[k]}`).join("\n");
+  const secret = createHmac("sha256", "WebAppData").update(DEV_BOT_TOKEN).digest();
+  const hash = createHmac("sha256", secret).update(check).digest("hex");
+  return new URLSearchParams({ ...fields, hash }).toString();
+}

@@ -1,0 +1,50 @@
+//! What several test files need: a dev-preview configuration on a temp dir, and the whole shop
+//! served on loopback.
+#![allow(dead_code)] // each test file uses its own part
+
+use server::config::Config;
+use std::time::{Duration, Instant};
+
+/// Dev preview (in-process emulator, dev bot token) with the demo catalog, on `dir`; `extra`
+/// variables win.
+pub fn config(dir: &tempfile::TempDir, extra: &[(&str, &str)]) -> Config {
+    let data_dir = dir.path().to_str().unwrap().to_owned();
+    let extra: Vec<(String, String)> = extra
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Config::from_lookup(move |key| {
+        if let Some((_, v)) = extra.iter().find(|(k, _)| k == key) {
+            return Some(v.clone());
+        }
+        match key {
+            "DATA_DIR" => Some(data_dir.clone()),
+            "DEV_PREVIEW" => Some("1".into()),
+            "SEED_DEMO" => Some("1".into()),
+            _ => None,
+        }
+    })
+    .unwrap()
+}
+
+/// Serves the whole shop (background workers included) on a free loopback port until the
+/// returned sender is dropped. Returns the config with its real address, once `/healthz` answers.
+pub async fn serve(mut config: Config) -> (Config, tokio::sync::oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    config.bind = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(server::serve(listener, config.clone(), async move {
+        let _ = stopped.await;
+    }));
+    wait_healthy(&format!("http://{}", config.bind)).await;
+    (config, stop)
+}
+
+pub async fn wait_healthy(base: &str) {
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while http.get(format!("{base}/healthz")).send().await.is_err() {
+        assert!(Instant::now() < deadline, "the shop did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
