@@ -34,6 +34,19 @@ const TMA_FETCH: &str = r#"(function () {
   };
 })();"#;
 
+/// Whether the server runs the browser dev preview; decides which Telegram WebApp script loads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DevPreview(pub bool);
+
+/// Telegram's WebApp script in Telegram; the dev preview's stand-in otherwise.
+fn webapp_script() -> &'static str {
+    if use_context::<DevPreview>().unwrap_or_default().0 {
+        "/dev/webapp.js"
+    } else {
+        "https://telegram.org/js/telegram-web-app.js"
+    }
+}
+
 /// The whole HTML document, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -44,6 +57,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover" />
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
+                <script src=webapp_script()></script>
                 <script inner_html=TMA_FETCH></script>
                 <HydrationScripts options />
                 <MetaTags />

@@ -87,11 +87,14 @@ test("an unknown product shows the not-found page with status 404", async ({ pag
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Not found");
 });
 
-test("the library loads with the Mini App's init data and refuses without it", async ({ page }) => {
+test("the library needs the Mini App's init data", async ({ page, context }) => {
+  // Signed in as nobody: the dev preview behaves like a browser outside Telegram.
+  await context.addCookies([{ name: "starfront_dev_user", value: "none", domain: "127.0.0.1", path: "/" }]);
   await page.goto("/library");
   await waitForHydration(page);
   await expect(page.getByRole("alert")).toContainText("Open Starfront from Telegram");
 
+  // Inside Telegram the page has Telegram's own init data, and the dev preview steps aside.
   const initData = signedInitData({ id: 90210, first_name: "Eve", language_code: "en" });
   await page.addInitScript((data) => {
     (window as any).Telegram = { WebApp: { initData: data } };
@@ -100,5 +103,6 @@ test("the library loads with the Mini App's init data and refuses without it", a
   await page.goto("/library");
   await waitForHydration(page);
   await expect(page.getByText("You have no purchases yet.")).toBeVisible();
+  await expect(page.locator(".dev-banner")).toHaveCount(0);
   expect(errors).toEqual([]);
 });

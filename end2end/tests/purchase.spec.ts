@@ -2,39 +2,21 @@ import { expect, test } from "@playwright/test";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { signedInitData } from "./telegram";
 
-const BUYER = { id: 90301, first_name: "Mila", language_code: "en" };
+// The dev preview signs in as Alex (2001) unless told otherwise.
+const BUYER = { id: 2001 };
 
-test("a buyer pays in Stars, finds the book in the library and gets the exact file", async ({ page, request }) => {
-  const created = await request.post("/emulator/control/users", { data: BUYER });
-  expect(created.ok()).toBeTruthy();
-  const before = (await (await request.get(`/emulator/control/users/${BUYER.id}`)).json()).stars;
-
-  // Inside Telegram, openInvoice shows the payment sheet; here the emulator's control API pays.
-  await page.addInitScript(
-    ({ initData, userId }) => {
-      (window as any).Telegram = {
-        WebApp: {
-          initData,
-          openInvoice(url: string, callback: (status: string) => void) {
-            fetch("/emulator/control/invoices/pay", {
-              method: "POST",
-              headers: { "content-type": "application/json" },
-              body: JSON.stringify({ link: url, user_id: userId }),
-            })
-              .then((r) => r.json())
-              .then((outcome) => callback(outcome.status === "paid" ? "paid" : "failed"));
-          },
-        },
-      };
-    },
-    { initData: signedInitData(BUYER), userId: BUYER.id },
-  );
-
+test("a buyer pays in Stars in the dev preview, finds the book in the library and gets the exact file", async ({ page, request }) => {
   await page.goto("/p/sourdough-at-home");
   await expect(page.locator(".app[data-hydrated='true']")).toHaveCount(1);
+  await expect(page.locator(".dev-banner")).toContainText("Dev preview");
+  const before = (await (await request.get(`/emulator/control/users/${BUYER.id}`)).json()).stars;
+
   await page.getByRole("button", { name: /Buy for ⭐ 120 Stars/ }).click();
+  const sheet = page.getByRole("dialog", { name: "Payment (dev preview)" });
+  await expect(sheet).toContainText("Sourdough at Home");
+  await expect(sheet).toContainText("⭐ 120 Stars");
+  await sheet.getByRole("button", { name: "Pay" }).click();
   await expect(page.getByText("Paid! It is in your library.")).toBeVisible();
 
   const after = (await (await request.get(`/emulator/control/users/${BUYER.id}`)).json()).stars;
@@ -68,4 +50,15 @@ test("a buyer pays in Stars, finds the book in the library and gets the exact fi
   await expect(page.locator(".app[data-hydrated='true']")).toHaveCount(1);
   await page.getByRole("button", { name: /Buy for/ }).click();
   await expect(page.getByRole("status")).toContainText("already own");
+});
+
+test("closing the payment sheet charges nothing", async ({ page, request }) => {
+  await page.goto("/p/watercolour-basics");
+  await expect(page.locator(".app[data-hydrated='true']")).toHaveCount(1);
+  const before = (await (await request.get(`/emulator/control/users/${BUYER.id}`)).json()).stars;
+  await page.getByRole("button", { name: /Buy for/ }).click();
+  await page.getByRole("dialog", { name: "Payment (dev preview)" }).getByRole("button", { name: "Cancel" }).click();
+  await expect(page.getByText("Payment cancelled. You were not charged.")).toBeVisible();
+  const after = (await (await request.get(`/emulator/control/users/${BUYER.id}`)).json()).stars;
+  expect(after).toBe(before);
 });

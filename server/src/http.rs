@@ -78,6 +78,7 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let shop = state.shop.clone();
     let leptos = state.leptos.clone();
+    let dev_preview = app::DevPreview(state.emulator.is_some());
     let pkg_dir = PathBuf::from(&*leptos.site_root).join(&*leptos.site_pkg_dir);
 
     // The bundle is rebuilt under the same names, so browsers must revalidate it.
@@ -95,6 +96,7 @@ pub fn router(state: AppState) -> Router {
         ));
 
     let emulator = state.emulator.clone();
+    let dev_state = state.clone();
     let router = Router::new()
         .route("/healthz", get(healthz))
         .route("/api/me", get(me))
@@ -105,18 +107,25 @@ pub fn router(state: AppState) -> Router {
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(shop.clone()),
+            move || {
+                provide_context(shop.clone());
+                provide_context(dev_preview);
+            },
             move || app::shell(leptos.clone()),
         )
         .nest("/pkg", pkg)
         .nest("/media", media)
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
-            app::shell,
-        ))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(move || provide_context(dev_preview), app::shell))
         .layer(TraceLayer::new_for_http())
         .with_state(state);
     match emulator {
-        Some(emulator) => router.nest("/emulator", emulator.router()),
+        Some(emulator) => router.nest("/emulator", emulator.router()).route(
+            "/dev/webapp.js",
+            get(crate::dev_preview::webapp_js).with_state(dev_state),
+        ),
         None => router,
     }
 }

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod catalog;
 pub mod config;
 pub mod db;
+pub mod dev_preview;
 pub mod downloads;
 pub mod error;
 pub mod http;

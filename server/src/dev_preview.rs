@@ -1,0 +1,82 @@
+//! The browser dev preview: a stand-in for Telegram's WebApp (`/dev/webapp.js`) signed in as a
+//! demo user of your choice, paying through the in-process Bot API emulator. Mounted only with
+//! `DEV_PREVIEW` on.
+
+use crate::auth::unix_now;
+use crate::http::AppState;
+use crate::telegram::emulator::EmulatedUser;
+use crate::telegram::init_data::sign;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// Who the preview can be signed in as: (id, first name, language, what they are for).
+const DEMO_USERS: [(i64, &str, &str, &str); 3] = [
+    (2001, "Alex", "en", "Alex, a buyer"),
+    (2002, "Дарья", "ru", "Дарья, a buyer (ru)"),
+    (1001, "Mira", "en", "Mira Patel, a creator"),
+];
+const COOKIE: &str = "starfront_dev_user";
+const MOCK: &str = include_str!("dev_preview.js");
+
+/// `/dev/webapp.js`: the chosen user's signed init data and the WebApp stand-in.
+pub async fn webapp_js(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(emulator) = &state.emulator else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let chosen = cookie(&headers, COOKIE);
+    let user = match chosen.as_deref() {
+        Some("none") => None,
+        Some(id) => DEMO_USERS
+            .iter()
+            .find(|u| u.0.to_string() == id)
+            .or(DEMO_USERS.first()),
+        None => DEMO_USERS.first(),
+    };
+    // Signed with the bot token the emulator plays, exactly as Telegram would sign it.
+    let token = emulator.config().bot_token.clone();
+    let now = unix_now();
+    let (init_data, user_json) = match user {
+        Some(&(id, first_name, lang, _)) => {
+            let mut demo = EmulatedUser::new(id, first_name);
+            demo.language_code = Some(lang.into());
+            // Telegram knows every user who opens the app; so must the emulator.
+            if let Err(err) = emulator.set_user(demo).await {
+                tracing::warn!(error = ?err, "cannot register the demo user");
+            }
+            let user = json!({ "id": id, "first_name": first_name, "language_code": lang });
+            let data = sign(
+                &token,
+                &[("user", &user.to_string()), ("auth_date", &now.to_string())],
+            );
+            (json!(data), user)
+        }
+        None => (json!(""), json!(null)),
+    };
+    let users: Vec<_> = DEMO_USERS
+        .iter()
+        .map(|(id, _, _, label)| json!({ "id": id, "label": label }))
+        .collect();
+    let config =
+        json!({ "initData": init_data, "user": user_json, "authDate": now, "users": users });
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        format!("window.__STARFRONT_DEV__ = {config};\n{MOCK}"),
+    )
+        .into_response()
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
