@@ -49,6 +49,17 @@ fn tma_init_data(headers: &HeaderMap) -> Result<&str, InitDataError> {
     Ok(rest.trim())
 }
 
+/// A 32-byte key for one `purpose`, derived from the bot token, so that every replica holding
+/// the token agrees on it without further configuration.
+pub fn derive_key(bot_token: &str, purpose: &str) -> [u8; 32] {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(bot_token.as_bytes())
+        .expect("HMAC takes any key");
+    mac.update(b"starfront ");
+    mac.update(purpose.as_bytes());
+    mac.finalize().into_bytes().into()
+}
+
 pub fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

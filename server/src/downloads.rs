@@ -50,13 +50,9 @@ pub struct Signer {
 }
 
 impl Signer {
-    /// The key derives from the bot token, so every replica accepts every replica's links.
-    pub fn from_secret(secret: &str) -> Self {
-        let mut mac = HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
-        mac.update(b"starfront download links");
-        Self {
-            key: Arc::new(mac.finalize().into_bytes().into()),
-        }
+    /// `key` should come from `auth::derive_key`, so every replica accepts every replica's links.
+    pub fn new(key: [u8; 32]) -> Self {
+        Self { key: Arc::new(key) }
     }
 
     /// A key of this process only (no bot token configured): links die with the process.
@@ -233,7 +229,7 @@ mod tests {
 
     #[test]
     fn tokens_round_trip_and_resist_tampering() {
-        let signer = Signer::from_secret("bot-token");
+        let signer = Signer::new(crate::auth::derive_key("bot-token", "download links"));
         let token = signer.sign(7, 42, 1_000);
         let grant = signer.verify(&token, 1_000).unwrap();
         assert_eq!((grant.user_id, grant.file_id), (7, 42));
@@ -243,7 +239,7 @@ mod tests {
             signer.verify(&token, grant.expires + 1),
             Err(DownloadError::Expired)
         );
-        let other = Signer::from_secret("another-bot");
+        let other = Signer::new(crate::auth::derive_key("another-bot", "download links"));
         assert_eq!(other.verify(&token, 1_000), Err(DownloadError::BadLink));
         let (payload, tag) = token.split_once('.').unwrap();
         let forged_payload = URL_SAFE_NO_PAD.encode("8.42.99999999999");

@@ -4,7 +4,6 @@ use crate::auth::{AuthUser, Authenticator};
 use crate::db::{self, Db};
 use crate::downloads::{self, Signer};
 use crate::error::ApiError;
-use crate::shop::ShopBackend;
 use crate::storage::LocalStorage;
 use crate::telegram::updates::Inbox;
 use app::api::{LibraryItem, ShopHandle, Viewer};
@@ -29,8 +28,6 @@ pub struct AppState {
     pub leptos: LeptosOptions,
     pub db: Db,
     pub shop: ShopHandle,
-    /// Served under `/media`: covers and free samples.
-    pub public_media: PathBuf,
     pub auth: Authenticator,
     pub storage: LocalStorage,
     pub signer: Signer,
@@ -57,13 +54,12 @@ impl AppState {
         storage: LocalStorage,
         auth: Authenticator,
         signer: Signer,
+        shop: ShopHandle,
     ) -> Self {
-        let shop: ShopHandle = Arc::new(ShopBackend::new(db.clone(), auth.clone(), signer.clone()));
         Self {
             leptos,
             db,
             shop,
-            public_media: storage.public_dir(),
             auth,
             storage,
             signer,
@@ -89,17 +85,18 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("no-cache"),
         ));
     let media = Router::new()
-        .fallback_service(ServeDir::new(&state.public_media))
+        .fallback_service(ServeDir::new(state.storage.public_dir()))
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("public, max-age=3600"),
         ));
 
     let emulator = state.emulator.clone();
-    let dev_state = state.clone();
     let router = Router::new()
         .route("/healthz", get(healthz))
         .route("/api/me", get(me))
+        // Answers 404 unless the dev preview runs.
+        .route("/dev/webapp.js", get(crate::dev_preview::webapp_js))
         .route("/api/library", get(library))
         .route("/api/orders/{order_id}/refund", post(refund))
         .route("/download/{token}", get(download))
@@ -122,10 +119,7 @@ pub fn router(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http())
         .with_state(state);
     match emulator {
-        Some(emulator) => router.nest("/emulator", emulator.router()).route(
-            "/dev/webapp.js",
-            get(crate::dev_preview::webapp_js).with_state(dev_state),
-        ),
+        Some(emulator) => router.nest("/emulator", emulator.router()),
         None => router,
     }
 }

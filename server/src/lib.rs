@@ -18,6 +18,7 @@ pub mod users;
 use config::Config;
 use leptos::prelude::LeptosOptions;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 use telegram::bot::{Bot, BotError};
 use telegram::dispatch::Dispatcher;
 use telegram::emulator::{Emulator, EmulatorConfig};
@@ -73,16 +74,17 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
     }
     let auth = auth::Authenticator::new(validator, db.clone());
     let signer = match &config.bot_token {
-        Some(token) => downloads::Signer::from_secret(token),
+        Some(token) => downloads::Signer::new(auth::derive_key(token, "download links")),
         None => downloads::Signer::ephemeral(),
     };
-    let mut state = http::AppState::new(leptos, db.clone(), storage, auth, signer);
-    state.admin_ids = config.admin_ids.clone().into();
+    let mut shop = shop::ShopBackend::new(db.clone(), auth.clone(), signer.clone());
 
+    let mut telegram = None;
+    let mut emulator = None;
     if let Some(token) = &config.bot_token {
         let local = local_url(config.bind);
         // The dev preview plays Telegram itself, reached over HTTP like the real one.
-        let emulator = config
+        emulator = config
             .dev_preview
             .then(|| Emulator::new(EmulatorConfig::new(token.clone())));
         let api_url = match (&config.telegram_api_url, &emulator) {
@@ -96,23 +98,24 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
             .clone()
             .or_else(|| config.dev_preview.then_some(local));
         let inbox = Inbox::new(
-            db,
-            Dispatcher::new(state.db.clone(), bot.clone(), webapp_url),
+            db.clone(),
+            Dispatcher::new(db.clone(), bot.clone(), webapp_url),
         );
-        state.shop = std::sync::Arc::new(
-            shop::ShopBackend::new(state.db.clone(), state.auth.clone(), state.signer.clone())
-                .with_payments(bot.clone(), config.public_url.clone()),
-        );
-        state.telegram = Some(http::TelegramState {
+        shop = shop.with_payments(bot.clone(), config.public_url.clone());
+        telegram = Some(http::TelegramState {
             inbox,
+            // Every replica derives the same secret from the token when none is configured.
             webhook_secret: config
                 .webhook_secret
                 .clone()
-                .unwrap_or_else(|| derived_webhook_secret(token)),
+                .unwrap_or_else(|| hex::encode(auth::derive_key(token, "webhook secret"))),
             bot,
         });
-        state.emulator = emulator;
     }
+    let mut state = http::AppState::new(leptos, db, storage, auth, signer, Arc::new(shop));
+    state.admin_ids = config.admin_ids.clone().into();
+    state.telegram = telegram;
+    state.emulator = emulator;
     Ok(state)
 }
 
@@ -127,15 +130,6 @@ async fn expire_orders(db: db::Db) {
             Err(err) => tracing::warn!(error = %err, "cannot expire stale orders"),
         }
     }
-}
-
-/// A webhook secret every replica derives alike from the bot token, when none is configured.
-fn derived_webhook_secret(bot_token: &str) -> String {
-    use hmac::Mac;
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(bot_token.as_bytes())
-        .expect("HMAC takes any key");
-    mac.update(b"starfront webhook secret");
-    hex::encode(mac.finalize().into_bytes())
 }
 
 /// The shop's own base URL on this machine.

@@ -27,12 +27,3 @@ pub async fn upsert(db: &Db, user: &WebAppUser) -> Result<(), sqlx::Error> {
     .await
     .map(drop)
 }
-
-/// The language a user reads, from their Telegram settings.
-pub async fn language(db: &Db, user_id: i64) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT language_code FROM users WHERE id = ?1")
-        .bind(user_id)
-        .fetch_optional(db)
-        .await
-        .map(Option::flatten)
-}

@@ -56,9 +56,7 @@ pub enum PaymentError {
 }
 
 /// Seconds since the Unix epoch, the unit of every time column.
-pub(crate) fn unix_now() -> i64 {
-    crate::auth::unix_now()
-}
+pub(crate) use crate::auth::unix_now;
 
 /// A Bot API error's description, when Telegram (not the network) refused the call.
 pub(crate) fn api_error(err: &BotError) -> Option<&tgbot::types::ResponseError> {

@@ -60,28 +60,20 @@ pub async fn refund(
     order: impl Into<OrderRef>,
     actor: Actor,
 ) -> Result<RefundOutcome, PaymentError> {
-    let row: Option<RefundRow> = match order.into() {
-        OrderRef::Public(public_id) => {
-            sqlx::query_as(
-                "SELECT o.user_id, o.status, o.public_id, o.amount_stars,
-                    o.telegram_payment_charge_id, p.creator_id
-             FROM orders o JOIN products p ON p.id = o.product_id WHERE o.public_id = ?1",
-            )
-            .bind(public_id)
-            .fetch_optional(db)
-            .await?
-        }
-        OrderRef::Id(id) => {
-            sqlx::query_as(
-                "SELECT o.user_id, o.status, o.public_id, o.amount_stars,
-                    o.telegram_payment_charge_id, p.creator_id
-             FROM orders o JOIN products p ON p.id = o.product_id WHERE o.id = ?1",
-            )
-            .bind(id)
-            .fetch_optional(db)
-            .await?
-        }
+    let (public_id, id) = match order.into() {
+        OrderRef::Public(public_id) => (Some(public_id), None),
+        OrderRef::Id(id) => (None, Some(id)),
     };
+    let row: Option<RefundRow> = sqlx::query_as(
+        "SELECT o.user_id, o.status, o.public_id, o.amount_stars,
+                o.telegram_payment_charge_id, p.creator_id
+         FROM orders o JOIN products p ON p.id = o.product_id
+         WHERE o.public_id = ?1 OR o.id = ?2",
+    )
+    .bind(public_id)
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
     let row = row.ok_or(PaymentError::OrderNotFound)?;
     if !actor.is_admin && actor.user_id != row.creator_id {
         return Err(PaymentError::Forbidden);

@@ -2,7 +2,7 @@
 //! dispatcher. Each update is recorded before it is handled: a repeat is recognised by its
 //! `update_id`, and an update whose handling failed stays pending and is retried.
 
-use super::bot::{Bot, BotError, POLL_TIMEOUT_SECS};
+use super::bot::{Bot, POLL_TIMEOUT_SECS};
 use super::dispatch::{DispatchError, Dispatcher};
 use crate::auth::unix_now;
 use crate::db::Db;
@@ -222,15 +222,11 @@ pub async fn poll_loop(bot: Bot, inbox: Inbox) {
                 }
             }
             Err(err) => {
-                log_poll_error(&err);
+                tracing::warn!(error = %err, "getUpdates failed; backing off");
                 backoff.wait().await;
             }
         }
     }
-}
-
-fn log_poll_error(err: &BotError) {
-    tracing::warn!(error = %err, "getUpdates failed; backing off");
 }
 
 /// Exponential back-off from 1 s to 30 s.

@@ -1,8 +1,6 @@
 //! Identifiers Telegram hands out: they must be unguessable (invoice slugs are bearer links) and
 //! look enough like the real ones that logs and fixtures read naturally.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 const URL_SAFE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const ALNUM: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -56,12 +54,7 @@ pub fn random_file_unique_id() -> String {
     format!("AgAD{}", random_string(ALNUM, 12))
 }
 
-pub fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
+pub use crate::auth::unix_now;
 
 #[cfg(test)]
 mod tests {
