@@ -43,8 +43,7 @@ async fn domain(config: &Config) -> Domain {
 }
 
 struct Harness {
-    base: String,
-    http: reqwest::Client,
+    emu: common::Emu,
     config: Config,
     d: Domain,
     offset: Mutex<i64>,
@@ -53,6 +52,15 @@ struct Harness {
     others: Mutex<Vec<Value>>,
     _stop: Option<tokio::sync::oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
+}
+
+/// The emulator's control API and Bot API, as `h.control(…)`, `h.chat(…)`, `h.base`.
+impl std::ops::Deref for Harness {
+    type Target = common::Emu;
+
+    fn deref(&self) -> &common::Emu {
+        &self.emu
+    }
 }
 
 /// The whole shop as `starfront` runs it: updates arrive by long polling.
@@ -83,8 +91,7 @@ impl Harness {
         stop: Option<tokio::sync::oneshot::Sender<()>>,
     ) -> Self {
         Harness {
-            base: format!("http://{}", config.bind),
-            http: reqwest::Client::new(),
+            emu: common::Emu::new(format!("http://{}", config.bind)),
             d: domain(&config).await,
             config,
             offset: Mutex::new(0),
@@ -93,44 +100,6 @@ impl Harness {
             _stop: stop,
             _dir: dir,
         }
-    }
-
-    async fn control(&self, path: &str, body: Value) -> Value {
-        let res = self
-            .http
-            .post(format!("{}/emulator/control/{path}", self.base))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(res.status().is_success(), "{path}: {}", res.status());
-        res.json().await.unwrap()
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        self.http
-            .get(format!("{}/emulator/control/{path}", self.base))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
-
-    async fn bot_api(&self, method: &str, body: Value) -> Value {
-        self.http
-            .post(format!(
-                "{}/emulator/bot{DEV_BOT_TOKEN}/{method}",
-                self.base
-            ))
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
     }
 
     /// A Telegram user with Stars, known to the shop (as the Mini App's auth would record them).
@@ -251,14 +220,6 @@ impl Harness {
         )
         .await
         .unwrap()
-    }
-
-    async fn chat(&self, chat: i64) -> Vec<Value> {
-        self.get(&format!("chats/{chat}/messages"))
-            .await
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
     }
 
     async fn content_files(&self, slug: &str) -> Vec<(String, String)> {

@@ -12,11 +12,19 @@ use sqlx::SqlitePool;
 use std::time::{Duration, Instant};
 
 struct Shop {
-    base: String,
-    http: reqwest::Client,
+    emu: common::Emu,
     db: SqlitePool,
     _stop: tokio::sync::oneshot::Sender<()>,
     _dir: tempfile::TempDir,
+}
+
+/// The emulator's control API and Bot API, as `shop.control(…)`, `shop.chat(…)`, `shop.base`.
+impl std::ops::Deref for Shop {
+    type Target = common::Emu;
+
+    fn deref(&self) -> &common::Emu {
+        &self.emu
+    }
 }
 
 async fn shop(extra: &[(&str, &str)]) -> Shop {
@@ -24,8 +32,7 @@ async fn shop(extra: &[(&str, &str)]) -> Shop {
     let (config, stop) = common::serve(common::config(&dir, extra)).await;
     let db = SqlitePool::connect(&config.database_url).await.unwrap();
     Shop {
-        base: format!("http://{}", config.bind),
-        http: reqwest::Client::new(),
+        emu: common::Emu::new(format!("http://{}", config.bind)),
         db,
         _stop: stop,
         _dir: dir,
@@ -33,18 +40,6 @@ async fn shop(extra: &[(&str, &str)]) -> Shop {
 }
 
 impl Shop {
-    async fn control(&self, path: &str, body: Value) -> Value {
-        let res = self
-            .http
-            .post(format!("{}/emulator/control/{path}", self.base))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(res.status().is_success(), "{path}: {}", res.status());
-        res.json().await.unwrap()
-    }
-
     async fn user(&self, id: i64, first_name: &str, lang: &str) {
         self.control(
             "users",
@@ -56,20 +51,6 @@ impl Shop {
     async fn say(&self, user: i64, text: &str) {
         self.control(&format!("users/{user}/messages"), json!({ "text": text }))
             .await;
-    }
-
-    async fn chat(&self, chat: i64) -> Vec<Value> {
-        self.http
-            .get(format!(
-                "{}/emulator/control/chats/{chat}/messages",
-                self.base
-            ))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
     }
 
     /// Waits until the bot has sent `count` messages to `chat`; returns them.
@@ -86,21 +67,6 @@ impl Shop {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-    }
-
-    async fn bot_api(&self, method: &str, body: Value) -> Value {
-        self.http
-            .post(format!(
-                "{}/emulator/bot{DEV_BOT_TOKEN}/{method}",
-                self.base
-            ))
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
     }
 }
 

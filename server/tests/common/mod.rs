@@ -48,3 +48,69 @@ pub async fn wait_healthy(base: &str) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Plays Telegram's side through the shop's in-process emulator (`/emulator/...`).
+pub struct Emu {
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+impl Emu {
+    pub fn new(base: String) -> Self {
+        Self {
+            base,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// `POST /emulator/control/{path}`; the call must succeed.
+    pub async fn control(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let res = self
+            .http
+            .post(format!("{}/emulator/control/{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success(), "{path}: {}", res.status());
+        res.json().await.unwrap()
+    }
+
+    /// `GET /emulator/control/{path}`.
+    pub async fn get(&self, path: &str) -> serde_json::Value {
+        self.http
+            .get(format!("{}/emulator/control/{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// What the bot sent to `chat`.
+    pub async fn chat(&self, chat: i64) -> Vec<serde_json::Value> {
+        self.get(&format!("chats/{chat}/messages"))
+            .await
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// A Bot API call as the bot makes it, answered by the emulator.
+    pub async fn bot_api(&self, method: &str, body: serde_json::Value) -> serde_json::Value {
+        self.http
+            .post(format!(
+                "{}/emulator/bot{}/{method}",
+                self.base,
+                server::config::DEV_BOT_TOKEN
+            ))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
