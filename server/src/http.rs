@@ -70,8 +70,16 @@ impl AppState {
     }
 }
 
+/// Leptos' routes, generated once per process: generating them renders the app in a special
+/// mode that must not run twice at the same time (concurrent calls can hang).
+fn leptos_routes() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
+}
+
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(app::App);
+    let routes = leptos_routes();
     let shop = state.shop.clone();
     let leptos = state.leptos.clone();
     let dev_preview = app::DevPreview(state.emulator.is_some());
