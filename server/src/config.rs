@@ -36,6 +36,8 @@ pub struct Config {
     pub admin_ids: Vec<i64>,
     /// Refund every purchase right after delivery (a public demo costs buyers nothing).
     pub demo_refund: bool,
+    /// Products on one catalog page.
+    pub catalog_page_size: u32,
 }
 
 /// A variable that is set but unusable. Start-up stops with this message.
@@ -157,6 +159,14 @@ impl Config {
                 .collect::<Result<_, _>>()?,
         };
         let demo_refund = get_bool(&get, "DEMO_REFUND")?.unwrap_or(false);
+        let catalog_page_size = match get("CATALOG_PAGE_SIZE") {
+            None => 24,
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=100).contains(n))
+                .ok_or_else(|| invalid("CATALOG_PAGE_SIZE", &v, "expected 1 to 100"))?,
+        };
 
         Ok(Config {
             bind,
@@ -174,6 +184,7 @@ impl Config {
             seed_demo,
             admin_ids,
             demo_refund,
+            catalog_page_size,
         })
     }
 
