@@ -169,9 +169,9 @@
       ? themeParams[value] || null
       : value;
   }
+  // The colour of the native view behind the page: the preview shows it around the bottom bar.
   function applyBackground() {
-    var color = colorFromKey(backgroundColor);
-    if (color) root.style.backgroundColor = color;
+    root.style.setProperty("--dev-webview-bg", colorFromKey(backgroundColor) || "#fff");
   }
 
   // ---------------------------------------------------------------- recording
@@ -855,7 +855,7 @@
     "display:flex;flex-wrap:wrap;gap:4px 12px;align-items:center}" +
     ".dev-banner [hidden]{display:none}" +
     ".dev-custom input{width:28px;height:20px;padding:0;border:0;vertical-align:middle}" +
-    ".dev-main-bar{display:flex;gap:8px;padding:8px 12px;background:var(--tg-theme-bottom-bar-bg-color,#fff)}" +
+    ".dev-main-bar{display:flex;gap:8px;padding:8px 12px;background:var(--dev-webview-bg,#fff)}" +
     ".dev-main-bar[hidden]{display:none}" +
     ".dev-bottom-button{flex:1;min-height:48px;border:0;border-radius:10px;font:600 15px system-ui,sans-serif;" +
     "display:flex;align-items:center;justify-content:center;gap:8px;cursor:pointer}" +
@@ -881,7 +881,7 @@
     ".dev-chat-message time{float:right;color:#888;font-size:12px}" +
     ".dev-chat-key{display:inline-block;margin:2px 4px 0 0;padding:2px 8px;border-radius:6px;background:#e8f1fb}" +
     ".dev-sheet-layer{position:fixed;inset:0;z-index:1001;background:rgba(0,0,0,.35)}" +
-    ".dev-sheet{position:absolute;left:0;right:0;bottom:0;padding:16px;background:#fff;color:#000;" +
+    ".dev-sheet{position:absolute;left:0;right:0;bottom:0;padding:16px;background:var(--tg-theme-bg-color,#fff);color:var(--tg-theme-text-color,#000);" +
     "font:15px system-ui,sans-serif;box-shadow:0 -4px 24px rgba(0,0,0,.25);border-radius:14px 14px 0 0;" +
     "display:grid;gap:8px}" +
     ".dev-sheet p{margin:0}.dev-sheet-title{font-weight:700}" +
