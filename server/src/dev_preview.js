@@ -286,7 +286,9 @@
   // ---------------------------------------------------------------- events
   function on(event, fn) {
     if (typeof fn !== "function") return;
-    (listeners[event] = listeners[event] || []).push(fn);
+    var list = (listeners[event] = listeners[event] || []);
+    // Like Telegram, a handler registered twice still runs once.
+    if (list.indexOf(fn) < 0) list.push(fn);
   }
   function off(event, fn) {
     listeners[event] = (listeners[event] || []).filter(function (f) { return f !== fn; });
