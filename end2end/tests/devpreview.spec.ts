@@ -179,6 +179,17 @@ test("the version, init data, deep link and safe areas follow Telegram's API", a
   expect(await page.evaluate(() => (window as any).__safe)).toBe(1);
   expect(await cssVar(page, "--tg-safe-area-inset-top")).toBe("47px");
   expect(await cssVar(page, "--tg-content-safe-area-inset-top")).toBe("0px");
+
+  const fullscreen = await page.evaluate(() => {
+    const events: unknown[] = [];
+    Telegram.WebApp.onEvent("fullscreenChanged", () => events.push(Telegram.WebApp.isFullscreen));
+    Telegram.WebApp.onEvent("fullscreenFailed", (e: unknown) => events.push(e));
+    Telegram.WebApp.requestFullscreen();
+    Telegram.WebApp.requestFullscreen();
+    Telegram.WebApp.exitFullscreen();
+    return events;
+  });
+  expect(fullscreen).toEqual([true, { error: "ALREADY_FULLSCREEN" }, false]);
 });
 
 test("popups and downloadFile answer through their callbacks", async ({ page }) => {

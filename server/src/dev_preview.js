@@ -108,6 +108,7 @@
   var contentSafeAreaInset = { top: 0, bottom: 0, left: 0, right: 0 };
   var viewportHeight = window.innerHeight;
   var closingConfirmation = false;
+  var fullscreen = false, orientationLocked = false, verticalSwipes = true;
   var headerColorKey = "bg_color", headerColor = null;
   var backgroundColor = "bg_color";
   var bottomBarColor = "bottom_bar_bg_color";
@@ -332,6 +333,20 @@
     },
   });
 
+  var settingsVisible = false;
+  var SettingsButton = recorded("SettingsButton.", {
+    onClick: function (fn) { on("settingsButtonClicked", fn); return SettingsButton; },
+    offClick: function (fn) { off("settingsButtonClicked", fn); return SettingsButton; },
+    show: function () { settingsVisible = true; return SettingsButton; },
+    hide: function () { settingsVisible = false; return SettingsButton; },
+  });
+  define(SettingsButton, {
+    isVisible: {
+      get: function () { return settingsVisible; },
+      set: function (v) { settingsVisible = !!v; },
+    },
+  });
+
   var IMPACT = ["light", "medium", "heavy", "rigid", "soft"];
   var NOTIFICATION = ["error", "success", "warning"];
   var HapticFeedback = recorded("HapticFeedback.", {
@@ -378,6 +393,22 @@
       bottomBarColor = color;
       renderMainButton();
     },
+    // A browser tab has no native fullscreen, orientation lock or swipe-to-close: the state
+    // changes and the events fire as in Telegram, nothing else happens.
+    requestFullscreen: function () {
+      if (fullscreen) return emit("fullscreenFailed", { error: "ALREADY_FULLSCREEN" });
+      fullscreen = true;
+      emit("fullscreenChanged");
+    },
+    exitFullscreen: function () {
+      if (!fullscreen) return emit("fullscreenFailed", { error: "UNSUPPORTED" });
+      fullscreen = false;
+      emit("fullscreenChanged");
+    },
+    lockOrientation: function () { orientationLocked = true; },
+    unlockOrientation: function () { orientationLocked = false; },
+    enableVerticalSwipes: function () { verticalSwipes = true; },
+    disableVerticalSwipes: function () { verticalSwipes = false; },
     enableClosingConfirmation: function () { closingConfirmation = true; },
     disableClosingConfirmation: function () { closingConfirmation = false; },
     openLink: function (url) {
@@ -419,6 +450,10 @@
     viewportStableHeight: { get: function () { return viewportHeight; } },
     safeAreaInset: { get: function () { return safeAreaInset; } },
     contentSafeAreaInset: { get: function () { return contentSafeAreaInset; } },
+    isActive: { get: function () { return document.visibilityState !== "hidden"; } },
+    isFullscreen: { get: function () { return fullscreen; } },
+    isOrientationLocked: { get: function () { return orientationLocked; } },
+    isVerticalSwipesEnabled: { get: function () { return verticalSwipes; } },
     isClosingConfirmationEnabled: {
       get: function () { return closingConfirmation; },
       set: function (v) { closingConfirmation = !!v; },
@@ -429,6 +464,7 @@
     MainButton: { get: function () { return MainButton; } },
     SecondaryButton: { get: function () { return SecondaryButton; } },
     BackButton: { get: function () { return BackButton; } },
+    SettingsButton: { get: function () { return SettingsButton; } },
     HapticFeedback: { get: function () { return HapticFeedback; } },
   });
 
@@ -440,6 +476,10 @@
     }
   });
   var leavingOnPurpose = false;
+  // Telegram reports the Mini App going to the background and back (Bot API 8.0).
+  document.addEventListener("visibilitychange", function () {
+    emit(document.visibilityState === "hidden" ? "deactivated" : "activated");
+  });
   function reload() {
     leavingOnPurpose = true;
     location.reload();
