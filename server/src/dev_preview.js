@@ -830,8 +830,8 @@
     q(".dev-sheet-amount").textContent = "⭐ " + invoice.amount + " Stars";
     var note = q(".dev-sheet-note");
     var buttons = host.querySelectorAll("button");
-    function showBalance(stars_) {
-      balance = stars_;
+    function showBalance(current) {
+      balance = current;
       q(".dev-sheet-balance").textContent = "Your balance: " + stars(balance);
       var short = balance < invoice.amount;
       q(".dev-topup").hidden = !short;
