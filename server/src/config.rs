@@ -9,6 +9,8 @@ const DEFAULT_BIND: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST)
 pub const TELEGRAM_API_DEFAULT: &str = "https://api.telegram.org";
 /// The dev preview's bot token: only ever valid against the built-in emulator.
 pub const DEV_BOT_TOKEN: &str = "7000000001:AAStarfront-dev-preview-emulator-only";
+/// The dev preview's demo admin; an admin only in dev preview and only when `ADMIN_IDS` is unset.
+pub const DEV_ADMIN_ID: i64 = 9001;
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -142,6 +144,7 @@ impl Config {
             .transpose()?;
         let seed_demo = get_bool(&get, "SEED_DEMO")?.unwrap_or(dev_preview);
         let admin_ids = match get("ADMIN_IDS") {
+            None if dev_preview => vec![DEV_ADMIN_ID],
             None => Vec::new(),
             Some(list) => list
                 .split(',')
@@ -357,6 +360,24 @@ mod tests {
             [42, 7]
         );
         assert!(config(&[]).unwrap().admin_ids.is_empty());
+    }
+
+    #[test]
+    fn the_demo_admin_exists_only_in_dev_preview_without_admin_ids() {
+        assert_eq!(
+            config(&[("DEV_PREVIEW", "1")]).unwrap().admin_ids,
+            [DEV_ADMIN_ID]
+        );
+        assert_eq!(
+            config(&[("DEV_PREVIEW", "1"), ("ADMIN_IDS", "42")])
+                .unwrap()
+                .admin_ids,
+            [42]
+        );
+        assert!(config(&[("DEV_PREVIEW", "0")])
+            .unwrap()
+            .admin_ids
+            .is_empty());
     }
 
     #[test]
