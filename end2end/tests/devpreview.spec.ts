@@ -81,6 +81,8 @@ test("the MainButton and BackButton mocks show, hide, report presses and record 
   await open(page);
   const mainButton = page.locator(".dev-main-button");
   await expect(mainButton).toBeHidden();
+  // Only this test's own calls: the app made its start-up calls already.
+  await page.evaluate(() => { (window as any).__tgCalls.length = 0; });
 
   const chained = await page.evaluate(() => {
     const w = window as any;

@@ -1,4 +1,6 @@
 //! The browser entry: hydrates the server-rendered page with the same `App`.
+// Leptos views are deeply nested types; hydration code for the library page needs more room.
+#![recursion_limit = "256"]
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
