@@ -29,7 +29,7 @@ pub fn Catalog() -> impl IntoView {
 
     view! {
         <Title text="" />
-        <Meta name="description" content=move || t_string!(i18n, meta.description).to_string() />
+        <Meta name="description" content=t_string!(i18n, meta.description).to_string() />
         <SearchBox query />
         <KindFilter query />
         <Transition fallback=move || view! { <p class="status">{t!(i18n, catalog.loading)}</p> }>

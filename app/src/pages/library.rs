@@ -15,7 +15,7 @@ pub fn Library() -> impl IntoView {
     let i18n = use_i18n();
     let items = LocalResource::new(my_library);
     view! {
-        <Title text=move || t_string!(i18n, library.title).to_string() />
+        <Title text=t_string!(i18n, library.title).to_string() />
         <h1 class="page-title">{t!(i18n, library.title)}</h1>
         <Suspense fallback=move || view! { <p class="status">{t!(i18n, library.loading)}</p> }>
             {move || Suspend::new(async move {

@@ -23,7 +23,7 @@ pub fn NotFound() -> impl IntoView {
     }
     let i18n = use_i18n();
     view! {
-        <Title text=move || t_string!(i18n, not_found.title).to_string() />
+        <Title text=t_string!(i18n, not_found.title).to_string() />
         <section class="status not-found">
             <h1>{t!(i18n, not_found.title)}</h1>
             <p>{t!(i18n, not_found.text)}</p>
