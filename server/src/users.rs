@@ -3,9 +3,28 @@
 use crate::db::Db;
 use crate::telegram::init_data::WebAppUser;
 
-/// Records the user as Telegram last described them. Unchanged rows are not rewritten, so the
-/// per-request call costs a read, not a write.
+type StoredUser = (String, Option<String>, Option<String>, Option<String>, bool);
+
+/// Records the user as Telegram last described them. Runs on every authenticated call, so it
+/// reads first and writes only a new or changed user: even an upsert that changes nothing takes
+/// SQLite's single write lock, which would serialise every request behind the payment writers.
 pub async fn upsert(db: &Db, user: &WebAppUser) -> Result<(), sqlx::Error> {
+    let stored: Option<StoredUser> = sqlx::query_as(
+        "SELECT first_name, last_name, username, language_code, is_premium FROM users WHERE id = ?1",
+    )
+    .bind(user.id)
+    .fetch_optional(db)
+    .await?;
+    let unchanged = stored.is_some_and(|(first, last, username, language, premium)| {
+        first == user.first_name
+            && last == user.last_name
+            && username == user.username
+            && language == user.language_code
+            && premium == user.is_premium
+    });
+    if unchanged {
+        return Ok(());
+    }
     sqlx::query(
         "INSERT INTO users (id, first_name, last_name, username, language_code, is_premium)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)

@@ -99,7 +99,27 @@ pub async fn deliver_due(
     storage: &LocalStorage,
     config: &DeliveryConfig,
 ) -> Result<usize, PaymentError> {
-    let mut done = 0;
+    deliver_round(db, bot, storage, config)
+        .await
+        .map(|round| round.completed)
+}
+
+/// What one round of the outbox did.
+struct Round {
+    claimed: usize,
+    completed: usize,
+}
+
+async fn deliver_round(
+    db: &Db,
+    bot: &Bot,
+    storage: &LocalStorage,
+    config: &DeliveryConfig,
+) -> Result<Round, PaymentError> {
+    let mut round = Round {
+        claimed: 0,
+        completed: 0,
+    };
     for _ in 0..BATCH {
         let token = claim_token();
         let now = unix_now();
@@ -120,8 +140,9 @@ pub async fn deliver_due(
         .fetch_optional(db)
         .await?;
         let Some(claimed) = claimed else { break };
+        round.claimed += 1;
         match attempt(db, bot, storage, config, &claimed, &token).await {
-            Ok(true) => done += 1,
+            Ok(true) => round.completed += 1,
             Ok(false) => {}
             Err(AttemptError::LostClaim) => {
                 tracing::warn!(
@@ -134,7 +155,7 @@ pub async fn deliver_due(
             }
         }
     }
-    Ok(done)
+    Ok(round)
 }
 
 /// One claimed delivery: `Ok(true)` when it is sent, `Ok(false)` when it was cancelled.
@@ -281,11 +302,14 @@ async fn record_failure(
     Ok(())
 }
 
-/// Works off the outbox about once a second, forever.
+/// Works off the outbox, forever: at once again after a full batch (a queue after a burst of
+/// sales drains at the speed of the Bot API, not a batch a second), else about once a second.
 pub async fn delivery_loop(db: Db, bot: Bot, storage: LocalStorage, config: DeliveryConfig) {
     loop {
-        if let Err(err) = deliver_due(&db, &bot, &storage, &config).await {
-            tracing::warn!(error = %err, "delivery round failed");
+        match deliver_round(&db, &bot, &storage, &config).await {
+            Ok(round) if round.claimed == BATCH => continue,
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "delivery round failed"),
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
     }

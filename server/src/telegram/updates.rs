@@ -77,13 +77,17 @@ impl Inbox {
             .as_object()
             .and_then(|o| o.keys().find(|k| *k != "update_id").cloned())
             .unwrap_or_else(|| "empty".into());
+        // Recorded already claimed by this handler (first attempt): one write instead of an
+        // insert and a claim, while the claim still keeps the retry worker off it.
         let inserted = sqlx::query(
-            "INSERT INTO telegram_updates (update_id, kind, payload) VALUES (?1, ?2, ?3)
+            "INSERT INTO telegram_updates (update_id, kind, payload, locked_until, attempts)
+             VALUES (?1, ?2, ?3, ?4, 1)
              ON CONFLICT (update_id) DO NOTHING",
         )
         .bind(update_id)
         .bind(&kind)
         .bind(value.to_string())
+        .bind(unix_now() + CLAIM_SECS)
         .execute(&self.db)
         .await?
         .rows_affected();
@@ -91,7 +95,7 @@ impl Inbox {
             tracing::debug!(update_id, "duplicate update ignored");
             return Ok(Ingested::Duplicate);
         }
-        Ok(self.process(update_id, value).await)
+        Ok(self.handle_claimed(update_id, value).await)
     }
 
     /// Handles a recorded update if no one else holds it.
@@ -108,14 +112,17 @@ impl Inbox {
         .execute(&self.db)
         .await;
         match claimed {
-            Ok(done) if done.rows_affected() == 1 => {}
-            Ok(_) => return Ingested::Duplicate,
+            Ok(done) if done.rows_affected() == 1 => self.handle_claimed(update_id, value).await,
+            Ok(_) => Ingested::Duplicate,
             Err(err) => {
                 tracing::error!(update_id, error = %err, "cannot claim update");
-                return Ingested::Pending;
+                Ingested::Pending
             }
         }
+    }
 
+    /// Handles an update this handler holds the claim on, and records the outcome.
+    async fn handle_claimed(&self, update_id: i64, value: Value) -> Ingested {
         let outcome = match serde_json::from_value::<Update>(value) {
             Ok(update) => self.dispatcher.handle(&update).await,
             Err(err) => Err(DispatchError::Unreadable(err.to_string())),
