@@ -1,27 +1,17 @@
 import { expect, test, type Page } from "@playwright/test";
+import { calls, open, signInAs } from "./telegram";
 
 // The dev preview's stand-in for Telegram's WebApp (server/src/dev_preview.js): themes, bottom and
 // back buttons, the payment sheet played by the Bot API emulator, the bot chat, the user picker.
 
 const ADMIN = 9001; // Sam, the demo admin; no other spec signs in as Sam.
 
-async function open(page: Page, path = "/") {
-  await page.goto(path);
-  await expect(page.locator(".app[data-hydrated='true']")).toHaveCount(1);
-}
 
-async function signInAs(page: Page, user: number | "none") {
-  await page.context().addCookies([
-    { name: "starfront_dev_user", value: String(user), url: test.info().project.use.baseURL! },
-  ]);
-}
 
 const bodyBackground = (page: Page) =>
   page.evaluate(() => getComputedStyle(document.body).backgroundColor);
 const cssVar = (page: Page, name: string) =>
   page.evaluate((n) => getComputedStyle(document.documentElement).getPropertyValue(n).trim(), name);
-const calls = (page: Page): Promise<{ method: string; args: unknown[] }[]> =>
-  page.evaluate(() => (window as any).__tgCalls);
 
 test("switching the theme recolours the page like Telegram does, and the choice survives a reload", async ({ page }) => {
   await open(page);

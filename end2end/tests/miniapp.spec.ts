@@ -1,4 +1,5 @@
 import { expect, test, type Page } from "@playwright/test";
+import { calls, open, signInAs } from "./telegram";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
@@ -8,19 +9,8 @@ import { join } from "node:path";
 const BUYER = 2001; // Alex, the preview's default user
 const COURSE = "telegram-mini-apps-from-scratch";
 
-async function open(page: Page, path = "/") {
-  await page.goto(path);
-  await expect(page.locator(".app[data-hydrated='true']")).toHaveCount(1);
-}
 
-async function signInAs(page: Page, user: number | "none") {
-  await page.context().addCookies([
-    { name: "starfront_dev_user", value: String(user), url: test.info().project.use.baseURL! },
-  ]);
-}
 
-const calls = (page: Page): Promise<{ method: string; args: unknown[] }[]> =>
-  page.evaluate(() => (window as any).__tgCalls);
 
 test("the app tells Telegram it is ready and takes the full height", async ({ page }) => {
   await open(page);
