@@ -6,6 +6,7 @@ mod checkout;
 pub mod components;
 pub mod format;
 mod pages;
+pub mod studio;
 pub mod webapp;
 
 use leptos::prelude::*;
