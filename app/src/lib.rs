@@ -87,12 +87,17 @@ pub fn App() -> impl IntoView {
                 <header class="topbar">
                     <a class="brand" href="/">"⭐ Starfront"</a>
                     <a class="nav-link" href="/library">"My library"</a>
+                    <a class="nav-link" href="/studio">"Studio"</a>
                 </header>
                 <main class="content">
                     <Routes fallback=pages::NotFound>
                         <Route path=path!("/") view=pages::Catalog ssr=SsrMode::Async />
                         <Route path=path!("/p/:slug") view=pages::Product ssr=SsrMode::Async />
                         <Route path=path!("/library") view=pages::Library />
+                        <Route path=path!("/studio") view=studio::pages::StudioHome />
+                        <Route path=path!("/studio/new") view=studio::pages::NewProduct />
+                        <Route path=path!("/studio/p/:id") view=studio::pages::EditProduct />
+                        <Route path=path!("/studio/sales") view=studio::pages::StudioSales />
                     </Routes>
                 </main>
             </div>

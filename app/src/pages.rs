@@ -67,6 +67,7 @@ pub fn Product() -> impl IntoView {
                                     <p class="card-creator">"by " {card.creator_name}</p>
                                     <p class="price">"⭐ " {format::stars(card.price_stars)}</p>
                                     <BuyButton slug=card.slug.clone() price_stars=card.price_stars />
+                                    <crate::studio::tip::TipButton slug=card.slug.clone() />
                                     <p class="includes">
                                         {format!(
                                             "Includes {} file{} · {}",
@@ -81,9 +82,8 @@ pub fn Product() -> impl IntoView {
                                         </a>
                                     })}
                                 </div>
-                                <section class="description">
-                                    {page.description.split("\n\n").map(|p| view! { <p>{p.to_string()}</p> }).collect_view()}
-                                </section>
+                                // Markdown rendered and sanitised on the server.
+                                <section class="description" inner_html=page.description_html></section>
                             </article>
                         }
                         .into_any()
