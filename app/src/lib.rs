@@ -1,6 +1,9 @@
 //! Starfront's Leptos application. `App` is hydrated in the browser; `shell` wraps it in the HTML
 //! document the server renders.
 
+// The studio editor's view types nest deeper than the default limit allows in the wasm build.
+#![recursion_limit = "256"]
+
 pub mod api;
 mod checkout;
 pub mod components;

@@ -378,13 +378,13 @@ fn Editor() -> impl IntoView {
         <section class="studio-section">
             <h2>{s::CONTENT_FILES}</h2>
             <FileList product role="content" />
-            <UploadField label=s::UPLOAD input_id="content-file" path=files_path accept="" on_done=reload />
+            <UploadField label=s::CHOOSE_FILE input_id="content-file" path=files_path accept="" on_done=reload />
         </section>
         {move || product.with(|p| p.as_ref().is_some_and(|p| p.kind != ProductKind::Course)).then(|| view! {
             <section class="studio-section">
                 <h2>{s::SAMPLE}</h2>
                 <FileList product role="sample" />
-                <UploadField label=s::UPLOAD input_id="sample-file" path=sample_path accept="" on_done=reload />
+                <UploadField label=s::CHOOSE_FILE input_id="sample-file" path=sample_path accept="" on_done=reload />
             </section>
         })}
         {move || product.with(|p| p.as_ref().is_some_and(|p| p.kind == ProductKind::Course)).then(|| view! {

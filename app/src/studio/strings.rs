@@ -23,6 +23,7 @@ pub const COVER: &str = "Cover (PNG, JPEG or WebP)";
 pub const CONTENT_FILES: &str = "Files buyers get";
 pub const SAMPLE: &str = "Free sample";
 pub const UPLOAD: &str = "Upload";
+pub const CHOOSE_FILE: &str = "Choose a file";
 pub const REPLACE: &str = "Upload a new version";
 pub const LESSONS: &str = "Lessons";
 pub const ADD_LESSON: &str = "Add lesson";
