@@ -26,22 +26,6 @@ impl ProductKind {
             ProductKind::File => "file",
         }
     }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            ProductKind::Ebook => "E-book",
-            ProductKind::Course => "Course",
-            ProductKind::File => "Files",
-        }
-    }
-
-    pub fn label_plural(self) -> &'static str {
-        match self {
-            ProductKind::Ebook => "E-books",
-            ProductKind::Course => "Courses",
-            ProductKind::File => "Files",
-        }
-    }
 }
 
 impl fmt::Display for ProductKind {
@@ -76,6 +60,125 @@ pub struct ProductCard {
     pub cover_url: Option<String>,
 }
 
+/// One page of the catalog: a kind and a search narrow it, `page` counts from 1.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CatalogQuery {
+    pub kind: Option<ProductKind>,
+    pub q: Option<String>,
+    pub page: Option<u32>,
+}
+
+impl CatalogQuery {
+    /// The search words, trimmed; None when there are none.
+    pub fn search(&self) -> Option<&str> {
+        self.q.as_deref().map(str::trim).filter(|q| !q.is_empty())
+    }
+
+    pub fn page(&self) -> u32 {
+        self.page.unwrap_or(1).max(1)
+    }
+
+    /// The catalog URL for this query, for links and the search form.
+    pub fn href(&self) -> String {
+        let mut params = Vec::new();
+        if let Some(kind) = self.kind {
+            params.push(format!("kind={}", kind.as_str()));
+        }
+        if let Some(q) = self.search() {
+            params.push(format!("q={}", encode_query(q)));
+        }
+        if self.page() > 1 {
+            params.push(format!("page={}", self.page()));
+        }
+        if params.is_empty() {
+            "/".into()
+        } else {
+            format!("/?{}", params.join("&"))
+        }
+    }
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters stay as they are).
+fn encode_query(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
+            b' ' => out.push('+'),
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
+}
+
+/// What the catalog shows for a query.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CatalogPage {
+    pub items: Vec<ProductCard>,
+    /// How many products match in all.
+    pub total: u32,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl CatalogPage {
+    pub fn pages(&self) -> u32 {
+        self.total.div_ceil(self.per_page.max(1)).max(1)
+    }
+}
+
+/// A lesson as a course's outline lists it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LessonSummary {
+    pub id: i64,
+    pub title: String,
+    /// Free to everyone, bought or not.
+    pub is_preview: bool,
+}
+
+/// A course as its buyer (or a visitor, for the previews) sees it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CourseView {
+    pub slug: String,
+    pub title: String,
+    pub price_stars: u32,
+    pub owned: bool,
+    pub lessons: Vec<CourseLesson>,
+    /// Where the buyer stopped last time; the first open lesson otherwise.
+    pub resume_lesson_id: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CourseLesson {
+    pub id: i64,
+    pub title: String,
+    pub is_preview: bool,
+    pub completed: bool,
+    /// Whether this viewer may open it.
+    pub open: bool,
+}
+
+/// One lesson, opened.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LessonView {
+    pub id: i64,
+    pub course_slug: String,
+    pub course_title: String,
+    /// 1-based place in the course.
+    pub number: u32,
+    pub title: String,
+    /// Paragraphs of the lesson's text.
+    pub body: String,
+    pub attachment: Option<LibraryFile>,
+    pub completed: bool,
+    pub previous_id: Option<i64>,
+    pub next_id: Option<i64>,
+    /// Whether the viewer owns the course (progress is kept only for buyers).
+    pub owned: bool,
+}
+
 /// A downloadable file anyone may fetch (a free sample).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PublicFile {
@@ -96,6 +199,8 @@ pub struct ProductPage {
     /// Total size of what a buyer gets, in bytes.
     pub content_bytes: u64,
     pub content_files: u32,
+    /// A course's outline; empty for other kinds.
+    pub lessons: Vec<LessonSummary>,
 }
 
 /// A purchase in the buyer's library, with download links that work for a few minutes.
@@ -106,6 +211,15 @@ pub struct LibraryItem {
     pub kind: ProductKind,
     pub cover_url: Option<String>,
     pub files: Vec<LibraryFile>,
+    /// For courses: lessons done, lessons in all, and where to resume.
+    pub course: Option<CourseProgress>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CourseProgress {
+    pub done: u32,
+    pub total: u32,
+    pub resume_title: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -169,8 +283,8 @@ mod port {
     /// The backend as the pages see it. The server implements it over its database and storage.
     #[async_trait::async_trait]
     pub trait Shop: Send + Sync + 'static {
-        /// Published products, newest first, optionally of one kind.
-        async fn catalog(&self, kind: Option<ProductKind>) -> Result<Vec<ProductCard>, ShopError>;
+        /// One page of published products, newest first (best match first when searching).
+        async fn catalog(&self, query: CatalogQuery) -> Result<CatalogPage, ShopError>;
         /// A published product by its slug.
         async fn product(&self, slug: &str) -> Result<Option<ProductPage>, ShopError>;
         /// Starts buying `slug` for the signed-in user.
@@ -189,6 +303,26 @@ mod port {
         async fn viewer(&self, headers: &http::HeaderMap) -> Result<Viewer, ShopError>;
         /// That user's purchases.
         async fn library(&self, headers: &http::HeaderMap) -> Result<Vec<LibraryItem>, ShopError>;
+        /// A course's lessons for the viewer (signed in or not), with their progress.
+        async fn course(
+            &self,
+            headers: &http::HeaderMap,
+            slug: &str,
+        ) -> Result<Option<CourseView>, ShopError>;
+        /// Opens a lesson the viewer may see, and remembers it as where they are.
+        async fn lesson(
+            &self,
+            headers: &http::HeaderMap,
+            slug: &str,
+            lesson_id: i64,
+        ) -> Result<LessonView, ShopError>;
+        /// Marks a lesson done for the signed-in buyer.
+        async fn complete_lesson(
+            &self,
+            headers: &http::HeaderMap,
+            slug: &str,
+            lesson_id: i64,
+        ) -> Result<(), ShopError>;
     }
 
     /// How the port travels through Leptos context.
@@ -220,8 +354,15 @@ mod port {
 }
 
 #[server]
-pub async fn list_products(kind: Option<ProductKind>) -> Result<Vec<ProductCard>, ServerFnError> {
-    shop()?.catalog(kind).await.map_err(to_server_error)
+pub async fn list_products(
+    kind: Option<ProductKind>,
+    q: Option<String>,
+    page: Option<u32>,
+) -> Result<CatalogPage, ServerFnError> {
+    shop()?
+        .catalog(CatalogQuery { kind, q, page })
+        .await
+        .map_err(to_server_error)
 }
 
 #[server]
@@ -263,9 +404,70 @@ pub async fn my_library() -> Result<Vec<LibraryItem>, ServerFnError> {
     shop()?.library(&headers).await.map_err(to_server_error)
 }
 
+/// A course's outline and the viewer's progress.
+#[server]
+pub async fn get_course(slug: String) -> Result<Option<CourseView>, ServerFnError> {
+    let headers: http::HeaderMap = leptos_axum::extract().await?;
+    shop()?
+        .course(&headers, &slug)
+        .await
+        .map_err(to_server_error)
+}
+
+/// Opens one lesson (and remembers it as the buyer's place in the course).
+#[server]
+pub async fn get_lesson(slug: String, lesson_id: i64) -> Result<LessonView, ServerFnError> {
+    let headers: http::HeaderMap = leptos_axum::extract().await?;
+    shop()?
+        .lesson(&headers, &slug, lesson_id)
+        .await
+        .map_err(to_server_error)
+}
+
+#[server]
+pub async fn complete_lesson(slug: String, lesson_id: i64) -> Result<(), ServerFnError> {
+    let headers: http::HeaderMap = leptos_axum::extract().await?;
+    shop()?
+        .complete_lesson(&headers, &slug, lesson_id)
+        .await
+        .map_err(to_server_error)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn catalog_links_keep_kind_search_and_page() {
+        let query = CatalogQuery {
+            kind: Some(ProductKind::Course),
+            q: Some("  rust & co ".into()),
+            page: Some(3),
+        };
+        assert_eq!(query.href(), "/?kind=course&q=rust+%26+co&page=3");
+        assert_eq!(CatalogQuery::default().href(), "/");
+        let blank = CatalogQuery {
+            q: Some("   ".into()),
+            page: Some(0),
+            ..Default::default()
+        };
+        assert_eq!(blank.search(), None);
+        assert_eq!(blank.page(), 1);
+        assert_eq!(blank.href(), "/");
+    }
+
+    #[test]
+    fn page_counts_round_up() {
+        let page = |total| CatalogPage {
+            items: vec![],
+            total,
+            page: 1,
+            per_page: 12,
+        };
+        assert_eq!(page(0).pages(), 1);
+        assert_eq!(page(12).pages(), 1);
+        assert_eq!(page(13).pages(), 2);
+    }
 
     #[test]
     fn kinds_round_trip_through_their_names() {

@@ -1,8 +1,11 @@
 //! The Buy button: order on the server, Stars invoice in Telegram, then the server's word on
-//! whether it was paid (the invoice's own close status is only a hint).
+//! whether it was paid (the invoice's own close status is only a hint). Inside Telegram the
+//! MainButton does the same.
 
 use crate::api::{checkout_status, start_checkout, OrderState};
 use crate::format;
+use crate::i18n::*;
+use crate::pages::server_message;
 use crate::webapp;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -10,9 +13,21 @@ use leptos::task::spawn_local;
 #[derive(Clone, Debug, PartialEq)]
 enum Step {
     Idle,
-    Working(&'static str),
+    Preparing,
+    Confirming,
     Paid,
-    Stopped(String),
+    Cancelled,
+    Failed,
+    OutsideTelegram,
+    Slow,
+    Settled(OrderState),
+    Refused(String),
+}
+
+impl Step {
+    fn busy(&self) -> bool {
+        matches!(self, Step::Preparing | Step::Confirming)
+    }
 }
 
 /// How long the page waits for the payment to reach the server after the invoice closes.
@@ -20,65 +35,74 @@ const CONFIRM_POLLS: u32 = 60;
 
 #[component]
 pub fn BuyButton(slug: String, price_stars: u32) -> impl IntoView {
+    let i18n = use_i18n();
     let step = RwSignal::new(Step::Idle);
-    let buy = move |_| {
+    let buy = move || {
+        if step.get_untracked().busy() {
+            return;
+        }
         let slug = slug.clone();
-        step.set(Step::Working("Preparing the invoice…"));
+        step.set(Step::Preparing);
         spawn_local(async move {
             let checkout = match start_checkout(slug).await {
                 Ok(checkout) => checkout,
-                Err(err) => return step.set(Step::Stopped(server_message(&err))),
+                Err(err) => {
+                    webapp::haptic_notification("error");
+                    return step.set(Step::Refused(server_message(&err)));
+                }
             };
             let order_id = checkout.order_id.clone();
             let opened = webapp::open_invoice(&checkout.invoice_link, move |status| {
-                if status == "cancelled" {
-                    step.set(Step::Stopped(
-                        "Payment cancelled. You were not charged.".into(),
-                    ));
-                    return;
+                match status.as_str() {
+                    "cancelled" => step.set(Step::Cancelled),
+                    "failed" => {
+                        webapp::haptic_notification("error");
+                        step.set(Step::Failed);
+                    }
+                    _ => {
+                        step.set(Step::Confirming);
+                        spawn_local(confirm(order_id, step));
+                    }
                 }
-                if status == "failed" {
-                    step.set(Step::Stopped(
-                        "The payment failed. You were not charged.".into(),
-                    ));
-                    return;
-                }
-                step.set(Step::Working("Confirming your payment…"));
-                spawn_local(confirm(order_id, step));
             });
             if !opened {
-                step.set(Step::Stopped(
-                    "Open Starfront inside Telegram to pay with Stars.".into(),
-                ));
+                step.set(Step::OutsideTelegram);
             }
         });
     };
+    let amount = format::stars(price_stars);
+    let main_label = amount.clone();
+    webapp::use_main_button(
+        move || {
+            (step.get() != Step::Paid)
+                .then(|| format!("{} · ⭐ {main_label}", t_string!(i18n, buy.main_button)))
+        },
+        move || step.get().busy(),
+        buy.clone(),
+    );
 
     view! {
         <div class="buy" data-step=move || match step.get() {
             Step::Idle => "idle",
-            Step::Working(_) => "working",
+            Step::Preparing | Step::Confirming => "working",
             Step::Paid => "paid",
-            Step::Stopped(_) => "stopped",
+            _ => "stopped",
         }>
             {move || match step.get() {
                 Step::Paid => view! {
-                    <p class="buy-done" role="status">"Paid! It is in your library."</p>
-                    <a class="button" href="/library">"Open my library"</a>
+                    <p class="buy-done" role="status">{t!(i18n, buy.paid)}</p>
+                    <a class="button" href="/library">{t!(i18n, buy.open_library)}</a>
                 }
                 .into_any(),
                 current => {
-                    let busy = matches!(current, Step::Working(_));
-                    let note = match current {
-                        Step::Working(text) => Some(text.to_string()),
-                        Step::Stopped(text) => Some(text),
-                        _ => None,
-                    };
+                    let busy = current.busy();
+                    let buy = buy.clone();
+                    let amount = amount.clone();
                     view! {
-                        <button class="button buy-button" type="button" on:click=buy.clone() disabled=busy>
-                            {format!("Buy for ⭐ {}", format::stars(price_stars))}
+                        <button class="button buy-button" type="button" on:click=move |_| buy() disabled=busy>
+                            {t!(i18n, buy.button, amount = move || amount.clone())}
                         </button>
-                        {note.map(|text| view! { <p class="buy-note" role="status">{text}</p> })}
+                        <StepNote step=current />
                     }
                     .into_any()
                 }
@@ -87,32 +111,45 @@ pub fn BuyButton(slug: String, price_stars: u32) -> impl IntoView {
     }
 }
 
+#[component]
+fn StepNote(step: Step) -> impl IntoView {
+    let i18n = use_i18n();
+    let text = move || match &step {
+        Step::Idle | Step::Paid => None,
+        Step::Preparing => Some(t_string!(i18n, buy.preparing).to_string()),
+        Step::Confirming => Some(t_string!(i18n, buy.confirming).to_string()),
+        Step::Cancelled => Some(t_string!(i18n, buy.cancelled).to_string()),
+        Step::Failed => Some(t_string!(i18n, buy.failed).to_string()),
+        Step::OutsideTelegram => Some(t_string!(i18n, buy.outside_telegram).to_string()),
+        Step::Slow => Some(t_string!(i18n, buy.slow).to_string()),
+        Step::Settled(state) => Some(
+            match state {
+                OrderState::Pending => t_string!(i18n, buy.order_state.pending),
+                OrderState::Paid => t_string!(i18n, buy.order_state.paid),
+                OrderState::Refunded => t_string!(i18n, buy.order_state.refunded),
+                OrderState::Cancelled => t_string!(i18n, buy.order_state.cancelled),
+                OrderState::Expired => t_string!(i18n, buy.order_state.expired),
+            }
+            .to_string(),
+        ),
+        Step::Refused(message) => Some(message.clone()),
+    };
+    move || text().map(|text| view! { <p class="buy-note" role="status">{text}</p> })
+}
+
 async fn confirm(order_id: String, step: RwSignal<Step>) {
     for _ in 0..CONFIRM_POLLS {
         match checkout_status(order_id.clone()).await {
-            Ok(OrderState::Paid) => return step.set(Step::Paid),
-            Ok(OrderState::Pending) => {}
-            Ok(other) => {
-                return step.set(Step::Stopped(format!(
-                    "This order is {}.",
-                    format!("{other:?}").to_lowercase()
-                )))
+            Ok(OrderState::Paid) => {
+                webapp::haptic_notification("success");
+                return step.set(Step::Paid);
             }
+            Ok(OrderState::Pending) => {}
+            Ok(other) => return step.set(Step::Settled(other)),
             // A blip while polling is not the end of the purchase.
             Err(_) => {}
         }
         webapp::sleep(1000).await;
     }
-    step.set(Step::Stopped(
-        "Your payment is taking longer than usual. It will appear in your library once Telegram confirms it."
-            .into(),
-    ));
-}
-
-/// The message a server function error carries, without the transport's prefix.
-fn server_message(err: &ServerFnError) -> String {
-    match err {
-        ServerFnError::ServerError(message) => message.clone(),
-        other => other.to_string(),
-    }
+    step.set(Step::Slow);
 }

@@ -1,6 +1,6 @@
 //! Small, pure formatting helpers shared by the pages.
 
-/// "1 Star", "250 Stars", "10,000 Stars".
+/// An amount of Stars, grouped: "1", "250", "10,000" (shown after a ⭐, in any language).
 pub fn stars(amount: u32) -> String {
     let digits = amount.to_string();
     let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
@@ -10,8 +10,7 @@ pub fn stars(amount: u32) -> String {
         }
         grouped.push(ch);
     }
-    let unit = if amount == 1 { "Star" } else { "Stars" };
-    format!("{grouped} {unit}")
+    grouped
 }
 
 /// Human file sizes: "812 B", "14.2 KB", "3.5 MB".
@@ -34,11 +33,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn stars_are_grouped_and_pluralised() {
-        assert_eq!(stars(1), "1 Star");
-        assert_eq!(stars(250), "250 Stars");
-        assert_eq!(stars(10_000), "10,000 Stars");
-        assert_eq!(stars(1_234_567), "1,234,567 Stars");
+    fn stars_are_grouped() {
+        assert_eq!(stars(1), "1");
+        assert_eq!(stars(250), "250");
+        assert_eq!(stars(10_000), "10,000");
+        assert_eq!(stars(1_234_567), "1,234,567");
     }
 
     #[test]

@@ -10,12 +10,25 @@ pub mod components;
 pub mod format;
 mod pages;
 pub mod studio;
+pub mod texts;
 pub mod webapp;
 
+// The typed translations (`i18n::Locale`, `t!`, `td_string!`) generated from `app/locales/*.json`.
+// The macro is deprecated in favour of a build script, but that build script's dependencies
+// (ICU data exporters, rayon, an HTTP client) would add minutes to every clean build on our
+// 2-core CI for no change in the generated code.
+#[allow(deprecated)]
+mod i18n_gen {
+    leptos_i18n::load_locales!();
+}
+pub use i18n_gen::i18n;
+
+use i18n::*;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::hooks::{use_location, use_navigate};
+use leptos_router::{path, NavigateOptions, SsrMode};
 
 /// The name of the hydration bundle (`/pkg/<name>.js`, `.wasm`, `.css`).
 pub const OUTPUT_NAME: &str = "starfront";
@@ -55,7 +68,8 @@ fn webapp_script() -> &'static str {
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        // `lang` comes from the i18n provider, so the browser hydrates with the server's locale.
+        <html>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover" />
@@ -76,34 +90,159 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Effects run only in the browser, so this flips once the wasm has hydrated the page.
-    let (hydrated, set_hydrated) = signal(false);
-    Effect::new(move |_| set_hydrated.set(true));
-
     view! {
         <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css") />
+        <I18nContextProvider>
+            <Router>
+                <Shell />
+            </Router>
+        </I18nContextProvider>
+    }
+}
+
+/// Telegram's language for the app unless the user picked one here (remembered in the
+/// browser); None when it is already in use.
+#[cfg(feature = "hydrate")]
+fn telegram_locale(current: Locale) -> Option<Locale> {
+    let chosen_here = web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .and_then(|s| s.get_item(LANGUAGE_CHOSEN_KEY).ok().flatten())
+        .is_some();
+    if chosen_here {
+        return None;
+    }
+    let wanted = locale_for(&webapp::language_code()?);
+    (wanted != current).then_some(wanted)
+}
+
+#[cfg(feature = "hydrate")]
+const LANGUAGE_CHOSEN_KEY: &str = "starfront_language_chosen";
+
+/// The app's locale for a Telegram `language_code` (English unless we speak it).
+pub fn locale_for(language_code: &str) -> Locale {
+    let primary = language_code.split(['-', '_']).next().unwrap_or_default();
+    match primary.to_ascii_lowercase().as_str() {
+        "ru" => Locale::ru,
+        _ => Locale::en,
+    }
+}
+
+#[component]
+fn Shell() -> impl IntoView {
+    let i18n = use_i18n();
+    // Effects run only in the browser, so this flips once the wasm has hydrated the page.
+    let (hydrated, set_hydrated) = signal(false);
+    let location = use_location();
+    let navigate = use_navigate();
+    // Pages seen in this visit: the BackButton goes back while there is somewhere to go.
+    let depth = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        webapp::init();
+        #[cfg(feature = "hydrate")]
+        if let Some(locale) = telegram_locale(i18n.get_locale_untracked()) {
+            i18n.set_locale(locale);
+        }
+        let back = navigate.clone();
+        webapp::use_back_button(move || {
+            if depth.get_untracked() > 1 && webapp::history_back() {
+                return;
+            }
+            back("/", NavigateOptions::default());
+        });
+        open_deep_link(&navigate);
+        set_hydrated.set(true);
+    });
+    Effect::new(move |_| {
+        let path = location.pathname.get();
+        depth.update(|d| *d += 1);
+        webapp::set_back_button(path != "/");
+    });
+
+    let switch_language = move |ev: leptos::ev::Event| {
+        let locale = match event_target_value(&ev).as_str() {
+            "ru" => Locale::ru,
+            _ => Locale::en,
+        };
+        #[cfg(feature = "hydrate")]
+        if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+            let _ = storage.set_item(LANGUAGE_CHOSEN_KEY, locale.as_str());
+        }
+        i18n.set_locale(locale);
+    };
+
+    view! {
         <Title formatter=|title: String| {
             if title.is_empty() { "Starfront".to_string() } else { format!("{title} · Starfront") }
         } />
-        <Router>
-            <div class="app" data-hydrated=move || hydrated.get().then_some("true")>
-                <header class="topbar">
-                    <a class="brand" href="/">"⭐ Starfront"</a>
-                    <a class="nav-link" href="/library">"My library"</a>
-                    <a class="nav-link" href="/studio">"Studio"</a>
-                </header>
-                <main class="content">
-                    <Routes fallback=pages::NotFound>
-                        <Route path=path!("/") view=pages::Catalog ssr=SsrMode::Async />
-                        <Route path=path!("/p/:slug") view=pages::Product ssr=SsrMode::Async />
-                        <Route path=path!("/library") view=pages::Library />
-                        <Route path=path!("/studio") view=studio::pages::StudioHome />
-                        <Route path=path!("/studio/new") view=studio::pages::NewProduct />
-                        <Route path=path!("/studio/p/:id") view=studio::pages::EditProduct />
-                        <Route path=path!("/studio/sales") view=studio::pages::StudioSales />
-                    </Routes>
-                </main>
-            </div>
-        </Router>
+        <div class="app" data-hydrated=move || hydrated.get().then_some("true")>
+            <header class="topbar">
+                <a class="brand" href="/">{t!(i18n, brand)}</a>
+                <nav class="topnav" aria-label=move || t_string!(i18n, nav.main)>
+                    <a class="nav-link" href="/library">{t!(i18n, nav.library)}</a>
+                    <a class="nav-link" href="/studio">{t!(i18n, nav.studio)}</a>
+                    <label class="language">
+                        <span class="visually-hidden">{t!(i18n, nav.language)}</span>
+                        <select class="language-select" on:change=switch_language prop:value=move || i18n.get_locale().as_str()>
+                            <option value="en" selected=move || i18n.get_locale() == Locale::en>"EN"</option>
+                            <option value="ru" selected=move || i18n.get_locale() == Locale::ru>"RU"</option>
+                        </select>
+                    </label>
+                </nav>
+            </header>
+            <main class="content">
+                <Routes fallback=pages::NotFound>
+                    <Route path=path!("/") view=pages::Catalog ssr=SsrMode::Async />
+                    <Route path=path!("/p/:slug") view=pages::Product ssr=SsrMode::Async />
+                    <Route path=path!("/library") view=pages::Library />
+                    <Route path=path!("/learn/:slug") view=pages::Course />
+                    <Route path=path!("/learn/:slug/:lesson") view=pages::Lesson />
+                    <Route path=path!("/studio") view=studio::pages::StudioHome />
+                    <Route path=path!("/studio/new") view=studio::pages::NewProduct />
+                    <Route path=path!("/studio/p/:id") view=studio::pages::EditProduct />
+                    <Route path=path!("/studio/sales") view=studio::pages::StudioSales />
+                </Routes>
+            </main>
+        </div>
+    }
+}
+
+/// Opens the product a `startapp` deep link names, once per visit (a reload stays where it is).
+fn open_deep_link(navigate: &impl Fn(&str, NavigateOptions)) {
+    #[cfg(feature = "hydrate")]
+    {
+        const SEEN: &str = "starfront_start_param_seen";
+        let Some(path) = webapp::start_param().and_then(|p| webapp::start_param_path(&p)) else {
+            return;
+        };
+        let storage = web_sys::window().and_then(|w| w.session_storage().ok().flatten());
+        if let Some(storage) = &storage {
+            if storage.get_item(SEEN).ok().flatten().is_some() {
+                return;
+            }
+            let _ = storage.set_item(SEEN, "1");
+        }
+        navigate(
+            &path,
+            NavigateOptions {
+                replace: true,
+                ..Default::default()
+            },
+        );
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = navigate;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn telegram_languages_pick_a_locale() {
+        assert_eq!(locale_for("ru"), Locale::ru);
+        assert_eq!(locale_for("ru-RU"), Locale::ru);
+        assert_eq!(locale_for("en"), Locale::en);
+        assert_eq!(locale_for("de"), Locale::en);
+        assert_eq!(locale_for(""), Locale::en);
     }
 }

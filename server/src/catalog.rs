@@ -2,7 +2,9 @@
 
 use crate::db::Db;
 use crate::storage::LocalStorage;
-use app::api::{ProductCard, ProductKind, ProductPage, PublicFile};
+use app::api::{
+    CatalogPage, CatalogQuery, LessonSummary, ProductCard, ProductKind, ProductPage, PublicFile,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
@@ -12,8 +14,8 @@ pub enum CatalogError {
     Corrupt { slug: String, reason: String },
 }
 
-/// How many products one catalog page shows.
-const PAGE_SIZE: i64 = 100;
+/// At most this many words of a search count (a guard against pathological queries).
+const MAX_SEARCH_WORDS: usize = 8;
 
 #[derive(sqlx::FromRow)]
 struct CardRow {
@@ -49,23 +51,75 @@ impl CardRow {
     }
 }
 
-/// Published products, newest first, optionally of one kind.
+/// The search words as an FTS5 query: every word must match, as a word or the start of one.
+/// Words are quoted, so FTS5 operators typed by a user are only text.
+pub fn fts_query(search: &str) -> Option<String> {
+    let words: Vec<String> = search
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(MAX_SEARCH_WORDS)
+        .map(|w| format!("\"{w}\"*"))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+/// One page of published products, newest first, narrowed by kind and search words.
 pub async fn list_published(
     db: &Db,
-    kind: Option<ProductKind>,
-) -> Result<Vec<ProductCard>, CatalogError> {
-    let rows: Vec<CardRow> = sqlx::query_as(
+    query: &CatalogQuery,
+    per_page: u32,
+) -> Result<CatalogPage, CatalogError> {
+    let kind = query.kind.map(ProductKind::as_str);
+    let search = query.search().and_then(fts_query);
+    if query.search().is_some() && search.is_none() {
+        // Only punctuation: nothing can match.
+        return Ok(CatalogPage {
+            items: vec![],
+            total: 0,
+            page: 1,
+            per_page,
+        });
+    }
+    // One filter for the count and the page (a macro: sqlx takes only static SQL text).
+    macro_rules! filter {
+        () => {
+            "p.status = 'published' AND (?1 IS NULL OR p.kind = ?1)
+             AND (?2 IS NULL OR p.id IN (SELECT rowid FROM products_search WHERE products_search MATCH ?2))"
+        };
+    }
+    let (total,): (i64,) =
+        sqlx::query_as(concat!("SELECT COUNT(*) FROM products p WHERE ", filter!()))
+            .bind(kind)
+            .bind(search.as_deref())
+            .fetch_one(db)
+            .await?;
+    let total = u32::try_from(total).unwrap_or(u32::MAX);
+    let per_page = per_page.max(1);
+    let pages = total.div_ceil(per_page).max(1);
+    let page = query.page().min(pages);
+    let rows: Vec<CardRow> = sqlx::query_as(concat!(
         "SELECT p.id, p.slug, p.title, p.kind, p.price_stars, c.display_name AS creator_name, p.cover_key
          FROM products p JOIN creators c ON c.user_id = p.creator_id
-         WHERE p.status = 'published' AND (?1 IS NULL OR p.kind = ?1)
-         ORDER BY p.published_at DESC, p.id DESC
-         LIMIT ?2",
-    )
-    .bind(kind.map(ProductKind::as_str))
-    .bind(PAGE_SIZE)
+         WHERE ",
+        filter!(),
+        " ORDER BY p.published_at DESC, p.id DESC
+         LIMIT ?3 OFFSET ?4"
+    ))
+    .bind(kind)
+    .bind(search.as_deref())
+    .bind(i64::from(per_page))
+    .bind(i64::from(page - 1) * i64::from(per_page))
     .fetch_all(db)
     .await?;
-    rows.into_iter().map(CardRow::into_card).collect()
+    Ok(CatalogPage {
+        items: rows
+            .into_iter()
+            .map(CardRow::into_card)
+            .collect::<Result<_, _>>()?,
+        total,
+        page,
+        per_page,
+    })
 }
 
 #[derive(sqlx::FromRow)]
@@ -124,6 +178,12 @@ pub async fn published_product(db: &Db, slug: &str) -> Result<Option<ProductPage
             _ => {}
         }
     }
+    let lessons: Vec<(i64, String, bool)> = sqlx::query_as(
+        "SELECT id, title, is_preview FROM lessons WHERE product_id = ?1 ORDER BY position, id",
+    )
+    .bind(card.id)
+    .fetch_all(db)
+    .await?;
     Ok(Some(ProductPage {
         card: card.into_card()?,
         description_html: crate::studio::markdown::render(&description),
@@ -131,5 +191,37 @@ pub async fn published_product(db: &Db, slug: &str) -> Result<Option<ProductPage
         sample,
         content_bytes,
         content_files,
+        lessons: lessons
+            .into_iter()
+            .map(|(id, title, is_preview)| LessonSummary {
+                id,
+                title,
+                is_preview,
+            })
+            .collect(),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_words_become_quoted_prefix_terms() {
+        assert_eq!(
+            fts_query("rust guide").as_deref(),
+            Some(r#""rust"* "guide"*"#)
+        );
+        assert_eq!(fts_query("Акварель").as_deref(), Some(r#""Акварель"*"#));
+        // FTS5 syntax typed by a user is just more words.
+        assert_eq!(
+            fts_query(r#"a" OR title:*"#).as_deref(),
+            Some(r#""a"* "OR"* "title"*"#)
+        );
+        assert_eq!(fts_query(" -- ** "), None);
+        assert_eq!(
+            fts_query(&"w ".repeat(50)).map(|q| q.matches('*').count()),
+            Some(MAX_SEARCH_WORDS)
+        );
+    }
 }

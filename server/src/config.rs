@@ -9,6 +9,8 @@ const DEFAULT_BIND: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST)
 pub const TELEGRAM_API_DEFAULT: &str = "https://api.telegram.org";
 /// The dev preview's bot token: only ever valid against the built-in emulator.
 pub const DEV_BOT_TOKEN: &str = "7000000001:AAStarfront-dev-preview-emulator-only";
+/// The dev preview's demo admin; an admin only in dev preview and only when `ADMIN_IDS` is unset.
+pub const DEV_ADMIN_ID: i64 = 9001;
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -36,6 +38,8 @@ pub struct Config {
     pub admin_ids: Vec<i64>,
     /// Refund every purchase right after delivery (a public demo costs buyers nothing).
     pub demo_refund: bool,
+    /// Products on one catalog page.
+    pub catalog_page_size: u32,
     /// The highest price (and tip) a creator may set, in Stars.
     pub max_price_stars: u32,
     /// The largest file a creator may upload, in bytes; enforced while the upload streams.
@@ -149,6 +153,7 @@ impl Config {
             .transpose()?;
         let seed_demo = get_bool(&get, "SEED_DEMO")?.unwrap_or(dev_preview);
         let admin_ids = match get("ADMIN_IDS") {
+            None if dev_preview => vec![DEV_ADMIN_ID],
             None => Vec::new(),
             Some(list) => list
                 .split(',')
@@ -191,6 +196,14 @@ impl Config {
                 .filter(|n| *n > 0)
                 .ok_or_else(|| invalid("MAX_UPLOAD_BYTES", &v, "expected a positive byte count"))?,
         };
+        let catalog_page_size = match get("CATALOG_PAGE_SIZE") {
+            None => 24,
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=100).contains(n))
+                .ok_or_else(|| invalid("CATALOG_PAGE_SIZE", &v, "expected 1 to 100"))?,
+        };
 
         Ok(Config {
             bind,
@@ -208,6 +221,7 @@ impl Config {
             seed_demo,
             admin_ids,
             demo_refund,
+            catalog_page_size,
             max_price_stars,
             max_upload_bytes,
         })
@@ -385,6 +399,24 @@ mod tests {
             [42, 7]
         );
         assert!(config(&[]).unwrap().admin_ids.is_empty());
+    }
+
+    #[test]
+    fn the_demo_admin_exists_only_in_dev_preview_without_admin_ids() {
+        assert_eq!(
+            config(&[("DEV_PREVIEW", "1")]).unwrap().admin_ids,
+            [DEV_ADMIN_ID]
+        );
+        assert_eq!(
+            config(&[("DEV_PREVIEW", "1"), ("ADMIN_IDS", "42")])
+                .unwrap()
+                .admin_ids,
+            [42]
+        );
+        assert!(config(&[("DEV_PREVIEW", "0")])
+            .unwrap()
+            .admin_ids
+            .is_empty());
     }
 
     #[test]

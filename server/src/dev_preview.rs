@@ -3,6 +3,7 @@
 //! `DEV_PREVIEW` on.
 
 use crate::auth::unix_now;
+use crate::config::DEV_ADMIN_ID;
 use crate::http::AppState;
 use crate::telegram::emulator::EmulatedUser;
 use crate::telegram::init_data::sign;
@@ -12,11 +13,14 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 /// Who the preview can be signed in as: (id, first name, language, what they are for).
-const DEMO_USERS: [(i64, &str, &str, &str); 3] = [
+const DEMO_USERS: [(i64, &str, &str, &str); 4] = [
     (2001, "Alex", "en", "Alex, a buyer"),
     (2002, "Дарья", "ru", "Дарья, a buyer (ru)"),
     (1001, "Mira", "en", "Mira Patel, a creator"),
+    (DEV_ADMIN_ID, "Sam", "en", "Sam, an admin"),
 ];
+/// Query parameters that carry a deep link's payload to a Mini App (`t.me/bot/app?startapp=`).
+const START_PARAMS: [&str; 2] = ["tgWebAppStartParam", "startapp"];
 const COOKIE: &str = "starfront_dev_user";
 const MOCK: &str = include_str!("dev_preview.js");
 
@@ -37,6 +41,9 @@ pub async fn webapp_js(State(state): State<AppState>, headers: HeaderMap) -> Res
     // Signed with the bot token the emulator plays, exactly as Telegram would sign it.
     let token = emulator.config().bot_token.clone();
     let now = unix_now();
+    // Telegram signs a deep link's start_param into the init data; the page that loads this
+    // script names it in its own URL, which the browser sends as the referrer.
+    let start_param = start_param(&headers);
     let (init_data, user_json) = match user {
         Some(&(id, first_name, lang, _)) => {
             let mut demo = EmulatedUser::new(id, first_name);
@@ -46,20 +53,30 @@ pub async fn webapp_js(State(state): State<AppState>, headers: HeaderMap) -> Res
                 tracing::warn!(error = ?err, "cannot register the demo user");
             }
             let user = json!({ "id": id, "first_name": first_name, "language_code": lang });
-            let data = sign(
-                &token,
-                &[("user", &user.to_string()), ("auth_date", &now.to_string())],
-            );
+            let user_field = user.to_string();
+            let auth_date = now.to_string();
+            let mut fields = vec![("user", user_field.as_str()), ("auth_date", &auth_date)];
+            if let Some(param) = &start_param {
+                fields.push(("start_param", param));
+            }
+            let data = sign(&token, &fields);
             (json!(data), user)
         }
         None => (json!(""), json!(null)),
     };
     let users: Vec<_> = DEMO_USERS
         .iter()
-        .map(|(id, _, _, label)| json!({ "id": id, "label": label }))
+        .map(|(id, first_name, lang, label)| {
+            json!({ "id": id, "first_name": first_name, "language_code": lang, "label": label })
+        })
         .collect();
-    let config =
-        json!({ "initData": init_data, "user": user_json, "authDate": now, "users": users });
+    let config = json!({
+        "initData": init_data,
+        "user": user_json,
+        "authDate": now,
+        "startParam": start_param,
+        "users": users,
+    });
     (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
@@ -68,6 +85,22 @@ pub async fn webapp_js(State(state): State<AppState>, headers: HeaderMap) -> Res
         format!("window.__STARFRONT_DEV__ = {config};\n{MOCK}"),
     )
         .into_response()
+}
+
+/// The deep-link payload in the referring page's query, if any; Telegram allows up to 512
+/// characters of `A-Z a-z 0-9 _ -`, and anything else is ignored as Telegram would refuse it.
+fn start_param(headers: &HeaderMap) -> Option<String> {
+    let referer = headers.get(header::REFERER)?.to_str().ok()?;
+    let url = url::Url::parse(referer).ok()?;
+    url.query_pairs()
+        .filter(|(k, _)| START_PARAMS.contains(&k.as_ref()))
+        .map(|(_, v)| v.into_owned())
+        .find(|v| {
+            !v.is_empty()
+                && v.len() <= 512
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        })
 }
 
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {

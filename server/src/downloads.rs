@@ -167,23 +167,24 @@ struct LibraryRow {
     title: String,
     kind: String,
     cover_key: Option<String>,
-    file_id: i64,
-    file_name: String,
-    size_bytes: i64,
+    file_id: Option<i64>,
+    file_name: Option<String>,
+    size_bytes: Option<i64>,
 }
 
-/// Everything `user_id` owns, newest purchase first.
+/// Everything `user_id` owns, newest purchase first; courses with the buyer's progress.
 pub async fn library(
     db: &Db,
     signer: &Signer,
     user_id: i64,
 ) -> Result<Vec<LibraryItem>, LibraryError> {
+    // A course may be lessons only, with no file of its own: hence the outer join.
     let rows: Vec<LibraryRow> = sqlx::query_as(
         "SELECT p.id AS product_id, p.slug, p.title, p.kind, p.cover_key, f.id AS file_id,
                 f.file_name, f.size_bytes
          FROM entitlements e
          JOIN products p ON p.id = e.product_id
-         JOIN product_files f ON f.product_id = p.id AND f.role = 'content'
+         LEFT JOIN product_files f ON f.product_id = p.id AND f.role = 'content'
          WHERE e.user_id = ?1 AND e.revoked_at IS NULL
          ORDER BY e.granted_at DESC, e.id DESC, f.id",
     )
@@ -193,13 +194,16 @@ pub async fn library(
     let now = unix_now();
     let mut items: Vec<(i64, LibraryItem)> = Vec::new();
     for row in rows {
-        let file = LibraryFile {
-            name: row.file_name,
-            size_bytes: u64::try_from(row.size_bytes).unwrap_or(0),
-            url: format!("/download/{}", signer.sign(user_id, row.file_id, now)),
+        let file = match (row.file_id, row.file_name) {
+            (Some(file_id), Some(name)) => Some(LibraryFile {
+                name,
+                size_bytes: u64::try_from(row.size_bytes.unwrap_or(0)).unwrap_or(0),
+                url: format!("/download/{}", signer.sign(user_id, file_id, now)),
+            }),
+            _ => None,
         };
         match items.last_mut() {
-            Some((id, item)) if *id == row.product_id => item.files.push(file),
+            Some((id, item)) if *id == row.product_id => item.files.extend(file),
             _ => items.push((
                 row.product_id,
                 LibraryItem {
@@ -210,9 +214,15 @@ pub async fn library(
                         .parse::<ProductKind>()
                         .map_err(|e| LibraryError::Corrupt(e.to_string()))?,
                     cover_url: row.cover_key.as_deref().map(LocalStorage::public_url),
-                    files: vec![file],
+                    files: file.into_iter().collect(),
+                    course: None,
                 },
             )),
+        }
+    }
+    for (product_id, item) in &mut items {
+        if item.kind == ProductKind::Course {
+            item.course = Some(crate::courses::progress(db, user_id, *product_id).await?);
         }
     }
     Ok(items.into_iter().map(|(_, item)| item).collect())

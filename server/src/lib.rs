@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod catalog;
 pub mod config;
+pub mod courses;
 pub mod db;
 pub mod dev_preview;
 pub mod downloads;
@@ -78,7 +79,8 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
         Some(token) => downloads::Signer::new(auth::derive_key(token, "download links")),
         None => downloads::Signer::ephemeral(),
     };
-    let mut shop = shop::ShopBackend::new(db.clone(), auth.clone(), signer.clone());
+    let mut shop = shop::ShopBackend::new(db.clone(), auth.clone(), signer.clone())
+        .with_catalog_page_size(config.catalog_page_size);
 
     let mut telegram = None;
     let mut emulator = None;

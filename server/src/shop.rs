@@ -2,6 +2,7 @@
 
 use crate::auth::Authenticator;
 use crate::catalog;
+use crate::courses::{self, CourseError};
 use crate::db::Db;
 use crate::downloads::{self, Signer};
 use crate::error::ApiError;
@@ -9,9 +10,12 @@ use crate::payments::{self, OrderStatus, PaymentError};
 use crate::telegram::bot::Bot;
 use crate::telegram::init_data::InitData;
 use app::api::{
-    Checkout, LibraryItem, OrderState, ProductCard, ProductKind, ProductPage, Shop, ShopError,
-    Viewer,
+    CatalogPage, CatalogQuery, Checkout, CourseView, LessonView, LibraryItem, OrderState,
+    ProductPage, Shop, ShopError, Viewer,
 };
+use app::i18n::Locale;
+use app::texts::{request_locale, ServerText};
+use axum::http::HeaderMap;
 use url::Url;
 
 #[derive(Clone)]
@@ -21,6 +25,7 @@ pub struct ShopBackend {
     signer: Signer,
     /// Present when a bot is configured: without one there is no one to create invoices.
     payments: Option<(Bot, Option<Url>)>,
+    catalog_page_size: u32,
 }
 
 impl ShopBackend {
@@ -30,7 +35,14 @@ impl ShopBackend {
             auth,
             signer,
             payments: None,
+            catalog_page_size: 24,
         }
+    }
+
+    /// Products per catalog page (`CATALOG_PAGE_SIZE`).
+    pub fn with_catalog_page_size(mut self, size: u32) -> Self {
+        self.catalog_page_size = size.max(1);
+        self
     }
 
     /// Lets buyers check out through `bot`; `public_base` is the shop's public URL (covers on
@@ -40,13 +52,31 @@ impl ShopBackend {
         self
     }
 
-    async fn authenticate(&self, headers: &axum::http::HeaderMap) -> Result<InitData, ShopError> {
+    async fn authenticate(&self, headers: &HeaderMap) -> Result<InitData, ShopError> {
         match self.auth.authenticate(headers).await {
             Ok(data) => Ok(data),
-            Err(ApiError::Unauthorized(err)) => Err(ShopError::Unauthorized(err.to_string())),
+            Err(ApiError::Unauthorized(err)) => Err(ShopError::Unauthorized(format!(
+                "{} ({err})",
+                ServerText::Unauthorized.in_locale(request_locale(headers, None))
+            ))),
             Err(err) => Err(ShopError::Unavailable(Box::new(err))),
         }
     }
+
+    /// The signed-in user when the request carries init data, nobody when it carries none;
+    /// forged or stale init data is still refused.
+    async fn maybe_authenticate(&self, headers: &HeaderMap) -> Result<Option<InitData>, ShopError> {
+        if headers.contains_key(axum::http::header::AUTHORIZATION) {
+            self.authenticate(headers).await.map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+/// The language to answer this user in.
+fn locale(headers: &HeaderMap, user: Option<&InitData>) -> Locale {
+    request_locale(headers, user.and_then(|u| u.user.language_code.as_deref()))
 }
 
 fn unavailable(err: catalog::CatalogError) -> ShopError {
@@ -56,8 +86,8 @@ fn unavailable(err: catalog::CatalogError) -> ShopError {
 
 #[async_trait::async_trait]
 impl Shop for ShopBackend {
-    async fn catalog(&self, kind: Option<ProductKind>) -> Result<Vec<ProductCard>, ShopError> {
-        catalog::list_published(&self.db, kind)
+    async fn catalog(&self, query: CatalogQuery) -> Result<CatalogPage, ShopError> {
+        catalog::list_published(&self.db, &query, self.catalog_page_size)
             .await
             .map_err(unavailable)
     }
@@ -68,24 +98,19 @@ impl Shop for ShopBackend {
             .map_err(unavailable)
     }
 
-    async fn viewer(&self, headers: &axum::http::HeaderMap) -> Result<Viewer, ShopError> {
+    async fn viewer(&self, headers: &HeaderMap) -> Result<Viewer, ShopError> {
         Ok(Viewer::from(self.authenticate(headers).await?.user))
     }
 
-    async fn checkout(
-        &self,
-        headers: &axum::http::HeaderMap,
-        slug: &str,
-    ) -> Result<Checkout, ShopError> {
-        let buyer = self.authenticate(headers).await?.user.id;
+    async fn checkout(&self, headers: &HeaderMap, slug: &str) -> Result<Checkout, ShopError> {
+        let init = self.authenticate(headers).await?;
+        let locale = locale(headers, Some(&init));
         let Some((bot, public_base)) = &self.payments else {
-            return Err(ShopError::Refused(
-                "Payments are not set up on this shop yet.".into(),
-            ));
+            return Err(ShopError::Refused(ServerText::NoPayments.in_locale(locale)));
         };
-        let order = payments::create_order(&self.db, bot, buyer, slug, public_base.as_ref())
+        let order = payments::create_order(&self.db, bot, init.user.id, slug, public_base.as_ref())
             .await
-            .map_err(refusal)?;
+            .map_err(|err| refusal(err, locale))?;
         Ok(Checkout {
             order_id: order.public_id,
             invoice_link: order.invoice_link,
@@ -95,13 +120,13 @@ impl Shop for ShopBackend {
 
     async fn order_state(
         &self,
-        headers: &axum::http::HeaderMap,
+        headers: &HeaderMap,
         order_id: &str,
     ) -> Result<OrderState, ShopError> {
-        let buyer = self.authenticate(headers).await?.user.id;
-        let status = payments::order_status(&self.db, buyer, order_id)
+        let init = self.authenticate(headers).await?;
+        let status = payments::order_status(&self.db, init.user.id, order_id)
             .await
-            .map_err(refusal)?;
+            .map_err(|err| refusal(err, locale(headers, Some(&init))))?;
         Ok(match status {
             OrderStatus::Pending => OrderState::Pending,
             OrderStatus::Paid => OrderState::Paid,
@@ -111,27 +136,74 @@ impl Shop for ShopBackend {
         })
     }
 
-    async fn library(
-        &self,
-        headers: &axum::http::HeaderMap,
-    ) -> Result<Vec<LibraryItem>, ShopError> {
+    async fn library(&self, headers: &HeaderMap) -> Result<Vec<LibraryItem>, ShopError> {
         let user = self.authenticate(headers).await?.user;
         downloads::library(&self.db, &self.signer, user.id)
             .await
             .map_err(|err| ShopError::Unavailable(Box::new(err)))
     }
+
+    async fn course(
+        &self,
+        headers: &HeaderMap,
+        slug: &str,
+    ) -> Result<Option<CourseView>, ShopError> {
+        let viewer = self.maybe_authenticate(headers).await?;
+        courses::outline(&self.db, slug, viewer.as_ref().map(|v| v.user.id))
+            .await
+            .map_err(|err| course_refusal(err, locale(headers, viewer.as_ref())))
+    }
+
+    async fn lesson(
+        &self,
+        headers: &HeaderMap,
+        slug: &str,
+        lesson_id: i64,
+    ) -> Result<LessonView, ShopError> {
+        let viewer = self.maybe_authenticate(headers).await?;
+        courses::open_lesson(
+            &self.db,
+            &self.signer,
+            slug,
+            lesson_id,
+            viewer.as_ref().map(|v| v.user.id),
+        )
+        .await
+        .map_err(|err| course_refusal(err, locale(headers, viewer.as_ref())))
+    }
+
+    async fn complete_lesson(
+        &self,
+        headers: &HeaderMap,
+        slug: &str,
+        lesson_id: i64,
+    ) -> Result<(), ShopError> {
+        let init = self.authenticate(headers).await?;
+        courses::complete(&self.db, slug, lesson_id, init.user.id)
+            .await
+            .map_err(|err| course_refusal(err, locale(headers, Some(&init))))
+    }
+}
+
+fn course_refusal(err: CourseError, locale: Locale) -> ShopError {
+    match err {
+        CourseError::NoLesson => ShopError::Refused(ServerText::NoLesson.in_locale(locale)),
+        CourseError::Locked => ShopError::Refused(ServerText::LessonLocked.in_locale(locale)),
+        CourseError::Db(err) => {
+            tracing::error!(error = %err, "course query failed");
+            ShopError::Unavailable(Box::new(err))
+        }
+    }
 }
 
 /// Business refusals become messages for the buyer; everything else is "unavailable".
-fn refusal(err: PaymentError) -> ShopError {
+fn refusal(err: PaymentError, locale: Locale) -> ShopError {
     match err {
         PaymentError::AlreadyOwned => {
-            ShopError::Refused("You already own this product. Find it in your library.".into())
+            ShopError::Refused(ServerText::AlreadyOwned.in_locale(locale))
         }
-        PaymentError::NotOnSale(_) => {
-            ShopError::Refused("This product is no longer on sale.".into())
-        }
-        PaymentError::OrderNotFound => ShopError::Refused("No such order.".into()),
+        PaymentError::NotOnSale(_) => ShopError::Refused(ServerText::NotOnSale.in_locale(locale)),
+        PaymentError::OrderNotFound => ShopError::Refused(ServerText::NoOrder.in_locale(locale)),
         other => {
             tracing::error!(error = %other, "checkout failed");
             ShopError::Unavailable(Box::new(other))

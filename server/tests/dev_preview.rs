@@ -5,7 +5,7 @@ mod common;
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
-use server::config::DEV_BOT_TOKEN;
+use server::config::{DEV_ADMIN_ID, DEV_BOT_TOKEN};
 use server::telegram::init_data::Validator;
 use tower::ServiceExt;
 
@@ -78,4 +78,278 @@ async fn without_dev_preview_there_is_no_stand_in() {
     let html = String::from_utf8_lossy(&page);
     assert!(html.contains("telegram-web-app.js"), "{html}");
     assert!(!html.contains("/dev/webapp.js"));
+}
+
+async fn call(
+    state: &server::http::AppState,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: Option<serde_json::Value>,
+) -> (StatusCode, serde_json::Value) {
+    let mut req = Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let body = match body {
+        Some(json) => {
+            req = req.header(header::CONTENT_TYPE, "application/json");
+            Body::from(json.to_string())
+        }
+        None => Body::empty(),
+    };
+    let res = server::http::router(state.clone())
+        .oneshot(req.body(body).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+async fn init_data_of(state: &server::http::AppState, user: i64) -> String {
+    let (_, js) = webapp_js(state, Some(&format!("starfront_dev_user={user}"))).await;
+    dev_config(&js)["initData"].as_str().unwrap().to_owned()
+}
+
+/// A cancelled order of Alex's: refunding it needs the right to refund (else 403) and then
+/// fails only because it was never paid (409).
+async fn refund_status(state: &server::http::AppState, as_user: i64) -> StatusCode {
+    sqlx::query("INSERT INTO users (id, first_name) VALUES (2001, 'Alex') ON CONFLICT DO NOTHING")
+        .execute(&state.db)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO orders (public_id, user_id, product_id, amount_stars, status, expires_at)
+         VALUES ('devpreview-admin-check-0001', 2001, (SELECT min(id) FROM products), 10,
+                 'cancelled', 0)
+         ON CONFLICT DO NOTHING",
+    )
+    .execute(&state.db)
+    .await
+    .unwrap();
+    let auth = format!("tma {}", init_data_of(state, as_user).await);
+    let uri = "/api/orders/devpreview-admin-check-0001/refund";
+    call(state, "POST", uri, &[("authorization", &auth)], None)
+        .await
+        .0
+}
+
+#[tokio::test]
+async fn the_demo_admin_is_signed_in_and_an_admin_only_in_dev_preview() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = server::prepare(&common::config(&dir, &[])).await.unwrap();
+    let validator = Validator::new(Some(DEV_BOT_TOKEN), None);
+    let data = validator
+        .validate(
+            &init_data_of(&state, DEV_ADMIN_ID).await,
+            server::auth::unix_now(),
+        )
+        .unwrap();
+    assert_eq!(data.user.id, DEV_ADMIN_ID);
+    let (_, js) = webapp_js(&state, None).await;
+    let labels: Vec<String> = dev_config(&js)["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["label"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(labels.iter().any(|l| l.contains("admin")), "{labels:?}");
+
+    // The admin may refund anyone's order (it then fails only as unpaid); a buyer may not.
+    assert_eq!(
+        refund_status(&state, DEV_ADMIN_ID).await,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(refund_status(&state, 2002).await, StatusCode::FORBIDDEN);
+
+    // ADMIN_IDS names the admins itself: the demo admin is then an ordinary user.
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::config(&dir, &[("ADMIN_IDS", "42")]);
+    let state = server::prepare(&config).await.unwrap();
+    assert_eq!(
+        refund_status(&state, DEV_ADMIN_ID).await,
+        StatusCode::FORBIDDEN
+    );
+
+    // Outside dev preview nobody is an admin unless ADMIN_IDS says so.
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::config(&dir, &[("DEV_PREVIEW", "0"), ("BOT_TOKEN", DEV_BOT_TOKEN)]);
+    let state = server::prepare(&config).await.unwrap();
+    assert!(state.admin_ids.is_empty());
+}
+
+#[tokio::test]
+async fn a_deep_link_start_param_is_signed_into_the_init_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = server::prepare(&common::config(&dir, &[])).await.unwrap();
+    let validator = Validator::new(Some(DEV_BOT_TOKEN), None);
+    let res = server::http::router(state.clone())
+        .oneshot(
+            Request::get("/dev/webapp.js")
+                .header(
+                    header::REFERER,
+                    "http://127.0.0.1:3000/?startapp=p_sourdough-at-home",
+                )
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let js =
+        String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).into_owned();
+    let dev = dev_config(&js);
+    assert_eq!(dev["startParam"], "p_sourdough-at-home");
+    let data = validator
+        .validate(dev["initData"].as_str().unwrap(), server::auth::unix_now())
+        .unwrap();
+    assert_eq!(data.start_param.as_deref(), Some("p_sourdough-at-home"));
+
+    // Characters Telegram would refuse are not passed on.
+    let res = server::http::router(state.clone())
+        .oneshot(
+            Request::get("/dev/webapp.js")
+                .header(
+                    header::REFERER,
+                    "http://127.0.0.1:3000/?startapp=%3Cscript%3E",
+                )
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let js =
+        String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).into_owned();
+    assert!(dev_config(&js)["startParam"].is_null());
+}
+
+/// Creates a Stars invoice through the emulated Bot API, as the shop would.
+async fn invoice_link(state: &server::http::AppState, amount: i64) -> String {
+    let uri = format!("/emulator/bot{DEV_BOT_TOKEN}/createInvoiceLink");
+    let body = serde_json::json!({
+        "title": "Test book", "description": "A book", "payload": "order:test",
+        "currency": "XTR", "prices": [{ "label": "Book", "amount": amount }],
+    });
+    let (status, reply) = call(state, "POST", &uri, &[], Some(body)).await;
+    assert_eq!(status, StatusCode::OK, "{reply}");
+    reply["result"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_failed_payment_moves_no_stars_and_tells_the_bot_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = server::prepare(&common::config(&dir, &[])).await.unwrap();
+    init_data_of(&state, 2001).await; // Alex opens the app
+    let link = invoice_link(&state, 120).await;
+
+    let body = serde_json::json!({ "link": link, "user_id": 2001 });
+    let (status, outcome) = call(
+        &state,
+        "POST",
+        "/emulator/control/invoices/fail",
+        &[],
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(outcome["status"], "failed");
+    let emulator = state.emulator.as_ref().unwrap();
+    assert_eq!(emulator.balance(2001).await.unwrap(), 2500);
+    assert!(emulator.transactions().await.is_empty());
+    // No pre_checkout_query, no successful_payment: the bot's update queue is empty.
+    let uri = format!("/emulator/bot{DEV_BOT_TOKEN}/getUpdates");
+    let (_, updates) = call(&state, "POST", &uri, &[], Some(serde_json::json!({}))).await;
+    assert_eq!(updates["result"], serde_json::json!([]), "{updates}");
+
+    // Unknown invoices and users are refused, as for pay and cancel.
+    let body = serde_json::json!({ "slug": "nope", "user_id": 2001 });
+    let (status, _) = call(
+        &state,
+        "POST",
+        "/emulator/control/invoices/fail",
+        &[],
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let body = serde_json::json!({ "link": link, "user_id": 4242 });
+    let (status, _) = call(
+        &state,
+        "POST",
+        "/emulator/control/invoices/fail",
+        &[],
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_top_up_credits_the_demo_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = server::prepare(&common::config(&dir, &[])).await.unwrap();
+    init_data_of(&state, 2002).await;
+    let emulator = state.emulator.as_ref().unwrap();
+    emulator.set_balance(2002, 5).await.unwrap();
+    let add = |amount: i64| serde_json::json!({ "amount": amount });
+    let uri = "/emulator/control/users/2002/stars/add";
+    let (status, user) = call(&state, "POST", uri, &[], Some(add(1000))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(user["stars"], 1005);
+    assert_eq!(emulator.balance(2002).await.unwrap(), 1005);
+    for bad in [0, -10] {
+        let (status, _) = call(&state, "POST", uri, &[], Some(add(bad))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+    let (status, _) = call(
+        &state,
+        "POST",
+        "/emulator/control/users/4242/stars/add",
+        &[],
+        Some(add(1)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(emulator.balance(2002).await.unwrap(), 1005);
+}
+
+#[tokio::test]
+async fn the_bot_chat_lists_what_the_bot_sent_newest_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = server::prepare(&common::config(&dir, &[])).await.unwrap();
+    init_data_of(&state, 2001).await;
+    for text in ["first", "second"] {
+        let uri = format!("/emulator/bot{DEV_BOT_TOKEN}/sendMessage");
+        let body = serde_json::json!({ "chat_id": 2001, "text": text });
+        let (status, reply) = call(&state, "POST", &uri, &[], Some(body)).await;
+        assert_eq!(status, StatusCode::OK, "{reply}");
+    }
+    let (status, sent) = call(
+        &state,
+        "GET",
+        "/emulator/control/chats/2001/messages",
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let texts: Vec<&str> = sent
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["message"]["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["first", "second"]);
+    let (_, other) = call(
+        &state,
+        "GET",
+        "/emulator/control/chats/2002/messages",
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(other, serde_json::json!([]));
 }

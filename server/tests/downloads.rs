@@ -1,4 +1,4 @@
-//! The library and paid downloads, driven in-process through the router.
+//! The library, courses and paid downloads, driven in-process through the router.
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
@@ -226,4 +226,167 @@ async fn the_library_page_and_its_server_function() {
 
     let (status, _, _) = send(&state, call(None)).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+/// Calls a server function as the page does (form body, JSON answer), as `BUYER` when `signed`.
+async fn server_fn(
+    state: &AppState,
+    path: &str,
+    body: &str,
+    signed: bool,
+    language: &str,
+) -> (StatusCode, Value) {
+    let mut req = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .header(header::ACCEPT_LANGUAGE, language);
+    if signed {
+        req = req.header(header::AUTHORIZATION, auth());
+    }
+    let (status, _, body) = send(state, req.body(Body::from(body.to_owned())).unwrap()).await;
+    let value = serde_json::from_slice(&body)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).into_owned()));
+    (status, value)
+}
+
+const COURSE: &str = "telegram-mini-apps-from-scratch";
+
+async fn course(state: &AppState, signed: bool) -> Value {
+    use leptos::server_fn::ServerFn;
+    let (status, course) = server_fn(
+        state,
+        app::api::GetCourse::PATH,
+        &format!("slug={COURSE}"),
+        signed,
+        "en",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{course}");
+    course
+}
+
+async fn lesson(state: &AppState, id: i64, signed: bool, language: &str) -> (StatusCode, Value) {
+    use leptos::server_fn::ServerFn;
+    server_fn(
+        state,
+        app::api::GetLesson::PATH,
+        &format!("slug={COURSE}&lesson_id={id}"),
+        signed,
+        language,
+    )
+    .await
+}
+
+fn lesson_ids(course: &Value) -> Vec<i64> {
+    course["lessons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_i64().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn visitors_open_only_the_free_preview_lessons() {
+    let (_dir, state, _) = shop().await;
+    let outline = course(&state, false).await;
+    assert_eq!(outline["owned"], false);
+    let open: Vec<bool> = outline["lessons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["open"].as_bool().unwrap())
+        .collect();
+    assert_eq!(open, [true, false, false]);
+    let ids = lesson_ids(&outline);
+    assert_eq!(outline["resume_lesson_id"], ids[0]);
+
+    let (status, preview) = lesson(&state, ids[0], false, "en").await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    assert_eq!(preview["number"], 1);
+    assert_eq!(
+        preview["next_id"],
+        Value::Null,
+        "the next free lesson: none"
+    );
+    let (status, locked) = lesson(&state, ids[1], false, "ru").await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(
+        locked.to_string().contains("Купите курс"),
+        "refusals speak the reader's language: {locked}"
+    );
+    // Signed in but not a buyer: still locked.
+    let (status, _) = lesson(&state, ids[2], true, "en").await;
+    assert_eq!(status, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn a_buyer_follows_the_course_and_resumes_where_they_stopped() {
+    use leptos::server_fn::ServerFn;
+    let (_dir, state, _) = shop().await;
+    grant(&state, COURSE).await;
+    let outline = course(&state, true).await;
+    assert_eq!(outline["owned"], true);
+    let ids = lesson_ids(&outline);
+
+    let (status, first) = lesson(&state, ids[0], true, "en").await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["next_id"], ids[1]);
+    let done = |id: i64| {
+        let state = state.clone();
+        async move {
+            server_fn(
+                &state,
+                app::api::CompleteLesson::PATH,
+                &format!("slug={COURSE}&lesson_id={id}"),
+                true,
+                "en",
+            )
+            .await
+        }
+    };
+    assert_eq!(done(ids[0]).await.0, StatusCode::OK);
+    assert_eq!(done(ids[0]).await.0, StatusCode::OK, "twice is fine");
+    let (status, second) = lesson(&state, ids[1], true, "en").await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    assert_eq!(second["previous_id"], ids[0]);
+
+    // Coming back: the outline and the library both point at lesson 2, with one done.
+    let outline = course(&state, true).await;
+    assert_eq!(outline["resume_lesson_id"], ids[1]);
+    let done_flags: Vec<bool> = outline["lessons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["completed"].as_bool().unwrap())
+        .collect();
+    assert_eq!(done_flags, [true, false, false]);
+    let items = library(&state).await;
+    let progress = &items[0]["course"];
+    assert_eq!(progress["done"], 1);
+    assert_eq!(progress["total"], 3);
+    assert_eq!(
+        progress["resume_title"],
+        "Lesson 2: Trust nothing from the client"
+    );
+
+    // A lesson of another course is not this course's.
+    let (status, _) = done(ids[2] + 1000).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    // A refund ends access but keeps the progress for when it comes back.
+    sqlx::query("UPDATE entitlements SET revoked_at = unixepoch() WHERE user_id = ?1")
+        .bind(BUYER)
+        .execute(&state.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        lesson(&state, ids[1], true, "en").await.0,
+        StatusCode::CONFLICT
+    );
+    let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM lesson_progress WHERE user_id = ?1")
+        .bind(BUYER)
+        .fetch_one(&state.db)
+        .await
+        .unwrap();
+    assert_eq!(kept, 1);
 }

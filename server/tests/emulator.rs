@@ -637,6 +637,43 @@ async fn insufficient_stars_sends_nothing() {
 }
 
 #[tokio::test]
+async fn a_failed_payment_sends_nothing_and_the_invoice_stays_payable() {
+    let (emulator, base) = start(config()).await;
+    let bot = client(&base);
+    let link = invoice_link(&bot, 150).await;
+    assert_eq!(
+        emulator.fail_invoice(&link, BUYER).await.unwrap(),
+        PaymentOutcome::Failed
+    );
+    let (_, body) = raw(&base, "getUpdates", json!({})).await;
+    assert_eq!(body, json!({"ok": true, "result": []}));
+    assert_eq!(emulator.balance(BUYER).await.unwrap(), 2500);
+    assert!(emulator.transactions().await.is_empty());
+
+    // As in Telegram, the user may try again, and then the payment goes through.
+    let (handle, _updates) = spawn_polling_bot(bot, None);
+    let outcome = emulator.pay_invoice(&link, BUYER).await.unwrap();
+    handle.abort();
+    assert!(
+        matches!(outcome, PaymentOutcome::Paid { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(emulator.balance(BUYER).await.unwrap(), 2350);
+}
+
+#[tokio::test]
+async fn a_top_up_adds_stars_to_the_user_only() {
+    let (emulator, _base) = start(config()).await;
+    emulator.set_balance(BUYER, 20).await.unwrap();
+    assert_eq!(emulator.add_stars(BUYER, 1000).await.unwrap().stars, 1020);
+    assert!(emulator.add_stars(BUYER, 0).await.is_err());
+    assert!(emulator.add_stars(BUYER, i64::MAX).await.is_err());
+    assert_eq!(emulator.balance(BUYER).await.unwrap(), 1020);
+    // Bought Stars are not the bot's income.
+    assert!(emulator.transactions().await.is_empty());
+}
+
+#[tokio::test]
 async fn refund_credits_back_exactly_once() {
     let (emulator, base) = start(config()).await;
     let bot = client(&base);

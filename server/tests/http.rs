@@ -15,12 +15,19 @@ struct Shop {
 }
 
 async fn shop() -> Shop {
+    shop_with(&[]).await
+}
+
+async fn shop_with(env: &[(&str, &str)]) -> Shop {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().to_str().unwrap().to_owned();
     let config = Config::from_lookup(|key| match key {
         "DATA_DIR" => Some(data_dir.clone()),
         "SEED_DEMO" => Some("1".into()),
-        _ => None,
+        _ => env
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.to_string()),
     })
     .unwrap();
     let state = server::prepare(&config).await.unwrap();
@@ -37,9 +44,21 @@ impl Shop {
     }
 
     async fn get(&self, uri: &str) -> (StatusCode, String, Option<String>) {
+        self.get_with(uri, &[]).await
+    }
+
+    async fn get_with(
+        &self,
+        uri: &str,
+        headers: &[(header::HeaderName, &str)],
+    ) -> (StatusCode, String, Option<String>) {
+        let mut request = Request::get(uri);
+        for (name, value) in headers {
+            request = request.header(name, *value);
+        }
         let res = self
             .app()
-            .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+            .oneshot(request.body(Body::empty()).unwrap())
             .await
             .unwrap();
         let status = res.status();
@@ -117,7 +136,7 @@ async fn a_product_page_shows_the_product_and_its_sample() {
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("<h1>The Pocket Guide to Rust</h1>"), "{html}");
     assert!(html.contains("Mira Patel"));
-    assert!(html.contains("250 Stars"));
+    assert!(html.contains("250"), "{html}");
     assert!(
         html.contains("<title>The Pocket Guide to Rust · Starfront</title>"),
         "{html}"
@@ -193,7 +212,9 @@ async fn the_list_products_server_function_answers_json() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let body = res.into_body().collect().await.unwrap().to_bytes();
-    let cards: Vec<app::api::ProductCard> = serde_json::from_slice(&body).unwrap();
+    let page: app::api::CatalogPage = serde_json::from_slice(&body).unwrap();
+    assert_eq!((page.total, page.page), (COURSES.len() as u32, 1));
+    let cards = page.items;
     let mut titles: Vec<_> = cards.iter().map(|c| c.title.as_str()).collect();
     titles.sort_unstable();
     assert_eq!(titles, COURSES);
@@ -234,4 +255,90 @@ async fn seeding_twice_changes_nothing() {
         count("SELECT count(*) FROM users").await,
     );
     assert_eq!(before, after);
+}
+
+/// The text of a page without Leptos' hydration markers between text nodes.
+fn text(html: &str) -> String {
+    html.replace("<!>", "")
+}
+
+#[tokio::test]
+async fn search_finds_words_and_word_starts_in_any_case() {
+    let shop = shop().await;
+    let (status, html, _) = shop.get("/?q=WATERCOL").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Watercolour Basics"), "{html}");
+    assert!(text(&html).contains("1 found"), "{html}");
+    for title in EBOOKS {
+        assert!(!html.contains(title), "{title} does not match");
+    }
+    // Every word must match; the kind narrows further.
+    let (_, html, _) = shop.get("/?q=telegram+stars&kind=course").await;
+    assert!(html.contains("Telegram Mini Apps from Scratch"), "{html}");
+    let (_, html, _) = shop.get("/?q=telegram+stars&kind=ebook").await;
+    assert!(!html.contains("Telegram Mini Apps from Scratch"), "{html}");
+    assert!(text(&html).contains("Nothing matches"), "{html}");
+    // FTS5 syntax is just text, never an error.
+    let (status, html, _) = shop.get("/?q=%22%29+OR+*+NEAR%28").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("Something went wrong"), "{html}");
+}
+
+#[tokio::test]
+async fn the_catalog_comes_in_pages() {
+    let shop = shop_with(&[("CATALOG_PAGE_SIZE", "4")]).await;
+    let cards = |html: &str| html.matches(r#"class="card""#).count();
+    let (_, first, _) = shop.get("/").await;
+    assert_eq!(cards(&first), 4, "{first}");
+    assert!(text(&first).contains("Page 1 of 2"), "{first}");
+    assert!(first.contains(r#"href="/?page=2""#), "{first}");
+    let (_, second, _) = shop.get("/?page=2").await;
+    assert_eq!(cards(&second), 2, "{second}");
+    assert!(second.contains(r#"rel="prev" href="/""#), "{second}");
+    // Past the end is the last page, not an empty one.
+    let (_, past, _) = shop.get("/?page=99").await;
+    assert_eq!(cards(&past), 2, "{past}");
+}
+
+#[tokio::test]
+async fn pages_speak_the_readers_language() {
+    let shop = shop().await;
+    let (_, html, _) = shop
+        .get_with("/", &[(header::ACCEPT_LANGUAGE, "ru-RU,ru;q=0.9")])
+        .await;
+    assert!(html.contains(r#"lang="ru""#), "{html}");
+    assert!(html.contains("Мои покупки"), "{html}");
+    assert!(html.contains("Курсы"), "{html}");
+    // A language picked in the app (its cookie) wins over the browser's.
+    let (_, html, _) = shop
+        .get_with(
+            "/p/pocket-guide-to-rust",
+            &[
+                (header::ACCEPT_LANGUAGE, "ru"),
+                (header::COOKIE, "i18n_pref_locale=en"),
+            ],
+        )
+        .await;
+    assert!(html.contains(r#"lang="en""#), "{html}");
+    assert!(text(&html).contains("Buy for ⭐ 250"), "{html}");
+    let (_, html, _) = shop.get("/p/pocket-guide-to-rust").await;
+    assert!(
+        text(&html).contains("Buy for ⭐ 250"),
+        "English by default: {html}"
+    );
+}
+
+#[tokio::test]
+async fn a_course_page_lists_its_lessons_and_links_the_free_preview() {
+    let shop = shop().await;
+    let (status, html, _) = shop.get("/p/telegram-mini-apps-from-scratch").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Lesson 1: What a Mini App is"), "{html}");
+    assert!(html.contains("Lesson 3: Selling with Stars"), "{html}");
+    let previews = html.matches(r#"data-preview="true""#).count();
+    assert_eq!(previews, 1, "only the first lesson is free: {html}");
+    assert!(
+        html.contains("/learn/telegram-mini-apps-from-scratch/"),
+        "{html}"
+    );
 }

@@ -7,6 +7,7 @@ use super::types::{
     StudioOrder, StudioProduct, StudioProductRow,
 };
 use crate::api::ProductKind;
+use crate::components::KindLabel;
 use crate::format;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -19,21 +20,21 @@ fn RequireStudio(children: ChildrenFn) -> impl IntoView {
     let me = LocalResource::new(|| client::get::<StudioMe>("/api/studio/me"));
     let children = StoredValue::new(children);
     view! {
-        <Suspense fallback=|| view! { <p class="status">{s::LOADING}</p> }>
+        <Suspense fallback=|| view! { <p class="status">{s::LOADING()}</p> }>
             {move || Suspend::new(async move {
                 match me.await {
                     Ok(me) if me.role != Role::Member => children.read_value()().into_any(),
                     Ok(_) => view! {
                         <section class="status error studio-denied" role="alert">
-                            <p>{s::NOT_A_CREATOR}</p>
-                            <p>{s::ASK_FOR_INVITE}</p>
+                            <p>{s::NOT_A_CREATOR()}</p>
+                            <p>{s::ASK_FOR_INVITE()}</p>
                         </section>
                     }
                     .into_any(),
                     Err(err) => view! {
                         <section class="status error studio-denied" role="alert">
                             <p>{err.message}</p>
-                            <p>"Open Starfront from Telegram to use the studio."</p>
+                            <p>{s::OPEN_IN_TELEGRAM()}</p>
                         </section>
                     }
                     .into_any(),
@@ -46,19 +47,19 @@ fn RequireStudio(children: ChildrenFn) -> impl IntoView {
 #[component]
 fn StudioNav() -> impl IntoView {
     view! {
-        <nav class="filters studio-nav" aria-label=s::STUDIO>
-            <a class="chip" href="/studio">{s::PRODUCTS}</a>
-            <a class="chip" href="/studio/sales">{s::SALES}</a>
-            <a class="chip" href="/studio/new">"+ " {s::NEW_PRODUCT}</a>
+        <nav class="filters studio-nav" aria-label=s::STUDIO()>
+            <a class="chip" href="/studio">{s::PRODUCTS()}</a>
+            <a class="chip" href="/studio/sales">{s::SALES()}</a>
+            <a class="chip" href="/studio/new">"+ " {s::NEW_PRODUCT()}</a>
         </nav>
     }
 }
 
 fn status_label(status: ProductStatus) -> &'static str {
     match status {
-        ProductStatus::Draft => "Draft",
-        ProductStatus::Published => "On sale",
-        ProductStatus::Archived => "Archived",
+        ProductStatus::Draft => s::STATUS_DRAFT(),
+        ProductStatus::Published => s::STATUS_PUBLISHED(),
+        ProductStatus::Archived => s::STATUS_ARCHIVED(),
     }
 }
 
@@ -66,8 +67,8 @@ fn status_label(status: ProductStatus) -> &'static str {
 #[component]
 pub fn StudioHome() -> impl IntoView {
     view! {
-        <Title text=s::STUDIO />
-        <h1 class="page-title">{s::STUDIO}</h1>
+        <Title text=s::STUDIO() />
+        <h1 class="page-title">{s::STUDIO()}</h1>
         <RequireStudio>
             <StudioNav />
             <ProductList />
@@ -80,11 +81,11 @@ fn ProductList() -> impl IntoView {
     let products =
         LocalResource::new(|| client::get::<Vec<StudioProductRow>>("/api/studio/products"));
     view! {
-        <Suspense fallback=|| view! { <p class="status">{s::LOADING}</p> }>
+        <Suspense fallback=|| view! { <p class="status">{s::LOADING()}</p> }>
             {move || Suspend::new(async move {
                 match products.await {
                     Ok(list) if list.is_empty() => view! {
-                        <p class="status empty">{s::NO_PRODUCTS}</p>
+                        <p class="status empty">{s::NO_PRODUCTS()}</p>
                     }
                     .into_any(),
                     Ok(list) => view! {
@@ -92,7 +93,7 @@ fn ProductList() -> impl IntoView {
                             {list.into_iter().map(|p| view! {
                                 <li class="studio-product" data-status=p.status.as_str() data-slug=p.slug.clone()>
                                     <a href=format!("/studio/p/{}", p.id)>{p.title}</a>
-                                    <span class="badge">{p.kind.label()}</span>
+                                    <span class="badge"><KindLabel kind=p.kind /></span>
                                     <span class="badge status-badge">{status_label(p.status)}</span>
                                     <span class="price">"⭐ " {format::stars(p.price_stars)}</span>
                                 </li>
@@ -156,11 +157,11 @@ impl Fields {
 fn FieldsForm(fields: Fields, kind_locked: Signal<bool>) -> impl IntoView {
     view! {
         <label class="field">
-            <span>{s::TITLE}</span>
+            <span>{s::TITLE()}</span>
             <input name="title" type="text" maxlength="200" required bind:value=fields.title />
         </label>
         <label class="field">
-            <span>{s::KIND}</span>
+            <span>{s::KIND()}</span>
             <select
                 name="kind"
                 disabled=move || kind_locked.get()
@@ -171,16 +172,16 @@ fn FieldsForm(fields: Fields, kind_locked: Signal<bool>) -> impl IntoView {
                 }
             >
                 {ProductKind::ALL.map(|k| view! {
-                    <option value=k.as_str() selected=move || fields.kind.get() == k>{k.label()}</option>
+                    <option value=k.as_str() selected=move || fields.kind.get() == k><KindLabel kind=k /></option>
                 }).collect_view()}
             </select>
         </label>
         <label class="field">
-            <span>{s::PRICE}</span>
+            <span>{s::PRICE()}</span>
             <input name="price" type="number" min="1" inputmode="numeric" required bind:value=fields.price />
         </label>
         <label class="field">
-            <span>{s::DESCRIPTION}</span>
+            <span>{s::DESCRIPTION()}</span>
             <textarea name="description" rows="8" bind:value=fields.description></textarea>
         </label>
     }
@@ -212,13 +213,13 @@ pub fn NewProduct() -> impl IntoView {
         });
     };
     view! {
-        <Title text=s::NEW_PRODUCT />
-        <h1 class="page-title">{s::NEW_PRODUCT}</h1>
+        <Title text=s::NEW_PRODUCT() />
+        <h1 class="page-title">{s::NEW_PRODUCT()}</h1>
         <RequireStudio>
             <StudioNav />
             <form class="studio-form" on:submit=submit.clone()>
                 <FieldsForm fields kind_locked=Signal::from(false) />
-                <button class="button" type="submit" disabled=move || busy.get()>{s::CREATE}</button>
+                <button class="button" type="submit" disabled=move || busy.get()>{s::CREATE()}</button>
                 {move || error.get().map(|e| view! { <p class="status error" role="alert">{e}</p> })}
             </form>
         </RequireStudio>
@@ -259,7 +260,7 @@ fn UploadField(
                 <input id=input_id type="file" accept=accept />
             </label>
             <button class="button secondary" type="button" on:click=start disabled=move || progress.get().is_some()>
-                {s::UPLOAD}
+                {s::UPLOAD()}
             </button>
             {move || progress.get().map(|p| view! {
                 <div class="upload-progress" role="status">
@@ -276,7 +277,7 @@ fn UploadField(
 #[component]
 pub fn EditProduct() -> impl IntoView {
     view! {
-        <Title text=s::STUDIO />
+        <Title text=s::STUDIO() />
         <RequireStudio>
             <StudioNav />
             <Editor />
@@ -325,7 +326,7 @@ fn Editor() -> impl IntoView {
                     .await;
             let ok = result.is_ok();
             apply(result);
-            note.set(ok.then_some(s::SAVED));
+            note.set(ok.then_some(s::SAVED()));
         });
     };
     let action = move |what: &'static str| {
@@ -353,19 +354,19 @@ fn Editor() -> impl IntoView {
                 <h1 class="page-title">{p.title.clone()}</h1>
                 <span class="badge status-badge">{status_label(p.status)}</span>
                 {(p.status == ProductStatus::Published).then(|| view! {
-                    <a class="nav-link" href=format!("/p/{}", p.slug)>{s::VIEW_IN_SHOP}</a>
+                    <a class="nav-link" href=format!("/p/{}", p.slug)>{s::VIEW_IN_SHOP()}</a>
                 })}
             </header>
         })}
         {move || error.get().map(|e| view! { <p class="status error" role="alert">{e}</p> })}
         <form class="studio-form" on:submit=save>
             <FieldsForm fields kind_locked />
-            <button class="button" type="submit">{s::SAVE}</button>
+            <button class="button" type="submit">{s::SAVE()}</button>
             {move || note.get().map(|n| view! { <p class="status" role="status">{n}</p> })}
         </form>
         {move || product.get().map(|p| view! {
             <section class="studio-preview">
-                <h2>{s::PREVIEW}</h2>
+                <h2>{s::PREVIEW()}</h2>
                 <div class="description" inner_html=p.description_html.clone()></div>
             </section>
         })}
@@ -373,18 +374,18 @@ fn Editor() -> impl IntoView {
             {move || product.get().and_then(|p| p.cover_url).map(|url| view! {
                 <img class="cover studio-cover" src=url alt="Cover" width="150" height="200" />
             })}
-            <UploadField label=s::COVER input_id="cover-file" path=cover_path accept="image/png,image/jpeg,image/webp" on_done=reload />
+            <UploadField label=s::COVER() input_id="cover-file" path=cover_path accept="image/png,image/jpeg,image/webp" on_done=reload />
         </section>
         <section class="studio-section">
-            <h2>{s::CONTENT_FILES}</h2>
+            <h2>{s::CONTENT_FILES()}</h2>
             <FileList product role="content" />
-            <UploadField label=s::CHOOSE_FILE input_id="content-file" path=files_path accept="" on_done=reload />
+            <UploadField label=s::CHOOSE_FILE() input_id="content-file" path=files_path accept="" on_done=reload />
         </section>
         {move || product.with(|p| p.as_ref().is_some_and(|p| p.kind != ProductKind::Course)).then(|| view! {
             <section class="studio-section">
-                <h2>{s::SAMPLE}</h2>
+                <h2>{s::SAMPLE()}</h2>
                 <FileList product role="sample" />
-                <UploadField label=s::CHOOSE_FILE input_id="sample-file" path=sample_path accept="" on_done=reload />
+                <UploadField label=s::CHOOSE_FILE() input_id="sample-file" path=sample_path accept="" on_done=reload />
             </section>
         })}
         {move || product.with(|p| p.as_ref().is_some_and(|p| p.kind == ProductKind::Course)).then(|| view! {
@@ -393,13 +394,13 @@ fn Editor() -> impl IntoView {
         <section class="studio-section studio-actions">
             {move || product.get().map(|p| match p.status {
                 ProductStatus::Draft => view! {
-                    <button class="button" type="button" on:click=move |_| action("publish")>{s::PUBLISH}</button>
+                    <button class="button" type="button" on:click=move |_| action("publish")>{s::PUBLISH()}</button>
                 }.into_any(),
                 ProductStatus::Published => view! {
-                    <button class="button secondary" type="button" on:click=move |_| action("archive")>{s::ARCHIVE}</button>
+                    <button class="button secondary" type="button" on:click=move |_| action("archive")>{s::ARCHIVE()}</button>
                 }.into_any(),
                 ProductStatus::Archived => view! {
-                    <button class="button" type="button" on:click=move |_| action("publish")>{s::PUBLISH_AGAIN}</button>
+                    <button class="button" type="button" on:click=move |_| action("publish")>{s::PUBLISH_AGAIN()}</button>
                 }.into_any(),
             })}
         </section>
@@ -481,14 +482,14 @@ fn LessonsEditor(
     let files = move || product.with(|p| p.as_ref().map(|p| p.files.clone()).unwrap_or_default());
     view! {
         <section class="studio-section lessons-editor">
-            <h2>{s::LESSONS}</h2>
+            <h2>{s::LESSONS()}</h2>
             <ol class="studio-lessons">
                 {move || lessons().into_iter().map(|l| {
                     let lid = l.id;
                     view! {
                         <li class="studio-lesson" data-preview=l.is_preview.then_some("true")>
                             <span>{l.title}</span>
-                            {l.is_preview.then(|| view! { <span class="badge">{s::FREE_PREVIEW}</span> })}
+                            {l.is_preview.then(|| view! { <span class="badge">{s::FREE_PREVIEW()}</span> })}
                             <button class="chip" type="button" aria-label="Move up"
                                 on:click=move |_| lesson_call("POST", format!("/api/studio/lessons/{lid}/move?dir=up"))>"↑"</button>
                             <button class="chip" type="button" aria-label="Move down"
@@ -500,20 +501,20 @@ fn LessonsEditor(
                 }).collect_view()}
             </ol>
             <form class="studio-form" on:submit=add>
-                <label class="field"><span>{s::TITLE}</span>
+                <label class="field"><span>{s::TITLE()}</span>
                     <input name="lesson-title" type="text" required bind:value=title /></label>
-                <label class="field"><span>{s::LESSON_TEXT}</span>
+                <label class="field"><span>{s::LESSON_TEXT()}</span>
                     <textarea name="lesson-body" rows="5" bind:value=body></textarea></label>
-                <label class="field"><span>{s::ATTACHED_FILE}</span>
+                <label class="field"><span>{s::ATTACHED_FILE()}</span>
                     <select name="lesson-file" on:change=move |ev| file.set(event_target_value(&ev))>
-                        <option value="">{s::NO_FILE}</option>
+                        <option value="">{s::NO_FILE()}</option>
                         {move || files().into_iter().filter(|f| f.role == "content").map(|f| view! {
                             <option value=f.id.to_string()>{f.name}</option>
                         }).collect_view()}
                     </select></label>
                 <label class="check"><input type="checkbox" name="lesson-preview" bind:checked=preview />
-                    {s::FREE_PREVIEW}</label>
-                <button class="button secondary" type="submit">{s::ADD_LESSON}</button>
+                    {s::FREE_PREVIEW()}</label>
+                <button class="button secondary" type="submit">{s::ADD_LESSON()}</button>
             </form>
         </section>
     }
@@ -523,8 +524,8 @@ fn LessonsEditor(
 #[component]
 pub fn StudioSales() -> impl IntoView {
     view! {
-        <Title text=s::SALES />
-        <h1 class="page-title">{s::SALES}</h1>
+        <Title text=s::SALES() />
+        <h1 class="page-title">{s::SALES()}</h1>
         <RequireStudio>
             <StudioNav />
             <Dashboard />
@@ -564,22 +565,22 @@ fn Dashboard() -> impl IntoView {
     Effect::new(move |_| load());
     view! {
         {move || match data.get() {
-            None => view! { <p class="status">{s::LOADING}</p> }.into_any(),
+            None => view! { <p class="status">{s::LOADING()}</p> }.into_any(),
             Some(Err(err)) => view! { <p class="status error" role="alert">{err.message}</p> }.into_any(),
             Some(Ok(d)) => {
                 let t = d.totals.clone();
                 view! {
                     <dl class="totals">
-                        <div data-total="sales"><dt>{s::TOTAL_SALES}</dt><dd>{t.sales}</dd></div>
-                        <div data-total="gross"><dt>{s::GROSS}</dt><dd>"⭐ " {stars64(t.gross_stars)}</dd></div>
-                        <div data-total="refunds"><dt>{s::REFUNDS}</dt><dd>{t.refunds} " · ⭐ " {stars64(t.refunded_stars)}</dd></div>
-                        <div data-total="net"><dt>{s::NET}</dt><dd>"⭐ " {stars64(t.net_stars)}</dd></div>
+                        <div data-total="sales"><dt>{s::TOTAL_SALES()}</dt><dd>{t.sales}</dd></div>
+                        <div data-total="gross"><dt>{s::GROSS()}</dt><dd>"⭐ " {stars64(t.gross_stars)}</dd></div>
+                        <div data-total="refunds"><dt>{s::REFUNDS()}</dt><dd>{t.refunds} " · ⭐ " {stars64(t.refunded_stars)}</dd></div>
+                        <div data-total="net"><dt>{s::NET()}</dt><dd>"⭐ " {stars64(t.net_stars)}</dd></div>
                     </dl>
                     // Drawn by the server from numbers only; it takes the page's colours.
                     <figure class="chart" inner_html=d.chart_svg.clone()></figure>
-                    <h2>{s::PER_PRODUCT}</h2>
+                    <h2>{s::PER_PRODUCT()}</h2>
                     <table class="studio-table per-product">
-                        <thead><tr><th>{s::TITLE}</th><th>{s::TOTAL_SALES}</th><th>{s::GROSS}</th><th>{s::REFUNDS}</th><th>{s::NET}</th></tr></thead>
+                        <thead><tr><th>{s::TITLE()}</th><th>{s::TOTAL_SALES()}</th><th>{s::GROSS()}</th><th>{s::REFUNDS()}</th><th>{s::NET()}</th></tr></thead>
                         <tbody>
                             {d.products.into_iter().map(|p| view! {
                                 <tr data-slug=p.slug.clone()>
@@ -589,9 +590,9 @@ fn Dashboard() -> impl IntoView {
                             }).collect_view()}
                         </tbody>
                     </table>
-                    <h2>{s::ORDERS}</h2>
+                    <h2>{s::ORDERS()}</h2>
                     {if d.orders.is_empty() {
-                        view! { <p class="status empty">{s::NO_ORDERS}</p> }.into_any()
+                        view! { <p class="status empty">{s::NO_ORDERS()}</p> }.into_any()
                     } else {
                         view! {
                             <ul class="studio-orders">
@@ -599,9 +600,9 @@ fn Dashboard() -> impl IntoView {
                             </ul>
                         }.into_any()
                     }}
-                    <h2>{s::SUPPORTERS} " · ⭐ " {stars64(d.tips_stars)}</h2>
+                    <h2>{s::SUPPORTERS()} " · ⭐ " {stars64(d.tips_stars)}</h2>
                     {if d.supporters.is_empty() {
-                        view! { <p class="status empty">{s::NO_SUPPORTERS}</p> }.into_any()
+                        view! { <p class="status empty">{s::NO_SUPPORTERS()}</p> }.into_any()
                     } else {
                         view! {
                             <ul class="supporters">
@@ -654,19 +655,19 @@ fn OrderRow(order: StudioOrder, reload: Callback<()>) -> impl IntoView {
                 " · ⭐ " {amount.clone()}
                 " · " {date(order.paid_at.unwrap_or(order.created_at))}
                 " · " <span class="order-status">{order.status.clone()}</span>
-                " · " <span class="order-downloads">{format!("{}: {}", s::DOWNLOADS, order.downloads)}</span>
+                " · " <span class="order-downloads">{format!("{}: {}", s::DOWNLOADS(), order.downloads)}</span>
             </div>
             {paid.then(|| view! {
                 <div class="order-actions">
                     {move || if confirming.get() {
                         view! {
                             <span class="confirm" role="alert">{prompt.clone()}</span>
-                            <button class="button danger" type="button" on:click=refund.clone()>{s::CONFIRM_REFUND}</button>
-                            <button class="button secondary" type="button" on:click=move |_| confirming.set(false)>{s::CANCEL}</button>
+                            <button class="button danger" type="button" on:click=refund.clone()>{s::CONFIRM_REFUND()}</button>
+                            <button class="button secondary" type="button" on:click=move |_| confirming.set(false)>{s::CANCEL()}</button>
                         }.into_any()
                     } else {
                         view! {
-                            <button class="button secondary" type="button" on:click=move |_| confirming.set(true)>{s::REFUND}</button>
+                            <button class="button secondary" type="button" on:click=move |_| confirming.set(true)>{s::REFUND()}</button>
                         }.into_any()
                     }}
                 </div>

@@ -1,49 +1,75 @@
-//! The studio's words in one place (English), ready to move into the locale files.
+//! The studio's words, from the locale files (`app/locales/*.json`, key `studio.*`), in the
+//! reader's language at the time the view is built.
 
-pub const STUDIO: &str = "Studio";
-pub const PRODUCTS: &str = "My products";
-pub const SALES: &str = "Sales";
-pub const NEW_PRODUCT: &str = "New product";
-pub const NOT_A_CREATOR: &str = "The studio is for creators.";
-pub const ASK_FOR_INVITE: &str = "Ask the shop for a creator invite, then open the bot's link.";
-pub const NO_PRODUCTS: &str = "No products yet. Create your first one.";
-pub const LOADING: &str = "Loading…";
-pub const TITLE: &str = "Title";
-pub const KIND: &str = "Kind";
-pub const PRICE: &str = "Price in Stars";
-pub const DESCRIPTION: &str = "Description (Markdown)";
-pub const SAVE: &str = "Save";
-pub const SAVED: &str = "Saved.";
-pub const CREATE: &str = "Create draft";
-pub const PUBLISH: &str = "Publish";
-pub const ARCHIVE: &str = "Archive";
-pub const PUBLISH_AGAIN: &str = "Put back on sale";
-pub const VIEW_IN_SHOP: &str = "View in the shop";
-pub const COVER: &str = "Cover (PNG, JPEG or WebP)";
-pub const CONTENT_FILES: &str = "Files buyers get";
-pub const SAMPLE: &str = "Free sample";
-pub const UPLOAD: &str = "Upload";
-pub const CHOOSE_FILE: &str = "Choose a file";
-pub const REPLACE: &str = "Upload a new version";
-pub const LESSONS: &str = "Lessons";
-pub const ADD_LESSON: &str = "Add lesson";
-pub const LESSON_TEXT: &str = "Text (Markdown)";
-pub const FREE_PREVIEW: &str = "Free preview";
-pub const ATTACHED_FILE: &str = "Attached file or video";
-pub const NO_FILE: &str = "None";
-pub const PREVIEW: &str = "How buyers see the description";
-pub const TOTAL_SALES: &str = "Sales";
-pub const GROSS: &str = "Gross";
-pub const REFUNDS: &str = "Refunds";
-pub const NET: &str = "Net";
-pub const PER_PRODUCT: &str = "Per product";
-pub const ORDERS: &str = "Orders";
-pub const NO_ORDERS: &str = "No orders yet.";
-pub const REFUND: &str = "Refund";
-pub const CONFIRM_REFUND: &str = "Yes, refund";
-pub const CANCEL: &str = "Cancel";
-pub const SUPPORTERS: &str = "Supporters";
-pub const NO_SUPPORTERS: &str = "No tips yet.";
-pub const DOWNLOADS: &str = "Downloads";
-pub const SUPPORT_CREATOR: &str = "Support the creator";
-pub const TIP_THANKS: &str = "Thank you! The creator got your Stars.";
+use crate::i18n::*;
+
+fn locale() -> Locale {
+    leptos::prelude::use_context::<leptos_i18n::I18nContext<Locale>>()
+        .map(|i18n| i18n.get_locale_untracked())
+        .unwrap_or_default()
+}
+
+macro_rules! texts {
+    ($($name:ident => $key:ident),* $(,)?) => {
+        $(
+            #[allow(non_snake_case)]
+            pub fn $name() -> &'static str {
+                td_string!(locale(), studio.$key)
+            }
+        )*
+    };
+}
+
+texts! {
+    STUDIO => studio,
+    PRODUCTS => products,
+    SALES => sales,
+    NEW_PRODUCT => new_product,
+    NOT_A_CREATOR => not_a_creator,
+    ASK_FOR_INVITE => ask_for_invite,
+    OPEN_IN_TELEGRAM => open_in_telegram,
+    NO_PRODUCTS => no_products,
+    LOADING => loading,
+    TITLE => title,
+    KIND => kind,
+    PRICE => price,
+    DESCRIPTION => description,
+    SAVE => save,
+    SAVED => saved,
+    CREATE => create,
+    PUBLISH => publish,
+    ARCHIVE => archive,
+    PUBLISH_AGAIN => publish_again,
+    VIEW_IN_SHOP => view_in_shop,
+    STATUS_DRAFT => status_draft,
+    STATUS_PUBLISHED => status_published,
+    STATUS_ARCHIVED => status_archived,
+    COVER => cover,
+    CONTENT_FILES => content_files,
+    SAMPLE => sample,
+    UPLOAD => upload,
+    CHOOSE_FILE => choose_file,
+    REPLACE => replace,
+    LESSONS => lessons,
+    ADD_LESSON => add_lesson,
+    LESSON_TEXT => lesson_text,
+    FREE_PREVIEW => free_preview,
+    ATTACHED_FILE => attached_file,
+    NO_FILE => no_file,
+    PREVIEW => preview,
+    TOTAL_SALES => total_sales,
+    GROSS => gross,
+    REFUNDS => refunds,
+    NET => net,
+    PER_PRODUCT => per_product,
+    ORDERS => orders,
+    NO_ORDERS => no_orders,
+    REFUND => refund,
+    CONFIRM_REFUND => confirm_refund,
+    CANCEL => cancel,
+    SUPPORTERS => supporters,
+    NO_SUPPORTERS => no_supporters,
+    DOWNLOADS => downloads,
+    SUPPORT_CREATOR => support_creator,
+    TIP_THANKS => tip_thanks,
+}

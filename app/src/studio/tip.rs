@@ -59,11 +59,11 @@ pub fn TipButton(slug: String) -> impl IntoView {
             {move || match step.get() {
                 Step::Closed => view! {
                     <button class="button secondary tip-button" type="button" on:click=move |_| step.set(Step::Choosing)>
-                        "💝 " {s::SUPPORT_CREATOR}
+                        "💝 " {s::SUPPORT_CREATOR()}
                     </button>
                 }.into_any(),
                 Step::Choosing => view! {
-                    <div class="tip-amounts" role="group" aria-label=s::SUPPORT_CREATOR>
+                    <div class="tip-amounts" role="group" aria-label=s::SUPPORT_CREATOR()>
                         {AMOUNTS.map(|a| view! {
                             <button class="chip" type="button" on:click=move |_| tip(a)>{format!("⭐ {}", format::stars(a))}</button>
                         }).collect_view()}
@@ -77,11 +77,11 @@ pub fn TipButton(slug: String) -> impl IntoView {
                     </div>
                 }.into_any(),
                 Step::Working(text) => view! { <p class="tip-note" role="status">{text}</p> }.into_any(),
-                Step::Done => view! { <p class="tip-note tip-done" role="status">{s::TIP_THANKS}</p> }.into_any(),
+                Step::Done => view! { <p class="tip-note tip-done" role="status">{s::TIP_THANKS()}</p> }.into_any(),
                 Step::Stopped(text) => view! {
                     <p class="tip-note" role="status">{text}</p>
                     <button class="button secondary tip-button" type="button" on:click=move |_| step.set(Step::Choosing)>
-                        {s::SUPPORT_CREATOR}
+                        {s::SUPPORT_CREATOR()}
                     </button>
                 }.into_any(),
             }}

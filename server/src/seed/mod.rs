@@ -182,7 +182,7 @@ pub async fn apply(db: &Db, storage: &LocalStorage) -> Result<SeedReport, SeedEr
             storage,
             Area::Public,
             &cover_key,
-            cover::svg(product.slug, product.title, product.kind.label()).as_bytes(),
+            cover::svg(product.slug, product.title, cover_label(product.kind)).as_bytes(),
         )
         .await?;
 
@@ -226,7 +226,41 @@ pub async fn apply(db: &Db, storage: &LocalStorage) -> Result<SeedReport, SeedEr
         tx.commit().await?;
         report.products_added += 1;
     }
+    for product in PRODUCTS.iter().filter(|p| p.kind == ProductKind::Course) {
+        seed_lessons(db, product).await?;
+    }
     Ok(report)
+}
+
+/// A demo course's parts as its lessons, the first a free preview; only when it has none (a
+/// shop seeded before lessons existed gets them too, a creator's own lessons stay).
+async fn seed_lessons(db: &Db, product: &DemoProduct) -> Result<(), SeedError> {
+    let mut tx = db.begin().await?;
+    let empty: Option<(i64,)> = sqlx::query_as(
+        "SELECT p.id FROM products p
+         WHERE p.slug = ?1 AND NOT EXISTS (SELECT 1 FROM lessons l WHERE l.product_id = p.id)",
+    )
+    .bind(product.slug)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((product_id,)) = empty else {
+        return Ok(());
+    };
+    for (position, (title, body)) in product.parts.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO lessons (product_id, position, title, body, is_preview)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .bind(product_id)
+        .bind((position as i64 + 1) * 10)
+        .bind(*title)
+        .bind(*body)
+        .bind(position == 0)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 struct SeedFile {
@@ -331,4 +365,13 @@ async fn put_if_missing(
         return Ok(StoredFile::describe(key, bytes));
     }
     Ok(storage.put(area, key, bytes).await?)
+}
+
+/// The kind printed on a generated cover (covers are images: one language for all).
+fn cover_label(kind: ProductKind) -> &'static str {
+    match kind {
+        ProductKind::Ebook => "E-book",
+        ProductKind::Course => "Course",
+        ProductKind::File => "Files",
+    }
 }

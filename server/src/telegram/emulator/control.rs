@@ -23,6 +23,12 @@ pub struct SetBalance {
     pub balance: i64,
 }
 
+/// Stars bought by the user (a top-up in Telegram's Stars store).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct AddStars {
+    pub amount: i64,
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct UserMessage {
     pub text: String,
@@ -112,6 +118,25 @@ impl Emulator {
         Ok(UserView::from(&*record))
     }
 
+    /// The user buys `amount` Stars; the bot's balance and ledger are untouched, as in Telegram.
+    pub async fn add_stars(&self, id: i64, amount: i64) -> Result<UserView, ControlError> {
+        if amount <= 0 {
+            return Err(ControlError::Invalid(
+                "a top-up must be a positive number of Stars".into(),
+            ));
+        }
+        let mut state = self.state().await;
+        let record = state
+            .users
+            .get_mut(&id)
+            .ok_or(ControlError::UnknownUser(id))?;
+        record.stars = record
+            .stars
+            .checked_add(amount)
+            .ok_or_else(|| ControlError::Invalid("the balance would overflow".into()))?;
+        Ok(UserView::from(&*record))
+    }
+
     /// The user writes to the bot; returns the queued update.
     pub async fn send_user_message(&self, user_id: i64, text: &str) -> Result<Value, ControlError> {
         if text.trim().is_empty() {
@@ -165,9 +190,11 @@ pub fn routes() -> Router<Emulator> {
         .route("/control/users", post(upsert_user))
         .route("/control/users/{id}", get(get_user))
         .route("/control/users/{id}/stars", post(set_stars))
+        .route("/control/users/{id}/stars/add", post(add_stars))
         .route("/control/users/{id}/messages", post(user_message))
         .route("/control/invoices/pay", post(pay))
         .route("/control/invoices/cancel", post(cancel))
+        .route("/control/invoices/fail", post(fail))
         .route("/control/invoices/{slug}", get(get_invoice))
         .route("/control/chats/{chat_id}/messages", get(chat_messages))
         .route("/control/updates", post(inject))
@@ -201,6 +228,14 @@ async fn set_stars(
     reply(emu.set_balance(id, body.balance).await)
 }
 
+async fn add_stars(
+    State(emu): State<Emulator>,
+    Path(id): Path<i64>,
+    Json(body): Json<AddStars>,
+) -> Response {
+    reply(emu.add_stars(id, body.amount).await)
+}
+
 async fn user_message(
     State(emu): State<Emulator>,
     Path(id): Path<i64>,
@@ -222,6 +257,15 @@ async fn cancel(State(emu): State<Emulator>, Json(body): Json<PayRequest>) -> Re
     let outcome: Result<PaymentOutcome, ControlError> = async {
         let invoice = body.invoice()?;
         emu.cancel_invoice(invoice, body.user_id).await
+    }
+    .await;
+    reply(outcome)
+}
+
+async fn fail(State(emu): State<Emulator>, Json(body): Json<PayRequest>) -> Response {
+    let outcome: Result<PaymentOutcome, ControlError> = async {
+        let invoice = body.invoice()?;
+        emu.fail_invoice(invoice, body.user_id).await
     }
     .await;
     reply(outcome)

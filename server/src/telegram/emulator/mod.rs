@@ -27,7 +27,9 @@ use axum::{extract::DefaultBodyLimit, routing::any, Router};
 use tokio::sync::{watch, Mutex, MutexGuard};
 
 pub use self::{
-    control::{DropWebhookDeliveries, PayRequest, RateLimitRequest, SetBalance, UserMessage},
+    control::{
+        AddStars, DropWebhookDeliveries, PayRequest, RateLimitRequest, SetBalance, UserMessage,
+    },
     delivery::DeliveryStats,
     error::{ApiError, ControlError},
     payments::{Invoice, PaymentOutcome, StarTransaction},

@@ -68,11 +68,21 @@ pub struct StarTransaction {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum PaymentOutcome {
-    Paid { telegram_payment_charge_id: String },
-    Declined { error_message: String },
-    InsufficientStars { balance: i64, amount: i64 },
+    Paid {
+        telegram_payment_charge_id: String,
+    },
+    Declined {
+        error_message: String,
+    },
+    InsufficientStars {
+        balance: i64,
+        amount: i64,
+    },
     TimedOut,
     Cancelled,
+    /// The payment broke down on Telegram's side after the user pressed Pay: nothing is charged
+    /// and the bot hears nothing (the sheet reports `failed`).
+    Failed,
 }
 
 /// Accepts `https://t.me/$slug`, `t.me/$slug`, `$slug` or the bare slug.
@@ -274,6 +284,21 @@ impl Emulator {
             .user(user_id)
             .ok_or(ControlError::UnknownUser(user_id))?;
         Ok(PaymentOutcome::Cancelled)
+    }
+
+    /// The user presses Pay but the payment fails inside Telegram (a network or store error)
+    /// before any pre-checkout: no Stars move and no update reaches the bot.
+    pub async fn fail_invoice(
+        &self,
+        link_or_slug: &str,
+        user_id: i64,
+    ) -> Result<PaymentOutcome, ControlError> {
+        self.invoice(link_or_slug).await?;
+        self.state()
+            .await
+            .user(user_id)
+            .ok_or(ControlError::UnknownUser(user_id))?;
+        Ok(PaymentOutcome::Failed)
     }
 
     /// The user pays the invoice: a `pre_checkout_query` goes to the bot, and only an `ok`

@@ -1,0 +1,98 @@
+//! `/library`: what the signed-in buyer owns. Loaded in the browser only: the Mini App's init
+//! data, which proves who the buyer is, exists there and never in the page request.
+
+use super::server_message;
+use crate::api::{my_library, LibraryFile, LibraryItem};
+use crate::components::Cover;
+use crate::format;
+use crate::i18n::*;
+use crate::webapp;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn Library() -> impl IntoView {
+    let i18n = use_i18n();
+    let items = LocalResource::new(my_library);
+    view! {
+        <Title text=move || t_string!(i18n, library.title).to_string() />
+        <h1 class="page-title">{t!(i18n, library.title)}</h1>
+        <Suspense fallback=move || view! { <p class="status">{t!(i18n, library.loading)}</p> }>
+            {move || Suspend::new(async move {
+                match items.await {
+                    Ok(list) if list.is_empty() => view! {
+                        <section class="status empty">
+                            <p>{t!(i18n, library.empty)}</p>
+                            <a class="button" href="/">{t!(i18n, library.browse)}</a>
+                        </section>
+                    }
+                    .into_any(),
+                    Ok(list) => view! {
+                        <ul class="library">
+                            {list.into_iter().map(|item| view! { <Item item /> }).collect_view()}
+                        </ul>
+                    }
+                    .into_any(),
+                    Err(err) => view! {
+                        <section class="status error" role="alert">
+                            <p>{server_message(&err)}</p>
+                            <p>{t!(i18n, library.outside_telegram)}</p>
+                        </section>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Item(item: LibraryItem) -> impl IntoView {
+    let i18n = use_i18n();
+    let course_href = format!("/learn/{}", item.slug);
+    view! {
+        <li class="library-item" data-slug=item.slug.clone()>
+            <Cover url=item.cover_url title=item.title.clone() />
+            <div>
+                <h2 class="card-title">
+                    <a href=format!("/p/{}", item.slug)>{item.title}</a>
+                </h2>
+                {item.course.map(|course| {
+                    let (done, total) = (course.done, course.total);
+                    view! {
+                        <p class="progress-note">{t!(i18n, library.progress, done = move || done, total = move || total)}</p>
+                        <a class="button course-link" href=course_href>
+                            {match course.resume_title {
+                                Some(lesson) => t!(i18n, library.continue_course, lesson = move || lesson.clone()).into_any(),
+                                None => t!(i18n, library.open_course).into_any(),
+                            }}
+                        </a>
+                    }
+                })}
+                <ul class="files">
+                    {item.files.into_iter().map(|file| view! { <li><DownloadLink file /></li> }).collect_view()}
+                </ul>
+            </div>
+        </li>
+    }
+}
+
+/// A file download: Telegram's download dialog inside Telegram, a plain link elsewhere.
+#[component]
+pub(crate) fn DownloadLink(file: LibraryFile) -> impl IntoView {
+    let i18n = use_i18n();
+    let size = format::bytes(file.size_bytes);
+    let (url, name) = (file.url.clone(), file.name.clone());
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        if webapp::is_version_at_least(webapp::DOWNLOADS_SINCE) {
+            ev.prevent_default();
+            webapp::download_file(&url, &name);
+        }
+    };
+    let label_name = file.name.clone();
+    view! {
+        <a class="button secondary download" href=file.url download=file.name on:click=on_click>
+            {t!(i18n, library.download, name = move || label_name.clone(), size = move || size.clone())}
+        </a>
+    }
+}
