@@ -1,5 +1,8 @@
 //! The browser entry: hydrates the server-rendered page with the same `App`.
 
+// The studio's view types (in `app`) nest deeper than the default limit allows.
+#![recursion_limit = "256"]
+
 use wasm_bindgen::prelude::wasm_bindgen;
 
 /// Called by Leptos' hydration script once the module is instantiated.
