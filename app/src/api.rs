@@ -192,6 +192,9 @@ pub struct PublicFile {
 pub struct ProductPage {
     pub card: ProductCard,
     pub description: String,
+    /// The Markdown description rendered and sanitised on the server.
+    #[serde(default)]
+    pub description_html: String,
     pub sample: Option<PublicFile>,
     /// Total size of what a buyer gets, in bytes.
     pub content_bytes: u64,

@@ -1,11 +1,15 @@
 //! Starfront's Leptos application. `App` is hydrated in the browser; `shell` wraps it in the HTML
 //! document the server renders.
 
+// The studio editor's view types nest deeper than the default limit allows in the wasm build.
+#![recursion_limit = "256"]
+
 pub mod api;
 mod checkout;
 pub mod components;
 pub mod format;
 mod pages;
+pub mod studio;
 pub mod texts;
 pub mod webapp;
 
@@ -175,6 +179,7 @@ fn Shell() -> impl IntoView {
                 <a class="brand" href="/">{t!(i18n, brand)}</a>
                 <nav class="topnav" aria-label=move || t_string!(i18n, nav.main)>
                     <a class="nav-link" href="/library">{t!(i18n, nav.library)}</a>
+                    <a class="nav-link" href="/studio">{t!(i18n, nav.studio)}</a>
                     <label class="language">
                         <span class="visually-hidden">{t!(i18n, nav.language)}</span>
                         <select class="language-select" on:change=switch_language prop:value=move || i18n.get_locale().as_str()>
@@ -191,6 +196,10 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/library") view=pages::Library />
                     <Route path=path!("/learn/:slug") view=pages::Course />
                     <Route path=path!("/learn/:slug/:lesson") view=pages::Lesson />
+                    <Route path=path!("/studio") view=studio::pages::StudioHome />
+                    <Route path=path!("/studio/new") view=studio::pages::NewProduct />
+                    <Route path=path!("/studio/p/:id") view=studio::pages::EditProduct />
+                    <Route path=path!("/studio/sales") view=studio::pages::StudioSales />
                 </Routes>
             </main>
         </div>

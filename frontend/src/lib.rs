@@ -2,6 +2,9 @@
 // Leptos views are deeply nested types; hydration code for the library page needs more room.
 #![recursion_limit = "256"]
 
+// The studio's view types (in `app`) nest deeper than the default limit allows.
+#![recursion_limit = "256"]
+
 use wasm_bindgen::prelude::wasm_bindgen;
 
 /// Called by Leptos' hydration script once the module is instantiated.

@@ -186,6 +186,7 @@ pub async fn published_product(db: &Db, slug: &str) -> Result<Option<ProductPage
     .await?;
     Ok(Some(ProductPage {
         card: card.into_card()?,
+        description_html: crate::studio::markdown::render(&description),
         description,
         sample,
         content_bytes,

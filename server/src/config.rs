@@ -40,7 +40,16 @@ pub struct Config {
     pub demo_refund: bool,
     /// Products on one catalog page.
     pub catalog_page_size: u32,
+    /// The highest price (and tip) a creator may set, in Stars.
+    pub max_price_stars: u32,
+    /// The largest file a creator may upload, in bytes; enforced while the upload streams.
+    pub max_upload_bytes: u64,
 }
+
+/// Telegram's own ceiling for one Stars invoice is far above this; the shop's default is a
+/// sane price for digital goods.
+pub const DEFAULT_MAX_PRICE_STARS: u32 = 10_000;
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 
 /// A variable that is set but unusable. Start-up stops with this message.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -162,6 +171,31 @@ impl Config {
                 .collect::<Result<_, _>>()?,
         };
         let demo_refund = get_bool(&get, "DEMO_REFUND")?.unwrap_or(false);
+        let max_price_stars = match get("MAX_PRICE_STARS") {
+            None => DEFAULT_MAX_PRICE_STARS,
+            // The products table allows at most 100,000.
+            Some(v) => v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=100_000).contains(n))
+                .ok_or_else(|| {
+                    invalid(
+                        "MAX_PRICE_STARS",
+                        &v,
+                        "expected whole Stars from 1 to 100000",
+                    )
+                })?,
+        };
+        let max_upload_bytes = match get("MAX_UPLOAD_BYTES") {
+            None => DEFAULT_MAX_UPLOAD_BYTES,
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| invalid("MAX_UPLOAD_BYTES", &v, "expected a positive byte count"))?,
+        };
         let catalog_page_size = match get("CATALOG_PAGE_SIZE") {
             None => 24,
             Some(v) => v
@@ -188,6 +222,8 @@ impl Config {
             admin_ids,
             demo_refund,
             catalog_page_size,
+            max_price_stars,
+            max_upload_bytes,
         })
     }
 
@@ -345,6 +381,9 @@ mod tests {
             ("THIRD_PARTY_BOT_ID", "bot"),
             ("ADMIN_IDS", "12,abc"),
             ("DEMO_REFUND", "sometimes"),
+            ("MAX_PRICE_STARS", "0"),
+            ("MAX_PRICE_STARS", "200000"),
+            ("MAX_UPLOAD_BYTES", "2GB"),
         ];
         for (var, value) in cases {
             let err = config(&[(var, value)]).expect_err(var);
@@ -378,6 +417,15 @@ mod tests {
             .unwrap()
             .admin_ids
             .is_empty());
+    }
+
+    #[test]
+    fn studio_limits_have_defaults_and_can_be_set() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.max_price_stars, 10_000);
+        assert_eq!(c.max_upload_bytes, 2 * 1024 * 1024 * 1024);
+        let c = config(&[("MAX_PRICE_STARS", "500"), ("MAX_UPLOAD_BYTES", "1024")]).unwrap();
+        assert_eq!((c.max_price_stars, c.max_upload_bytes), (500, 1024));
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub enum ApiError {
     Download(#[from] DownloadError),
     #[error(transparent)]
     Payment(#[from] crate::payments::PaymentError),
+    #[error(transparent)]
+    Studio(#[from] crate::studio::StudioError),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -36,26 +38,45 @@ impl From<sqlx::Error> for ApiError {
 }
 
 impl ApiError {
+    fn payment_status(err: &crate::payments::PaymentError) -> (StatusCode, &'static str) {
+        use crate::payments::PaymentError as P;
+        match err {
+            P::OrderNotFound | P::NotOnSale(_) => (StatusCode::NOT_FOUND, "not_found"),
+            P::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+            P::AlreadyOwned | P::NotRefundable(_) => (StatusCode::CONFLICT, "conflict"),
+            _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::Unauthorized(err) => (StatusCode::UNAUTHORIZED, err.code()),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
-            ApiError::Payment(err) => {
-                use crate::payments::PaymentError as P;
-                match err {
-                    P::OrderNotFound | P::NotOnSale(_) => (StatusCode::NOT_FOUND, "not_found"),
-                    P::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
-                    P::AlreadyOwned | P::NotRefundable(_) => (StatusCode::CONFLICT, "conflict"),
-                    _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
-                }
-            }
+            ApiError::Payment(err) => ApiError::payment_status(err),
             ApiError::Download(err) => match err {
                 DownloadError::BadLink => (StatusCode::NOT_FOUND, "bad_link"),
                 DownloadError::Expired => (StatusCode::GONE, "link_expired"),
                 DownloadError::NotEntitled => (StatusCode::FORBIDDEN, "not_entitled"),
                 DownloadError::Db(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
             },
+            ApiError::Studio(err) => {
+                use crate::studio::StudioError as S;
+                match err {
+                    S::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+                    S::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+                    S::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid"),
+                    S::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+                    S::UnsupportedMedia(_) => {
+                        (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+                    }
+                    S::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+                    S::Payment(err) => ApiError::payment_status(err),
+                    S::Storage(_) | S::Io(_) | S::Db(_) => {
+                        (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+                    }
+                }
+            }
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

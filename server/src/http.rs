@@ -37,6 +37,8 @@ pub struct AppState {
     pub telegram: Option<TelegramState>,
     /// The in-process Bot API emulator (dev preview), mounted at `/emulator`.
     pub emulator: Option<crate::telegram::emulator::Emulator>,
+    /// The creator studio's limits (prices, uploads).
+    pub studio: crate::studio::StudioConfig,
 }
 
 /// What the webhook needs.
@@ -66,6 +68,7 @@ impl AppState {
             admin_ids: Arc::new([]),
             telegram: None,
             emulator: None,
+            studio: crate::studio::StudioConfig::default(),
         }
     }
 }
@@ -103,6 +106,11 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("public, max-age=3600"),
+        ))
+        // Creators upload samples: browsers must take the type the server names, never guess one.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
         ));
 
     let emulator = state.emulator.clone();
@@ -115,6 +123,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/orders/{order_id}/refund", post(refund))
         .route("/download/{token}", get(download))
         .route("/telegram/webhook", post(webhook))
+        .merge(crate::studio::routes::router())
         .leptos_routes_with_context(
             &state,
             routes,

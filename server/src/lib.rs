@@ -13,6 +13,7 @@ pub mod payments;
 pub mod seed;
 pub mod shop;
 pub mod storage;
+pub mod studio;
 pub mod telegram;
 pub mod users;
 
@@ -101,7 +102,7 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
             .or_else(|| config.dev_preview.then_some(local));
         let inbox = Inbox::new(
             db.clone(),
-            Dispatcher::new(db.clone(), bot.clone(), webapp_url),
+            Dispatcher::new(db.clone(), bot.clone(), webapp_url).with_admins(&config.admin_ids),
         );
         shop = shop.with_payments(bot.clone(), config.public_url.clone());
         telegram = Some(http::TelegramState {
@@ -116,6 +117,10 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
     }
     let mut state = http::AppState::new(leptos, db, storage, auth, signer, Arc::new(shop));
     state.admin_ids = config.admin_ids.clone().into();
+    state.studio = studio::StudioConfig {
+        max_price_stars: config.max_price_stars,
+        max_upload_bytes: config.max_upload_bytes,
+    };
     state.telegram = telegram;
     state.emulator = emulator;
     Ok(state)

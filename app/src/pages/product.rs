@@ -51,6 +51,7 @@ fn ProductView(page: ProductPage) -> impl IntoView {
                 <p class="card-creator">{t!(i18n, product.by, creator = move || creator.clone())}</p>
                 <p class="price">"⭐ " {format::stars(card.price_stars)}</p>
                 <BuyButton slug=card.slug.clone() price_stars=card.price_stars />
+                <crate::studio::tip::TipButton slug=card.slug.clone() />
                 <p class="includes">
                     {t!(i18n, product.includes, files = move || files, size = move || size.clone())}
                 </p>
@@ -68,9 +69,8 @@ fn ProductView(page: ProductPage) -> impl IntoView {
                     </a>
                 })}
             </div>
-            <section class="description">
-                {page.description.split("\n\n").map(|p| view! { <p>{p.to_string()}</p> }).collect_view()}
-            </section>
+            // Markdown rendered and sanitised on the server.
+            <section class="description" inner_html=page.description_html></section>
             {(card.kind == ProductKind::Course && !page.lessons.is_empty()).then(|| {
                 let course = card.slug.clone();
                 view! {

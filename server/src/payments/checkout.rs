@@ -67,6 +67,9 @@ pub async fn check_pre_checkout(db: &Db, query: &PreCheckoutQuery) -> Result<(),
     if query.currency != CURRENCY {
         return Err(Decline::WrongCurrency);
     }
+    if crate::studio::tips::is_tip(&query.invoice_payload) {
+        return crate::studio::tips::check_pre_checkout(db, query).await;
+    }
     let row: Option<CheckoutRow> = sqlx::query_as(
         "SELECT o.user_id, o.amount_stars, o.status, o.expires_at, p.status AS product_status,
                 EXISTS (SELECT 1 FROM entitlements e
@@ -193,6 +196,10 @@ pub async fn apply_payment(
 /// a refunded order, an order paid by another charge, or with a different amount, payer or
 /// currency is recorded in `unmatched_payments` for review and grants nothing.
 pub async fn apply_payment_facts(db: &Db, facts: &PaymentFacts) -> Result<Applied, PaymentError> {
+    // Tips travel the same path under their own payloads; they grant nothing.
+    if crate::studio::tips::is_tip(&facts.payload) {
+        return crate::studio::tips::apply_payment(db, facts).await;
+    }
     // IMMEDIATE takes the write lock up front, so two appliers of the same charge serialise
     // instead of both reading "unknown" and one failing on upgrade.
     let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
@@ -328,6 +335,9 @@ pub async fn apply_refund_facts(
     db: &Db,
     facts: &RefundFacts,
 ) -> Result<RefundApplied, PaymentError> {
+    if let Some(applied) = crate::studio::tips::apply_refund(db, facts).await? {
+        return Ok(applied);
+    }
     let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
     let now = unix_now();
     let by_charge: Option<OrderRow> = sqlx::query_as(

@@ -27,6 +27,9 @@ pub async fn handle(ctx: &Dispatcher, message: &Message) -> Result<(), DispatchE
 
     match name {
         "/start" => {
+            if let Some(token) = args.first().and_then(|a| a.strip_prefix("inv_")) {
+                return redeem_invite(ctx, chat, user, lang, token).await;
+            }
             let (path, label) = match args.first().and_then(|a| a.strip_prefix("p_")) {
                 Some(slug) if is_slug(slug) => (format!("p/{slug}"), t.open_product),
                 _ => (String::new(), t.open_shop),
@@ -90,8 +93,56 @@ pub async fn handle(ctx: &Dispatcher, message: &Message) -> Result<(), DispatchE
                 .await
             }
         }
+        "/makecreator" => {
+            make_creator(ctx, chat, user, lang, args.first().map(String::as_str)).await
+        }
         _ => send(ctx, chat, t.unknown_command.to_owned(), None).await,
     }
+}
+
+/// `/start inv_<token>`: an admin's invite makes the user a creator.
+async fn redeem_invite(
+    ctx: &Dispatcher,
+    chat: ChatPeerId,
+    user: &User,
+    lang: super::texts::Lang,
+    token: &str,
+) -> Result<(), DispatchError> {
+    use crate::studio::roles::{redeem_invite, Redeemed};
+    let t = crate::studio::bot_texts::texts(lang);
+    let outcome = redeem_invite(&ctx.db, token, i64::from(user.id)).await?;
+    let (text, button) = match outcome {
+        Redeemed::Granted => (t.invite_ok, true),
+        Redeemed::AlreadyCreator => (t.invite_already, true),
+        Redeemed::Invalid => (t.invite_invalid, false),
+    };
+    let markup = button
+        .then(|| ctx.webapp_button(t.open_studio, "studio"))
+        .flatten();
+    send(ctx, chat, text.to_owned(), markup).await
+}
+
+/// `/makecreator <user id>`, for admins (`ADMIN_IDS`).
+async fn make_creator(
+    ctx: &Dispatcher,
+    chat: ChatPeerId,
+    user: &User,
+    lang: super::texts::Lang,
+    arg: Option<&str>,
+) -> Result<(), DispatchError> {
+    let t = crate::studio::bot_texts::texts(lang);
+    if !ctx.admin_ids.contains(&i64::from(user.id)) {
+        return send(ctx, chat, t.admins_only.to_owned(), None).await;
+    }
+    let Some(id) = arg.and_then(|a| a.parse::<i64>().ok()) else {
+        return send(ctx, chat, t.make_creator_usage.to_owned(), None).await;
+    };
+    let text = if crate::studio::roles::grant_creator(&ctx.db, id).await? {
+        t.make_creator_ok
+    } else {
+        t.make_creator_unknown
+    };
+    send(ctx, chat, text.replace("{id}", &id.to_string()), None).await
 }
 
 impl Dispatcher {

@@ -25,6 +25,8 @@ pub struct Dispatcher {
     pub(super) bot: Bot,
     /// Where buttons open the Mini App; `None` when the shop has no URL Telegram can open.
     pub(super) webapp_url: Option<Url>,
+    /// `ADMIN_IDS`: who may use admin commands such as `/makecreator`.
+    pub(super) admin_ids: std::sync::Arc<[i64]>,
 }
 
 impl Dispatcher {
@@ -33,7 +35,13 @@ impl Dispatcher {
             db,
             bot,
             webapp_url,
+            admin_ids: std::sync::Arc::new([]),
         }
+    }
+
+    pub fn with_admins(mut self, admin_ids: &[i64]) -> Self {
+        self.admin_ids = admin_ids.into();
+        self
     }
 
     pub async fn handle(&self, update: &Update) -> Result<(), DispatchError> {

@@ -1,0 +1,75 @@
+//! The studio's words, from the locale files (`app/locales/*.json`, key `studio.*`), in the
+//! reader's language at the time the view is built.
+
+use crate::i18n::*;
+
+fn locale() -> Locale {
+    leptos::prelude::use_context::<leptos_i18n::I18nContext<Locale>>()
+        .map(|i18n| i18n.get_locale_untracked())
+        .unwrap_or_default()
+}
+
+macro_rules! texts {
+    ($($name:ident => $key:ident),* $(,)?) => {
+        $(
+            #[allow(non_snake_case)]
+            pub fn $name() -> &'static str {
+                td_string!(locale(), studio.$key)
+            }
+        )*
+    };
+}
+
+texts! {
+    STUDIO => studio,
+    PRODUCTS => products,
+    SALES => sales,
+    NEW_PRODUCT => new_product,
+    NOT_A_CREATOR => not_a_creator,
+    ASK_FOR_INVITE => ask_for_invite,
+    OPEN_IN_TELEGRAM => open_in_telegram,
+    NO_PRODUCTS => no_products,
+    LOADING => loading,
+    TITLE => title,
+    KIND => kind,
+    PRICE => price,
+    DESCRIPTION => description,
+    SAVE => save,
+    SAVED => saved,
+    CREATE => create,
+    PUBLISH => publish,
+    ARCHIVE => archive,
+    PUBLISH_AGAIN => publish_again,
+    VIEW_IN_SHOP => view_in_shop,
+    STATUS_DRAFT => status_draft,
+    STATUS_PUBLISHED => status_published,
+    STATUS_ARCHIVED => status_archived,
+    COVER => cover,
+    CONTENT_FILES => content_files,
+    SAMPLE => sample,
+    UPLOAD => upload,
+    CHOOSE_FILE => choose_file,
+    REPLACE => replace,
+    LESSONS => lessons,
+    ADD_LESSON => add_lesson,
+    LESSON_TEXT => lesson_text,
+    FREE_PREVIEW => free_preview,
+    ATTACHED_FILE => attached_file,
+    NO_FILE => no_file,
+    PREVIEW => preview,
+    TOTAL_SALES => total_sales,
+    GROSS => gross,
+    REFUNDS => refunds,
+    NET => net,
+    PER_PRODUCT => per_product,
+    ORDERS => orders,
+    NO_ORDERS => no_orders,
+    REFUND => refund,
+    CONFIRM_REFUND => confirm_refund,
+    CANCEL => cancel,
+    SUPPORTERS => supporters,
+    NO_SUPPORTERS => no_supporters,
+    DOWNLOADS => downloads,
+    SUPPORT_CREATOR => support_creator,
+    TIP_THANKS => tip_thanks,
+}

@@ -1,0 +1,225 @@
+//! What the studio's JSON API sends and takes (`/api/studio/*`, `/api/tips`). Times are Unix
+//! seconds; amounts are whole Stars.
+
+use crate::api::ProductKind;
+use serde::{Deserialize, Serialize};
+
+/// What the caller may do in the studio. Decided on the server on every request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Listed in `ADMIN_IDS`: sees and manages everything.
+    Admin,
+    /// Sells their own products.
+    Creator,
+    /// Anyone else: no studio.
+    Member,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StudioMe {
+    pub user_id: i64,
+    pub role: Role,
+    pub display_name: Option<String>,
+    pub max_price_stars: u32,
+    pub max_upload_bytes: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProductStatus {
+    Draft,
+    Published,
+    Archived,
+}
+
+impl ProductStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProductStatus::Draft => "draft",
+            ProductStatus::Published => "published",
+            ProductStatus::Archived => "archived",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "draft" => Some(ProductStatus::Draft),
+            "published" => Some(ProductStatus::Published),
+            "archived" => Some(ProductStatus::Archived),
+            _ => None,
+        }
+    }
+}
+
+/// A product's editable fields, as the form sends them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductInput {
+    pub title: String,
+    pub kind: ProductKind,
+    /// Markdown.
+    pub description: String,
+    pub price_stars: u32,
+}
+
+/// One line of the creator's product list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StudioProductRow {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub kind: ProductKind,
+    pub status: ProductStatus,
+    pub price_stars: u32,
+    pub cover_url: Option<String>,
+    pub creator_id: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StudioFile {
+    pub id: i64,
+    /// `content` (what buyers get) or `sample` (free to anyone).
+    pub role: String,
+    pub name: String,
+    pub mime_type: String,
+    pub size_bytes: u64,
+    pub sha256: String,
+    pub version: i64,
+    /// Samples only: where anyone can fetch it.
+    pub url: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StudioLesson {
+    pub id: i64,
+    pub position: i64,
+    pub title: String,
+    pub body: String,
+    pub is_preview: bool,
+    pub file_id: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LessonInput {
+    pub title: String,
+    /// Markdown.
+    pub body: String,
+    pub is_preview: bool,
+    pub file_id: Option<i64>,
+}
+
+/// Everything the product editor shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StudioProduct {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub kind: ProductKind,
+    pub status: ProductStatus,
+    pub description: String,
+    /// The description rendered and sanitised, as buyers see it.
+    pub description_html: String,
+    pub price_stars: u32,
+    pub cover_url: Option<String>,
+    pub creator_id: i64,
+    pub files: Vec<StudioFile>,
+    pub lessons: Vec<StudioLesson>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SalesTotals {
+    /// Orders ever paid (refunded ones included).
+    pub sales: u32,
+    pub gross_stars: u64,
+    pub refunds: u32,
+    pub refunded_stars: u64,
+    pub net_stars: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductSales {
+    pub product_id: i64,
+    pub slug: String,
+    pub title: String,
+    pub totals: SalesTotals,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DaySales {
+    /// `YYYY-MM-DD`, UTC.
+    pub day: String,
+    pub sales: u32,
+    pub gross_stars: u64,
+    pub refunded_stars: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StudioOrder {
+    pub order_id: String,
+    pub product_slug: String,
+    pub product_title: String,
+    pub buyer_id: i64,
+    pub buyer_name: String,
+    pub amount_stars: u32,
+    pub status: String,
+    pub created_at: i64,
+    pub paid_at: Option<i64>,
+    pub refunded_at: Option<i64>,
+    /// From the download log.
+    pub downloads: u32,
+    pub last_download_at: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Supporter {
+    pub user_id: i64,
+    pub name: String,
+    pub amount_stars: u32,
+    pub paid_at: i64,
+    pub product_title: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SalesDashboard {
+    pub totals: SalesTotals,
+    pub products: Vec<ProductSales>,
+    /// The last 30 days, oldest first.
+    pub days: Vec<DaySales>,
+    /// The same days drawn by the server; colours follow the page's theme (`currentColor`).
+    pub chart_svg: String,
+    pub orders: Vec<StudioOrder>,
+    pub supporters: Vec<Supporter>,
+    pub tips_stars: u64,
+}
+
+/// "Support the creator": who to tip (a creator, or the creator of a product) and how much.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TipRequest {
+    pub creator_id: Option<i64>,
+    pub slug: Option<String>,
+    pub amount_stars: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TipCheckout {
+    pub tip_id: String,
+    pub invoice_link: String,
+    pub amount_stars: u32,
+}
+
+/// A one-time link that makes whoever opens it a creator.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invite {
+    pub token: String,
+    /// What `/start` must carry: `inv_<token>`.
+    pub start_payload: String,
+    /// `https://t.me/<bot>?start=inv_<token>` when the bot's username is known.
+    pub link: Option<String>,
+}
+
+/// The JSON body of every studio error.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiErrorBody {
+    pub error: String,
+    pub message: String,
+}

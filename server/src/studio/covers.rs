@@ -1,0 +1,133 @@
+//! Covers: PNG, JPEG or WebP only (an SVG could carry script onto the shop's origin), decoded
+//! under limits, scaled down to a phone-friendly size and re-encoded, which also drops metadata.
+
+use super::StudioError;
+use image::{ImageFormat, ImageReader, Limits};
+use std::io::Cursor;
+
+/// A cover upload larger than this is refused before decoding.
+pub const COVER_MAX_BYTES: u64 = 10 * 1024 * 1024;
+/// Covers larger than this on either side are scaled down to fit.
+pub const COVER_MAX_SIDE: u32 = 1200;
+pub const COVER_MIN_SIDE: u32 = 100;
+/// Refuse to decode anything claiming more pixels than this (decompression bombs).
+const DECODE_MAX_SIDE: u32 = 10_000;
+
+/// A cover ready to store.
+#[derive(Debug)]
+pub struct Cover {
+    pub bytes: Vec<u8>,
+    pub mime: &'static str,
+    pub width: u32,
+    pub height: u32,
+}
+
+pub fn process(bytes: &[u8]) -> Result<Cover, StudioError> {
+    let format = match super::uploads::sniff_mime(bytes, "") {
+        "image/png" => ImageFormat::Png,
+        "image/jpeg" => ImageFormat::Jpeg,
+        "image/webp" => ImageFormat::WebP,
+        other => {
+            return Err(StudioError::UnsupportedMedia(format!(
+                "A cover must be a PNG, JPEG or WebP image; this file is {}.",
+                describe(other)
+            )))
+        }
+    };
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(DECODE_MAX_SIDE);
+    limits.max_image_height = Some(DECODE_MAX_SIDE);
+    limits.max_alloc = Some(512 * 1024 * 1024);
+    reader.limits(limits);
+    let image = reader.decode().map_err(|err| {
+        StudioError::UnsupportedMedia(format!("The cover image cannot be read: {err}."))
+    })?;
+    if image.width() < COVER_MIN_SIDE || image.height() < COVER_MIN_SIDE {
+        return Err(StudioError::Invalid(format!(
+            "The cover is {}×{} pixels; it must be at least {COVER_MIN_SIDE}×{COVER_MIN_SIDE}.",
+            image.width(),
+            image.height()
+        )));
+    }
+    let image = if image.width() > COVER_MAX_SIDE || image.height() > COVER_MAX_SIDE {
+        image.resize(
+            COVER_MAX_SIDE,
+            COVER_MAX_SIDE,
+            image::imageops::FilterType::Triangle,
+        )
+    } else {
+        image
+    };
+    let mut out = Cursor::new(Vec::new());
+    // PNG keeps transparency; photos stay JPEG (WebP encoding here would be lossless and large).
+    let (format, mime) = if format == ImageFormat::Png {
+        (ImageFormat::Png, "image/png")
+    } else {
+        (ImageFormat::Jpeg, "image/jpeg")
+    };
+    let encoded = if format == ImageFormat::Jpeg {
+        image::DynamicImage::ImageRgb8(image.to_rgb8()).write_to(&mut out, format)
+    } else {
+        image.write_to(&mut out, format)
+    };
+    encoded.map_err(|err| StudioError::Invalid(format!("The cover cannot be encoded: {err}.")))?;
+    Ok(Cover {
+        width: image.width(),
+        height: image.height(),
+        bytes: out.into_inner(),
+        mime,
+    })
+}
+
+fn describe(mime: &str) -> &str {
+    match mime {
+        "text/html" => "SVG or HTML markup",
+        "image/gif" => "a GIF",
+        "application/octet-stream" => "not an image",
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(width: u32, height: u32) -> Vec<u8> {
+        let image = image::RgbaImage::from_pixel(width, height, image::Rgba([200, 80, 40, 255]));
+        let mut out = Cursor::new(Vec::new());
+        image.write_to(&mut out, ImageFormat::Png).unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn large_covers_are_scaled_down_and_small_ones_kept() {
+        let cover = process(&png(2400, 1800)).unwrap();
+        assert_eq!((cover.width, cover.height), (1200, 900));
+        assert_eq!(cover.mime, "image/png");
+        let cover = process(&png(300, 400)).unwrap();
+        assert_eq!((cover.width, cover.height), (300, 400));
+    }
+
+    #[test]
+    fn svg_and_other_types_are_refused_with_a_reason() {
+        let svg = b"<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>";
+        let err = process(svg).unwrap_err();
+        assert!(matches!(err, StudioError::UnsupportedMedia(_)));
+        assert!(err.to_string().contains("PNG, JPEG or WebP"), "{err}");
+        assert!(err.to_string().contains("SVG"), "{err}");
+        assert!(matches!(
+            process(b"%PDF-1.7"),
+            Err(StudioError::UnsupportedMedia(_))
+        ));
+        // The right magic, then garbage.
+        assert!(matches!(
+            process(b"\x89PNG\r\n\x1a\nnot really"),
+            Err(StudioError::UnsupportedMedia(_))
+        ));
+        assert!(matches!(
+            process(&png(20, 20)),
+            Err(StudioError::Invalid(_))
+        ));
+    }
+}

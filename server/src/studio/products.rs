@@ -1,0 +1,742 @@
+//! Products as their creators edit them: create and edit, files and their versions, the cover,
+//! course lessons, and the draft → published → archived life cycle.
+
+use super::markdown;
+use super::roles::Caller;
+use super::uploads::Upload;
+use super::{StudioConfig, StudioError};
+use crate::db::Db;
+use crate::storage::LocalStorage;
+use app::api::ProductKind;
+use app::studio::types::{
+    LessonInput, ProductInput, ProductStatus, StudioFile, StudioLesson, StudioProduct,
+    StudioProductRow,
+};
+
+pub const TITLE_MAX: usize = 200;
+pub const DESCRIPTION_MAX: usize = 20_000;
+
+#[derive(sqlx::FromRow)]
+struct ProductRow {
+    id: i64,
+    slug: String,
+    title: String,
+    kind: String,
+    status: String,
+    description: String,
+    price_stars: i64,
+    cover_key: Option<String>,
+    creator_id: i64,
+}
+
+impl ProductRow {
+    fn kind(&self) -> Result<ProductKind, StudioError> {
+        self.kind
+            .parse()
+            .map_err(|_| StudioError::Invalid(format!("stored kind {:?}", self.kind)))
+    }
+
+    fn status(&self) -> ProductStatus {
+        ProductStatus::parse(&self.status).unwrap_or(ProductStatus::Draft)
+    }
+
+    fn into_row(self) -> Result<StudioProductRow, StudioError> {
+        Ok(StudioProductRow {
+            kind: self.kind()?,
+            status: self.status(),
+            id: self.id,
+            slug: self.slug,
+            title: self.title,
+            price_stars: u32::try_from(self.price_stars).unwrap_or(0),
+            cover_url: self.cover_key.as_deref().map(LocalStorage::public_url),
+            creator_id: self.creator_id,
+        })
+    }
+}
+
+const PRODUCT_COLUMNS: &str =
+    "id, slug, title, kind, status, description, price_stars, cover_key, creator_id";
+
+async fn load(db: &Db, id: i64) -> Result<ProductRow, StudioError> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {PRODUCT_COLUMNS} FROM products WHERE id = ?1"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await?
+    .ok_or(StudioError::NotFound)
+}
+
+/// The product, if the caller may manage it. Another creator's product is "forbidden", so the
+/// message says why rather than pretending it does not exist.
+pub async fn owned(
+    db: &Db,
+    caller: Caller,
+    id: i64,
+) -> Result<(i64, ProductKind, ProductStatus), StudioError> {
+    let row = load(db, id).await?;
+    caller.require_owner(row.creator_id)?;
+    Ok((row.creator_id, row.kind()?, row.status()))
+}
+
+/// The caller's products (every product for an admin), newest first.
+pub async fn list(db: &Db, caller: Caller) -> Result<Vec<StudioProductRow>, StudioError> {
+    let rows: Vec<ProductRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {PRODUCT_COLUMNS} FROM products WHERE ?1 OR creator_id = ?2 ORDER BY id DESC"
+    )))
+    .bind(caller.is_admin())
+    .bind(caller.user_id)
+    .fetch_all(db)
+    .await?;
+    rows.into_iter().map(ProductRow::into_row).collect()
+}
+
+pub async fn get(db: &Db, caller: Caller, id: i64) -> Result<StudioProduct, StudioError> {
+    let row = load(db, id).await?;
+    caller.require_owner(row.creator_id)?;
+    let files: Vec<FileRow> = sqlx::query_as(
+        "SELECT id, role, file_name, mime_type, size_bytes, sha256, storage_key, version
+         FROM product_files WHERE product_id = ?1 ORDER BY role, id",
+    )
+    .bind(id)
+    .fetch_all(db)
+    .await?;
+    let lessons = lessons(db, id).await?;
+    Ok(StudioProduct {
+        kind: row.kind()?,
+        status: row.status(),
+        description_html: markdown::render(&row.description),
+        id: row.id,
+        slug: row.slug,
+        title: row.title,
+        description: row.description,
+        price_stars: u32::try_from(row.price_stars).unwrap_or(0),
+        cover_url: row.cover_key.as_deref().map(LocalStorage::public_url),
+        creator_id: row.creator_id,
+        files: files.into_iter().map(FileRow::into_file).collect(),
+        lessons,
+    })
+}
+
+#[derive(sqlx::FromRow)]
+struct FileRow {
+    id: i64,
+    role: String,
+    file_name: String,
+    mime_type: String,
+    size_bytes: i64,
+    sha256: String,
+    storage_key: String,
+    version: i64,
+}
+
+impl FileRow {
+    fn into_file(self) -> StudioFile {
+        StudioFile {
+            url: (self.role == "sample").then(|| LocalStorage::public_url(&self.storage_key)),
+            id: self.id,
+            role: self.role,
+            name: self.file_name,
+            mime_type: self.mime_type,
+            size_bytes: u64::try_from(self.size_bytes).unwrap_or(0),
+            sha256: self.sha256,
+            version: self.version,
+        }
+    }
+}
+
+/// Checked and trimmed input, or the reason it cannot be saved.
+fn validate(input: &ProductInput, config: StudioConfig) -> Result<(String, String), StudioError> {
+    let title = input.title.trim();
+    if title.is_empty() || title.chars().count() > TITLE_MAX {
+        return Err(StudioError::Invalid(format!(
+            "The title must have 1 to {TITLE_MAX} characters."
+        )));
+    }
+    if title.chars().any(char::is_control) {
+        return Err(StudioError::Invalid(
+            "The title cannot contain control characters.".into(),
+        ));
+    }
+    if input.description.chars().count() > DESCRIPTION_MAX {
+        return Err(StudioError::Invalid(format!(
+            "The description is limited to {DESCRIPTION_MAX} characters."
+        )));
+    }
+    if input.price_stars < 1 || input.price_stars > config.max_price_stars {
+        return Err(StudioError::Invalid(format!(
+            "The price must be 1 to {} Stars.",
+            config.max_price_stars
+        )));
+    }
+    Ok((title.to_owned(), input.description.trim_end().to_owned()))
+}
+
+/// A URL slug from a title: lowercase ASCII letters, digits and dashes; Cyrillic transliterated.
+pub fn slugify(title: &str) -> String {
+    let mut slug = String::new();
+    for c in title.chars().flat_map(char::to_lowercase) {
+        let piece: &str = match c {
+            'a'..='z' | '0'..='9' => {
+                slug.push(c);
+                continue;
+            }
+            'а' => "a",
+            'б' => "b",
+            'в' => "v",
+            'г' => "g",
+            'д' => "d",
+            'е' => "e",
+            'ё' => "e",
+            'ж' => "zh",
+            'з' => "z",
+            'и' => "i",
+            'й' => "i",
+            'к' => "k",
+            'л' => "l",
+            'м' => "m",
+            'н' => "n",
+            'о' => "o",
+            'п' => "p",
+            'р' => "r",
+            'с' => "s",
+            'т' => "t",
+            'у' => "u",
+            'ф' => "f",
+            'х' => "kh",
+            'ц' => "ts",
+            'ч' => "ch",
+            'ш' => "sh",
+            'щ' => "shch",
+            'ъ' | 'ь' => "",
+            'ы' => "y",
+            'э' => "e",
+            'ю' => "iu",
+            'я' => "ia",
+            'à'..='å' => "a",
+            'ç' => "c",
+            'è'..='ë' => "e",
+            'ì'..='ï' => "i",
+            'ñ' => "n",
+            'ò'..='ö' => "o",
+            'ù'..='ü' => "u",
+            'ß' => "ss",
+            _ => "-",
+        };
+        slug.push_str(piece);
+    }
+    let mut out = String::with_capacity(slug.len());
+    for part in slug.split('-').filter(|p| !p.is_empty()) {
+        if !out.is_empty() {
+            out.push('-');
+        }
+        out.push_str(part);
+    }
+    let mut out: String = out.chars().take(60).collect();
+    while out.ends_with('-') {
+        out.pop();
+    }
+    if out.is_empty() {
+        "product".into()
+    } else {
+        out
+    }
+}
+
+/// A slug no other product has: the title's, or it with `-2`, `-3`, … appended.
+async fn unique_slug(db: &Db, title: &str) -> Result<String, StudioError> {
+    let base = slugify(title);
+    for n in 1..1000 {
+        let candidate = if n == 1 {
+            base.clone()
+        } else {
+            format!("{base}-{n}")
+        };
+        let taken: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM products WHERE slug = ?1)")
+                .bind(&candidate)
+                .fetch_one(db)
+                .await?;
+        if !taken {
+            return Ok(candidate);
+        }
+    }
+    let id = crate::payments::orders::new_public_id();
+    Ok(format!("{base}-{}", id[..8].to_ascii_lowercase()))
+}
+
+pub async fn create(
+    db: &Db,
+    caller: Caller,
+    config: StudioConfig,
+    input: &ProductInput,
+) -> Result<StudioProduct, StudioError> {
+    let caller = caller.require_studio()?;
+    let (title, description) = validate(input, config)?;
+    // Admins sell under their own name too; they become a creator on their first product.
+    if !super::roles::is_creator(db, caller.user_id).await? {
+        super::roles::grant_creator(db, caller.user_id).await?;
+    }
+    // Two creators racing for one slug: the UNIQUE constraint decides, the loser retries.
+    for _ in 0..3 {
+        let slug = unique_slug(db, &title).await?;
+        let inserted = sqlx::query_scalar::<_, i64>(
+            "INSERT INTO products (creator_id, slug, kind, title, description, price_stars, status)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'draft') RETURNING id",
+        )
+        .bind(caller.user_id)
+        .bind(&slug)
+        .bind(input.kind.as_str())
+        .bind(&title)
+        .bind(&description)
+        .bind(i64::from(input.price_stars))
+        .fetch_one(db)
+        .await;
+        match inserted {
+            Ok(id) => return get(db, caller, id).await,
+            Err(sqlx::Error::Database(err)) if err.is_unique_violation() => continue,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(StudioError::Conflict(
+        "Please try again: the product's address was taken.".into(),
+    ))
+}
+
+pub async fn update(
+    db: &Db,
+    caller: Caller,
+    config: StudioConfig,
+    id: i64,
+    input: &ProductInput,
+) -> Result<StudioProduct, StudioError> {
+    let (_, kind, status) = owned(db, caller.require_studio()?, id).await?;
+    let (title, description) = validate(input, config)?;
+    if input.kind != kind && status != ProductStatus::Draft {
+        return Err(StudioError::Conflict(
+            "The kind of a product can only change while it is a draft.".into(),
+        ));
+    }
+    sqlx::query(
+        "UPDATE products SET title = ?1, description = ?2, price_stars = ?3, kind = ?4,
+                updated_at = unixepoch()
+         WHERE id = ?5",
+    )
+    .bind(&title)
+    .bind(&description)
+    .bind(i64::from(input.price_stars))
+    .bind(input.kind.as_str())
+    .bind(id)
+    .execute(db)
+    .await?;
+    get(db, caller, id).await
+}
+
+/// Moves a product along draft → published → archived (and back from archived to published).
+/// Publishing checks that buyers would get something.
+pub async fn set_status(
+    db: &Db,
+    caller: Caller,
+    id: i64,
+    target: ProductStatus,
+) -> Result<StudioProduct, StudioError> {
+    let (_, kind, status) = owned(db, caller.require_studio()?, id).await?;
+    if status == target {
+        return get(db, caller, id).await;
+    }
+    match (status, target) {
+        (ProductStatus::Draft | ProductStatus::Archived, ProductStatus::Published) => {
+            ready_to_publish(db, id, kind).await?;
+        }
+        (ProductStatus::Published, ProductStatus::Archived) => {}
+        (_, ProductStatus::Draft) => {
+            return Err(StudioError::Conflict(
+                "A product that was on sale cannot become a draft again; archive it instead."
+                    .into(),
+            ))
+        }
+        _ => {
+            return Err(StudioError::Conflict(format!(
+                "A {} product cannot be {}.",
+                status.as_str(),
+                target.as_str()
+            )))
+        }
+    }
+    sqlx::query(
+        "UPDATE products SET status = ?1, updated_at = unixepoch(),
+                published_at = CASE WHEN ?1 = 'published' THEN coalesce(published_at, unixepoch())
+                                    ELSE published_at END
+         WHERE id = ?2",
+    )
+    .bind(target.as_str())
+    .bind(id)
+    .execute(db)
+    .await?;
+    get(db, caller, id).await
+}
+
+async fn ready_to_publish(db: &Db, id: i64, kind: ProductKind) -> Result<(), StudioError> {
+    let (content, lessons, previews): (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM product_files WHERE product_id = ?1 AND role = 'content'),
+                (SELECT count(*) FROM lessons WHERE product_id = ?1),
+                (SELECT count(*) FROM lessons WHERE product_id = ?1 AND is_preview = 1)",
+    )
+    .bind(id)
+    .fetch_one(db)
+    .await?;
+    let problem = match kind {
+        ProductKind::Course if lessons == 0 => Some("Add at least one lesson before publishing."),
+        ProductKind::Course if previews == 0 => {
+            Some("Mark at least one lesson as a free preview before publishing.")
+        }
+        ProductKind::Ebook | ProductKind::File if content == 0 => {
+            Some("Upload the file buyers get before publishing.")
+        }
+        _ => None,
+    };
+    match problem {
+        Some(reason) => Err(StudioError::Conflict(reason.into())),
+        None => Ok(()),
+    }
+}
+
+/// Records an uploaded file. `replace` (or, for a sample, the existing sample; or a file of the
+/// same role and name) is replaced in place as a new version, so its buyers get the new bytes
+/// under the same file id; otherwise a new file is added.
+pub async fn attach_file(
+    db: &Db,
+    product_id: i64,
+    role: &str,
+    replace: Option<i64>,
+    upload: &Upload,
+) -> Result<StudioFile, StudioError> {
+    let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
+    let existing: Option<i64> = match replace {
+        Some(file_id) => Some(
+            sqlx::query_scalar(
+                "SELECT id FROM product_files WHERE id = ?1 AND product_id = ?2 AND role = ?3",
+            )
+            .bind(file_id)
+            .bind(product_id)
+            .bind(role)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StudioError::NotFound)?,
+        ),
+        None => {
+            sqlx::query_scalar(
+                "SELECT id FROM product_files
+                 WHERE product_id = ?1 AND role = ?2 AND (role = 'sample' OR file_name = ?3)
+                 ORDER BY id LIMIT 1",
+            )
+            .bind(product_id)
+            .bind(role)
+            .bind(&upload.file_name)
+            .fetch_optional(&mut *tx)
+            .await?
+        }
+    };
+    let file_id = match existing {
+        Some(file_id) => {
+            // Another file of this product may already bear the new name.
+            let clash: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM product_files
+                                WHERE product_id = ?1 AND role = ?2 AND file_name = ?3 AND id <> ?4)",
+            )
+            .bind(product_id)
+            .bind(role)
+            .bind(&upload.file_name)
+            .bind(file_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            if clash {
+                return Err(StudioError::Conflict(format!(
+                    "Another file is already called {:?}.",
+                    upload.file_name
+                )));
+            }
+            sqlx::query(
+                "UPDATE product_files SET file_name = ?1, mime_type = ?2, size_bytes = ?3,
+                        sha256 = ?4, storage_key = ?5, version = version + 1
+                 WHERE id = ?6",
+            )
+            .bind(&upload.file_name)
+            .bind(&upload.mime_type)
+            .bind(upload.size_bytes as i64)
+            .bind(&upload.sha256)
+            .bind(&upload.key)
+            .bind(file_id)
+            .execute(&mut *tx)
+            .await?;
+            file_id
+        }
+        None => {
+            sqlx::query_scalar(
+                "INSERT INTO product_files
+                   (product_id, role, file_name, mime_type, size_bytes, sha256, storage_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+            )
+            .bind(product_id)
+            .bind(role)
+            .bind(&upload.file_name)
+            .bind(&upload.mime_type)
+            .bind(upload.size_bytes as i64)
+            .bind(&upload.sha256)
+            .bind(&upload.key)
+            .fetch_one(&mut *tx)
+            .await?
+        }
+    };
+    sqlx::query(
+        "INSERT INTO product_file_versions
+           (file_id, version, file_name, mime_type, size_bytes, sha256, storage_key)
+         SELECT id, version, file_name, mime_type, size_bytes, sha256, storage_key
+         FROM product_files WHERE id = ?1",
+    )
+    .bind(file_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE products SET updated_at = unixepoch() WHERE id = ?1")
+        .bind(product_id)
+        .execute(&mut *tx)
+        .await?;
+    let row: FileRow = sqlx::query_as(
+        "SELECT id, role, file_name, mime_type, size_bytes, sha256, storage_key, version
+         FROM product_files WHERE id = ?1",
+    )
+    .bind(file_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(row.into_file())
+}
+
+/// Removes a file from a draft (a product on sale keeps its files: buyers rely on them).
+pub async fn delete_file(db: &Db, caller: Caller, file_id: i64) -> Result<(), StudioError> {
+    let product_id: i64 = sqlx::query_scalar("SELECT product_id FROM product_files WHERE id = ?1")
+        .bind(file_id)
+        .fetch_optional(db)
+        .await?
+        .ok_or(StudioError::NotFound)?;
+    let (_, _, status) = owned(db, caller.require_studio()?, product_id).await?;
+    if status != ProductStatus::Draft {
+        return Err(StudioError::Conflict(
+            "Files of a product that was on sale can be replaced, not removed.".into(),
+        ));
+    }
+    sqlx::query("DELETE FROM product_files WHERE id = ?1")
+        .bind(file_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_cover(db: &Db, product_id: i64, key: &str) -> Result<(), StudioError> {
+    sqlx::query("UPDATE products SET cover_key = ?1, updated_at = unixepoch() WHERE id = ?2")
+        .bind(key)
+        .bind(product_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+async fn lessons(db: &Db, product_id: i64) -> Result<Vec<StudioLesson>, StudioError> {
+    let rows: Vec<(i64, i64, String, String, bool, Option<i64>)> = sqlx::query_as(
+        "SELECT id, position, title, body, is_preview, file_id FROM lessons
+         WHERE product_id = ?1 ORDER BY position, id",
+    )
+    .bind(product_id)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, position, title, body, is_preview, file_id)| StudioLesson {
+                id,
+                position,
+                title,
+                body,
+                is_preview,
+                file_id,
+            },
+        )
+        .collect())
+}
+
+fn validate_lesson(input: &LessonInput) -> Result<String, StudioError> {
+    let title = input.title.trim();
+    if title.is_empty() || title.chars().count() > TITLE_MAX {
+        return Err(StudioError::Invalid(format!(
+            "A lesson title must have 1 to {TITLE_MAX} characters."
+        )));
+    }
+    if input.body.chars().count() > DESCRIPTION_MAX * 5 {
+        return Err(StudioError::Invalid(
+            "This lesson's text is too long.".into(),
+        ));
+    }
+    Ok(title.to_owned())
+}
+
+async fn check_lesson_file(
+    db: &Db,
+    product_id: i64,
+    file_id: Option<i64>,
+) -> Result<(), StudioError> {
+    let Some(file_id) = file_id else {
+        return Ok(());
+    };
+    let ok: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM product_files WHERE id = ?1 AND product_id = ?2)",
+    )
+    .bind(file_id)
+    .bind(product_id)
+    .fetch_one(db)
+    .await?;
+    if ok {
+        Ok(())
+    } else {
+        Err(StudioError::Invalid(
+            "That file is not one of this course's files.".into(),
+        ))
+    }
+}
+
+async fn course(db: &Db, caller: Caller, product_id: i64) -> Result<(), StudioError> {
+    let (_, kind, _) = owned(db, caller.require_studio()?, product_id).await?;
+    if kind != ProductKind::Course {
+        return Err(StudioError::Conflict("Only courses have lessons.".into()));
+    }
+    Ok(())
+}
+
+/// Adds a lesson at the end of the course.
+pub async fn add_lesson(
+    db: &Db,
+    caller: Caller,
+    product_id: i64,
+    input: &LessonInput,
+) -> Result<StudioProduct, StudioError> {
+    course(db, caller, product_id).await?;
+    let title = validate_lesson(input)?;
+    check_lesson_file(db, product_id, input.file_id).await?;
+    sqlx::query(
+        "INSERT INTO lessons (product_id, position, title, body, is_preview, file_id)
+         VALUES (?1, (SELECT coalesce(max(position), 0) + 10 FROM lessons WHERE product_id = ?1),
+                 ?2, ?3, ?4, ?5)",
+    )
+    .bind(product_id)
+    .bind(&title)
+    .bind(&input.body)
+    .bind(input.is_preview)
+    .bind(input.file_id)
+    .execute(db)
+    .await?;
+    get(db, caller, product_id).await
+}
+
+async fn lesson_product(db: &Db, lesson_id: i64) -> Result<i64, StudioError> {
+    sqlx::query_scalar("SELECT product_id FROM lessons WHERE id = ?1")
+        .bind(lesson_id)
+        .fetch_optional(db)
+        .await?
+        .ok_or(StudioError::NotFound)
+}
+
+pub async fn update_lesson(
+    db: &Db,
+    caller: Caller,
+    lesson_id: i64,
+    input: &LessonInput,
+) -> Result<StudioProduct, StudioError> {
+    let product_id = lesson_product(db, lesson_id).await?;
+    course(db, caller, product_id).await?;
+    let title = validate_lesson(input)?;
+    check_lesson_file(db, product_id, input.file_id).await?;
+    sqlx::query(
+        "UPDATE lessons SET title = ?1, body = ?2, is_preview = ?3, file_id = ?4,
+                updated_at = unixepoch()
+         WHERE id = ?5",
+    )
+    .bind(&title)
+    .bind(&input.body)
+    .bind(input.is_preview)
+    .bind(input.file_id)
+    .bind(lesson_id)
+    .execute(db)
+    .await?;
+    get(db, caller, product_id).await
+}
+
+pub async fn delete_lesson(
+    db: &Db,
+    caller: Caller,
+    lesson_id: i64,
+) -> Result<StudioProduct, StudioError> {
+    let product_id = lesson_product(db, lesson_id).await?;
+    course(db, caller, product_id).await?;
+    sqlx::query("DELETE FROM lessons WHERE id = ?1")
+        .bind(lesson_id)
+        .execute(db)
+        .await?;
+    get(db, caller, product_id).await
+}
+
+/// Swaps a lesson with its neighbour above (`up`) or below.
+pub async fn move_lesson(
+    db: &Db,
+    caller: Caller,
+    lesson_id: i64,
+    up: bool,
+) -> Result<StudioProduct, StudioError> {
+    let product_id = lesson_product(db, lesson_id).await?;
+    course(db, caller, product_id).await?;
+    let order: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT id, position FROM lessons WHERE product_id = ?1 ORDER BY position, id",
+    )
+    .bind(product_id)
+    .fetch_all(db)
+    .await?;
+    let Some(at) = order.iter().position(|(id, _)| *id == lesson_id) else {
+        return Err(StudioError::NotFound);
+    };
+    let other = if up {
+        at.checked_sub(1)
+    } else {
+        Some(at + 1).filter(|i| *i < order.len())
+    };
+    if let Some(other) = other {
+        let mut tx = db.begin().await?;
+        // Renumber the whole course so equal positions cannot make the swap a no-op.
+        let mut ids: Vec<i64> = order.iter().map(|(id, _)| *id).collect();
+        ids.swap(at, other);
+        for (i, id) in ids.iter().enumerate() {
+            sqlx::query("UPDATE lessons SET position = ?1 WHERE id = ?2")
+                .bind((i as i64 + 1) * 10)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+    }
+    get(db, caller, product_id).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slugify;
+
+    #[test]
+    fn slugs_are_ascii_words_joined_by_dashes() {
+        assert_eq!(
+            slugify("The Pocket Guide to Rust!"),
+            "the-pocket-guide-to-rust"
+        );
+        assert_eq!(slugify("  Ночная съёмка  "), "nochnaia-semka");
+        assert_eq!(slugify("Crème brûlée, 2nd ed."), "creme-brulee-2nd-ed");
+        assert_eq!(slugify("★★★"), "product");
+        assert!(slugify(&"long ".repeat(40)).len() <= 60);
+        assert!(!slugify(&"ab ".repeat(40)).ends_with('-'));
+    }
+}

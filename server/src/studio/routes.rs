@@ -1,0 +1,419 @@
+//! The studio's HTTP surface: `/api/studio/*` for creators and admins (every handler resolves the
+//! caller's role on the server before anything else), and `/api/tips` for buyers.
+
+use super::roles::{self, Caller};
+use super::{covers, products, sales, tips, uploads, StudioError};
+use crate::auth::{unix_now, AuthUser};
+use crate::error::ApiError;
+use crate::http::AppState;
+use crate::storage::Area;
+use app::studio::types::{
+    Invite, LessonInput, ProductInput, ProductStatus, SalesDashboard, StudioFile, StudioMe,
+    StudioProduct, StudioProductRow, TipCheckout, TipRequest,
+};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use axum::routing::{delete, get, post, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    let uploads = Router::new()
+        .route("/api/studio/products/{id}/files", post(upload_file))
+        .route("/api/studio/products/{id}/cover", post(upload_cover))
+        // The studio enforces its own limit while streaming.
+        .layer(DefaultBodyLimit::disable());
+    Router::new()
+        .route("/api/studio/me", get(me))
+        .route("/api/studio/products", get(list).post(create))
+        .route("/api/studio/products/{id}", get(product).put(update))
+        .route("/api/studio/products/{id}/publish", post(publish))
+        .route("/api/studio/products/{id}/archive", post(archive))
+        .route("/api/studio/products/{id}/lessons", post(add_lesson))
+        .route(
+            "/api/studio/lessons/{id}",
+            put(update_lesson).delete(delete_lesson),
+        )
+        .route("/api/studio/lessons/{id}/move", post(move_lesson))
+        .route("/api/studio/files/{id}", delete(delete_file))
+        .route("/api/studio/sales", get(dashboard))
+        .route("/api/studio/orders/{order_id}/refund", post(refund))
+        .route("/api/studio/creators", post(add_creator))
+        .route("/api/studio/invites", post(invite))
+        .route("/api/tips", post(tip))
+        .route("/api/tips/{id}", get(tip_status))
+        .merge(uploads)
+}
+
+/// The authenticated caller and their role; handlers decide what the role allows.
+pub struct StudioCaller(pub Caller);
+
+impl FromRequestParts<AppState> for StudioCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let AuthUser(data) = AuthUser::from_request_parts(parts, state).await?;
+        let caller = roles::resolve(&state.db, &state.admin_ids, data.user.id).await?;
+        Ok(StudioCaller(caller))
+    }
+}
+
+/// A caller who may use the studio (creator or admin); everyone else gets 403 here.
+pub struct Studio(pub Caller);
+
+impl FromRequestParts<AppState> for Studio {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let StudioCaller(caller) = StudioCaller::from_request_parts(parts, state).await?;
+        Ok(Studio(caller.require_studio()?))
+    }
+}
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+async fn me(
+    State(state): State<AppState>,
+    StudioCaller(caller): StudioCaller,
+) -> ApiResult<StudioMe> {
+    Ok(Json(StudioMe {
+        user_id: caller.user_id,
+        role: caller.role,
+        display_name: roles::display_name(&state.db, caller.user_id).await?,
+        max_price_stars: state.studio.max_price_stars,
+        max_upload_bytes: state.studio.max_upload_bytes,
+    }))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    Studio(caller): Studio,
+) -> ApiResult<Vec<StudioProductRow>> {
+    Ok(Json(products::list(&state.db, caller).await?))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Studio(caller): Studio,
+    Json(input): Json<ProductInput>,
+) -> ApiResult<StudioProduct> {
+    Ok(Json(
+        products::create(&state.db, caller, state.studio, &input).await?,
+    ))
+}
+
+async fn product(
+    State(state): State<AppState>,
+    Studio(caller): Studio,
+    Path(id): Path<i64>,
+) -> ApiResult<StudioProduct> {
+    Ok(Json(products::get(&state.db, caller, id).await?))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    Studio(caller): Studio,
+    Path(id): Path<i64>,
+    Json(input): Json<ProductInput>,
+) -> ApiResult<StudioProduct> {
+    Ok(Json(
+        products::update(&state.db, caller, state.studio, id, &input).await?,
+    ))
+}
+
+async fn publish(
+    State(state): State<AppState>,
+    Studio(caller): Studio,
+    Path(id): Path<i64>,
+) -> ApiResult<StudioProduct> {
+    Ok(Json(
+        products::set_status(&state.db, caller, id, ProductStatus::Published).await?,
+    ))
+}
+
+async fn archive(
+    State(state): State<AppState>,
+    Studio(caller): Studio,
+    Path(id): Path<i64>,
+) -> ApiResult<StudioProduct> {
+    Ok(Json(
+        products::set_status(&state.db, caller, id, ProductStatus::Archived).await?,
+    ))
+}
+
+async fn add_lesson(
+    State(state): State<AppState>,
+    Studio(caller): Studio,
+    Path(id): Path<i64>,
+    Json(input): Json<LessonInput>,
+) -> ApiResult<StudioProduct> {
+    Ok(Json(
+        products::add_lesson(&state.db, caller, id, &input).await?,
+    ))
+}
+
+async fn update_lesson(
+    State(state): State<AppState>,
+    Studio(caller): Studio,
+    Path(id): Path<i64>,
+    Json(input): Json<LessonInput>,
+) -> ApiResult<StudioProduct> {
+    Ok(Json(
+        products::update_lesson(&state.db, caller, id, &input).await?,
+    ))
+}
+
+async fn delete_lesson(
+    State(state): State<AppState>,
+    Studio(caller): Studio,
+    Path(id): Path<i64>,
+) -> ApiResult<StudioProduct> {
+    Ok(Json(products::delete_lesson(&state.db, caller, id).await?))
+}
+
+#[derive(Deserialize)]
+struct MoveQuery {
+    dir: String,
+}
+
+async fn move_lesson(
+    State(state): State<AppState>,
+    Studio(caller): Studio,
+    Path(id): Path<i64>,
+    Query(q): Query<MoveQuery>,
+) -> ApiResult<StudioProduct> {
+    let up = match q.dir.as_str() {
+        "up" => true,
+        "down" => false,
+        _ => return Err(StudioError::Invalid("dir is up or down".into()).into()),
+    };
+    Ok(Json(
+        products::move_lesson(&state.db, caller, id, up).await?,
+    ))
+}
+
+async fn delete_file(
+    State(state): State<AppState>,
+    Studio(caller): Studio,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    products::delete_file(&state.db, caller, id).await?;
+    Ok(Json(serde_json::json!({ "status": "deleted" })))
+}
+
+#[derive(Deserialize)]
+struct FileQuery {
+    /// `content` (default) or `sample`.
+    role: Option<String>,
+    /// A file of this product to replace with a new version.
+    replace: Option<i64>,
+}
+
+/// Refuses a body that announces more than the limit before reading any of it (multipart adds a
+/// little framing, hence the slack); bodies without a length are held to it while streaming.
+fn check_announced_length(headers: &HeaderMap, limit: u64) -> Result<(), StudioError> {
+    const FRAMING: u64 = 64 * 1024;
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match announced {
+        Some(n) if n > limit.saturating_add(FRAMING) => Err(StudioError::TooLarge { limit }),
+        _ => Ok(()),
+    }
+}
+
+/// The first part of a multipart body, which must be named `file` (the studio's forms send
+/// nothing else).
+async fn file_field(
+    multipart: &mut Multipart,
+) -> Result<axum::extract::multipart::Field<'_>, StudioError> {
+    let field = multipart
+        .next_field()
+        .await
+        .map_err(|err| StudioError::Invalid(format!("not a valid upload: {}", err.body_text())))?;
+    match field {
+        Some(field) if field.name() == Some("file") => Ok(field),
+        _ => Err(StudioError::Invalid(
+            "the upload must be one part named \"file\"".into(),
+        )),
+    }
+}
+
+async fn upload_file(
+    State(state): State<AppState>,
+    Studio(caller): Studio,
+    Path(id): Path<i64>,
+    Query(q): Query<FileQuery>,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> ApiResult<StudioFile> {
+    // Who and where are checked before a byte of the body is read.
+    products::owned(&state.db, caller, id).await?;
+    let (role, area) = match q.role.as_deref().unwrap_or("content") {
+        "content" => ("content", Area::Private),
+        "sample" => ("sample", Area::Public),
+        other => {
+            return Err(
+                StudioError::Invalid(format!("role {other:?}: expected content or sample")).into(),
+            )
+        }
+    };
+    let limit = state.studio.max_upload_bytes;
+    check_announced_length(&headers, limit)?;
+    let mut field = file_field(&mut multipart).await?;
+    let name = field.file_name().unwrap_or("file").to_owned();
+    let dir = format!("products/{id}");
+    let upload = uploads::store(&state.storage, area, &dir, &name, &mut field, limit).await?;
+    // Samples are served from the shop's own origin: markup there could run script.
+    if area == Area::Public && uploads::extension_for(&upload.mime_type) == "bin" {
+        if let Ok(path) = state.storage.path(area, &upload.key) {
+            let _ = tokio::fs::remove_file(path).await;
+        }
+        return Err(StudioError::UnsupportedMedia(
+            "A free sample must be a document, image, audio, video or text file; HTML, SVG and unknown types are refused.".into(),
+        )
+        .into());
+    }
+    match products::attach_file(&state.db, id, role, q.replace, &upload).await {
+        Ok(file) => Ok(Json(file)),
+        Err(err) => {
+            if let Ok(path) = state.storage.path(area, &upload.key) {
+                let _ = tokio::fs::remove_file(path).await;
+            }
+            Err(err.into())
+        }
+    }
+}
+
+async fn upload_cover(
+    State(state): State<AppState>,
+    Studio(caller): Studio,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> ApiResult<StudioProduct> {
+    products::owned(&state.db, caller, id).await?;
+    check_announced_length(&headers, covers::COVER_MAX_BYTES)?;
+    let mut field = file_field(&mut multipart).await?;
+    let bytes = uploads::read_small(&mut field, covers::COVER_MAX_BYTES).await?;
+    // Decoding and scaling are CPU work: off the async threads.
+    let cover = tokio::task::spawn_blocking(move || covers::process(&bytes))
+        .await
+        .map_err(|err| ApiError::Internal(Box::new(err)))??;
+    let key = uploads::new_key("covers", cover.mime);
+    state
+        .storage
+        .put(Area::Public, &key, &cover.bytes)
+        .await
+        .map_err(StudioError::from)?;
+    products::set_cover(&state.db, id, &key).await?;
+    Ok(Json(products::get(&state.db, caller, id).await?))
+}
+
+#[derive(Deserialize)]
+struct SalesQuery {
+    creator: Option<i64>,
+}
+
+async fn dashboard(
+    State(state): State<AppState>,
+    Studio(caller): Studio,
+    Query(q): Query<SalesQuery>,
+) -> ApiResult<SalesDashboard> {
+    let scope = sales::scope(caller, q.creator)?;
+    Ok(Json(sales::dashboard(&state.db, scope, unix_now()).await?))
+}
+
+/// The dashboard's refund button: the product's creator or an admin.
+async fn refund(
+    State(state): State<AppState>,
+    Studio(caller): Studio,
+    Path(order_id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let bot = &state.telegram.as_ref().ok_or(ApiError::NotFound)?.bot;
+    let actor = crate::payments::Actor {
+        user_id: caller.user_id,
+        is_admin: caller.is_admin(),
+    };
+    let outcome = crate::payments::refund(&state.db, bot, order_id.as_str(), actor).await?;
+    let status = match outcome {
+        crate::payments::RefundOutcome::Refunded => "refunded",
+        crate::payments::RefundOutcome::AlreadyRefunded => "already_refunded",
+    };
+    Ok(Json(serde_json::json!({ "status": status })))
+}
+
+#[derive(Deserialize)]
+struct NewCreator {
+    user_id: i64,
+}
+
+async fn add_creator(
+    State(state): State<AppState>,
+    Studio(caller): Studio,
+    Json(body): Json<NewCreator>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    caller.require_admin()?;
+    if !roles::grant_creator(&state.db, body.user_id).await? {
+        return Err(StudioError::Invalid(
+            "This user has not opened the shop or the bot yet; send them an invite instead.".into(),
+        )
+        .into());
+    }
+    Ok(Json(
+        serde_json::json!({ "status": "creator", "user_id": body.user_id }),
+    ))
+}
+
+async fn invite(State(state): State<AppState>, Studio(caller): Studio) -> ApiResult<Invite> {
+    caller.require_admin()?;
+    let token = roles::create_invite(&state.db, caller.user_id).await?;
+    let start_payload = format!("inv_{token}");
+    let link = match &state.telegram {
+        Some(telegram) => telegram
+            .bot
+            .call("getMe", tgbot::types::GetBot)
+            .await
+            .ok()
+            .map(|bot| bot.username.to_string())
+            .map(|username| format!("https://t.me/{username}?start={start_payload}")),
+        None => None,
+    };
+    Ok(Json(Invite {
+        token,
+        start_payload,
+        link,
+    }))
+}
+
+async fn tip(
+    State(state): State<AppState>,
+    AuthUser(data): AuthUser,
+    Json(request): Json<TipRequest>,
+) -> ApiResult<TipCheckout> {
+    let Some(telegram) = &state.telegram else {
+        return Err(
+            StudioError::Conflict("Payments are not set up on this shop yet.".into()).into(),
+        );
+    };
+    let checkout = tips::create(
+        &state.db,
+        &telegram.bot,
+        data.user.id,
+        &request,
+        state.studio.max_price_stars,
+    )
+    .await?;
+    Ok(Json(checkout))
+}
+
+async fn tip_status(
+    State(state): State<AppState>,
+    AuthUser(data): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let status = tips::status(&state.db, data.user.id, &id).await?;
+    Ok(Json(serde_json::json!({ "status": status })))
+}

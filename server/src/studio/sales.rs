@@ -1,0 +1,295 @@
+//! The sales dashboard: totals, per product, per day (with the chart), the orders with their
+//! downloads, and supporters. A creator sees their own; an admin everyone's, or one creator's.
+
+use super::chart;
+use super::roles::Caller;
+use super::StudioError;
+use crate::db::Db;
+use app::studio::types::{
+    DaySales, ProductSales, SalesDashboard, SalesTotals, StudioOrder, Supporter,
+};
+
+/// Days the chart covers, today included.
+pub const CHART_DAYS: i64 = 30;
+/// Orders listed, newest first.
+const ORDERS_SHOWN: i64 = 200;
+const SECONDS_PER_DAY: i64 = 86_400;
+
+/// Whose sales: `None` is everyone's (admins only).
+pub fn scope(caller: Caller, creator: Option<i64>) -> Result<Option<i64>, StudioError> {
+    let caller = caller.require_studio()?;
+    match creator {
+        Some(id) if id != caller.user_id => {
+            caller.require_admin()?;
+            Ok(Some(id))
+        }
+        Some(id) => Ok(Some(id)),
+        None if caller.is_admin() => Ok(None),
+        None => Ok(Some(caller.user_id)),
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct TotalsRow {
+    sales: i64,
+    gross: i64,
+    refunds: i64,
+    refunded: i64,
+}
+
+impl From<TotalsRow> for SalesTotals {
+    fn from(r: TotalsRow) -> Self {
+        let gross = u64::try_from(r.gross).unwrap_or(0);
+        let refunded = u64::try_from(r.refunded).unwrap_or(0);
+        SalesTotals {
+            sales: u32::try_from(r.sales).unwrap_or(0),
+            gross_stars: gross,
+            refunds: u32::try_from(r.refunds).unwrap_or(0),
+            refunded_stars: refunded,
+            net_stars: gross.saturating_sub(refunded),
+        }
+    }
+}
+
+/// An order counts as a sale once paid; a refund keeps the sale and counts against the net.
+const TOTALS: &str = "count(o.id) AS sales,
+        coalesce(sum(o.amount_stars), 0) AS gross,
+        coalesce(sum(o.status = 'refunded'), 0) AS refunds,
+        coalesce(sum(CASE WHEN o.status = 'refunded' THEN o.amount_stars END), 0) AS refunded";
+
+#[derive(sqlx::FromRow)]
+struct ProductRow {
+    id: i64,
+    slug: String,
+    title: String,
+    #[sqlx(flatten)]
+    totals: TotalsRow,
+}
+
+#[derive(sqlx::FromRow)]
+struct OrderRow {
+    public_id: String,
+    slug: String,
+    title: String,
+    buyer_id: i64,
+    first_name: String,
+    last_name: Option<String>,
+    username: Option<String>,
+    amount_stars: i64,
+    status: String,
+    created_at: i64,
+    paid_at: Option<i64>,
+    refunded_at: Option<i64>,
+    downloads: i64,
+    last_download_at: Option<i64>,
+}
+
+fn person(first: &str, last: Option<&str>, username: Option<&str>) -> String {
+    let mut name = first.to_owned();
+    if let Some(last) = last.filter(|l| !l.is_empty()) {
+        name.push(' ');
+        name.push_str(last);
+    }
+    if let Some(username) = username.filter(|u| !u.is_empty()) {
+        name.push_str(&format!(" (@{username})"));
+    }
+    name
+}
+
+/// `YYYY-MM-DD` of a Unix day number (days since 1970-01-01), proleptic Gregorian.
+pub fn civil_date(days: i64) -> String {
+    // Howard Hinnant's days_from_civil inverse.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+pub async fn dashboard(
+    db: &Db,
+    creator: Option<i64>,
+    now: i64,
+) -> Result<SalesDashboard, StudioError> {
+    let totals: TotalsRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {TOTALS} FROM orders o JOIN products p ON p.id = o.product_id
+         WHERE o.status IN ('paid', 'refunded') AND (?1 IS NULL OR p.creator_id = ?1)"
+    )))
+    .bind(creator)
+    .fetch_one(db)
+    .await?;
+
+    let products: Vec<ProductRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT p.id, p.slug, p.title, {TOTALS}
+         FROM products p
+         LEFT JOIN orders o ON o.product_id = p.id AND o.status IN ('paid', 'refunded')
+         WHERE (?1 IS NULL OR p.creator_id = ?1)
+         GROUP BY p.id ORDER BY gross DESC, p.id DESC"
+    )))
+    .bind(creator)
+    .fetch_all(db)
+    .await?;
+
+    let today = now.div_euclid(SECONDS_PER_DAY);
+    let first = today - (CHART_DAYS - 1);
+    let paid: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT o.paid_at / 86400 AS day, count(*), sum(o.amount_stars)
+         FROM orders o JOIN products p ON p.id = o.product_id
+         WHERE o.status IN ('paid', 'refunded') AND o.paid_at >= ?2
+           AND (?1 IS NULL OR p.creator_id = ?1)
+         GROUP BY day",
+    )
+    .bind(creator)
+    .bind(first * SECONDS_PER_DAY)
+    .fetch_all(db)
+    .await?;
+    let refunded: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT o.refunded_at / 86400 AS day, sum(o.amount_stars)
+         FROM orders o JOIN products p ON p.id = o.product_id
+         WHERE o.status = 'refunded' AND o.refunded_at >= ?2
+           AND (?1 IS NULL OR p.creator_id = ?1)
+         GROUP BY day",
+    )
+    .bind(creator)
+    .bind(first * SECONDS_PER_DAY)
+    .fetch_all(db)
+    .await?;
+    let days: Vec<DaySales> = (first..=today)
+        .map(|day| {
+            let (sales, gross) = paid
+                .iter()
+                .find(|(d, _, _)| *d == day)
+                .map_or((0, 0), |(_, n, s)| (*n, *s));
+            let back = refunded
+                .iter()
+                .find(|(d, _)| *d == day)
+                .map_or(0, |(_, s)| *s);
+            DaySales {
+                day: civil_date(day),
+                sales: u32::try_from(sales).unwrap_or(0),
+                gross_stars: u64::try_from(gross).unwrap_or(0),
+                refunded_stars: u64::try_from(back).unwrap_or(0),
+            }
+        })
+        .collect();
+
+    let orders: Vec<OrderRow> = sqlx::query_as(
+        "SELECT o.public_id, p.slug, p.title, o.user_id AS buyer_id, u.first_name, u.last_name,
+                u.username, o.amount_stars, o.status, o.created_at, o.paid_at, o.refunded_at,
+                (SELECT count(*) FROM downloads d
+                  WHERE d.user_id = o.user_id AND d.product_id = o.product_id) AS downloads,
+                (SELECT max(d.created_at) FROM downloads d
+                  WHERE d.user_id = o.user_id AND d.product_id = o.product_id) AS last_download_at
+         FROM orders o
+         JOIN products p ON p.id = o.product_id
+         JOIN users u ON u.id = o.user_id
+         WHERE o.status IN ('paid', 'refunded') AND (?1 IS NULL OR p.creator_id = ?1)
+         ORDER BY coalesce(o.paid_at, o.created_at) DESC, o.id DESC
+         LIMIT ?2",
+    )
+    .bind(creator)
+    .bind(ORDERS_SHOWN)
+    .fetch_all(db)
+    .await?;
+
+    let (supporters, tips_stars) = super::tips::supporters(db, creator).await?;
+    Ok(SalesDashboard {
+        totals: totals.into(),
+        products: products
+            .into_iter()
+            .map(|p| ProductSales {
+                product_id: p.id,
+                slug: p.slug,
+                title: p.title,
+                totals: p.totals.into(),
+            })
+            .collect(),
+        chart_svg: chart::draw(&days, "Sales, last 30 days"),
+        days,
+        orders: orders
+            .into_iter()
+            .map(|o| StudioOrder {
+                buyer_name: person(&o.first_name, o.last_name.as_deref(), o.username.as_deref()),
+                order_id: o.public_id,
+                product_slug: o.slug,
+                product_title: o.title,
+                buyer_id: o.buyer_id,
+                amount_stars: u32::try_from(o.amount_stars).unwrap_or(0),
+                status: o.status,
+                created_at: o.created_at,
+                paid_at: o.paid_at,
+                refunded_at: o.refunded_at,
+                downloads: u32::try_from(o.downloads).unwrap_or(0),
+                last_download_at: o.last_download_at,
+            })
+            .collect(),
+        supporters,
+        tips_stars,
+    })
+}
+
+pub(crate) fn supporter_name(first: &str, last: Option<&str>, username: Option<&str>) -> String {
+    person(first, last, username)
+}
+
+pub(crate) fn to_supporter(
+    user_id: i64,
+    name: String,
+    amount: i64,
+    paid_at: i64,
+    product_title: Option<String>,
+) -> Supporter {
+    Supporter {
+        user_id,
+        name,
+        amount_stars: u32::try_from(amount).unwrap_or(0),
+        paid_at,
+        product_title,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unix_days_become_calendar_dates() {
+        assert_eq!(civil_date(0), "1970-01-01");
+        assert_eq!(civil_date(19_723), "2024-01-01");
+        assert_eq!(civil_date(19_782), "2024-02-29");
+        assert_eq!(civil_date(1_795_910_400 / 86_400), "2026-11-29");
+    }
+
+    #[test]
+    fn creators_see_their_own_and_admins_choose() {
+        use app::studio::types::Role;
+        let creator = Caller {
+            user_id: 5,
+            role: Role::Creator,
+        };
+        let admin = Caller {
+            user_id: 9,
+            role: Role::Admin,
+        };
+        let member = Caller {
+            user_id: 7,
+            role: Role::Member,
+        };
+        assert_eq!(scope(creator, None).unwrap(), Some(5));
+        assert!(matches!(
+            scope(creator, Some(6)),
+            Err(StudioError::Forbidden(_))
+        ));
+        assert_eq!(scope(admin, None).unwrap(), None);
+        assert_eq!(scope(admin, Some(6)).unwrap(), Some(6));
+        assert!(matches!(
+            scope(member, None),
+            Err(StudioError::Forbidden(_))
+        ));
+    }
+}
