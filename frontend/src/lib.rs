@@ -1,8 +1,6 @@
 //! The browser entry: hydrates the server-rendered page with the same `App`.
-// Leptos views are deeply nested types; hydration code for the library page needs more room.
-#![recursion_limit = "256"]
-
-// The studio's view types (in `app`) nest deeper than the default limit allows.
+// Leptos views are deeply nested types: hydrating the library and the studio's editor needs more
+// room than the default limit.
 #![recursion_limit = "256"]
 
 use wasm_bindgen::prelude::wasm_bindgen;
