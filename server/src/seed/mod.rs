@@ -235,7 +235,9 @@ pub async fn apply(db: &Db, storage: &LocalStorage) -> Result<SeedReport, SeedEr
 /// A demo course's parts as its lessons, the first a free preview; only when it has none (a
 /// shop seeded before lessons existed gets them too, a creator's own lessons stay).
 async fn seed_lessons(db: &Db, product: &DemoProduct) -> Result<(), SeedError> {
-    let mut tx = db.begin().await?;
+    // IMMEDIATE: the transaction reads before it writes, and SQLite refuses a deferred read
+    // lock's upgrade at once (no busy wait) when another process seeds the same file.
+    let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
     let empty: Option<(i64,)> = sqlx::query_as(
         "SELECT p.id FROM products p
          WHERE p.slug = ?1 AND NOT EXISTS (SELECT 1 FROM lessons l WHERE l.product_id = p.id)",
