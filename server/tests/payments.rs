@@ -32,7 +32,13 @@ struct Domain {
 }
 
 async fn domain(config: &Config) -> Domain {
-    let state = server::prepare(config).await.unwrap();
+    // The shop behind `config` has prepared (and seeded) these files already; seeding again
+    // from here only races its server for SQLite's write lock.
+    let config = Config {
+        seed_demo: false,
+        ..config.clone()
+    };
+    let state = server::prepare(&config).await.unwrap();
     let telegram = state.telegram.clone().unwrap();
     Domain {
         db: state.db.clone(),
