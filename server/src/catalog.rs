@@ -83,34 +83,38 @@ pub async fn list_published(
     // One filter for the count and the page (a macro: sqlx takes only static SQL text).
     macro_rules! filter {
         () => {
-            "p.status = 'published' AND (?1 IS NULL OR p.kind = ?1)
-             AND (?2 IS NULL OR p.id IN (SELECT rowid FROM products_search WHERE products_search MATCH ?2))"
+            "p.status = 'published' AND ($1 IS NULL OR p.kind = $1)
+             AND ($2 IS NULL OR p.id IN (SELECT rowid FROM products_search WHERE products_search MATCH $2))"
         };
     }
-    let (total,): (i64,) =
-        sqlx::query_as(concat!("SELECT COUNT(*) FROM products p WHERE ", filter!()))
-            .bind(kind)
-            .bind(search.as_deref())
-            .fetch_one(db)
-            .await?;
+    let (total,): (i64,) = crate::on_db!(db, |pool| sqlx::query_as(concat!(
+        "SELECT COUNT(*) FROM products p WHERE ",
+        filter!()
+    ))
+    .bind(kind)
+    .bind(search.as_deref())
+    .fetch_one(pool)
+    .await)?;
     let total = u32::try_from(total).unwrap_or(u32::MAX);
     let per_page = per_page.max(1);
     let pages = total.div_ceil(per_page).max(1);
     let page = query.page().min(pages);
-    let rows: Vec<CardRow> = sqlx::query_as(concat!(
+    let rows: Vec<CardRow> = crate::on_db!(db, |pool| {
+        sqlx::query_as(concat!(
         "SELECT p.id, p.slug, p.title, p.kind, p.price_stars, c.display_name AS creator_name, p.cover_key
          FROM products p JOIN creators c ON c.user_id = p.creator_id
          WHERE ",
         filter!(),
         " ORDER BY p.published_at DESC, p.id DESC
-         LIMIT ?3 OFFSET ?4"
+         LIMIT $3 OFFSET $4"
     ))
     .bind(kind)
     .bind(search.as_deref())
     .bind(i64::from(per_page))
     .bind(i64::from(page - 1) * i64::from(per_page))
-    .fetch_all(db)
-    .await?;
+    .fetch_all(pool)
+    .await
+    })?;
     Ok(CatalogPage {
         items: rows
             .into_iter()
@@ -139,25 +143,25 @@ struct PageRow {
 
 /// A published product by slug, with its sample and what a buyer gets.
 pub async fn published_product(db: &Db, slug: &str) -> Result<Option<ProductPage>, CatalogError> {
-    let row: Option<PageRow> = sqlx::query_as(
+    let row: Option<PageRow> = crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT p.id, p.slug, p.title, p.kind, p.price_stars, c.display_name AS creator_name,
                 p.cover_key, p.description
          FROM products p JOIN creators c ON c.user_id = p.creator_id
-         WHERE p.slug = ?1 AND p.status = 'published'",
+         WHERE p.slug = $1 AND p.status = 'published'",
     )
     .bind(slug)
-    .fetch_optional(db)
-    .await?;
+    .fetch_optional(pool)
+    .await)?;
     let Some(PageRow { card, description }) = row else {
         return Ok(None);
     };
-    let files: Vec<FileRow> = sqlx::query_as(
+    let files: Vec<FileRow> = crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT role, file_name, size_bytes, storage_key FROM product_files
-         WHERE product_id = ?1 ORDER BY id",
+         WHERE product_id = $1 ORDER BY id",
     )
     .bind(card.id)
-    .fetch_all(db)
-    .await?;
+    .fetch_all(pool)
+    .await)?;
 
     let mut sample = None;
     let (mut content_files, mut content_bytes) = (0u32, 0u64);
@@ -178,12 +182,12 @@ pub async fn published_product(db: &Db, slug: &str) -> Result<Option<ProductPage
             _ => {}
         }
     }
-    let lessons: Vec<(i64, String, bool)> = sqlx::query_as(
-        "SELECT id, title, is_preview FROM lessons WHERE product_id = ?1 ORDER BY position, id",
+    let lessons: Vec<(i64, String, bool)> = crate::on_db!(db, |pool| sqlx::query_as(
+        "SELECT id, title, is_preview FROM lessons WHERE product_id = $1 ORDER BY position, id",
     )
     .bind(card.id)
-    .fetch_all(db)
-    .await?;
+    .fetch_all(pool)
+    .await)?;
     Ok(Some(ProductPage {
         card: card.into_card()?,
         description_html: crate::studio::markdown::render(&description),
