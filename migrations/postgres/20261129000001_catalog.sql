@@ -13,7 +13,7 @@ CREATE TABLE users (
     last_name     TEXT,
     username      TEXT,
     language_code TEXT,
-    is_premium    BIGINT  NOT NULL DEFAULT 0 CHECK (is_premium IN (0, 1)),
+    is_premium    BOOLEAN NOT NULL DEFAULT FALSE,
     created_at    BIGINT  NOT NULL DEFAULT (unixepoch()),
     updated_at    BIGINT  NOT NULL DEFAULT (unixepoch())
 );

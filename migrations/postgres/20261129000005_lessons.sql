@@ -9,7 +9,7 @@ CREATE TABLE lessons (
     body       TEXT    NOT NULL DEFAULT '',         -- Markdown, sanitised when rendered
     -- An attached file or video (a product file of the course); free to anyone when the lesson is a preview.
     file_id    BIGINT REFERENCES product_files (id) ON DELETE SET NULL,
-    is_preview BIGINT  NOT NULL DEFAULT 0 CHECK (is_preview IN (0, 1)),
+    is_preview BOOLEAN NOT NULL DEFAULT FALSE,
     created_at BIGINT  NOT NULL DEFAULT (unixepoch()),
     updated_at BIGINT  NOT NULL DEFAULT (unixepoch())
 );

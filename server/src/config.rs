@@ -84,12 +84,12 @@ impl Config {
 
         let data_dir = PathBuf::from(get("DATA_DIR").unwrap_or_else(|| "data".into()));
         let database_url = match get("DATABASE_URL") {
-            Some(url) if url.starts_with("sqlite:") => url,
+            Some(url) if url.starts_with("sqlite:") || crate::db::is_postgres_url(&url) => url,
             Some(url) => {
                 return Err(invalid(
                     "DATABASE_URL",
                     &url,
-                    "only sqlite: URLs are supported so far",
+                    "expected a sqlite: or postgres:// URL",
                 ))
             }
             None => format!(

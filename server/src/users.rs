@@ -34,9 +34,9 @@ pub async fn upsert(db: &Db, user: &WebAppUser) -> Result<(), sqlx::Error> {
              first_name = excluded.first_name, last_name = excluded.last_name,
              username = excluded.username, language_code = excluded.language_code,
              is_premium = excluded.is_premium, updated_at = unixepoch()
-         WHERE users.first_name IS NOT excluded.first_name OR users.last_name IS NOT excluded.last_name
-            OR users.username IS NOT excluded.username OR users.language_code IS NOT excluded.language_code
-            OR users.is_premium IS NOT excluded.is_premium",
+         WHERE users.first_name IS DISTINCT FROM excluded.first_name OR users.last_name IS DISTINCT FROM excluded.last_name
+            OR users.username IS DISTINCT FROM excluded.username OR users.language_code IS DISTINCT FROM excluded.language_code
+            OR users.is_premium IS DISTINCT FROM excluded.is_premium",
     )
     .bind(user.id)
     .bind(&user.first_name)

@@ -1,5 +1,7 @@
 //! The library, courses and paid downloads, driven in-process through the router.
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
@@ -13,8 +15,10 @@ const BUYER: i64 = 3131;
 async fn shop() -> (tempfile::TempDir, AppState, Config) {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().to_str().unwrap().to_owned();
+    let database_url = common::fresh_database();
     let config = Config::from_lookup(|key| match key {
         "DATA_DIR" => Some(data_dir.clone()),
+        "DATABASE_URL" => database_url.clone(),
         "DEV_PREVIEW" => Some("1".into()),
         _ => None,
     })

@@ -1,5 +1,7 @@
 //! The router driven in-process: real SQLite in a temp dir, the demo seed, no network.
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
@@ -21,8 +23,10 @@ async fn shop() -> Shop {
 async fn shop_with(env: &[(&str, &str)]) -> Shop {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().to_str().unwrap().to_owned();
+    let database_url = common::fresh_database();
     let config = Config::from_lookup(|key| match key {
         "DATA_DIR" => Some(data_dir.clone()),
+        "DATABASE_URL" => database_url.clone(),
         "SEED_DEMO" => Some("1".into()),
         _ => env
             .iter()

@@ -9,13 +9,13 @@ mod common;
 use common::config;
 use serde_json::{json, Value};
 use server::config::{Config, DEV_BOT_TOKEN};
+use server::db::Db;
 use server::payments::{
     self, Actor, Applied, DeliveryConfig, OrderStatus, PaymentError, RefundOutcome,
 };
 use server::storage::LocalStorage;
 use server::telegram::bot::Bot;
 use server::telegram::updates::Inbox;
-use sqlx::SqlitePool;
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -25,7 +25,7 @@ const SOURDOUGH: &str = "sourdough-at-home"; // by creator 1003, 120 Stars
 
 /// What the domain functions need, prepared on a shop's DATA_DIR and pointed at its emulator.
 struct Domain {
-    db: SqlitePool,
+    db: Db,
     bot: Bot,
     inbox: Inbox,
     storage: LocalStorage,

@@ -6,14 +6,14 @@ mod common;
 use common::config;
 use serde_json::{json, Value};
 use server::config::DEV_BOT_TOKEN;
+use server::db::Db;
 use server::telegram::init_data::sign;
 use server::telegram::updates::Ingested;
-use sqlx::SqlitePool;
 use std::time::{Duration, Instant};
 
 struct Shop {
     emu: common::Emu,
-    db: SqlitePool,
+    db: Db,
     _stop: tokio::sync::oneshot::Sender<()>,
     _dir: tempfile::TempDir,
 }
@@ -30,7 +30,7 @@ impl std::ops::Deref for Shop {
 async fn shop(extra: &[(&str, &str)]) -> Shop {
     let dir = tempfile::tempdir().unwrap();
     let (config, stop) = common::serve(common::config(&dir, extra)).await;
-    let db = SqlitePool::connect(&config.database_url).await.unwrap();
+    let db = server::db::connect(&config.database_url).await.unwrap();
     Shop {
         emu: common::Emu::new(format!("http://{}", config.bind)),
         db,
@@ -443,12 +443,15 @@ async fn an_update_whose_handling_fails_stays_pending_and_is_retried() {
         Ingested::Duplicate
     );
     let row = || async {
-        sqlx::query_as::<_, (i64, Option<i64>, Option<String>)>(
+        server::on_db!(&state.db, |pool| sqlx::query_as::<
+            _,
+            (i64, Option<i64>, Option<String>),
+        >(
             "SELECT attempts, handled_at, last_error FROM telegram_updates WHERE update_id = 9200",
         )
-        .fetch_one(&state.db)
+        .fetch_one(pool)
         .await
-        .unwrap()
+        .unwrap())
     };
     let (attempts, handled, error) = row().await;
     assert_eq!((attempts, handled), (1, None));

@@ -387,7 +387,7 @@ async fn ready_to_publish(db: &Db, id: i64, kind: ProductKind) -> Result<(), Stu
         sqlx::query_as(
         "SELECT (SELECT count(*) FROM product_files WHERE product_id = $1 AND role = 'content'),
                 (SELECT count(*) FROM lessons WHERE product_id = $1),
-                (SELECT count(*) FROM lessons WHERE product_id = $1 AND is_preview = 1)",
+                (SELECT count(*) FROM lessons WHERE product_id = $1 AND is_preview)",
     )
     .bind(id)
     .fetch_one(pool)

@@ -53,9 +53,9 @@ impl From<TotalsRow> for SalesTotals {
 
 /// An order counts as a sale once paid; a refund keeps the sale and counts against the net.
 const TOTALS: &str = "count(o.id) AS sales,
-        coalesce(sum(o.amount_stars), 0) AS gross,
-        coalesce(sum(o.status = 'refunded'), 0) AS refunds,
-        coalesce(sum(CASE WHEN o.status = 'refunded' THEN o.amount_stars END), 0) AS refunded";
+        CAST(coalesce(sum(o.amount_stars), 0) AS BIGINT) AS gross,
+        count(CASE WHEN o.status = 'refunded' THEN 1 END) AS refunds,
+        CAST(coalesce(sum(CASE WHEN o.status = 'refunded' THEN o.amount_stars END), 0) AS BIGINT) AS refunded";
 
 #[derive(sqlx::FromRow)]
 struct ProductRow {
@@ -125,7 +125,7 @@ pub async fn dashboard(
     let today = now.div_euclid(SECONDS_PER_DAY);
     let first = today - (CHART_DAYS - 1);
     let paid: Vec<(i64, i64, i64)> = crate::on_db!(db, |pool| sqlx::query_as(
-        "SELECT o.paid_at / 86400 AS day, count(*), sum(o.amount_stars)
+        "SELECT o.paid_at / 86400 AS day, count(*), CAST(sum(o.amount_stars) AS BIGINT)
          FROM orders o JOIN products p ON p.id = o.product_id
          WHERE o.status IN ('paid', 'refunded') AND o.paid_at >= $2
            AND ($1 IS NULL OR p.creator_id = $1)
@@ -136,7 +136,7 @@ pub async fn dashboard(
     .fetch_all(pool)
     .await)?;
     let refunded: Vec<(i64, i64)> = crate::on_db!(db, |pool| sqlx::query_as(
-        "SELECT o.refunded_at / 86400 AS day, sum(o.amount_stars)
+        "SELECT o.refunded_at / 86400 AS day, CAST(sum(o.amount_stars) AS BIGINT)
          FROM orders o JOIN products p ON p.id = o.product_id
          WHERE o.status = 'refunded' AND o.refunded_at >= $2
            AND ($1 IS NULL OR p.creator_id = $1)

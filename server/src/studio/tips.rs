@@ -277,7 +277,7 @@ pub async fn supporters(
     .fetch_all(pool)
     .await)?;
     let total: i64 = crate::on_db!(db, |pool| sqlx::query_scalar(
-        "SELECT coalesce(sum(amount_stars), 0) FROM tips
+        "SELECT CAST(coalesce(sum(amount_stars), 0) AS BIGINT) FROM tips
          WHERE status = 'paid' AND ($1 IS NULL OR creator_id = $1)",
     )
     .bind(creator)
