@@ -348,6 +348,19 @@ mod tests {
     }
 
     #[test]
+    fn postgres_urls_select_postgres() {
+        for url in [
+            "postgres://shop:secret@db.internal:5432/starfront",
+            "postgresql://shop@localhost/starfront?sslmode=require",
+        ] {
+            let c = config(&[("DATABASE_URL", url)]).unwrap();
+            assert_eq!(c.database_url, url);
+            assert!(crate::db::is_postgres_url(&c.database_url));
+        }
+        assert!(!crate::db::is_postgres_url("sqlite://data/starfront.db"));
+    }
+
+    #[test]
     fn dev_preview_seeds_unless_told_otherwise() {
         assert!(config(&[("DEV_PREVIEW", "1")]).unwrap().seed_demo);
         assert!(
