@@ -2,7 +2,10 @@
 # Installs what building (and, with --browser, testing) Starfront needs. Idempotent: whatever is
 # already in place is checked and skipped, so a second run takes about a second.
 #
-#   scripts/setup.sh [--browser]
+#   scripts/setup.sh [--browser] [--postgres]
+#
+# --postgres installs a PostgreSQL server (Debian's `postgresql`) when none is installed, for the
+# test run on PostgreSQL (scripts/pg.sh starts a throwaway one from it).
 #
 # The wasm32 toolchain, in order of preference:
 #   1. a wasm32-unknown-unknown target already installed in rustup;
@@ -15,10 +18,12 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 WANT_BROWSER=0
+WANT_POSTGRES=0
 for arg in "$@"; do
   case "$arg" in
     --browser) WANT_BROWSER=1 ;;
-    *) die "unknown argument: $arg (usage: scripts/setup.sh [--browser])" ;;
+    --postgres) WANT_POSTGRES=1 ;;
+    *) die "unknown argument: $arg (usage: scripts/setup.sh [--browser] [--postgres])" ;;
   esac
 done
 
@@ -136,6 +141,22 @@ if [ "$WANT_BROWSER" = 1 ]; then
   else
     # Playwright's browser download is never used: the tests drive the system Chromium.
     (cd "$ROOT/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi
+
+# ------------------------------------------------------------------ PostgreSQL for tests
+if [ "$WANT_POSTGRES" = 1 ]; then
+  step "PostgreSQL server (tests on PostgreSQL)"
+  if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null; then
+    note "already installed: $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+  elif has_apt; then
+    # The package creates the `postgres` user the throwaway server runs as when we are root.
+    # Its own cluster is not used (and may well stay down in a container).
+    apt_install postgresql
+    ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || die "apt installed postgresql, yet no initdb"
+    note "installed: $(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
+  else
+    die "no PostgreSQL: install its server, or set TEST_DATABASE_URL to one the tests may use"
   fi
 fi
 

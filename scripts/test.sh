@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
 # Installs what is missing and runs the whole test suite: formatting, lints, unit and router
-# tests, then the end-to-end tests in headless Chromium against the built shop.
+# tests on SQLite and again on PostgreSQL, then the end-to-end tests in headless Chromium against
+# the built shop (on SQLite).
+#
+# The PostgreSQL run uses TEST_DATABASE_URL when given (a server where the tests may CREATE
+# DATABASE); otherwise scripts/pg.sh starts a throwaway server from Debian's packages.
 #
 #   scripts/test.sh
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-bash scripts/setup.sh --browser
+if [ -n "${TEST_DATABASE_URL:-}" ]; then
+  bash scripts/setup.sh --browser
+else
+  bash scripts/setup.sh --browser --postgres
+fi
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -16,7 +24,10 @@ step "cargo clippy"
 cargo clippy --locked -p app -p server --all-targets -- -D warnings
 
 step "cargo test (unit, SSR and in-process router tests)"
-cargo test --locked -p app -p server
+env -u TEST_DATABASE_URL cargo test --locked -p app -p server
+
+step "cargo test on PostgreSQL (the server's tests again, each on a fresh database)"
+bash scripts/pg.sh cargo test --locked -p server
 
 bash scripts/build.sh
 

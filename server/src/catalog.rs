@@ -63,6 +63,19 @@ pub fn fts_query(search: &str) -> Option<String> {
     (!words.is_empty()).then(|| words.join(" "))
 }
 
+/// The same search as a PostgreSQL `tsquery` (for `to_tsquery('simple', …)`): every word as a
+/// quoted prefix term. The words hold only letters and digits, so nothing a user types is an
+/// operator or breaks the quoting.
+pub fn ts_query(search: &str) -> Option<String> {
+    let words: Vec<String> = search
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(MAX_SEARCH_WORDS)
+        .map(|w| format!("'{w}':*"))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" & "))
+}
+
 /// One page of published products, newest first, narrowed by kind and search words.
 pub async fn list_published(
     db: &Db,
@@ -70,7 +83,10 @@ pub async fn list_published(
     per_page: u32,
 ) -> Result<CatalogPage, CatalogError> {
     let kind = query.kind.map(ProductKind::as_str);
-    let search = query.search().and_then(fts_query);
+    let search = query.search().and_then(match db {
+        Db::Sqlite(_) => fts_query,
+        Db::Postgres(_) => ts_query,
+    });
     if query.search().is_some() && search.is_none() {
         // Only punctuation: nothing can match.
         return Ok(CatalogPage {
@@ -80,37 +96,55 @@ pub async fn list_published(
             per_page,
         });
     }
-    // One filter for the count and the page (a macro: sqlx takes only static SQL text).
+    // One filter for the count and the page (a macro: sqlx takes only static SQL text). The
+    // search differs: FTS5 in SQLite, a tsvector column in PostgreSQL.
     macro_rules! filter {
-        () => {
-            "p.status = 'published' AND (?1 IS NULL OR p.kind = ?1)
-             AND (?2 IS NULL OR p.id IN (SELECT rowid FROM products_search WHERE products_search MATCH ?2))"
+        (sqlite) => {
+            "p.status = 'published' AND ($1 IS NULL OR p.kind = $1)
+             AND ($2 IS NULL OR p.id IN (SELECT rowid FROM products_search WHERE products_search MATCH $2))"
+        };
+        (postgres) => {
+            "p.status = 'published' AND ($1 IS NULL OR p.kind = $1)
+             AND ($2 IS NULL OR p.search @@ to_tsquery('simple', $2))"
         };
     }
-    let (total,): (i64,) =
-        sqlx::query_as(concat!("SELECT COUNT(*) FROM products p WHERE ", filter!()))
-            .bind(kind)
-            .bind(search.as_deref())
-            .fetch_one(db)
-            .await?;
+    macro_rules! sql {
+        ($db:tt) => {
+            (
+                concat!("SELECT COUNT(*) FROM products p WHERE ", filter!($db)),
+                concat!(
+                    "SELECT p.id, p.slug, p.title, p.kind, p.price_stars, c.display_name AS creator_name, p.cover_key
+                     FROM products p JOIN creators c ON c.user_id = p.creator_id
+                     WHERE ",
+                    filter!($db),
+                    " ORDER BY p.published_at DESC, p.id DESC
+                     LIMIT $3 OFFSET $4"
+                ),
+            )
+        };
+    }
+    let (count_sql, page_sql) = match db {
+        Db::Sqlite(_) => sql!(sqlite),
+        Db::Postgres(_) => sql!(postgres),
+    };
+    let (total,): (i64,) = crate::on_db!(db, |pool| sqlx::query_as(count_sql)
+        .bind(kind)
+        .bind(search.as_deref())
+        .fetch_one(pool)
+        .await)?;
     let total = u32::try_from(total).unwrap_or(u32::MAX);
     let per_page = per_page.max(1);
     let pages = total.div_ceil(per_page).max(1);
     let page = query.page().min(pages);
-    let rows: Vec<CardRow> = sqlx::query_as(concat!(
-        "SELECT p.id, p.slug, p.title, p.kind, p.price_stars, c.display_name AS creator_name, p.cover_key
-         FROM products p JOIN creators c ON c.user_id = p.creator_id
-         WHERE ",
-        filter!(),
-        " ORDER BY p.published_at DESC, p.id DESC
-         LIMIT ?3 OFFSET ?4"
-    ))
-    .bind(kind)
-    .bind(search.as_deref())
-    .bind(i64::from(per_page))
-    .bind(i64::from(page - 1) * i64::from(per_page))
-    .fetch_all(db)
-    .await?;
+    let rows: Vec<CardRow> = crate::on_db!(db, |pool| {
+        sqlx::query_as(page_sql)
+            .bind(kind)
+            .bind(search.as_deref())
+            .bind(i64::from(per_page))
+            .bind(i64::from(page - 1) * i64::from(per_page))
+            .fetch_all(pool)
+            .await
+    })?;
     Ok(CatalogPage {
         items: rows
             .into_iter()
@@ -139,25 +173,25 @@ struct PageRow {
 
 /// A published product by slug, with its sample and what a buyer gets.
 pub async fn published_product(db: &Db, slug: &str) -> Result<Option<ProductPage>, CatalogError> {
-    let row: Option<PageRow> = sqlx::query_as(
+    let row: Option<PageRow> = crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT p.id, p.slug, p.title, p.kind, p.price_stars, c.display_name AS creator_name,
                 p.cover_key, p.description
          FROM products p JOIN creators c ON c.user_id = p.creator_id
-         WHERE p.slug = ?1 AND p.status = 'published'",
+         WHERE p.slug = $1 AND p.status = 'published'",
     )
     .bind(slug)
-    .fetch_optional(db)
-    .await?;
+    .fetch_optional(pool)
+    .await)?;
     let Some(PageRow { card, description }) = row else {
         return Ok(None);
     };
-    let files: Vec<FileRow> = sqlx::query_as(
+    let files: Vec<FileRow> = crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT role, file_name, size_bytes, storage_key FROM product_files
-         WHERE product_id = ?1 ORDER BY id",
+         WHERE product_id = $1 ORDER BY id",
     )
     .bind(card.id)
-    .fetch_all(db)
-    .await?;
+    .fetch_all(pool)
+    .await)?;
 
     let mut sample = None;
     let (mut content_files, mut content_bytes) = (0u32, 0u64);
@@ -178,12 +212,12 @@ pub async fn published_product(db: &Db, slug: &str) -> Result<Option<ProductPage
             _ => {}
         }
     }
-    let lessons: Vec<(i64, String, bool)> = sqlx::query_as(
-        "SELECT id, title, is_preview FROM lessons WHERE product_id = ?1 ORDER BY position, id",
+    let lessons: Vec<(i64, String, bool)> = crate::on_db!(db, |pool| sqlx::query_as(
+        "SELECT id, title, is_preview FROM lessons WHERE product_id = $1 ORDER BY position, id",
     )
     .bind(card.id)
-    .fetch_all(db)
-    .await?;
+    .fetch_all(pool)
+    .await)?;
     Ok(Some(ProductPage {
         card: card.into_card()?,
         description_html: crate::studio::markdown::render(&description),
@@ -221,6 +255,25 @@ mod tests {
         assert_eq!(fts_query(" -- ** "), None);
         assert_eq!(
             fts_query(&"w ".repeat(50)).map(|q| q.matches('*').count()),
+            Some(MAX_SEARCH_WORDS)
+        );
+    }
+
+    #[test]
+    fn search_words_become_tsquery_prefix_terms() {
+        assert_eq!(
+            ts_query("rust guide").as_deref(),
+            Some("'rust':* & 'guide':*")
+        );
+        assert_eq!(ts_query("Акварель").as_deref(), Some("'Акварель':*"));
+        // tsquery operators and quotes typed by a user are only separators.
+        assert_eq!(
+            ts_query("it's a & !b | c:*").as_deref(),
+            Some("'it':* & 's':* & 'a':* & 'b':* & 'c':*")
+        );
+        assert_eq!(ts_query(" -- ** "), None);
+        assert_eq!(
+            ts_query(&"w ".repeat(50)).map(|q| q.matches(":*").count()),
             Some(MAX_SEARCH_WORDS)
         );
     }

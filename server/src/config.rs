@@ -84,12 +84,12 @@ impl Config {
 
         let data_dir = PathBuf::from(get("DATA_DIR").unwrap_or_else(|| "data".into()));
         let database_url = match get("DATABASE_URL") {
-            Some(url) if url.starts_with("sqlite:") => url,
+            Some(url) if url.starts_with("sqlite:") || crate::db::is_postgres_url(&url) => url,
             Some(url) => {
                 return Err(invalid(
                     "DATABASE_URL",
                     &url,
-                    "only sqlite: URLs are supported so far",
+                    "expected a sqlite: or postgres:// URL",
                 ))
             }
             None => format!(
@@ -345,6 +345,19 @@ mod tests {
         let c = config(&[("DATA_DIR", "/srv/shop")]).unwrap();
         assert_eq!(c.database_url, "sqlite:///srv/shop/starfront.db?mode=rwc");
         assert_eq!(c.files_dir(), PathBuf::from("/srv/shop/files"));
+    }
+
+    #[test]
+    fn postgres_urls_select_postgres() {
+        for url in [
+            "postgres://shop:secret@db.internal:5432/starfront",
+            "postgresql://shop@localhost/starfront?sslmode=require",
+        ] {
+            let c = config(&[("DATABASE_URL", url)]).unwrap();
+            assert_eq!(c.database_url, url);
+            assert!(crate::db::is_postgres_url(&c.database_url));
+        }
+        assert!(!crate::db::is_postgres_url("sqlite://data/starfront.db"));
     }
 
     #[test]

@@ -42,20 +42,22 @@ async fn course(
     slug: &str,
     viewer: Option<i64>,
 ) -> Result<Option<CourseRow>, sqlx::Error> {
-    sqlx::query_as(
+    crate::on_db!(db, |pool| {
+        sqlx::query_as(
         "SELECT p.id, p.slug, p.title, p.price_stars,
                 EXISTS (SELECT 1 FROM entitlements e
-                        WHERE e.user_id = ?2 AND e.product_id = p.id AND e.revoked_at IS NULL) AS owned
+                        WHERE e.user_id = $2 AND e.product_id = p.id AND e.revoked_at IS NULL) AS owned
          FROM products p
-         WHERE p.slug = ?1 AND p.kind = 'course'
+         WHERE p.slug = $1 AND p.kind = 'course'
            AND (p.status = 'published' OR (p.status = 'archived' AND EXISTS (
                 SELECT 1 FROM entitlements e
-                WHERE e.user_id = ?2 AND e.product_id = p.id AND e.revoked_at IS NULL)))",
+                WHERE e.user_id = $2 AND e.product_id = p.id AND e.revoked_at IS NULL)))",
     )
     .bind(slug)
     .bind(viewer)
-    .fetch_optional(db)
+    .fetch_optional(pool)
     .await
+    })
 }
 
 async fn lessons(
@@ -63,27 +65,27 @@ async fn lessons(
     product_id: i64,
     viewer: Option<i64>,
 ) -> Result<Vec<LessonRow>, sqlx::Error> {
-    sqlx::query_as(
+    crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT l.id, l.title, l.body, l.is_preview, l.file_id,
                 EXISTS (SELECT 1 FROM lesson_progress lp
-                        WHERE lp.lesson_id = l.id AND lp.user_id = ?2) AS completed
-         FROM lessons l WHERE l.product_id = ?1
+                        WHERE lp.lesson_id = l.id AND lp.user_id = $2) AS completed
+         FROM lessons l WHERE l.product_id = $1
          ORDER BY l.position, l.id",
     )
     .bind(product_id)
     .bind(viewer)
-    .fetch_all(db)
-    .await
+    .fetch_all(pool)
+    .await)
 }
 
 async fn position(db: &Db, user: i64, product_id: i64) -> Result<Option<i64>, sqlx::Error> {
-    let row: Option<(i64,)> = sqlx::query_as(
-        "SELECT lesson_id FROM course_positions WHERE user_id = ?1 AND product_id = ?2",
+    let row: Option<(i64,)> = crate::on_db!(db, |pool| sqlx::query_as(
+        "SELECT lesson_id FROM course_positions WHERE user_id = $1 AND product_id = $2",
     )
     .bind(user)
     .bind(product_id)
-    .fetch_optional(db)
-    .await?;
+    .fetch_optional(pool)
+    .await)?;
     Ok(row.map(|(id,)| id))
 }
 
@@ -148,11 +150,12 @@ pub async fn open_lesson(
     let mut attachment = None;
     if let (Some(user), Some(file_id), true) = (viewer, lesson.file_id, course.owned) {
         // Attachments are paid files: signed like the library's, for buyers only.
-        let file: Option<(String, i64)> =
-            sqlx::query_as("SELECT file_name, size_bytes FROM product_files WHERE id = ?1")
-                .bind(file_id)
-                .fetch_optional(db)
-                .await?;
+        let file: Option<(String, i64)> = crate::on_db!(db, |pool| sqlx::query_as(
+            "SELECT file_name, size_bytes FROM product_files WHERE id = $1"
+        )
+        .bind(file_id)
+        .fetch_optional(pool)
+        .await)?;
         attachment = file.map(|(name, size)| LibraryFile {
             name,
             size_bytes: u64::try_from(size).unwrap_or(0),
@@ -160,9 +163,9 @@ pub async fn open_lesson(
         });
     }
     if let (Some(user), true) = (viewer, course.owned) {
-        sqlx::query(
+        crate::on_db!(db, |pool| sqlx::query(
             "INSERT INTO course_positions (user_id, product_id, lesson_id, updated_at)
-             VALUES (?1, ?2, ?3, ?4)
+             VALUES ($1, $2, $3, $4)
              ON CONFLICT (user_id, product_id)
              DO UPDATE SET lesson_id = excluded.lesson_id, updated_at = excluded.updated_at",
         )
@@ -170,8 +173,9 @@ pub async fn open_lesson(
         .bind(course.id)
         .bind(lesson.id)
         .bind(unix_now())
-        .execute(db)
-        .await?;
+        .execute(pool)
+        .await
+        .map(crate::db::Done::from))?;
     }
     // Neighbours the viewer can open: a visitor steps between the free previews.
     let previous_id = rows[..index].iter().rev().find(|l| open(l)).map(|l| l.id);
@@ -199,24 +203,26 @@ pub async fn complete(db: &Db, slug: &str, lesson_id: i64, user: i64) -> Result<
     if !course.owned {
         return Err(CourseError::Locked);
     }
-    let done = sqlx::query(
+    let done = crate::on_db!(db, |pool| sqlx::query(
         "INSERT INTO lesson_progress (user_id, lesson_id)
-         SELECT ?1, l.id FROM lessons l WHERE l.id = ?2 AND l.product_id = ?3
+         SELECT $1, l.id FROM lessons l WHERE l.id = $2 AND l.product_id = $3
          ON CONFLICT (user_id, lesson_id) DO NOTHING",
     )
     .bind(user)
     .bind(lesson_id)
     .bind(course.id)
-    .execute(db)
-    .await?;
+    .execute(pool)
+    .await
+    .map(crate::db::Done::from))?;
     if done.rows_affected() == 0 {
         // Either done before, or not a lesson of this course.
-        let exists: Option<(i64,)> =
-            sqlx::query_as("SELECT id FROM lessons WHERE id = ?1 AND product_id = ?2")
-                .bind(lesson_id)
-                .bind(course.id)
-                .fetch_optional(db)
-                .await?;
+        let exists: Option<(i64,)> = crate::on_db!(db, |pool| sqlx::query_as(
+            "SELECT id FROM lessons WHERE id = $1 AND product_id = $2"
+        )
+        .bind(lesson_id)
+        .bind(course.id)
+        .fetch_optional(pool)
+        .await)?;
         exists.ok_or(CourseError::NoLesson)?;
     }
     Ok(())
@@ -224,25 +230,25 @@ pub async fn complete(db: &Db, slug: &str, lesson_id: i64, user: i64) -> Result<
 
 /// A buyer's progress through one course, for the library.
 pub async fn progress(db: &Db, user: i64, product_id: i64) -> Result<CourseProgress, sqlx::Error> {
-    let (total, done): (i64, i64) = sqlx::query_as(
+    let (total, done): (i64, i64) = crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT COUNT(*),
                 COUNT(lp.lesson_id)
          FROM lessons l
-         LEFT JOIN lesson_progress lp ON lp.lesson_id = l.id AND lp.user_id = ?1
-         WHERE l.product_id = ?2",
+         LEFT JOIN lesson_progress lp ON lp.lesson_id = l.id AND lp.user_id = $1
+         WHERE l.product_id = $2",
     )
     .bind(user)
     .bind(product_id)
-    .fetch_one(db)
-    .await?;
-    let resume: Option<(String,)> = sqlx::query_as(
+    .fetch_one(pool)
+    .await)?;
+    let resume: Option<(String,)> = crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT l.title FROM course_positions cp JOIN lessons l ON l.id = cp.lesson_id
-         WHERE cp.user_id = ?1 AND cp.product_id = ?2",
+         WHERE cp.user_id = $1 AND cp.product_id = $2",
     )
     .bind(user)
     .bind(product_id)
-    .fetch_optional(db)
-    .await?;
+    .fetch_optional(pool)
+    .await)?;
     Ok(CourseProgress {
         done: u32::try_from(done).unwrap_or(0),
         total: u32::try_from(total).unwrap_or(0),

@@ -116,16 +116,16 @@ pub struct EntitledFile {
 }
 
 pub async fn entitled_file(db: &Db, grant: &Grant) -> Result<EntitledFile, DownloadError> {
-    sqlx::query_as(
+    crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT f.product_id, f.file_name, f.mime_type, f.storage_key
          FROM product_files f
-         JOIN entitlements e ON e.product_id = f.product_id AND e.user_id = ?1 AND e.revoked_at IS NULL
-         WHERE f.id = ?2 AND f.role = 'content'",
+         JOIN entitlements e ON e.product_id = f.product_id AND e.user_id = $1 AND e.revoked_at IS NULL
+         WHERE f.id = $2 AND f.role = 'content'",
     )
     .bind(grant.user_id)
     .bind(grant.file_id)
-    .fetch_optional(db)
-    .await?
+    .fetch_optional(pool)
+    .await)?
     .ok_or(DownloadError::NotEntitled)
 }
 
@@ -137,9 +137,9 @@ pub async fn log(
     range: Option<&str>,
     bytes: u64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    crate::on_db!(db, |pool| sqlx::query(
         "INSERT INTO downloads (user_id, product_id, file_id, status, range_header, bytes)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(grant.user_id)
     .bind(product_id)
@@ -147,8 +147,9 @@ pub async fn log(
     .bind(i64::from(status))
     .bind(range)
     .bind(bytes as i64)
-    .execute(db)
+    .execute(pool)
     .await
+    .map(crate::db::Done::from))
     .map(drop)
 }
 
@@ -179,18 +180,18 @@ pub async fn library(
     user_id: i64,
 ) -> Result<Vec<LibraryItem>, LibraryError> {
     // A course may be lessons only, with no file of its own: hence the outer join.
-    let rows: Vec<LibraryRow> = sqlx::query_as(
+    let rows: Vec<LibraryRow> = crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT p.id AS product_id, p.slug, p.title, p.kind, p.cover_key, f.id AS file_id,
                 f.file_name, f.size_bytes
          FROM entitlements e
          JOIN products p ON p.id = e.product_id
          LEFT JOIN product_files f ON f.product_id = p.id AND f.role = 'content'
-         WHERE e.user_id = ?1 AND e.revoked_at IS NULL
+         WHERE e.user_id = $1 AND e.revoked_at IS NULL
          ORDER BY e.granted_at DESC, e.id DESC, f.id",
     )
     .bind(user_id)
-    .fetch_all(db)
-    .await?;
+    .fetch_all(pool)
+    .await)?;
     let now = unix_now();
     let mut items: Vec<(i64, LibraryItem)> = Vec::new();
     for row in rows {

@@ -9,12 +9,14 @@ type StoredUser = (String, Option<String>, Option<String>, Option<String>, bool)
 /// reads first and writes only a new or changed user: even an upsert that changes nothing takes
 /// SQLite's single write lock, which would serialise every request behind the payment writers.
 pub async fn upsert(db: &Db, user: &WebAppUser) -> Result<(), sqlx::Error> {
-    let stored: Option<StoredUser> = sqlx::query_as(
-        "SELECT first_name, last_name, username, language_code, is_premium FROM users WHERE id = ?1",
+    let stored: Option<StoredUser> = crate::on_db!(db, |pool| {
+        sqlx::query_as(
+        "SELECT first_name, last_name, username, language_code, is_premium FROM users WHERE id = $1",
     )
     .bind(user.id)
-    .fetch_optional(db)
-    .await?;
+    .fetch_optional(pool)
+    .await
+    })?;
     let unchanged = stored.is_some_and(|(first, last, username, language, premium)| {
         first == user.first_name
             && last == user.last_name
@@ -25,16 +27,16 @@ pub async fn upsert(db: &Db, user: &WebAppUser) -> Result<(), sqlx::Error> {
     if unchanged {
         return Ok(());
     }
-    sqlx::query(
+    crate::on_db!(db, |pool| sqlx::query(
         "INSERT INTO users (id, first_name, last_name, username, language_code, is_premium)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (id) DO UPDATE SET
              first_name = excluded.first_name, last_name = excluded.last_name,
              username = excluded.username, language_code = excluded.language_code,
              is_premium = excluded.is_premium, updated_at = unixepoch()
-         WHERE users.first_name IS NOT excluded.first_name OR users.last_name IS NOT excluded.last_name
-            OR users.username IS NOT excluded.username OR users.language_code IS NOT excluded.language_code
-            OR users.is_premium IS NOT excluded.is_premium",
+         WHERE users.first_name IS DISTINCT FROM excluded.first_name OR users.last_name IS DISTINCT FROM excluded.last_name
+            OR users.username IS DISTINCT FROM excluded.username OR users.language_code IS DISTINCT FROM excluded.language_code
+            OR users.is_premium IS DISTINCT FROM excluded.is_premium",
     )
     .bind(user.id)
     .bind(&user.first_name)
@@ -42,7 +44,8 @@ pub async fn upsert(db: &Db, user: &WebAppUser) -> Result<(), sqlx::Error> {
     .bind(&user.username)
     .bind(&user.language_code)
     .bind(user.is_premium)
-    .execute(db)
+    .execute(pool)
     .await
+    .map(crate::db::Done::from))
     .map(drop)
 }

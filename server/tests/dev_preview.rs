@@ -118,18 +118,22 @@ async fn init_data_of(state: &server::http::AppState, user: i64) -> String {
 /// A cancelled order of Alex's: refunding it needs the right to refund (else 403) and then
 /// fails only because it was never paid (409).
 async fn refund_status(state: &server::http::AppState, as_user: i64) -> StatusCode {
-    sqlx::query("INSERT INTO users (id, first_name) VALUES (2001, 'Alex') ON CONFLICT DO NOTHING")
-        .execute(&state.db)
-        .await
-        .unwrap();
-    sqlx::query(
+    server::on_db!(&state.db, |pool| sqlx::query(
+        "INSERT INTO users (id, first_name) VALUES (2001, 'Alex') ON CONFLICT DO NOTHING"
+    )
+    .execute(pool)
+    .await
+    .map(server::db::Done::from))
+    .unwrap();
+    server::on_db!(&state.db, |pool| sqlx::query(
         "INSERT INTO orders (public_id, user_id, product_id, amount_stars, status, expires_at)
          VALUES ('devpreview-admin-check-0001', 2001, (SELECT min(id) FROM products), 10,
                  'cancelled', 0)
          ON CONFLICT DO NOTHING",
     )
-    .execute(&state.db)
+    .execute(pool)
     .await
+    .map(server::db::Done::from))
     .unwrap();
     let auth = format!("tma {}", init_data_of(state, as_user).await);
     let uri = "/api/orders/devpreview-admin-check-0001/refund";

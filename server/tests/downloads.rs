@@ -1,5 +1,7 @@
 //! The library, courses and paid downloads, driven in-process through the router.
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
@@ -13,8 +15,10 @@ const BUYER: i64 = 3131;
 async fn shop() -> (tempfile::TempDir, AppState, Config) {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().to_str().unwrap().to_owned();
+    let database_url = common::fresh_database();
     let config = Config::from_lookup(|key| match key {
         "DATA_DIR" => Some(data_dir.clone()),
+        "DATABASE_URL" => database_url.clone(),
         "DEV_PREVIEW" => Some("1".into()),
         _ => None,
     })
@@ -56,16 +60,20 @@ async fn library(state: &AppState) -> Vec<Value> {
 }
 
 async fn grant(state: &AppState, slug: &str) {
-    sqlx::query("INSERT INTO users (id, first_name) VALUES (?1, 'Bea') ON CONFLICT DO NOTHING")
-        .bind(BUYER)
-        .execute(&state.db)
-        .await
-        .unwrap();
-    sqlx::query("INSERT INTO entitlements (user_id, product_id) SELECT ?1, id FROM products WHERE slug = ?2")
+    server::on_db!(&state.db, |pool| sqlx::query(
+        "INSERT INTO users (id, first_name) VALUES ($1, 'Bea') ON CONFLICT DO NOTHING"
+    )
+    .bind(BUYER)
+    .execute(pool)
+    .await
+    .map(server::db::Done::from))
+    .unwrap();
+    server::on_db!(&state.db, |pool| sqlx::query("INSERT INTO entitlements (user_id, product_id) SELECT $1, id FROM products WHERE slug = $2")
         .bind(BUYER)
         .bind(slug)
-        .execute(&state.db)
+        .execute(pool)
         .await
+        .map(server::db::Done::from))
         .unwrap();
 }
 
@@ -135,10 +143,12 @@ async fn a_signed_link_downloads_the_exact_file_with_ranges_and_is_logged() {
         .starts_with("bytes 0-9/"));
 
     let log: Vec<(i64, i64, Option<String>, i64)> =
-        sqlx::query_as("SELECT user_id, status, range_header, bytes FROM downloads ORDER BY id")
-            .fetch_all(&state.db)
-            .await
-            .unwrap();
+        server::on_db!(&state.db, |pool| sqlx::query_as(
+            "SELECT user_id, status, range_header, bytes FROM downloads ORDER BY id"
+        )
+        .fetch_all(pool)
+        .await)
+        .unwrap();
     assert_eq!(
         log,
         [
@@ -183,11 +193,14 @@ async fn revoked_expired_and_forged_links_are_refused() {
     let (status, _, _) = send(&state, get(&format!("/download/{}x", token))).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 
-    sqlx::query("UPDATE entitlements SET revoked_at = unixepoch() WHERE user_id = ?1")
-        .bind(BUYER)
-        .execute(&state.db)
-        .await
-        .unwrap();
+    server::on_db!(&state.db, |pool| sqlx::query(
+        "UPDATE entitlements SET revoked_at = unixepoch() WHERE user_id = $1"
+    )
+    .bind(BUYER)
+    .execute(pool)
+    .await
+    .map(server::db::Done::from))
+    .unwrap();
     let (status, _, body) = send(&state, get(&url)).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let body: Value = serde_json::from_slice(&body).unwrap();
@@ -374,19 +387,24 @@ async fn a_buyer_follows_the_course_and_resumes_where_they_stopped() {
     let (status, _) = done(ids[2] + 1000).await;
     assert_eq!(status, StatusCode::CONFLICT);
     // A refund ends access but keeps the progress for when it comes back.
-    sqlx::query("UPDATE entitlements SET revoked_at = unixepoch() WHERE user_id = ?1")
-        .bind(BUYER)
-        .execute(&state.db)
-        .await
-        .unwrap();
+    server::on_db!(&state.db, |pool| sqlx::query(
+        "UPDATE entitlements SET revoked_at = unixepoch() WHERE user_id = $1"
+    )
+    .bind(BUYER)
+    .execute(pool)
+    .await
+    .map(server::db::Done::from))
+    .unwrap();
     assert_eq!(
         lesson(&state, ids[1], true, "en").await.0,
         StatusCode::CONFLICT
     );
-    let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM lesson_progress WHERE user_id = ?1")
-        .bind(BUYER)
-        .fetch_one(&state.db)
-        .await
-        .unwrap();
+    let kept: i64 = server::on_db!(&state.db, |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM lesson_progress WHERE user_id = $1"
+    )
+    .bind(BUYER)
+    .fetch_one(pool)
+    .await)
+    .unwrap();
     assert_eq!(kept, 1);
 }

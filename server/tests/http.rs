@@ -1,5 +1,7 @@
 //! The router driven in-process: real SQLite in a temp dir, the demo seed, no network.
 
+mod common;
+
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
@@ -21,8 +23,10 @@ async fn shop() -> Shop {
 async fn shop_with(env: &[(&str, &str)]) -> Shop {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().to_str().unwrap().to_owned();
+    let database_url = common::fresh_database();
     let config = Config::from_lookup(|key| match key {
         "DATA_DIR" => Some(data_dir.clone()),
+        "DATABASE_URL" => database_url.clone(),
         "SEED_DEMO" => Some("1".into()),
         _ => env
             .iter()
@@ -163,12 +167,13 @@ async fn unknown_products_and_paths_are_404_pages() {
 #[tokio::test]
 async fn drafts_are_neither_listed_nor_shown() {
     let shop = shop().await;
-    sqlx::query(
+    server::on_db!(&shop.state.db, |pool| sqlx::query(
         "INSERT INTO products (creator_id, slug, kind, title, price_stars, status)
          VALUES (1001, 'secret-draft', 'ebook', 'Secret Draft', 10, 'draft')",
     )
-    .execute(&shop.state.db)
+    .execute(pool)
     .await
+    .map(server::db::Done::from))
     .unwrap();
     let (_, html, _) = shop.get("/").await;
     assert!(!html.contains("Secret Draft"));
@@ -229,10 +234,10 @@ async fn seeding_twice_changes_nothing() {
     let count = |sql: &'static str| {
         let db = shop.state.db.clone();
         async move {
-            sqlx::query_scalar::<_, i64>(sql)
-                .fetch_one(&db)
-                .await
-                .unwrap()
+            server::on_db!(&db, |pool| sqlx::query_scalar::<_, i64>(sql)
+                .fetch_one(pool)
+                .await)
+            .unwrap()
         }
     };
     let before = (

@@ -9,13 +9,13 @@ mod common;
 use common::config;
 use serde_json::{json, Value};
 use server::config::{Config, DEV_BOT_TOKEN};
+use server::db::Db;
 use server::payments::{
     self, Actor, Applied, DeliveryConfig, OrderStatus, PaymentError, RefundOutcome,
 };
 use server::storage::LocalStorage;
 use server::telegram::bot::Bot;
 use server::telegram::updates::Inbox;
-use sqlx::SqlitePool;
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -25,7 +25,7 @@ const SOURDOUGH: &str = "sourdough-at-home"; // by creator 1003, 120 Stars
 
 /// What the domain functions need, prepared on a shop's DATA_DIR and pointed at its emulator.
 struct Domain {
-    db: SqlitePool,
+    db: Db,
     bot: Bot,
     inbox: Inbox,
     storage: LocalStorage,
@@ -115,12 +115,13 @@ impl Harness {
             json!({ "id": id, "first_name": format!("Buyer{id}"), "language_code": "en" }),
         )
         .await;
-        sqlx::query(
-            "INSERT INTO users (id, first_name) VALUES (?1, 'Buyer') ON CONFLICT DO NOTHING",
+        server::on_db!(&self.d.db, |pool| sqlx::query(
+            "INSERT INTO users (id, first_name) VALUES ($1, 'Buyer') ON CONFLICT DO NOTHING",
         )
         .bind(id)
-        .execute(&self.d.db)
+        .execute(pool)
         .await
+        .map(server::db::Done::from))
         .unwrap();
     }
 
@@ -206,14 +207,14 @@ impl Harness {
     }
 
     async fn owns(&self, buyer: i64, slug: &str) -> bool {
-        sqlx::query_scalar(
+        server::on_db!(&self.d.db, |pool| sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM entitlements e JOIN products p ON p.id = e.product_id
-                            WHERE e.user_id = ?1 AND p.slug = ?2 AND e.revoked_at IS NULL)",
+                            WHERE e.user_id = $1 AND p.slug = $2 AND e.revoked_at IS NULL)",
         )
         .bind(buyer)
         .bind(slug)
-        .fetch_one(&self.d.db)
-        .await
+        .fetch_one(pool)
+        .await)
         .unwrap()
     }
 
@@ -229,13 +230,13 @@ impl Harness {
     }
 
     async fn content_files(&self, slug: &str) -> Vec<(String, String)> {
-        sqlx::query_as(
+        server::on_db!(&self.d.db, |pool| sqlx::query_as(
             "SELECT f.file_name, f.sha256 FROM product_files f JOIN products p ON p.id = f.product_id
-             WHERE p.slug = ?1 AND f.role = 'content' ORDER BY f.id",
+             WHERE p.slug = $1 AND f.role = 'content' ORDER BY f.id",
         )
         .bind(slug)
-        .fetch_all(&self.d.db)
-        .await
+        .fetch_all(pool)
+        .await)
         .unwrap()
     }
 
@@ -303,12 +304,13 @@ async fn a_purchase_over_long_polling_is_paid_granted_and_delivered_once() {
     .await;
     assert!(h.owns(701, RUST_BOOK).await);
     assert_eq!(h.stars(701).await, 2500 - 250);
-    let charge: String =
-        sqlx::query_scalar("SELECT telegram_payment_charge_id FROM orders WHERE public_id = ?1")
-            .bind(&order.public_id)
-            .fetch_one(&h.d.db)
-            .await
-            .unwrap();
+    let charge: String = server::on_db!(&h.d.db, |pool| sqlx::query_scalar(
+        "SELECT telegram_payment_charge_id FROM orders WHERE public_id = $1"
+    )
+    .bind(&order.public_id)
+    .fetch_one(pool)
+    .await)
+    .unwrap();
     assert_eq!(outcome["telegram_payment_charge_id"], charge.as_str());
     assert!(matches!(
         payments::create_order(&h.d.db, &h.d.bot, 701, RUST_BOOK, None).await,
@@ -372,27 +374,34 @@ async fn pre_checkout_declines_each_unpayable_case_with_its_message() {
 
     // The product was taken off sale between Buy and Pay.
     let order = h.order(803, SOURDOUGH).await;
-    sqlx::query("UPDATE products SET status = 'archived' WHERE slug = ?1")
-        .bind(SOURDOUGH)
-        .execute(&h.d.db)
-        .await
-        .unwrap();
+    server::on_db!(&h.d.db, |pool| sqlx::query(
+        "UPDATE products SET status = 'archived' WHERE slug = $1"
+    )
+    .bind(SOURDOUGH)
+    .execute(pool)
+    .await
+    .map(server::db::Done::from))
+    .unwrap();
     let (outcome, _) = h.pay_through(&order.invoice_link, 803).await;
     declined(&outcome, "no longer on sale");
-    sqlx::query("UPDATE products SET status = 'published' WHERE slug = ?1")
-        .bind(SOURDOUGH)
-        .execute(&h.d.db)
-        .await
-        .unwrap();
+    server::on_db!(&h.d.db, |pool| sqlx::query(
+        "UPDATE products SET status = 'published' WHERE slug = $1"
+    )
+    .bind(SOURDOUGH)
+    .execute(pool)
+    .await
+    .map(server::db::Done::from))
+    .unwrap();
 
     // Already owned (granted by another order meanwhile).
     let order = h.order(804, SOURDOUGH).await;
-    sqlx::query(
-        "INSERT INTO entitlements (user_id, product_id) SELECT 804, id FROM products WHERE slug = ?1",
+    server::on_db!(&h.d.db, |pool| sqlx::query(
+        "INSERT INTO entitlements (user_id, product_id) SELECT 804, id FROM products WHERE slug = $1",
     )
     .bind(SOURDOUGH)
-    .execute(&h.d.db)
+    .execute(pool)
     .await
+    .map(server::db::Done::from))
     .unwrap();
     let (outcome, _) = h.pay_through(&order.invoice_link, 804).await;
     declined(&outcome, "already own");
@@ -424,10 +433,12 @@ async fn pre_checkout_declines_each_unpayable_case_with_its_message() {
     for id in [801, 802, 803, 804, 805] {
         assert_eq!(h.stars(id).await, 2500, "user {id}");
     }
-    let paid: i64 = sqlx::query_scalar("SELECT count(*) FROM orders WHERE status = 'paid'")
-        .fetch_one(&h.d.db)
-        .await
-        .unwrap();
+    let paid: i64 = server::on_db!(&h.d.db, |pool| sqlx::query_scalar(
+        "SELECT count(*) FROM orders WHERE status = 'paid'"
+    )
+    .fetch_one(pool)
+    .await)
+    .unwrap();
     assert_eq!(paid, 0);
 }
 
@@ -462,12 +473,12 @@ async fn repeated_and_reordered_payment_updates_grant_once() {
 
     assert_eq!(h.status(901, &a).await, OrderStatus::Paid);
     assert_eq!(h.status(902, &b).await, OrderStatus::Paid);
-    let (entitlements, deliveries): (i64, i64) = sqlx::query_as(
+    let (entitlements, deliveries): (i64, i64) = server::on_db!(&h.d.db, |pool| sqlx::query_as(
         "SELECT (SELECT count(*) FROM entitlements WHERE revoked_at IS NULL),
                 (SELECT count(*) FROM deliveries)",
     )
-    .fetch_one(&h.d.db)
-    .await
+    .fetch_one(pool)
+    .await)
     .unwrap();
     assert_eq!((entitlements, deliveries), (2, 2));
     assert_eq!(h.deliver().await, 2);
@@ -487,11 +498,12 @@ async fn repeated_and_reordered_payment_updates_grant_once() {
             "{applied:?}"
         );
     }
-    let unmatched: Vec<(String, String)> =
-        sqlx::query_as("SELECT telegram_payment_charge_id, reason FROM unmatched_payments")
-            .fetch_all(&h.d.db)
-            .await
-            .unwrap();
+    let unmatched: Vec<(String, String)> = server::on_db!(&h.d.db, |pool| sqlx::query_as(
+        "SELECT telegram_payment_charge_id, reason FROM unmatched_payments"
+    )
+    .fetch_all(pool)
+    .await)
+    .unwrap();
     assert_eq!(
         unmatched,
         [("stx-stray".to_owned(), "unknown_payload".to_owned())]
@@ -527,10 +539,12 @@ async fn concurrent_appliers_of_one_charge_grant_once() {
     }
     granted += reconciler.await.unwrap().payments_applied;
     assert_eq!(granted, 1);
-    let deliveries: i64 = sqlx::query_scalar("SELECT count(*) FROM deliveries")
-        .fetch_one(&h.d.db)
-        .await
-        .unwrap();
+    let deliveries: i64 = server::on_db!(&h.d.db, |pool| sqlx::query_scalar(
+        "SELECT count(*) FROM deliveries"
+    )
+    .fetch_one(pool)
+    .await)
+    .unwrap();
     assert_eq!(deliveries, 1);
 }
 
@@ -642,12 +656,13 @@ async fn reconciliation_recovers_lost_payment_updates() {
     assert_eq!(h.deliver().await, 2);
 
     // A refund made outside the shop (its refunded_payment update lost too) is found as well.
-    let charge: String =
-        sqlx::query_scalar("SELECT telegram_payment_charge_id FROM orders WHERE public_id = ?1")
-            .bind(&b.public_id)
-            .fetch_one(&h.d.db)
-            .await
-            .unwrap();
+    let charge: String = server::on_db!(&h.d.db, |pool| sqlx::query_scalar(
+        "SELECT telegram_payment_charge_id FROM orders WHERE public_id = $1"
+    )
+    .bind(&b.public_id)
+    .fetch_one(pool)
+    .await)
+    .unwrap();
     let refunded = h
         .bot_api(
             "refundStarPayment",
@@ -714,11 +729,13 @@ async fn the_creator_refunds_once_and_nobody_else_can() {
         user_id: 1,
         is_admin: true,
     };
-    let id: i64 = sqlx::query_scalar("SELECT id FROM orders WHERE public_id = ?1")
-        .bind(&order.public_id)
-        .fetch_one(&h.d.db)
-        .await
-        .unwrap();
+    let id: i64 = server::on_db!(&h.d.db, |pool| sqlx::query_scalar(
+        "SELECT id FROM orders WHERE public_id = $1"
+    )
+    .bind(&order.public_id)
+    .fetch_one(pool)
+    .await)
+    .unwrap();
     assert_eq!(
         payments::refund(&h.d.db, &h.d.bot, id, admin)
             .await
@@ -801,21 +818,24 @@ async fn a_restart_between_payment_and_delivery_sends_the_files_once() {
     };
     let (a, b) = (run(&first), run(&second));
     assert_eq!(a.await.unwrap() + b.await.unwrap(), 1);
-    let files: Vec<(String, String)> = sqlx::query_as(
+    let files: Vec<(String, String)> = server::on_db!(&first.db, |pool| {
+        sqlx::query_as(
         "SELECT f.file_name, f.sha256 FROM product_files f JOIN products p ON p.id = f.product_id
-         WHERE p.slug = ?1 AND f.role = 'content' ORDER BY f.id",
+         WHERE p.slug = $1 AND f.role = 'content' ORDER BY f.id",
     )
     .bind(RUST_BOOK)
-    .fetch_all(&first.db)
+    .fetch_all(pool)
     .await
+    })
     .unwrap();
     assert!(!files.is_empty());
     assert_eq!(documents(&h.chat(1301).await), files);
-    let (status, attempts): (String, i64) =
-        sqlx::query_as("SELECT status, attempts FROM deliveries")
-            .fetch_one(&first.db)
-            .await
-            .unwrap();
+    let (status, attempts): (String, i64) = server::on_db!(&first.db, |pool| sqlx::query_as(
+        "SELECT status, attempts FROM deliveries"
+    )
+    .fetch_one(pool)
+    .await)
+    .unwrap();
     assert_eq!((status.as_str(), attempts), ("sent", 1));
 }
 
@@ -829,13 +849,13 @@ async fn failed_deliveries_back_off_and_large_files_become_links() {
     h.feed(&paid.unwrap()).await;
 
     // The stored file is missing: the attempt is recorded and retried later, not lost.
-    let key: String = sqlx::query_scalar(
+    let key: String = server::on_db!(&h.d.db, |pool| sqlx::query_scalar(
         "SELECT f.storage_key FROM product_files f JOIN products p ON p.id = f.product_id
-         WHERE p.slug = ?1 AND f.role = 'content' ORDER BY f.id LIMIT 1",
+         WHERE p.slug = $1 AND f.role = 'content' ORDER BY f.id LIMIT 1",
     )
     .bind(SOURDOUGH)
-    .fetch_one(&h.d.db)
-    .await
+    .fetch_one(pool)
+    .await)
     .unwrap();
     let path =
         h.d.storage
@@ -844,12 +864,13 @@ async fn failed_deliveries_back_off_and_large_files_become_links() {
     let aside = path.with_extension("aside");
     std::fs::rename(&path, &aside).unwrap();
     assert_eq!(h.deliver().await, 0);
-    let (status, attempts, wait, error): (String, i64, i64, Option<String>) = sqlx::query_as(
-        "SELECT status, attempts, next_attempt_at - unixepoch(), last_error FROM deliveries",
-    )
-    .fetch_one(&h.d.db)
-    .await
-    .unwrap();
+    let (status, attempts, wait, error): (String, i64, i64, Option<String>) =
+        server::on_db!(&h.d.db, |pool| sqlx::query_as(
+            "SELECT status, attempts, next_attempt_at - unixepoch(), last_error FROM deliveries",
+        )
+        .fetch_one(pool)
+        .await)
+        .unwrap();
     assert_eq!((status.as_str(), attempts), ("pending", 1));
     assert!((4..=5).contains(&wait), "backed off: {wait}");
     assert!(error.unwrap().contains("storage"));
@@ -857,10 +878,13 @@ async fn failed_deliveries_back_off_and_large_files_become_links() {
     assert!(h.chat(1401).await.is_empty());
 
     std::fs::rename(&aside, &path).unwrap();
-    sqlx::query("UPDATE deliveries SET next_attempt_at = 0")
-        .execute(&h.d.db)
-        .await
-        .unwrap();
+    server::on_db!(&h.d.db, |pool| sqlx::query(
+        "UPDATE deliveries SET next_attempt_at = 0"
+    )
+    .execute(pool)
+    .await
+    .map(server::db::Done::from))
+    .unwrap();
     assert_eq!(h.deliver().await, 1);
     assert_eq!(
         documents(&h.chat(1401).await),
@@ -975,11 +999,11 @@ async fn randomized_purchases_with_lost_repeated_and_reordered_updates_settle_ex
             _ => h.feed(&paid).await,
         }
         if rng.below(8) == 0 {
-            let paid_orders: Vec<String> = sqlx::query_scalar(
+            let paid_orders: Vec<String> = server::on_db!(&h.d.db, |pool| sqlx::query_scalar(
                 "SELECT public_id FROM orders WHERE status = 'paid' ORDER BY id",
             )
-            .fetch_all(&h.d.db)
-            .await
+            .fetch_all(pool)
+            .await)
             .unwrap();
             if !paid_orders.is_empty() {
                 let pick = &paid_orders[rng.below(paid_orders.len() as u64) as usize];
@@ -1029,12 +1053,12 @@ async fn randomized_purchases_with_lost_repeated_and_reordered_updates_settle_ex
         .map(|t| t["id"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(charged.len(), purchases);
-    let rows: Vec<(String, String)> = sqlx::query_as(
+    let rows: Vec<(String, String)> = server::on_db!(&h.d.db, |pool| sqlx::query_as(
         "SELECT telegram_payment_charge_id, status FROM orders
          WHERE telegram_payment_charge_id IS NOT NULL",
     )
-    .fetch_all(&h.d.db)
-    .await
+    .fetch_all(pool)
+    .await)
     .unwrap();
     let db_charges: std::collections::BTreeSet<String> =
         rows.iter().map(|(c, _)| c.clone()).collect();
@@ -1047,60 +1071,62 @@ async fn randomized_purchases_with_lost_repeated_and_reordered_updates_settle_ex
         };
         assert_eq!(status, expected, "{charge}");
     }
-    let unmatched: i64 = sqlx::query_scalar("SELECT count(*) FROM unmatched_payments")
-        .fetch_one(&h.d.db)
-        .await
-        .unwrap();
+    let unmatched: i64 = server::on_db!(&h.d.db, |pool| sqlx::query_scalar(
+        "SELECT count(*) FROM unmatched_payments"
+    )
+    .fetch_one(pool)
+    .await)
+    .unwrap();
     assert_eq!(unmatched, 0);
 
     // Access follows the paid orders exactly, and every paid order was delivered once.
-    let wrong: i64 = sqlx::query_scalar(
+    let wrong: i64 = server::on_db!(&h.d.db, |pool| sqlx::query_scalar(
         "SELECT count(*) FROM entitlements e
          WHERE (e.revoked_at IS NULL) != EXISTS (
              SELECT 1 FROM orders o WHERE o.user_id = e.user_id AND o.product_id = e.product_id
                AND o.status = 'paid')",
     )
-    .fetch_one(&h.d.db)
-    .await
+    .fetch_one(pool)
+    .await)
     .unwrap();
     assert_eq!(wrong, 0);
-    let (paid, missing_grants): (i64, i64) = sqlx::query_as(
+    let (paid, missing_grants): (i64, i64) = server::on_db!(&h.d.db, |pool| sqlx::query_as(
         "SELECT count(*), sum(NOT EXISTS (SELECT 1 FROM entitlements e
                   WHERE e.user_id = o.user_id AND e.product_id = o.product_id
                     AND e.revoked_at IS NULL AND e.order_id = o.id))
          FROM orders o WHERE o.status = 'paid'",
     )
-    .fetch_one(&h.d.db)
-    .await
+    .fetch_one(pool)
+    .await)
     .unwrap();
     assert_eq!(missing_grants, 0);
-    let unsent: i64 = sqlx::query_scalar(
+    let unsent: i64 = server::on_db!(&h.d.db, |pool| sqlx::query_scalar(
         "SELECT count(*) FROM orders o LEFT JOIN deliveries d ON d.order_id = o.id
          WHERE o.status = 'paid' AND (d.status IS NULL OR d.status != 'sent')",
     )
-    .fetch_one(&h.d.db)
-    .await
+    .fetch_one(pool)
+    .await)
     .unwrap();
     assert_eq!(unsent, 0, "of {paid} paid orders");
     for user in 0..USERS {
         let user = 5000 + user;
-        let expected: i64 = sqlx::query_scalar(
+        let expected: i64 = server::on_db!(&h.d.db, |pool| sqlx::query_scalar(
             "SELECT count(*) FROM deliveries d JOIN orders o ON o.id = d.order_id
              JOIN product_files f ON f.product_id = o.product_id AND f.role = 'content'
-             WHERE o.user_id = ?1 AND d.status = 'sent'",
+             WHERE o.user_id = $1 AND d.status = 'sent'",
         )
         .bind(user)
-        .fetch_one(&h.d.db)
-        .await
+        .fetch_one(pool)
+        .await)
         .unwrap();
         let sent = documents(&h.chat(user).await).len() as i64;
         assert_eq!(sent, expected, "documents sent to {user}");
-        let spent: i64 = sqlx::query_scalar(
-            "SELECT coalesce(sum(amount_stars), 0) FROM orders WHERE user_id = ?1 AND status = 'paid'",
+        let spent: i64 = server::on_db!(&h.d.db, |pool| sqlx::query_scalar(
+            "SELECT coalesce(sum(amount_stars), 0) FROM orders WHERE user_id = $1 AND status = 'paid'",
         )
         .bind(user)
-        .fetch_one(&h.d.db)
-        .await
+        .fetch_one(pool)
+        .await)
         .unwrap();
         assert_eq!(h.stars(user).await, 100_000 - spent, "balance of {user}");
     }

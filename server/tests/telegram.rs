@@ -6,14 +6,14 @@ mod common;
 use common::config;
 use serde_json::{json, Value};
 use server::config::DEV_BOT_TOKEN;
+use server::db::Db;
 use server::telegram::init_data::sign;
 use server::telegram::updates::Ingested;
-use sqlx::SqlitePool;
 use std::time::{Duration, Instant};
 
 struct Shop {
     emu: common::Emu,
-    db: SqlitePool,
+    db: Db,
     _stop: tokio::sync::oneshot::Sender<()>,
     _dir: tempfile::TempDir,
 }
@@ -30,7 +30,7 @@ impl std::ops::Deref for Shop {
 async fn shop(extra: &[(&str, &str)]) -> Shop {
     let dir = tempfile::tempdir().unwrap();
     let (config, stop) = common::serve(common::config(&dir, extra)).await;
-    let db = SqlitePool::connect(&config.database_url).await.unwrap();
+    let db = server::db::connect(&config.database_url).await.unwrap();
     Shop {
         emu: common::Emu::new(format!("http://{}", config.bind)),
         db,
@@ -114,11 +114,12 @@ async fn api_me_authenticates_with_init_data_and_records_the_user() {
     assert_eq!(body["id"], 4242);
     assert_eq!(body["first_name"], "Ada");
     assert_eq!(body["is_premium"], true);
-    let (username, lang): (String, String) =
-        sqlx::query_as("SELECT username, language_code FROM users WHERE id = 4242")
-            .fetch_one(&shop.db)
-            .await
-            .unwrap();
+    let (username, lang): (String, String) = server::on_db!(&shop.db, |pool| sqlx::query_as(
+        "SELECT username, language_code FROM users WHERE id = 4242"
+    )
+    .fetch_one(pool)
+    .await)
+    .unwrap();
     assert_eq!((username.as_str(), lang.as_str()), ("ada", "en"));
 
     let forged = init_data(4242, now()).replace("4242", "4243");
@@ -221,20 +222,22 @@ async fn bot_commands_answer_in_the_users_language() {
     shop.say(502, "/paysupport меня списали дважды").await;
     let m = shop.wait_for_messages(502, 3).await;
     assert!(text(&m[1]).starts_with("Опишите проблему"), "{}", m[1]);
-    let (id, message): (i64, String) =
-        sqlx::query_as("SELECT id, message FROM support_requests WHERE user_id = 502")
-            .fetch_one(&shop.db)
-            .await
-            .unwrap();
+    let (id, message): (i64, String) = server::on_db!(&shop.db, |pool| sqlx::query_as(
+        "SELECT id, message FROM support_requests WHERE user_id = 502"
+    )
+    .fetch_one(pool)
+    .await)
+    .unwrap();
     assert_eq!(message, "меня списали дважды");
     assert!(text(&m[2]).contains(&format!("№ {id}")), "{}", m[2]);
 
-    sqlx::query(
+    server::on_db!(&shop.db, |pool| sqlx::query(
         "INSERT INTO entitlements (user_id, product_id)
          SELECT 501, id FROM products WHERE slug = 'pocket-guide-to-rust'",
     )
-    .execute(&shop.db)
+    .execute(pool)
     .await
+    .map(server::db::Done::from))
     .unwrap();
     shop.say(501, "/library").await;
     let m = shop.wait_for_messages(501, 6).await;
@@ -288,11 +291,12 @@ async fn the_webhook_checks_its_secret_and_handles_each_update_once() {
     let messages = shop.chat(601).await;
     assert_eq!(messages.len(), 1, "{messages:#?}");
     assert!(text(&messages[0]).contains("/library"));
-    let (attempts, handled): (i64, Option<i64>) =
-        sqlx::query_as("SELECT attempts, handled_at FROM telegram_updates WHERE update_id = 9001")
-            .fetch_one(&shop.db)
-            .await
-            .unwrap();
+    let (attempts, handled): (i64, Option<i64>) = server::on_db!(&shop.db, |pool| sqlx::query_as(
+        "SELECT attempts, handled_at FROM telegram_updates WHERE update_id = 9001"
+    )
+    .fetch_one(pool)
+    .await)
+    .unwrap();
     assert_eq!(attempts, 1);
     assert!(handled.is_some());
 }
@@ -322,11 +326,11 @@ async fn malformed_webhook_bodies_are_acknowledged_and_never_block() {
             .unwrap();
         assert_eq!(res.status(), 200, "{body}");
     }
-    let unreadable: Vec<(i64, Option<i64>, Option<String>)> = sqlx::query_as(
+    let unreadable: Vec<(i64, Option<i64>, Option<String>)> = server::on_db!(&shop.db, |pool| sqlx::query_as(
         "SELECT update_id, handled_at, last_error FROM telegram_updates WHERE update_id >= 9100 ORDER BY update_id",
     )
-    .fetch_all(&shop.db)
-    .await
+    .fetch_all(pool)
+    .await)
     .unwrap();
     assert_eq!(unreadable.len(), 2);
     for (id, handled, _) in unreadable {
@@ -383,11 +387,12 @@ async fn payment_play_over_long_polling_reaches_the_shop() {
         .await
         .unwrap();
     assert_eq!(user["stars"], 2500, "nothing was charged");
-    let kinds: Vec<String> =
-        sqlx::query_scalar("SELECT kind FROM telegram_updates WHERE handled_at IS NOT NULL")
-            .fetch_all(&shop.db)
-            .await
-            .unwrap();
+    let kinds: Vec<String> = server::on_db!(&shop.db, |pool| sqlx::query_scalar(
+        "SELECT kind FROM telegram_updates WHERE handled_at IS NOT NULL"
+    )
+    .fetch_all(pool)
+    .await)
+    .unwrap();
     assert!(
         kinds.contains(&"pre_checkout_query".to_string()),
         "{kinds:?}"
@@ -411,11 +416,11 @@ async fn payment_play_over_the_webhook_survives_dropped_deliveries() {
         .control("invoices/pay", json!({ "link": link, "user_id": 702 }))
         .await;
     assert_eq!(outcome["status"], "declined", "{outcome}");
-    let received: i64 = sqlx::query_scalar(
+    let received: i64 = server::on_db!(&shop.db, |pool| sqlx::query_scalar(
         "SELECT count(*) FROM telegram_updates WHERE kind = 'pre_checkout_query'",
     )
-    .fetch_one(&shop.db)
-    .await
+    .fetch_one(pool)
+    .await)
     .unwrap();
     assert_eq!(received, 1, "delivered once despite the dropped attempts");
 }
@@ -438,12 +443,15 @@ async fn an_update_whose_handling_fails_stays_pending_and_is_retried() {
         Ingested::Duplicate
     );
     let row = || async {
-        sqlx::query_as::<_, (i64, Option<i64>, Option<String>)>(
+        server::on_db!(&state.db, |pool| sqlx::query_as::<
+            _,
+            (i64, Option<i64>, Option<String>),
+        >(
             "SELECT attempts, handled_at, last_error FROM telegram_updates WHERE update_id = 9200",
         )
-        .fetch_one(&state.db)
+        .fetch_one(pool)
         .await
-        .unwrap()
+        .unwrap())
     };
     let (attempts, handled, error) = row().await;
     assert_eq!((attempts, handled), (1, None));

@@ -70,17 +70,17 @@ pub async fn check_pre_checkout(db: &Db, query: &PreCheckoutQuery) -> Result<(),
     if crate::studio::tips::is_tip(&query.invoice_payload) {
         return crate::studio::tips::check_pre_checkout(db, query).await;
     }
-    let row: Option<CheckoutRow> = sqlx::query_as(
+    let row: Option<CheckoutRow> = crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT o.user_id, o.amount_stars, o.status, o.expires_at, p.status AS product_status,
                 EXISTS (SELECT 1 FROM entitlements e
                         WHERE e.user_id = o.user_id AND e.product_id = o.product_id
                           AND e.revoked_at IS NULL) AS owned
          FROM orders o JOIN products p ON p.id = o.product_id
-         WHERE o.public_id = ?1",
+         WHERE o.public_id = $1",
     )
     .bind(&query.invoice_payload)
-    .fetch_optional(db)
-    .await
+    .fetch_optional(pool)
+    .await)
     .map_err(|err| {
         tracing::error!(error = %err, "pre-checkout lookup failed; declining");
         Decline::Unavailable
@@ -202,41 +202,42 @@ pub async fn apply_payment_facts(db: &Db, facts: &PaymentFacts) -> Result<Applie
     }
     // IMMEDIATE takes the write lock up front, so two appliers of the same charge serialise
     // instead of both reading "unknown" and one failing on upgrade.
-    let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
-    let known: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM orders WHERE telegram_payment_charge_id = ?1)
-             OR EXISTS (SELECT 1 FROM unmatched_payments WHERE telegram_payment_charge_id = ?1)",
-    )
-    .bind(&facts.charge_id)
-    .fetch_one(&mut *tx)
-    .await?;
-    if known {
-        return Ok(Applied::AlreadyApplied);
-    }
-    let order: Option<OrderRow> = sqlx::query_as(
-        "SELECT id, user_id, product_id, amount_stars, status, telegram_payment_charge_id
-         FROM orders WHERE public_id = ?1",
-    )
-    .bind(&facts.payload)
-    .fetch_optional(&mut *tx)
-    .await?;
-
-    let mismatch = match &order {
-        None => Some("unknown_payload"),
-        Some(_) if facts.currency != CURRENCY => Some("wrong_currency"),
-        Some(o) if o.status == "refunded" => Some("order_refunded"),
-        Some(o) if o.status == "paid" || o.telegram_payment_charge_id.is_some() => {
-            Some("order_paid_by_another_charge")
+    crate::on_db!(db, |pool| {
+        let mut tx = crate::db::BeginWrite::begin_write(pool).await?;
+        let known: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM orders WHERE telegram_payment_charge_id = $1)
+             OR EXISTS (SELECT 1 FROM unmatched_payments WHERE telegram_payment_charge_id = $1)",
+        )
+        .bind(&facts.charge_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if known {
+            return Ok(Applied::AlreadyApplied);
         }
-        Some(o) if o.amount_stars != facts.total_amount => Some("amount_mismatch"),
-        Some(o) if o.user_id != facts.payer => Some("other_payer"),
-        Some(_) => None,
-    };
-    if let Some(reason) = mismatch {
-        sqlx::query(
+        let order: Option<OrderRow> = sqlx::query_as(
+            "SELECT id, user_id, product_id, amount_stars, status, telegram_payment_charge_id
+         FROM orders WHERE public_id = $1",
+        )
+        .bind(&facts.payload)
+        .fetch_optional(&mut *tx)
+        .await?;
+
+        let mismatch = match &order {
+            None => Some("unknown_payload"),
+            Some(_) if facts.currency != CURRENCY => Some("wrong_currency"),
+            Some(o) if o.status == "refunded" => Some("order_refunded"),
+            Some(o) if o.status == "paid" || o.telegram_payment_charge_id.is_some() => {
+                Some("order_paid_by_another_charge")
+            }
+            Some(o) if o.amount_stars != facts.total_amount => Some("amount_mismatch"),
+            Some(o) if o.user_id != facts.payer => Some("other_payer"),
+            Some(_) => None,
+        };
+        if let Some(reason) = mismatch {
+            sqlx::query(
             "INSERT INTO unmatched_payments
                (telegram_payment_charge_id, user_id, invoice_payload, currency, total_amount, order_id, reason)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&facts.charge_id)
         .bind(facts.payer)
@@ -247,46 +248,47 @@ pub async fn apply_payment_facts(db: &Db, facts: &PaymentFacts) -> Result<Applie
         .bind(reason)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
-        tracing::warn!(charge_id = %facts.charge_id, reason, "payment recorded for review");
-        return Ok(Applied::Unmatched { reason });
-    }
-    let Some(order) = order else {
-        return Err(PaymentError::Corrupt("order vanished".into()));
-    };
+            tx.commit().await?;
+            tracing::warn!(charge_id = %facts.charge_id, reason, "payment recorded for review");
+            return Ok(Applied::Unmatched { reason });
+        }
+        let Some(order) = order else {
+            return Err(PaymentError::Corrupt("order vanished".into()));
+        };
 
-    let now = unix_now();
-    sqlx::query(
-        "UPDATE orders SET status = 'paid', telegram_payment_charge_id = ?1, paid_at = ?2
-         WHERE id = ?3 AND status IN ('pending', 'expired', 'cancelled')",
-    )
-    .bind(&facts.charge_id)
-    .bind(now)
-    .bind(order.id)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO entitlements (user_id, product_id, granted_at, order_id)
-         VALUES (?1, ?2, ?3, ?4)
+        let now = unix_now();
+        sqlx::query(
+            "UPDATE orders SET status = 'paid', telegram_payment_charge_id = $1, paid_at = $2
+         WHERE id = $3 AND status IN ('pending', 'expired', 'cancelled')",
+        )
+        .bind(&facts.charge_id)
+        .bind(now)
+        .bind(order.id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO entitlements (user_id, product_id, granted_at, order_id)
+         VALUES ($1, $2, $3, $4)
          ON CONFLICT (user_id, product_id) DO UPDATE
            SET revoked_at = NULL, granted_at = excluded.granted_at, order_id = excluded.order_id",
-    )
-    .bind(order.user_id)
-    .bind(order.product_id)
-    .bind(now)
-    .bind(order.id)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "INSERT INTO deliveries (order_id, next_attempt_at) VALUES (?1, ?2)
+        )
+        .bind(order.user_id)
+        .bind(order.product_id)
+        .bind(now)
+        .bind(order.id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO deliveries (order_id, next_attempt_at) VALUES ($1, $2)
          ON CONFLICT (order_id) DO NOTHING",
-    )
-    .bind(order.id)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(Applied::Granted { order_id: order.id })
+        )
+        .bind(order.id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Applied::Granted { order_id: order.id })
+    })
 }
 
 /// A refund, from a `refunded_payment` message, the shop's own call, or the Star ledger.
@@ -338,85 +340,87 @@ pub async fn apply_refund_facts(
     if let Some(applied) = crate::studio::tips::apply_refund(db, facts).await? {
         return Ok(applied);
     }
-    let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
-    let now = unix_now();
-    let by_charge: Option<OrderRow> = sqlx::query_as(
-        "SELECT id, user_id, product_id, amount_stars, status, telegram_payment_charge_id
-         FROM orders WHERE telegram_payment_charge_id = ?1",
-    )
-    .bind(&facts.charge_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let order = match by_charge {
-        Some(order) => order,
-        None => {
-            let unmatched = sqlx::query(
-                "UPDATE unmatched_payments SET refunded_at = coalesce(refunded_at, ?1)
-                 WHERE telegram_payment_charge_id = ?2",
-            )
-            .bind(now)
-            .bind(&facts.charge_id)
-            .execute(&mut *tx)
-            .await?;
-            if unmatched.rows_affected() > 0 {
-                tx.commit().await?;
-                return Ok(RefundApplied::UnmatchedRefunded);
-            }
-            // The refund overtook its payment: settle the order as paid and refunded at once.
-            let unpaid: Option<OrderRow> = sqlx::query_as(
+    crate::on_db!(db, |pool| {
+        let mut tx = crate::db::BeginWrite::begin_write(pool).await?;
+        let now = unix_now();
+        let by_charge: Option<OrderRow> = sqlx::query_as(
+            "SELECT id, user_id, product_id, amount_stars, status, telegram_payment_charge_id
+         FROM orders WHERE telegram_payment_charge_id = $1",
+        )
+        .bind(&facts.charge_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let order = match by_charge {
+            Some(order) => order,
+            None => {
+                let unmatched = sqlx::query(
+                    "UPDATE unmatched_payments SET refunded_at = coalesce(refunded_at, $1)
+                 WHERE telegram_payment_charge_id = $2",
+                )
+                .bind(now)
+                .bind(&facts.charge_id)
+                .execute(&mut *tx)
+                .await?;
+                if unmatched.rows_affected() > 0 {
+                    tx.commit().await?;
+                    return Ok(RefundApplied::UnmatchedRefunded);
+                }
+                // The refund overtook its payment: settle the order as paid and refunded at once.
+                let unpaid: Option<OrderRow> = sqlx::query_as(
                 "SELECT id, user_id, product_id, amount_stars, status, telegram_payment_charge_id
-                 FROM orders WHERE public_id = ?1 AND telegram_payment_charge_id IS NULL
-                   AND status IN ('pending', 'expired', 'cancelled') AND amount_stars = ?2",
+                 FROM orders WHERE public_id = $1 AND telegram_payment_charge_id IS NULL
+                   AND status IN ('pending', 'expired', 'cancelled') AND amount_stars = $2",
             )
             .bind(&facts.payload)
             .bind(facts.total_amount)
             .fetch_optional(&mut *tx)
             .await?;
-            let Some(order) = unpaid else {
-                return Ok(RefundApplied::Unknown);
-            };
-            sqlx::query(
-                "UPDATE orders SET status = 'refunded', telegram_payment_charge_id = ?1,
-                        paid_at = ?2, refunded_at = ?2
-                 WHERE id = ?3",
-            )
-            .bind(&facts.charge_id)
-            .bind(now)
-            .bind(order.id)
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            return Ok(RefundApplied::Refunded { order_id: order.id });
+                let Some(order) = unpaid else {
+                    return Ok(RefundApplied::Unknown);
+                };
+                sqlx::query(
+                    "UPDATE orders SET status = 'refunded', telegram_payment_charge_id = $1,
+                        paid_at = $2, refunded_at = $2
+                 WHERE id = $3",
+                )
+                .bind(&facts.charge_id)
+                .bind(now)
+                .bind(order.id)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                return Ok(RefundApplied::Refunded { order_id: order.id });
+            }
+        };
+        if order.status == "refunded" {
+            return Ok(RefundApplied::AlreadyRefunded);
         }
-    };
-    if order.status == "refunded" {
-        return Ok(RefundApplied::AlreadyRefunded);
-    }
-    sqlx::query(
-        "UPDATE orders SET status = 'refunded', refunded_at = ?1 WHERE id = ?2 AND status = 'paid'",
+        sqlx::query(
+        "UPDATE orders SET status = 'refunded', refunded_at = $1 WHERE id = $2 AND status = 'paid'",
     )
     .bind(now)
     .bind(order.id)
     .execute(&mut *tx)
     .await?;
-    // Only the grant this order made is revoked: a later order may have granted it again.
-    sqlx::query(
-        "UPDATE entitlements SET revoked_at = ?1
-         WHERE user_id = ?2 AND product_id = ?3 AND order_id = ?4 AND revoked_at IS NULL",
-    )
-    .bind(now)
-    .bind(order.user_id)
-    .bind(order.product_id)
-    .bind(order.id)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "UPDATE deliveries SET status = 'cancelled', locked_until = NULL, claim_token = NULL
-         WHERE order_id = ?1 AND status IN ('pending', 'failed')",
-    )
-    .bind(order.id)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(RefundApplied::Refunded { order_id: order.id })
+        // Only the grant this order made is revoked: a later order may have granted it again.
+        sqlx::query(
+            "UPDATE entitlements SET revoked_at = $1
+         WHERE user_id = $2 AND product_id = $3 AND order_id = $4 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(order.user_id)
+        .bind(order.product_id)
+        .bind(order.id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE deliveries SET status = 'cancelled', locked_until = NULL, claim_token = NULL
+         WHERE order_id = $1 AND status IN ('pending', 'failed')",
+        )
+        .bind(order.id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(RefundApplied::Refunded { order_id: order.id })
+    })
 }

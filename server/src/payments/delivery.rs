@@ -124,21 +124,21 @@ async fn deliver_round(
         let token = claim_token();
         let now = unix_now();
         // One statement claims the row, so two workers can never both win it.
-        let claimed: Option<Claimed> = sqlx::query_as(
+        let claimed: Option<Claimed> = crate::on_db!(db, |pool| sqlx::query_as(
             "UPDATE deliveries
-             SET locked_until = ?1 + ?2, claim_token = ?3, attempts = attempts + 1
+             SET locked_until = $1 + $2, claim_token = $3, attempts = attempts + 1
              WHERE id = (SELECT id FROM deliveries
-                         WHERE status = 'pending' AND next_attempt_at <= ?1
-                           AND (locked_until IS NULL OR locked_until <= ?1)
+                         WHERE status = 'pending' AND next_attempt_at <= $1
+                           AND (locked_until IS NULL OR locked_until <= $1)
                          ORDER BY next_attempt_at, id LIMIT 1)
-               AND status = 'pending' AND (locked_until IS NULL OR locked_until <= ?1)
+               AND status = 'pending' AND (locked_until IS NULL OR locked_until <= $1)
              RETURNING id, order_id, attempts, files_sent",
         )
         .bind(now)
         .bind(LEASE_SECS)
         .bind(&token)
-        .fetch_optional(db)
-        .await?;
+        .fetch_optional(pool)
+        .await)?;
         let Some(claimed) = claimed else { break };
         round.claimed += 1;
         match attempt(db, bot, storage, config, &claimed, &token).await {
@@ -167,32 +167,33 @@ async fn attempt(
     claimed: &Claimed,
     token: &str,
 ) -> Result<bool, AttemptError> {
-    let order: OrderInfo = sqlx::query_as(
+    let order: OrderInfo = crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT o.user_id, o.status, o.product_id, p.title
-         FROM orders o JOIN products p ON p.id = o.product_id WHERE o.id = ?1",
+         FROM orders o JOIN products p ON p.id = o.product_id WHERE o.id = $1",
     )
     .bind(claimed.order_id)
-    .fetch_one(db)
-    .await?;
+    .fetch_one(pool)
+    .await)?;
     if order.status != "paid" {
         // Refunded meanwhile: nothing to send.
-        sqlx::query(
+        crate::on_db!(db, |pool| sqlx::query(
             "UPDATE deliveries SET status = 'cancelled', locked_until = NULL, claim_token = NULL
-             WHERE id = ?1 AND claim_token = ?2",
+             WHERE id = $1 AND claim_token = $2",
         )
         .bind(claimed.id)
         .bind(token)
-        .execute(db)
-        .await?;
+        .execute(pool)
+        .await
+        .map(crate::db::Done::from))?;
         return Ok(false);
     }
-    let files: Vec<ContentFile> = sqlx::query_as(
+    let files: Vec<ContentFile> = crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT file_name, size_bytes, storage_key FROM product_files
-         WHERE product_id = ?1 AND role = 'content' ORDER BY id",
+         WHERE product_id = $1 AND role = 'content' ORDER BY id",
     )
     .bind(order.product_id)
-    .fetch_all(db)
-    .await?;
+    .fetch_all(pool)
+    .await)?;
     let max_upload = config.max_upload_bytes.unwrap_or(MAX_UPLOAD_BYTES);
     let start = usize::try_from(claimed.files_sent).unwrap_or(0);
     for (index, file) in files.iter().enumerate().skip(start) {
@@ -223,31 +224,33 @@ async fn attempt(
         }
         // Progress and a fresh lease; zero rows means another worker holds the row now.
         let now = unix_now();
-        let kept = sqlx::query(
-            "UPDATE deliveries SET files_sent = ?1, locked_until = ?2 + ?3
-             WHERE id = ?4 AND claim_token = ?5",
+        let kept = crate::on_db!(db, |pool| sqlx::query(
+            "UPDATE deliveries SET files_sent = $1, locked_until = $2 + $3
+             WHERE id = $4 AND claim_token = $5",
         )
         .bind(i64::try_from(index + 1).unwrap_or(i64::MAX))
         .bind(now)
         .bind(LEASE_SECS)
         .bind(claimed.id)
         .bind(token)
-        .execute(db)
-        .await?;
+        .execute(pool)
+        .await
+        .map(crate::db::Done::from))?;
         if kept.rows_affected() == 0 {
             return Err(AttemptError::LostClaim);
         }
     }
-    let finished = sqlx::query(
-        "UPDATE deliveries SET status = 'sent', sent_at = ?1, locked_until = NULL,
+    let finished = crate::on_db!(db, |pool| sqlx::query(
+        "UPDATE deliveries SET status = 'sent', sent_at = $1, locked_until = NULL,
                 claim_token = NULL, last_error = NULL
-         WHERE id = ?2 AND claim_token = ?3",
+         WHERE id = $2 AND claim_token = $3",
     )
     .bind(unix_now())
     .bind(claimed.id)
     .bind(token)
-    .execute(db)
-    .await?;
+    .execute(pool)
+    .await
+    .map(crate::db::Done::from))?;
     if finished.rows_affected() == 0 {
         return Err(AttemptError::LostClaim);
     }
@@ -287,18 +290,19 @@ async fn record_failure(
         other => format!("{other}: {:?}", std::error::Error::source(other)),
     };
     tracing::warn!(delivery = claimed.id, attempts = claimed.attempts, delay, error = %message, "delivery failed");
-    sqlx::query(
-        "UPDATE deliveries SET status = ?1, next_attempt_at = ?2, last_error = ?3,
+    crate::on_db!(db, |pool| sqlx::query(
+        "UPDATE deliveries SET status = $1, next_attempt_at = $2, last_error = $3,
                 locked_until = NULL, claim_token = NULL
-         WHERE id = ?4 AND claim_token = ?5",
+         WHERE id = $4 AND claim_token = $5",
     )
     .bind(status)
     .bind(unix_now() + delay)
     .bind(message)
     .bind(claimed.id)
     .bind(token)
-    .execute(db)
-    .await?;
+    .execute(pool)
+    .await
+    .map(crate::db::Done::from))?;
     Ok(())
 }
 

@@ -15,12 +15,12 @@ const SHOP: Actor = Actor {
 
 /// Refunds delivered orders; returns how many it refunded.
 pub async fn refund_delivered(db: &Db, bot: &Bot) -> Result<usize, PaymentError> {
-    let due: Vec<i64> = sqlx::query_scalar(
+    let due: Vec<i64> = crate::on_db!(db, |pool| sqlx::query_scalar(
         "SELECT o.id FROM orders o JOIN deliveries d ON d.order_id = o.id
          WHERE o.status = 'paid' AND d.status = 'sent' ORDER BY o.id LIMIT 50",
     )
-    .fetch_all(db)
-    .await?;
+    .fetch_all(pool)
+    .await)?;
     let mut refunded = 0;
     for id in due {
         if refund(db, bot, id, SHOP).await? == RefundOutcome::Refunded {

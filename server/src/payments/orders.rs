@@ -106,25 +106,25 @@ pub async fn create_order(
     slug: &str,
     public_base: Option<&Url>,
 ) -> Result<NewOrder, PaymentError> {
-    let product: ProductRow = sqlx::query_as(
-        "SELECT id, title, description, price_stars, status, cover_key FROM products WHERE slug = ?1",
+    let product: ProductRow = crate::on_db!(db, |pool| sqlx::query_as(
+        "SELECT id, title, description, price_stars, status, cover_key FROM products WHERE slug = $1",
     )
     .bind(slug)
-    .fetch_optional(db)
-    .await?
+    .fetch_optional(pool)
+    .await)?
     .filter(|p: &ProductRow| p.status == "published")
     .ok_or_else(|| PaymentError::NotOnSale(slug.to_owned()))?;
     let amount = Stars::from_i64(product.price_stars)?;
 
-    let (known, owned): (bool, bool) = sqlx::query_as(
-        "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1),
+    let (known, owned): (bool, bool) = crate::on_db!(db, |pool| sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM users WHERE id = $1),
                 EXISTS (SELECT 1 FROM entitlements
-                        WHERE user_id = ?1 AND product_id = ?2 AND revoked_at IS NULL)",
+                        WHERE user_id = $1 AND product_id = $2 AND revoked_at IS NULL)",
     )
     .bind(buyer)
     .bind(product.id)
-    .fetch_one(db)
-    .await?;
+    .fetch_one(pool)
+    .await)?;
     if !known {
         return Err(PaymentError::UnknownBuyer(buyer));
     }
@@ -133,18 +133,18 @@ pub async fn create_order(
     }
 
     let now = unix_now();
-    let reusable: Option<(String, String)> = sqlx::query_as(
+    let reusable: Option<(String, String)> = crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT public_id, invoice_link FROM orders
-         WHERE user_id = ?1 AND product_id = ?2 AND status = 'pending' AND amount_stars = ?3
-           AND invoice_link IS NOT NULL AND expires_at > ?4 + 300
+         WHERE user_id = $1 AND product_id = $2 AND status = 'pending' AND amount_stars = $3
+           AND invoice_link IS NOT NULL AND expires_at > $4 + 300
          ORDER BY id DESC LIMIT 1",
     )
     .bind(buyer)
     .bind(product.id)
     .bind(amount.as_i64())
     .bind(now)
-    .fetch_optional(db)
-    .await?;
+    .fetch_optional(pool)
+    .await)?;
     if let Some((public_id, invoice_link)) = reusable {
         return Ok(NewOrder {
             public_id,
@@ -154,9 +154,10 @@ pub async fn create_order(
     }
 
     let public_id = new_public_id();
-    let order_id: i64 = sqlx::query_scalar(
+    let order_id: i64 = crate::on_db!(db, |pool| {
+        sqlx::query_scalar(
         "INSERT INTO orders (public_id, user_id, product_id, amount_stars, status, created_at, expires_at)
-         VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6) RETURNING id",
+         VALUES ($1, $2, $3, $4, 'pending', $5, $6) RETURNING id",
     )
     .bind(&public_id)
     .bind(buyer)
@@ -164,8 +165,9 @@ pub async fn create_order(
     .bind(amount.as_i64())
     .bind(now)
     .bind(now + ORDER_TTL_SECS)
-    .fetch_one(db)
-    .await?;
+    .fetch_one(pool)
+    .await
+    })?;
 
     let title = truncate_chars(&product.title, TITLE_MAX);
     // Telegram rejects an empty description, and some products have none.
@@ -190,20 +192,24 @@ pub async fn create_order(
         Ok(link) => link,
         Err(err) => {
             // Without a link nobody can pay it; do not leave it looking payable.
-            sqlx::query(
-                "UPDATE orders SET status = 'cancelled' WHERE id = ?1 AND status = 'pending'",
+            crate::on_db!(db, |pool| sqlx::query(
+                "UPDATE orders SET status = 'cancelled' WHERE id = $1 AND status = 'pending'",
             )
             .bind(order_id)
-            .execute(db)
-            .await?;
+            .execute(pool)
+            .await
+            .map(crate::db::Done::from))?;
             return Err(err.into());
         }
     };
-    sqlx::query("UPDATE orders SET invoice_link = ?1 WHERE id = ?2")
-        .bind(&invoice_link)
-        .bind(order_id)
-        .execute(db)
-        .await?;
+    crate::on_db!(db, |pool| sqlx::query(
+        "UPDATE orders SET invoice_link = $1 WHERE id = $2"
+    )
+    .bind(&invoice_link)
+    .bind(order_id)
+    .execute(pool)
+    .await
+    .map(crate::db::Done::from))?;
     Ok(NewOrder {
         public_id,
         invoice_link,
@@ -222,13 +228,14 @@ pub async fn order_status(
     buyer: i64,
     public_id: &str,
 ) -> Result<OrderStatus, PaymentError> {
-    let status: String =
-        sqlx::query_scalar("SELECT status FROM orders WHERE public_id = ?1 AND user_id = ?2")
-            .bind(public_id)
-            .bind(buyer)
-            .fetch_optional(db)
-            .await?
-            .ok_or(PaymentError::OrderNotFound)?;
+    let status: String = crate::on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT status FROM orders WHERE public_id = $1 AND user_id = $2"
+    )
+    .bind(public_id)
+    .bind(buyer)
+    .fetch_optional(pool)
+    .await)?
+    .ok_or(PaymentError::OrderNotFound)?;
     status.parse()
 }
 
@@ -236,12 +243,13 @@ pub async fn order_status(
 pub async fn expire_stale(db: &Db, max_age: Duration) -> Result<u64, PaymentError> {
     let age = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
     let cutoff = unix_now().saturating_sub(age);
-    let done = sqlx::query(
-        "UPDATE orders SET status = 'expired' WHERE status = 'pending' AND created_at <= ?1",
+    let done = crate::on_db!(db, |pool| sqlx::query(
+        "UPDATE orders SET status = 'expired' WHERE status = 'pending' AND created_at <= $1",
     )
     .bind(cutoff)
-    .execute(db)
-    .await?;
+    .execute(pool)
+    .await
+    .map(crate::db::Done::from))?;
     Ok(done.rows_affected())
 }
 

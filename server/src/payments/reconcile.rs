@@ -74,10 +74,12 @@ fn classify(tx: &StarTransaction) -> Entry {
 /// Scans the ledger from the stored position to its end and applies what is missing.
 pub async fn reconcile(db: &Db, bot: &Bot) -> Result<ReconcileReport, PaymentError> {
     let mut report = ReconcileReport {
-        next_offset: sqlx::query_scalar("SELECT next_offset FROM reconcile_state WHERE id = 1")
-            .fetch_optional(db)
-            .await?
-            .unwrap_or(0),
+        next_offset: crate::on_db!(db, |pool| sqlx::query_scalar(
+            "SELECT next_offset FROM reconcile_state WHERE id = 1"
+        )
+        .fetch_optional(pool)
+        .await)?
+        .unwrap_or(0),
         ..ReconcileReport::default()
     };
     loop {
@@ -115,13 +117,16 @@ pub async fn reconcile(db: &Db, bot: &Bot) -> Result<ReconcileReport, PaymentErr
         let read = i64::try_from(page.len()).unwrap_or(PAGE);
         report.next_offset += read;
         // Saved per page, never moved backwards by a slower concurrent run.
-        sqlx::query(
-            "UPDATE reconcile_state SET next_offset = max(next_offset, ?1), updated_at = unixepoch()
+        crate::on_db!(db, |pool| {
+            sqlx::query(
+            "UPDATE reconcile_state SET next_offset = CASE WHEN $1 > next_offset THEN $1 ELSE next_offset END, updated_at = unixepoch()
              WHERE id = 1",
         )
         .bind(report.next_offset)
-        .execute(db)
-        .await?;
+        .execute(pool)
+        .await
+        .map(crate::db::Done::from)
+        })?;
         if read < PAGE {
             break;
         }

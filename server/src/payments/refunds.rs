@@ -64,16 +64,16 @@ pub async fn refund(
         OrderRef::Public(public_id) => (Some(public_id), None),
         OrderRef::Id(id) => (None, Some(id)),
     };
-    let row: Option<RefundRow> = sqlx::query_as(
+    let row: Option<RefundRow> = crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT o.user_id, o.status, o.public_id, o.amount_stars,
                 o.telegram_payment_charge_id, p.creator_id
          FROM orders o JOIN products p ON p.id = o.product_id
-         WHERE o.public_id = ?1 OR o.id = ?2",
+         WHERE o.public_id = $1 OR o.id = $2",
     )
     .bind(public_id)
     .bind(id)
-    .fetch_optional(db)
-    .await?;
+    .fetch_optional(pool)
+    .await)?;
     let row = row.ok_or(PaymentError::OrderNotFound)?;
     if !actor.is_admin && actor.user_id != row.creator_id {
         return Err(PaymentError::Forbidden);

@@ -150,23 +150,27 @@ pub struct SeedReport {
 
 pub async fn apply(db: &Db, storage: &LocalStorage) -> Result<SeedReport, SeedError> {
     for c in CREATORS {
-        sqlx::query(
-            "INSERT INTO users (id, first_name, username) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING",
+        crate::on_db!(db, |pool| {
+            sqlx::query(
+            "INSERT INTO users (id, first_name, username) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
         )
         .bind(c.id)
         .bind(c.first_name)
         .bind(c.username)
-        .execute(db)
-        .await?;
-        sqlx::query(
-            "INSERT INTO creators (user_id, display_name, bio) VALUES (?1, ?2, ?3)
+        .execute(pool)
+        .await
+        .map(crate::db::Done::from)
+        })?;
+        crate::on_db!(db, |pool| sqlx::query(
+            "INSERT INTO creators (user_id, display_name, bio) VALUES ($1, $2, $3)
              ON CONFLICT (user_id) DO NOTHING",
         )
         .bind(c.id)
         .bind(c.display_name)
         .bind(c.bio)
-        .execute(db)
-        .await?;
+        .execute(pool)
+        .await
+        .map(crate::db::Done::from))?;
     }
 
     let now = std::time::SystemTime::now()
@@ -186,11 +190,12 @@ pub async fn apply(db: &Db, storage: &LocalStorage) -> Result<SeedReport, SeedEr
         )
         .await?;
 
-        let mut tx = db.begin().await?;
-        let inserted: Option<(i64,)> = sqlx::query_as(
+        crate::on_db!(db, |pool| {
+            let mut tx = pool.begin().await?;
+            let inserted: Option<(i64,)> = sqlx::query_as(
             "INSERT INTO products
                (creator_id, slug, kind, title, description, price_stars, cover_key, status, published_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'published', ?8)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'published', $8)
              ON CONFLICT (slug) DO NOTHING
              RETURNING id",
         )
@@ -205,13 +210,13 @@ pub async fn apply(db: &Db, storage: &LocalStorage) -> Result<SeedReport, SeedEr
         .bind(now - index as i64 * 3600)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some((product_id,)) = inserted else {
-            continue;
-        };
-        for file in files {
-            sqlx::query(
+            let Some((product_id,)) = inserted else {
+                continue;
+            };
+            for file in files {
+                sqlx::query(
                 "INSERT INTO product_files (product_id, role, file_name, mime_type, size_bytes, sha256, storage_key)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(product_id)
             .bind(file.role)
@@ -222,8 +227,9 @@ pub async fn apply(db: &Db, storage: &LocalStorage) -> Result<SeedReport, SeedEr
             .bind(&file.stored.key)
             .execute(&mut *tx)
             .await?;
-        }
-        tx.commit().await?;
+            }
+            tx.commit().await?;
+        });
         report.products_added += 1;
     }
     for product in PRODUCTS.iter().filter(|p| p.kind == ProductKind::Course) {
@@ -237,32 +243,34 @@ pub async fn apply(db: &Db, storage: &LocalStorage) -> Result<SeedReport, SeedEr
 async fn seed_lessons(db: &Db, product: &DemoProduct) -> Result<(), SeedError> {
     // IMMEDIATE: the transaction reads before it writes, and SQLite refuses a deferred read
     // lock's upgrade at once (no busy wait) when another process seeds the same file.
-    let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
-    let empty: Option<(i64,)> = sqlx::query_as(
-        "SELECT p.id FROM products p
-         WHERE p.slug = ?1 AND NOT EXISTS (SELECT 1 FROM lessons l WHERE l.product_id = p.id)",
-    )
-    .bind(product.slug)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some((product_id,)) = empty else {
-        return Ok(());
-    };
-    for (position, (title, body)) in product.parts.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO lessons (product_id, position, title, body, is_preview)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+    crate::on_db!(db, |pool| {
+        let mut tx = crate::db::BeginWrite::begin_write(pool).await?;
+        let empty: Option<(i64,)> = sqlx::query_as(
+            "SELECT p.id FROM products p
+         WHERE p.slug = $1 AND NOT EXISTS (SELECT 1 FROM lessons l WHERE l.product_id = p.id)",
         )
-        .bind(product_id)
-        .bind((position as i64 + 1) * 10)
-        .bind(*title)
-        .bind(*body)
-        .bind(position == 0)
-        .execute(&mut *tx)
+        .bind(product.slug)
+        .fetch_optional(&mut *tx)
         .await?;
-    }
-    tx.commit().await?;
-    Ok(())
+        let Some((product_id,)) = empty else {
+            return Ok(());
+        };
+        for (position, (title, body)) in product.parts.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO lessons (product_id, position, title, body, is_preview)
+             VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(product_id)
+            .bind((position as i64 + 1) * 10)
+            .bind(*title)
+            .bind(*body)
+            .bind(position == 0)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    })
 }
 
 struct SeedFile {

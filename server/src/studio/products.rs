@@ -58,12 +58,12 @@ const PRODUCT_COLUMNS: &str =
     "id, slug, title, kind, status, description, price_stars, cover_key, creator_id";
 
 async fn load(db: &Db, id: i64) -> Result<ProductRow, StudioError> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {PRODUCT_COLUMNS} FROM products WHERE id = ?1"
+    crate::on_db!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {PRODUCT_COLUMNS} FROM products WHERE id = $1"
     )))
     .bind(id)
-    .fetch_optional(db)
-    .await?
+    .fetch_optional(pool)
+    .await)?
     .ok_or(StudioError::NotFound)
 }
 
@@ -81,26 +81,27 @@ pub async fn owned(
 
 /// The caller's products (every product for an admin), newest first.
 pub async fn list(db: &Db, caller: Caller) -> Result<Vec<StudioProductRow>, StudioError> {
-    let rows: Vec<ProductRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {PRODUCT_COLUMNS} FROM products WHERE ?1 OR creator_id = ?2 ORDER BY id DESC"
-    )))
-    .bind(caller.is_admin())
-    .bind(caller.user_id)
-    .fetch_all(db)
-    .await?;
+    let rows: Vec<ProductRow> =
+        crate::on_db!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {PRODUCT_COLUMNS} FROM products WHERE $1 OR creator_id = $2 ORDER BY id DESC"
+        )))
+        .bind(caller.is_admin())
+        .bind(caller.user_id)
+        .fetch_all(pool)
+        .await)?;
     rows.into_iter().map(ProductRow::into_row).collect()
 }
 
 pub async fn get(db: &Db, caller: Caller, id: i64) -> Result<StudioProduct, StudioError> {
     let row = load(db, id).await?;
     caller.require_owner(row.creator_id)?;
-    let files: Vec<FileRow> = sqlx::query_as(
+    let files: Vec<FileRow> = crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT id, role, file_name, mime_type, size_bytes, sha256, storage_key, version
-         FROM product_files WHERE product_id = ?1 ORDER BY role, id",
+         FROM product_files WHERE product_id = $1 ORDER BY role, id",
     )
     .bind(id)
-    .fetch_all(db)
-    .await?;
+    .fetch_all(pool)
+    .await)?;
     let lessons = lessons(db, id).await?;
     Ok(StudioProduct {
         kind: row.kind()?,
@@ -252,11 +253,12 @@ async fn unique_slug(db: &Db, title: &str) -> Result<String, StudioError> {
         } else {
             format!("{base}-{n}")
         };
-        let taken: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM products WHERE slug = ?1)")
-                .bind(&candidate)
-                .fetch_one(db)
-                .await?;
+        let taken: bool = crate::on_db!(db, |pool| sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM products WHERE slug = $1)"
+        )
+        .bind(&candidate)
+        .fetch_one(pool)
+        .await)?;
         if !taken {
             return Ok(candidate);
         }
@@ -280,9 +282,10 @@ pub async fn create(
     // Two creators racing for one slug: the UNIQUE constraint decides, the loser retries.
     for _ in 0..3 {
         let slug = unique_slug(db, &title).await?;
-        let inserted = sqlx::query_scalar::<_, i64>(
+        let inserted = crate::on_db!(db, |pool| {
+            sqlx::query_scalar::<_, i64>(
             "INSERT INTO products (creator_id, slug, kind, title, description, price_stars, status)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'draft') RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6, 'draft') RETURNING id",
         )
         .bind(caller.user_id)
         .bind(&slug)
@@ -290,8 +293,9 @@ pub async fn create(
         .bind(&title)
         .bind(&description)
         .bind(i64::from(input.price_stars))
-        .fetch_one(db)
-        .await;
+        .fetch_one(pool)
+        .await
+        });
         match inserted {
             Ok(id) => return get(db, caller, id).await,
             Err(sqlx::Error::Database(err)) if err.is_unique_violation() => continue,
@@ -317,18 +321,19 @@ pub async fn update(
             "The kind of a product can only change while it is a draft.".into(),
         ));
     }
-    sqlx::query(
-        "UPDATE products SET title = ?1, description = ?2, price_stars = ?3, kind = ?4,
+    crate::on_db!(db, |pool| sqlx::query(
+        "UPDATE products SET title = $1, description = $2, price_stars = $3, kind = $4,
                 updated_at = unixepoch()
-         WHERE id = ?5",
+         WHERE id = $5",
     )
     .bind(&title)
     .bind(&description)
     .bind(i64::from(input.price_stars))
     .bind(input.kind.as_str())
     .bind(id)
-    .execute(db)
-    .await?;
+    .execute(pool)
+    .await
+    .map(crate::db::Done::from))?;
     get(db, caller, id).await
 }
 
@@ -363,28 +368,31 @@ pub async fn set_status(
             )))
         }
     }
-    sqlx::query(
-        "UPDATE products SET status = ?1, updated_at = unixepoch(),
-                published_at = CASE WHEN ?1 = 'published' THEN coalesce(published_at, unixepoch())
+    crate::on_db!(db, |pool| sqlx::query(
+        "UPDATE products SET status = $1, updated_at = unixepoch(),
+                published_at = CASE WHEN $1 = 'published' THEN coalesce(published_at, unixepoch())
                                     ELSE published_at END
-         WHERE id = ?2",
+         WHERE id = $2",
     )
     .bind(target.as_str())
     .bind(id)
-    .execute(db)
-    .await?;
+    .execute(pool)
+    .await
+    .map(crate::db::Done::from))?;
     get(db, caller, id).await
 }
 
 async fn ready_to_publish(db: &Db, id: i64, kind: ProductKind) -> Result<(), StudioError> {
-    let (content, lessons, previews): (i64, i64, i64) = sqlx::query_as(
-        "SELECT (SELECT count(*) FROM product_files WHERE product_id = ?1 AND role = 'content'),
-                (SELECT count(*) FROM lessons WHERE product_id = ?1),
-                (SELECT count(*) FROM lessons WHERE product_id = ?1 AND is_preview = 1)",
+    let (content, lessons, previews): (i64, i64, i64) = crate::on_db!(db, |pool| {
+        sqlx::query_as(
+        "SELECT (SELECT count(*) FROM product_files WHERE product_id = $1 AND role = 'content'),
+                (SELECT count(*) FROM lessons WHERE product_id = $1),
+                (SELECT count(*) FROM lessons WHERE product_id = $1 AND is_preview)",
     )
     .bind(id)
-    .fetch_one(db)
-    .await?;
+    .fetch_one(pool)
+    .await
+    })?;
     let problem = match kind {
         ProductKind::Course if lessons == 0 => Some("Add at least one lesson before publishing."),
         ProductKind::Course if previews == 0 => {
@@ -411,144 +419,156 @@ pub async fn attach_file(
     replace: Option<i64>,
     upload: &Upload,
 ) -> Result<StudioFile, StudioError> {
-    let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
-    let existing: Option<i64> = match replace {
-        Some(file_id) => Some(
-            sqlx::query_scalar(
-                "SELECT id FROM product_files WHERE id = ?1 AND product_id = ?2 AND role = ?3",
-            )
-            .bind(file_id)
-            .bind(product_id)
-            .bind(role)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StudioError::NotFound)?,
-        ),
-        None => {
-            sqlx::query_scalar(
-                "SELECT id FROM product_files
-                 WHERE product_id = ?1 AND role = ?2 AND (role = 'sample' OR file_name = ?3)
+    let row: FileRow = crate::on_db!(db, |pool| {
+        let mut tx = crate::db::BeginWrite::begin_write(pool).await?;
+        let existing: Option<i64> = match replace {
+            Some(file_id) => Some(
+                sqlx::query_scalar(
+                    "SELECT id FROM product_files WHERE id = $1 AND product_id = $2 AND role = $3",
+                )
+                .bind(file_id)
+                .bind(product_id)
+                .bind(role)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StudioError::NotFound)?,
+            ),
+            None => {
+                sqlx::query_scalar(
+                    "SELECT id FROM product_files
+                 WHERE product_id = $1 AND role = $2 AND (role = 'sample' OR file_name = $3)
                  ORDER BY id LIMIT 1",
-            )
-            .bind(product_id)
-            .bind(role)
-            .bind(&upload.file_name)
-            .fetch_optional(&mut *tx)
-            .await?
-        }
-    };
-    let file_id = match existing {
-        Some(file_id) => {
-            // Another file of this product may already bear the new name.
-            let clash: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM product_files
-                                WHERE product_id = ?1 AND role = ?2 AND file_name = ?3 AND id <> ?4)",
-            )
-            .bind(product_id)
-            .bind(role)
-            .bind(&upload.file_name)
-            .bind(file_id)
-            .fetch_one(&mut *tx)
-            .await?;
-            if clash {
-                return Err(StudioError::Conflict(format!(
-                    "Another file is already called {:?}.",
-                    upload.file_name
-                )));
+                )
+                .bind(product_id)
+                .bind(role)
+                .bind(&upload.file_name)
+                .fetch_optional(&mut *tx)
+                .await?
             }
-            sqlx::query(
-                "UPDATE product_files SET file_name = ?1, mime_type = ?2, size_bytes = ?3,
-                        sha256 = ?4, storage_key = ?5, version = version + 1
-                 WHERE id = ?6",
-            )
-            .bind(&upload.file_name)
-            .bind(&upload.mime_type)
-            .bind(upload.size_bytes as i64)
-            .bind(&upload.sha256)
-            .bind(&upload.key)
-            .bind(file_id)
-            .execute(&mut *tx)
-            .await?;
-            file_id
-        }
-        None => {
-            sqlx::query_scalar(
-                "INSERT INTO product_files
-                   (product_id, role, file_name, mime_type, size_bytes, sha256, storage_key)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+        };
+        let file_id = match existing {
+            Some(file_id) => {
+                // Another file of this product may already bear the new name.
+                let clash: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM product_files
+                                WHERE product_id = $1 AND role = $2 AND file_name = $3 AND id <> $4)",
             )
             .bind(product_id)
             .bind(role)
             .bind(&upload.file_name)
-            .bind(&upload.mime_type)
-            .bind(upload.size_bytes as i64)
-            .bind(&upload.sha256)
-            .bind(&upload.key)
+            .bind(file_id)
             .fetch_one(&mut *tx)
-            .await?
-        }
-    };
-    sqlx::query(
-        "INSERT INTO product_file_versions
+            .await?;
+                if clash {
+                    return Err(StudioError::Conflict(format!(
+                        "Another file is already called {:?}.",
+                        upload.file_name
+                    )));
+                }
+                sqlx::query(
+                    "UPDATE product_files SET file_name = $1, mime_type = $2, size_bytes = $3,
+                        sha256 = $4, storage_key = $5, version = version + 1
+                 WHERE id = $6",
+                )
+                .bind(&upload.file_name)
+                .bind(&upload.mime_type)
+                .bind(upload.size_bytes as i64)
+                .bind(&upload.sha256)
+                .bind(&upload.key)
+                .bind(file_id)
+                .execute(&mut *tx)
+                .await?;
+                file_id
+            }
+            None => {
+                sqlx::query_scalar(
+                    "INSERT INTO product_files
+                   (product_id, role, file_name, mime_type, size_bytes, sha256, storage_key)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                )
+                .bind(product_id)
+                .bind(role)
+                .bind(&upload.file_name)
+                .bind(&upload.mime_type)
+                .bind(upload.size_bytes as i64)
+                .bind(&upload.sha256)
+                .bind(&upload.key)
+                .fetch_one(&mut *tx)
+                .await?
+            }
+        };
+        sqlx::query(
+            "INSERT INTO product_file_versions
            (file_id, version, file_name, mime_type, size_bytes, sha256, storage_key)
          SELECT id, version, file_name, mime_type, size_bytes, sha256, storage_key
-         FROM product_files WHERE id = ?1",
-    )
-    .bind(file_id)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("UPDATE products SET updated_at = unixepoch() WHERE id = ?1")
-        .bind(product_id)
+         FROM product_files WHERE id = $1",
+        )
+        .bind(file_id)
         .execute(&mut *tx)
         .await?;
-    let row: FileRow = sqlx::query_as(
-        "SELECT id, role, file_name, mime_type, size_bytes, sha256, storage_key, version
-         FROM product_files WHERE id = ?1",
-    )
-    .bind(file_id)
-    .fetch_one(&mut *tx)
-    .await?;
-    tx.commit().await?;
+        sqlx::query("UPDATE products SET updated_at = unixepoch() WHERE id = $1")
+            .bind(product_id)
+            .execute(&mut *tx)
+            .await?;
+        let row: FileRow = sqlx::query_as(
+            "SELECT id, role, file_name, mime_type, size_bytes, sha256, storage_key, version
+         FROM product_files WHERE id = $1",
+        )
+        .bind(file_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        row
+    });
     Ok(row.into_file())
 }
 
 /// Removes a file from a draft (a product on sale keeps its files: buyers rely on them).
 pub async fn delete_file(db: &Db, caller: Caller, file_id: i64) -> Result<(), StudioError> {
-    let product_id: i64 = sqlx::query_scalar("SELECT product_id FROM product_files WHERE id = ?1")
-        .bind(file_id)
-        .fetch_optional(db)
-        .await?
-        .ok_or(StudioError::NotFound)?;
+    let product_id: i64 = crate::on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT product_id FROM product_files WHERE id = $1"
+    )
+    .bind(file_id)
+    .fetch_optional(pool)
+    .await)?
+    .ok_or(StudioError::NotFound)?;
     let (_, _, status) = owned(db, caller.require_studio()?, product_id).await?;
     if status != ProductStatus::Draft {
         return Err(StudioError::Conflict(
             "Files of a product that was on sale can be replaced, not removed.".into(),
         ));
     }
-    sqlx::query("DELETE FROM product_files WHERE id = ?1")
-        .bind(file_id)
-        .execute(db)
-        .await?;
+    crate::on_db!(db, |pool| sqlx::query(
+        "DELETE FROM product_files WHERE id = $1"
+    )
+    .bind(file_id)
+    .execute(pool)
+    .await
+    .map(crate::db::Done::from))?;
     Ok(())
 }
 
 pub async fn set_cover(db: &Db, product_id: i64, key: &str) -> Result<(), StudioError> {
-    sqlx::query("UPDATE products SET cover_key = ?1, updated_at = unixepoch() WHERE id = ?2")
-        .bind(key)
-        .bind(product_id)
-        .execute(db)
-        .await?;
+    crate::on_db!(db, |pool| sqlx::query(
+        "UPDATE products SET cover_key = $1, updated_at = unixepoch() WHERE id = $2"
+    )
+    .bind(key)
+    .bind(product_id)
+    .execute(pool)
+    .await
+    .map(crate::db::Done::from))?;
     Ok(())
 }
 
 async fn lessons(db: &Db, product_id: i64) -> Result<Vec<StudioLesson>, StudioError> {
-    let rows: Vec<(i64, i64, String, String, bool, Option<i64>)> = sqlx::query_as(
-        "SELECT id, position, title, body, is_preview, file_id FROM lessons
-         WHERE product_id = ?1 ORDER BY position, id",
-    )
-    .bind(product_id)
-    .fetch_all(db)
-    .await?;
+    let rows: Vec<(i64, i64, String, String, bool, Option<i64>)> =
+        crate::on_db!(db, |pool| sqlx::query_as(
+            "SELECT id, position, title, body, is_preview, file_id FROM lessons
+         WHERE product_id = $1 ORDER BY position, id",
+        )
+        .bind(product_id)
+        .fetch_all(pool)
+        .await)?;
     Ok(rows
         .into_iter()
         .map(
@@ -587,13 +607,13 @@ async fn check_lesson_file(
     let Some(file_id) = file_id else {
         return Ok(());
     };
-    let ok: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM product_files WHERE id = ?1 AND product_id = ?2)",
+    let ok: bool = crate::on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM product_files WHERE id = $1 AND product_id = $2)",
     )
     .bind(file_id)
     .bind(product_id)
-    .fetch_one(db)
-    .await?;
+    .fetch_one(pool)
+    .await)?;
     if ok {
         Ok(())
     } else {
@@ -621,27 +641,30 @@ pub async fn add_lesson(
     course(db, caller, product_id).await?;
     let title = validate_lesson(input)?;
     check_lesson_file(db, product_id, input.file_id).await?;
-    sqlx::query(
+    crate::on_db!(db, |pool| sqlx::query(
         "INSERT INTO lessons (product_id, position, title, body, is_preview, file_id)
-         VALUES (?1, (SELECT coalesce(max(position), 0) + 10 FROM lessons WHERE product_id = ?1),
-                 ?2, ?3, ?4, ?5)",
+         VALUES ($1, (SELECT coalesce(max(position), 0) + 10 FROM lessons WHERE product_id = $1),
+                 $2, $3, $4, $5)",
     )
     .bind(product_id)
     .bind(&title)
     .bind(&input.body)
     .bind(input.is_preview)
     .bind(input.file_id)
-    .execute(db)
-    .await?;
+    .execute(pool)
+    .await
+    .map(crate::db::Done::from))?;
     get(db, caller, product_id).await
 }
 
 async fn lesson_product(db: &Db, lesson_id: i64) -> Result<i64, StudioError> {
-    sqlx::query_scalar("SELECT product_id FROM lessons WHERE id = ?1")
-        .bind(lesson_id)
-        .fetch_optional(db)
-        .await?
-        .ok_or(StudioError::NotFound)
+    crate::on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT product_id FROM lessons WHERE id = $1"
+    )
+    .bind(lesson_id)
+    .fetch_optional(pool)
+    .await)?
+    .ok_or(StudioError::NotFound)
 }
 
 pub async fn update_lesson(
@@ -654,18 +677,19 @@ pub async fn update_lesson(
     course(db, caller, product_id).await?;
     let title = validate_lesson(input)?;
     check_lesson_file(db, product_id, input.file_id).await?;
-    sqlx::query(
-        "UPDATE lessons SET title = ?1, body = ?2, is_preview = ?3, file_id = ?4,
+    crate::on_db!(db, |pool| sqlx::query(
+        "UPDATE lessons SET title = $1, body = $2, is_preview = $3, file_id = $4,
                 updated_at = unixepoch()
-         WHERE id = ?5",
+         WHERE id = $5",
     )
     .bind(&title)
     .bind(&input.body)
     .bind(input.is_preview)
     .bind(input.file_id)
     .bind(lesson_id)
-    .execute(db)
-    .await?;
+    .execute(pool)
+    .await
+    .map(crate::db::Done::from))?;
     get(db, caller, product_id).await
 }
 
@@ -676,10 +700,11 @@ pub async fn delete_lesson(
 ) -> Result<StudioProduct, StudioError> {
     let product_id = lesson_product(db, lesson_id).await?;
     course(db, caller, product_id).await?;
-    sqlx::query("DELETE FROM lessons WHERE id = ?1")
+    crate::on_db!(db, |pool| sqlx::query("DELETE FROM lessons WHERE id = $1")
         .bind(lesson_id)
-        .execute(db)
-        .await?;
+        .execute(pool)
+        .await
+        .map(crate::db::Done::from))?;
     get(db, caller, product_id).await
 }
 
@@ -692,12 +717,12 @@ pub async fn move_lesson(
 ) -> Result<StudioProduct, StudioError> {
     let product_id = lesson_product(db, lesson_id).await?;
     course(db, caller, product_id).await?;
-    let order: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT id, position FROM lessons WHERE product_id = ?1 ORDER BY position, id",
+    let order: Vec<(i64, i64)> = crate::on_db!(db, |pool| sqlx::query_as(
+        "SELECT id, position FROM lessons WHERE product_id = $1 ORDER BY position, id",
     )
     .bind(product_id)
-    .fetch_all(db)
-    .await?;
+    .fetch_all(pool)
+    .await)?;
     let Some(at) = order.iter().position(|(id, _)| *id == lesson_id) else {
         return Err(StudioError::NotFound);
     };
@@ -707,18 +732,20 @@ pub async fn move_lesson(
         Some(at + 1).filter(|i| *i < order.len())
     };
     if let Some(other) = other {
-        let mut tx = db.begin().await?;
-        // Renumber the whole course so equal positions cannot make the swap a no-op.
-        let mut ids: Vec<i64> = order.iter().map(|(id, _)| *id).collect();
-        ids.swap(at, other);
-        for (i, id) in ids.iter().enumerate() {
-            sqlx::query("UPDATE lessons SET position = ?1 WHERE id = ?2")
-                .bind((i as i64 + 1) * 10)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
+        crate::on_db!(db, |pool| {
+            let mut tx = pool.begin().await?;
+            // Renumber the whole course so equal positions cannot make the swap a no-op.
+            let mut ids: Vec<i64> = order.iter().map(|(id, _)| *id).collect();
+            ids.swap(at, other);
+            for (i, id) in ids.iter().enumerate() {
+                sqlx::query("UPDATE lessons SET position = $1 WHERE id = $2")
+                    .bind((i as i64 + 1) * 10)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
     }
     get(db, caller, product_id).await
 }

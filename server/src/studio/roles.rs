@@ -61,41 +61,49 @@ pub async fn resolve(db: &Db, admin_ids: &[i64], user_id: i64) -> Result<Caller,
 }
 
 pub async fn is_creator(db: &Db, user_id: i64) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM creators WHERE user_id = ?1)")
-        .bind(user_id)
-        .fetch_one(db)
-        .await
+    crate::on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM creators WHERE user_id = $1)"
+    )
+    .bind(user_id)
+    .fetch_one(pool)
+    .await)
 }
 
 pub async fn display_name(db: &Db, user_id: i64) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT display_name FROM creators WHERE user_id = ?1")
-        .bind(user_id)
-        .fetch_optional(db)
-        .await
+    crate::on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT display_name FROM creators WHERE user_id = $1"
+    )
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await)
 }
 
 /// Makes a known user a creator, named after their Telegram name. Granting twice changes nothing.
 /// False when the shop has never seen the user (they must open the bot or the Mini App first).
 pub async fn grant_creator(db: &Db, user_id: i64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = crate::on_db!(db, |pool| sqlx::query(
         "INSERT INTO creators (user_id, display_name)
-         SELECT id, trim(first_name || ' ' || coalesce(last_name, '')) FROM users WHERE id = ?1
+         SELECT id, trim(first_name || ' ' || coalesce(last_name, '')) FROM users WHERE id = $1
          ON CONFLICT (user_id) DO NOTHING",
     )
     .bind(user_id)
-    .execute(db)
-    .await?;
+    .execute(pool)
+    .await
+    .map(crate::db::Done::from))?;
     Ok(done.rows_affected() > 0 || is_creator(db, user_id).await?)
 }
 
 /// A new one-time invite token.
 pub async fn create_invite(db: &Db, admin_id: i64) -> Result<String, sqlx::Error> {
     let token = crate::payments::orders::new_public_id();
-    sqlx::query("INSERT INTO creator_invites (token, created_by) VALUES (?1, ?2)")
-        .bind(&token)
-        .bind(admin_id)
-        .execute(db)
-        .await?;
+    crate::on_db!(db, |pool| sqlx::query(
+        "INSERT INTO creator_invites (token, created_by) VALUES ($1, $2)"
+    )
+    .bind(&token)
+    .bind(admin_id)
+    .execute(pool)
+    .await
+    .map(crate::db::Done::from))?;
     Ok(token)
 }
 
@@ -114,26 +122,28 @@ pub async fn redeem_invite(db: &Db, token: &str, user_id: i64) -> Result<Redeeme
     if is_creator(db, user_id).await? {
         return Ok(Redeemed::AlreadyCreator);
     }
-    let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
-    let claimed = sqlx::query(
-        "UPDATE creator_invites SET used_by = ?1, used_at = unixepoch()
-         WHERE token = ?2 AND used_by IS NULL",
-    )
-    .bind(user_id)
-    .bind(token)
-    .execute(&mut *tx)
-    .await?;
-    if claimed.rows_affected() == 0 {
-        return Ok(Redeemed::Invalid);
-    }
-    sqlx::query(
-        "INSERT INTO creators (user_id, display_name)
-         SELECT id, trim(first_name || ' ' || coalesce(last_name, '')) FROM users WHERE id = ?1
+    crate::on_db!(db, |pool| {
+        let mut tx = crate::db::BeginWrite::begin_write(pool).await?;
+        let claimed = sqlx::query(
+            "UPDATE creator_invites SET used_by = $1, used_at = unixepoch()
+         WHERE token = $2 AND used_by IS NULL",
+        )
+        .bind(user_id)
+        .bind(token)
+        .execute(&mut *tx)
+        .await?;
+        if claimed.rows_affected() == 0 {
+            return Ok(Redeemed::Invalid);
+        }
+        sqlx::query(
+            "INSERT INTO creators (user_id, display_name)
+         SELECT id, trim(first_name || ' ' || coalesce(last_name, '')) FROM users WHERE id = $1
          ON CONFLICT (user_id) DO NOTHING",
-    )
-    .bind(user_id)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(Redeemed::Granted)
+        )
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Redeemed::Granted)
+    })
 }

@@ -53,9 +53,9 @@ impl From<TotalsRow> for SalesTotals {
 
 /// An order counts as a sale once paid; a refund keeps the sale and counts against the net.
 const TOTALS: &str = "count(o.id) AS sales,
-        coalesce(sum(o.amount_stars), 0) AS gross,
-        coalesce(sum(o.status = 'refunded'), 0) AS refunds,
-        coalesce(sum(CASE WHEN o.status = 'refunded' THEN o.amount_stars END), 0) AS refunded";
+        CAST(coalesce(sum(o.amount_stars), 0) AS BIGINT) AS gross,
+        count(CASE WHEN o.status = 'refunded' THEN 1 END) AS refunds,
+        CAST(coalesce(sum(CASE WHEN o.status = 'refunded' THEN o.amount_stars END), 0) AS BIGINT) AS refunded";
 
 #[derive(sqlx::FromRow)]
 struct ProductRow {
@@ -101,49 +101,51 @@ pub async fn dashboard(
     creator: Option<i64>,
     now: i64,
 ) -> Result<SalesDashboard, StudioError> {
-    let totals: TotalsRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {TOTALS} FROM orders o JOIN products p ON p.id = o.product_id
-         WHERE o.status IN ('paid', 'refunded') AND (?1 IS NULL OR p.creator_id = ?1)"
-    )))
-    .bind(creator)
-    .fetch_one(db)
-    .await?;
+    let totals: TotalsRow =
+        crate::on_db!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {TOTALS} FROM orders o JOIN products p ON p.id = o.product_id
+         WHERE o.status IN ('paid', 'refunded') AND ($1 IS NULL OR p.creator_id = $1)"
+        )))
+        .bind(creator)
+        .fetch_one(pool)
+        .await)?;
 
-    let products: Vec<ProductRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT p.id, p.slug, p.title, {TOTALS}
+    let products: Vec<ProductRow> =
+        crate::on_db!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT p.id, p.slug, p.title, {TOTALS}
          FROM products p
          LEFT JOIN orders o ON o.product_id = p.id AND o.status IN ('paid', 'refunded')
-         WHERE (?1 IS NULL OR p.creator_id = ?1)
+         WHERE ($1 IS NULL OR p.creator_id = $1)
          GROUP BY p.id ORDER BY gross DESC, p.id DESC"
-    )))
-    .bind(creator)
-    .fetch_all(db)
-    .await?;
+        )))
+        .bind(creator)
+        .fetch_all(pool)
+        .await)?;
 
     let today = now.div_euclid(SECONDS_PER_DAY);
     let first = today - (CHART_DAYS - 1);
-    let paid: Vec<(i64, i64, i64)> = sqlx::query_as(
-        "SELECT o.paid_at / 86400 AS day, count(*), sum(o.amount_stars)
+    let paid: Vec<(i64, i64, i64)> = crate::on_db!(db, |pool| sqlx::query_as(
+        "SELECT o.paid_at / 86400 AS day, count(*), CAST(sum(o.amount_stars) AS BIGINT)
          FROM orders o JOIN products p ON p.id = o.product_id
-         WHERE o.status IN ('paid', 'refunded') AND o.paid_at >= ?2
-           AND (?1 IS NULL OR p.creator_id = ?1)
+         WHERE o.status IN ('paid', 'refunded') AND o.paid_at >= $2
+           AND ($1 IS NULL OR p.creator_id = $1)
          GROUP BY day",
     )
     .bind(creator)
     .bind(first * SECONDS_PER_DAY)
-    .fetch_all(db)
-    .await?;
-    let refunded: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT o.refunded_at / 86400 AS day, sum(o.amount_stars)
+    .fetch_all(pool)
+    .await)?;
+    let refunded: Vec<(i64, i64)> = crate::on_db!(db, |pool| sqlx::query_as(
+        "SELECT o.refunded_at / 86400 AS day, CAST(sum(o.amount_stars) AS BIGINT)
          FROM orders o JOIN products p ON p.id = o.product_id
-         WHERE o.status = 'refunded' AND o.refunded_at >= ?2
-           AND (?1 IS NULL OR p.creator_id = ?1)
+         WHERE o.status = 'refunded' AND o.refunded_at >= $2
+           AND ($1 IS NULL OR p.creator_id = $1)
          GROUP BY day",
     )
     .bind(creator)
     .bind(first * SECONDS_PER_DAY)
-    .fetch_all(db)
-    .await?;
+    .fetch_all(pool)
+    .await)?;
     let days: Vec<DaySales> = (first..=today)
         .map(|day| {
             let (sales, gross) = paid
@@ -163,7 +165,7 @@ pub async fn dashboard(
         })
         .collect();
 
-    let orders: Vec<OrderRow> = sqlx::query_as(
+    let orders: Vec<OrderRow> = crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT o.public_id, p.slug, p.title, o.user_id AS buyer_id, u.first_name, u.last_name,
                 u.username, o.amount_stars, o.status, o.created_at, o.paid_at, o.refunded_at,
                 (SELECT count(*) FROM downloads d
@@ -173,14 +175,14 @@ pub async fn dashboard(
          FROM orders o
          JOIN products p ON p.id = o.product_id
          JOIN users u ON u.id = o.user_id
-         WHERE o.status IN ('paid', 'refunded') AND (?1 IS NULL OR p.creator_id = ?1)
+         WHERE o.status IN ('paid', 'refunded') AND ($1 IS NULL OR p.creator_id = $1)
          ORDER BY coalesce(o.paid_at, o.created_at) DESC, o.id DESC
-         LIMIT ?2",
+         LIMIT $2",
     )
     .bind(creator)
     .bind(ORDERS_SHOWN)
-    .fetch_all(db)
-    .await?;
+    .fetch_all(pool)
+    .await)?;
 
     let (supporters, tips_stars) = super::tips::supporters(db, creator).await?;
     Ok(SalesDashboard {

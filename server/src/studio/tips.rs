@@ -33,21 +33,21 @@ pub async fn create(
     }
     let (creator_id, product_id, name): (i64, Option<i64>, String) =
         match (&request.slug, request.creator_id) {
-            (Some(slug), _) => sqlx::query_as(
+            (Some(slug), _) => crate::on_db!(db, |pool| sqlx::query_as(
                 "SELECT c.user_id, p.id, c.display_name FROM products p
              JOIN creators c ON c.user_id = p.creator_id
-             WHERE p.slug = ?1 AND p.status IN ('published', 'archived')",
+             WHERE p.slug = $1 AND p.status IN ('published', 'archived')",
             )
             .bind(slug)
-            .fetch_optional(db)
-            .await?
+            .fetch_optional(pool)
+            .await)?
             .ok_or(StudioError::NotFound)?,
-            (None, Some(id)) => sqlx::query_as(
-                "SELECT user_id, NULL, display_name FROM creators WHERE user_id = ?1",
+            (None, Some(id)) => crate::on_db!(db, |pool| sqlx::query_as(
+                "SELECT user_id, NULL, display_name FROM creators WHERE user_id = $1",
             )
             .bind(id)
-            .fetch_optional(db)
-            .await?
+            .fetch_optional(pool)
+            .await)?
             .ok_or(StudioError::NotFound)?,
             (None, None) => {
                 return Err(StudioError::Invalid(
@@ -60,9 +60,10 @@ pub async fn create(
     }
     let public_id = format!("{PREFIX}{}", new_public_id());
     let now = unix_now();
-    let tip_id: i64 = sqlx::query_scalar(
+    let tip_id: i64 = crate::on_db!(db, |pool| {
+        sqlx::query_scalar(
         "INSERT INTO tips (public_id, user_id, creator_id, product_id, amount_stars, created_at, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING id",
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(&public_id)
     .bind(payer)
@@ -71,8 +72,9 @@ pub async fn create(
     .bind(i64::from(request.amount_stars))
     .bind(now)
     .bind(now + ORDER_TTL_SECS)
-    .fetch_one(db)
-    .await?;
+    .fetch_one(pool)
+    .await
+    })?;
     let title: String = format!("Support {name}").chars().take(32).collect();
     let description = format!(
         "A tip of {} Stars for {name}. Thank you for supporting independent creators!",
@@ -89,18 +91,24 @@ pub async fn create(
     let invoice_link = match bot.call("createInvoiceLink", method).await {
         Ok(link) => link,
         Err(err) => {
-            sqlx::query("UPDATE tips SET status = 'expired' WHERE id = ?1")
-                .bind(tip_id)
-                .execute(db)
-                .await?;
+            crate::on_db!(db, |pool| sqlx::query(
+                "UPDATE tips SET status = 'expired' WHERE id = $1"
+            )
+            .bind(tip_id)
+            .execute(pool)
+            .await
+            .map(crate::db::Done::from))?;
             return Err(PaymentError::from(err).into());
         }
     };
-    sqlx::query("UPDATE tips SET invoice_link = ?1 WHERE id = ?2")
-        .bind(&invoice_link)
-        .bind(tip_id)
-        .execute(db)
-        .await?;
+    crate::on_db!(db, |pool| sqlx::query(
+        "UPDATE tips SET invoice_link = $1 WHERE id = $2"
+    )
+    .bind(&invoice_link)
+    .bind(tip_id)
+    .execute(pool)
+    .await
+    .map(crate::db::Done::from))?;
     Ok(TipCheckout {
         tip_id: public_id,
         invoice_link,
@@ -110,22 +118,24 @@ pub async fn create(
 
 /// `pending`, `paid`, `refunded` or `expired`; another payer's tip is not found.
 pub async fn status(db: &Db, payer: i64, public_id: &str) -> Result<String, StudioError> {
-    sqlx::query_scalar("SELECT status FROM tips WHERE public_id = ?1 AND user_id = ?2")
-        .bind(public_id)
-        .bind(payer)
-        .fetch_optional(db)
-        .await?
-        .ok_or(StudioError::NotFound)
+    crate::on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT status FROM tips WHERE public_id = $1 AND user_id = $2"
+    )
+    .bind(public_id)
+    .bind(payer)
+    .fetch_optional(pool)
+    .await)?
+    .ok_or(StudioError::NotFound)
 }
 
 /// The pre-checkout verdict for a tip payload.
 pub async fn check_pre_checkout(db: &Db, query: &PreCheckoutQuery) -> Result<(), Decline> {
-    let row: Option<(i64, i64, String, i64)> = sqlx::query_as(
-        "SELECT user_id, amount_stars, status, expires_at FROM tips WHERE public_id = ?1",
+    let row: Option<(i64, i64, String, i64)> = crate::on_db!(db, |pool| sqlx::query_as(
+        "SELECT user_id, amount_stars, status, expires_at FROM tips WHERE public_id = $1",
     )
     .bind(&query.invoice_payload)
-    .fetch_optional(db)
-    .await
+    .fetch_optional(pool)
+    .await)
     .map_err(|err| {
         tracing::error!(error = %err, "tip pre-checkout lookup failed; declining");
         Decline::Unavailable
@@ -150,38 +160,40 @@ pub async fn check_pre_checkout(db: &Db, query: &PreCheckoutQuery) -> Result<(),
 /// Applies a charge for a tip: one transaction keyed by the charge id, like orders. A charge that
 /// does not fit its tip is recorded in `unmatched_payments` for review.
 pub async fn apply_payment(db: &Db, facts: &PaymentFacts) -> Result<Applied, PaymentError> {
-    let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
-    let known: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM tips WHERE telegram_payment_charge_id = ?1)
-             OR EXISTS (SELECT 1 FROM orders WHERE telegram_payment_charge_id = ?1)
-             OR EXISTS (SELECT 1 FROM unmatched_payments WHERE telegram_payment_charge_id = ?1)",
-    )
-    .bind(&facts.charge_id)
-    .fetch_one(&mut *tx)
-    .await?;
-    if known {
-        return Ok(Applied::AlreadyApplied);
-    }
-    let tip: Option<(i64, i64, i64, String)> =
-        sqlx::query_as("SELECT id, user_id, amount_stars, status FROM tips WHERE public_id = ?1")
-            .bind(&facts.payload)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let mismatch = match &tip {
-        None => Some("unknown_payload"),
-        Some(_) if facts.currency != CURRENCY => Some("wrong_currency"),
-        Some((_, _, _, status)) if status == "paid" || status == "refunded" => {
-            Some("tip_paid_by_another_charge")
+    crate::on_db!(db, |pool| {
+        let mut tx = crate::db::BeginWrite::begin_write(pool).await?;
+        let known: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM tips WHERE telegram_payment_charge_id = $1)
+             OR EXISTS (SELECT 1 FROM orders WHERE telegram_payment_charge_id = $1)
+             OR EXISTS (SELECT 1 FROM unmatched_payments WHERE telegram_payment_charge_id = $1)",
+        )
+        .bind(&facts.charge_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if known {
+            return Ok(Applied::AlreadyApplied);
         }
-        Some((_, _, amount, _)) if *amount != facts.total_amount => Some("amount_mismatch"),
-        Some((_, payer, _, _)) if *payer != facts.payer => Some("other_payer"),
-        Some(_) => None,
-    };
-    if let Some(reason) = mismatch {
-        sqlx::query(
+        let tip: Option<(i64, i64, i64, String)> = sqlx::query_as(
+            "SELECT id, user_id, amount_stars, status FROM tips WHERE public_id = $1",
+        )
+        .bind(&facts.payload)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let mismatch = match &tip {
+            None => Some("unknown_payload"),
+            Some(_) if facts.currency != CURRENCY => Some("wrong_currency"),
+            Some((_, _, _, status)) if status == "paid" || status == "refunded" => {
+                Some("tip_paid_by_another_charge")
+            }
+            Some((_, _, amount, _)) if *amount != facts.total_amount => Some("amount_mismatch"),
+            Some((_, payer, _, _)) if *payer != facts.payer => Some("other_payer"),
+            Some(_) => None,
+        };
+        if let Some(reason) = mismatch {
+            sqlx::query(
             "INSERT INTO unmatched_payments
                (telegram_payment_charge_id, user_id, invoice_payload, currency, total_amount, reason)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&facts.charge_id)
         .bind(facts.payer)
@@ -191,23 +203,24 @@ pub async fn apply_payment(db: &Db, facts: &PaymentFacts) -> Result<Applied, Pay
         .bind(reason)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
-        tracing::warn!(charge_id = %facts.charge_id, reason, "tip payment recorded for review");
-        return Ok(Applied::Unmatched { reason });
-    }
-    let Some((tip_id, ..)) = tip else {
-        return Err(PaymentError::Corrupt("tip vanished".into()));
-    };
-    sqlx::query(
-        "UPDATE tips SET status = 'paid', telegram_payment_charge_id = ?1, paid_at = ?2 WHERE id = ?3",
+            tx.commit().await?;
+            tracing::warn!(charge_id = %facts.charge_id, reason, "tip payment recorded for review");
+            return Ok(Applied::Unmatched { reason });
+        }
+        let Some((tip_id, ..)) = tip else {
+            return Err(PaymentError::Corrupt("tip vanished".into()));
+        };
+        sqlx::query(
+        "UPDATE tips SET status = 'paid', telegram_payment_charge_id = $1, paid_at = $2 WHERE id = $3",
     )
     .bind(&facts.charge_id)
     .bind(unix_now())
     .bind(tip_id)
     .execute(&mut *tx)
     .await?;
-    tx.commit().await?;
-    Ok(Applied::Granted { order_id: tip_id })
+        tx.commit().await?;
+        Ok(Applied::Granted { order_id: tip_id })
+    })
 }
 
 /// Applies a refund if its charge paid a tip; `None` when it did not.
@@ -215,22 +228,26 @@ pub async fn apply_refund(
     db: &Db,
     facts: &RefundFacts,
 ) -> Result<Option<RefundApplied>, PaymentError> {
-    let tip: Option<(i64, String)> =
-        sqlx::query_as("SELECT id, status FROM tips WHERE telegram_payment_charge_id = ?1")
-            .bind(&facts.charge_id)
-            .fetch_optional(db)
-            .await?;
+    let tip: Option<(i64, String)> = crate::on_db!(db, |pool| sqlx::query_as(
+        "SELECT id, status FROM tips WHERE telegram_payment_charge_id = $1"
+    )
+    .bind(&facts.charge_id)
+    .fetch_optional(pool)
+    .await)?;
     let Some((tip_id, status)) = tip else {
         return Ok(None);
     };
     if status == "refunded" {
         return Ok(Some(RefundApplied::AlreadyRefunded));
     }
-    sqlx::query("UPDATE tips SET status = 'refunded', refunded_at = ?1 WHERE id = ?2")
-        .bind(unix_now())
-        .bind(tip_id)
-        .execute(db)
-        .await?;
+    crate::on_db!(db, |pool| sqlx::query(
+        "UPDATE tips SET status = 'refunded', refunded_at = $1 WHERE id = $2"
+    )
+    .bind(unix_now())
+    .bind(tip_id)
+    .execute(pool)
+    .await
+    .map(crate::db::Done::from))?;
     Ok(Some(RefundApplied::Refunded { order_id: tip_id }))
 }
 
@@ -248,24 +265,24 @@ pub async fn supporters(
         i64,
         i64,
         Option<String>,
-    )> = sqlx::query_as(
+    )> = crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT t.user_id, u.first_name, u.last_name, u.username, t.amount_stars, t.paid_at,
                     p.title
              FROM tips t JOIN users u ON u.id = t.user_id
              LEFT JOIN products p ON p.id = t.product_id
-             WHERE t.status = 'paid' AND (?1 IS NULL OR t.creator_id = ?1)
+             WHERE t.status = 'paid' AND ($1 IS NULL OR t.creator_id = $1)
              ORDER BY t.paid_at DESC, t.id DESC LIMIT 200",
     )
     .bind(creator)
-    .fetch_all(db)
-    .await?;
-    let total: i64 = sqlx::query_scalar(
-        "SELECT coalesce(sum(amount_stars), 0) FROM tips
-         WHERE status = 'paid' AND (?1 IS NULL OR creator_id = ?1)",
+    .fetch_all(pool)
+    .await)?;
+    let total: i64 = crate::on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT CAST(coalesce(sum(amount_stars), 0) AS BIGINT) FROM tips
+         WHERE status = 'paid' AND ($1 IS NULL OR creator_id = $1)",
     )
     .bind(creator)
-    .fetch_one(db)
-    .await?;
+    .fetch_one(pool)
+    .await)?;
     let list = rows
         .into_iter()
         .map(|(user_id, first, last, username, amount, paid_at, title)| {

@@ -44,14 +44,16 @@ pub async fn handle(ctx: &Dispatcher, message: &Message) -> Result<(), DispatchE
             if request.trim().is_empty() {
                 return send(ctx, chat, t.paysupport_usage.to_owned(), None).await;
             }
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO support_requests (user_id, chat_id, message) VALUES (?1, ?2, ?3) RETURNING id",
+            let id: i64 = crate::on_db!(&ctx.db, |pool| {
+                sqlx::query_scalar(
+                "INSERT INTO support_requests (user_id, chat_id, message) VALUES ($1, $2, $3) RETURNING id",
             )
             .bind(i64::from(user.id))
             .bind(i64::from(chat))
             .bind(&request)
-            .fetch_one(&ctx.db)
-            .await?;
+            .fetch_one(pool)
+            .await
+            })?;
             tracing::info!(
                 support_request = id,
                 user = i64::from(user.id),
@@ -66,13 +68,15 @@ pub async fn handle(ctx: &Dispatcher, message: &Message) -> Result<(), DispatchE
             .await
         }
         "/library" => {
-            let titles: Vec<String> = sqlx::query_scalar(
+            let titles: Vec<String> = crate::on_db!(&ctx.db, |pool| {
+                sqlx::query_scalar(
                 "SELECT p.title FROM entitlements e JOIN products p ON p.id = e.product_id
-                 WHERE e.user_id = ?1 AND e.revoked_at IS NULL ORDER BY e.granted_at DESC, e.id DESC",
+                 WHERE e.user_id = $1 AND e.revoked_at IS NULL ORDER BY e.granted_at DESC, e.id DESC",
             )
             .bind(i64::from(user.id))
-            .fetch_all(&ctx.db)
-            .await?;
+            .fetch_all(pool)
+            .await
+            })?;
             if titles.is_empty() {
                 send(
                     ctx,

@@ -79,17 +79,18 @@ impl Inbox {
             .unwrap_or_else(|| "empty".into());
         // Recorded already claimed by this handler (first attempt): one write instead of an
         // insert and a claim, while the claim still keeps the retry worker off it.
-        let inserted = sqlx::query(
+        let inserted = crate::on_db!(&self.db, |pool| sqlx::query(
             "INSERT INTO telegram_updates (update_id, kind, payload, locked_until, attempts)
-             VALUES (?1, ?2, ?3, ?4, 1)
+             VALUES ($1, $2, $3, $4, 1)
              ON CONFLICT (update_id) DO NOTHING",
         )
         .bind(update_id)
         .bind(&kind)
         .bind(value.to_string())
         .bind(unix_now() + CLAIM_SECS)
-        .execute(&self.db)
-        .await?
+        .execute(pool)
+        .await
+        .map(crate::db::Done::from))?
         .rows_affected();
         if inserted == 0 {
             tracing::debug!(update_id, "duplicate update ignored");
@@ -101,16 +102,17 @@ impl Inbox {
     /// Handles a recorded update if no one else holds it.
     async fn process(&self, update_id: i64, value: Value) -> Ingested {
         let now = unix_now();
-        let claimed = sqlx::query(
-            "UPDATE telegram_updates SET locked_until = ?2, attempts = attempts + 1
-             WHERE update_id = ?1 AND handled_at IS NULL
-               AND (locked_until IS NULL OR locked_until < ?3)",
+        let claimed = crate::on_db!(&self.db, |pool| sqlx::query(
+            "UPDATE telegram_updates SET locked_until = $2, attempts = attempts + 1
+             WHERE update_id = $1 AND handled_at IS NULL
+               AND (locked_until IS NULL OR locked_until < $3)",
         )
         .bind(update_id)
         .bind(now + CLAIM_SECS)
         .bind(now)
-        .execute(&self.db)
-        .await;
+        .execute(pool)
+        .await
+        .map(crate::db::Done::from));
         match claimed {
             Ok(done) if done.rows_affected() == 1 => self.handle_claimed(update_id, value).await,
             Ok(_) => Ingested::Duplicate,
@@ -139,16 +141,19 @@ impl Inbox {
                 (false, Some(err.to_string()))
             }
         };
-        let saved = sqlx::query(
+        let saved = crate::on_db!(&self.db, |pool| {
+            sqlx::query(
             "UPDATE telegram_updates
-             SET handled_at = CASE WHEN ?2 THEN unixepoch() END, locked_until = NULL, last_error = ?3
-             WHERE update_id = ?1",
+             SET handled_at = CASE WHEN $2 THEN unixepoch() END, locked_until = NULL, last_error = $3
+             WHERE update_id = $1",
         )
         .bind(update_id)
         .bind(handled)
         .bind(error)
-        .execute(&self.db)
-        .await;
+        .execute(pool)
+        .await
+        .map(crate::db::Done::from)
+        });
         if let Err(err) = saved {
             tracing::error!(update_id, error = %err, "cannot record the outcome of an update");
         }
@@ -161,15 +166,17 @@ impl Inbox {
 
     /// Retries recorded updates whose handling failed or was interrupted. Returns how many ran.
     pub async fn retry_pending(&self) -> Result<usize, sqlx::Error> {
-        let pending: Vec<(i64, String)> = sqlx::query_as(
+        let pending: Vec<(i64, String)> = crate::on_db!(&self.db, |pool| {
+            sqlx::query_as(
             "SELECT update_id, payload FROM telegram_updates
-             WHERE handled_at IS NULL AND attempts < ?1 AND (locked_until IS NULL OR locked_until < ?2)
+             WHERE handled_at IS NULL AND attempts < $1 AND (locked_until IS NULL OR locked_until < $2)
              ORDER BY update_id LIMIT 100",
         )
         .bind(MAX_ATTEMPTS)
         .bind(unix_now())
-        .fetch_all(&self.db)
-        .await?;
+        .fetch_all(pool)
+        .await
+        })?;
         let mut ran = 0;
         for (update_id, payload) in pending {
             let value = serde_json::from_str(&payload).unwrap_or(Value::Null);

@@ -3,16 +3,22 @@
 #![allow(dead_code)] // each test file uses its own part
 
 use server::config::Config;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 /// Dev preview (in-process emulator, dev bot token) with the demo catalog, on `dir`; `extra`
-/// variables win.
+/// variables win. With `TEST_DATABASE_URL` set, on a fresh PostgreSQL database.
 pub fn config(dir: &tempfile::TempDir, extra: &[(&str, &str)]) -> Config {
     let data_dir = dir.path().to_str().unwrap().to_owned();
-    let extra: Vec<(String, String)> = extra
+    let mut extra: Vec<(String, String)> = extra
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
+    if !extra.iter().any(|(k, _)| k == "DATABASE_URL") {
+        if let Some(url) = fresh_database() {
+            extra.push(("DATABASE_URL".into(), url));
+        }
+    }
     Config::from_lookup(move |key| {
         if let Some((_, v)) = extra.iter().find(|(k, _)| k == key) {
             return Some(v.clone());
@@ -25,6 +31,48 @@ pub fn config(dir: &tempfile::TempDir, extra: &[(&str, &str)]) -> Config {
         }
     })
     .unwrap()
+}
+
+/// A new, empty database on the PostgreSQL server `TEST_DATABASE_URL` names (a role that may
+/// CREATE DATABASE), so every test has its own; `None` without it (the test's SQLite file).
+/// The databases are left behind: the throwaway server of scripts/pg.sh goes with them.
+pub fn fresh_database() -> Option<String> {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let admin = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())?;
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let name = format!(
+        "starfront_test_{}_{stamp}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let create = format!("CREATE DATABASE {name}");
+    let server = admin.clone();
+    // Tests call this from inside their runtime, which cannot block on a future: a thread of
+    // its own with a small runtime does.
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                use sqlx::{Connection, Executor};
+                let mut conn = sqlx::PgConnection::connect(&server)
+                    .await
+                    .expect("TEST_DATABASE_URL answers");
+                conn.execute(sqlx::AssertSqlSafe(create)).await.unwrap();
+                conn.close().await.unwrap();
+            })
+    })
+    .join()
+    .unwrap();
+    let mut url = url::Url::parse(&admin).expect("TEST_DATABASE_URL is a URL");
+    url.set_path(&name);
+    Some(url.to_string())
 }
 
 /// Serves the whole shop (background workers included) on a free loopback port until the
