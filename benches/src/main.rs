@@ -144,7 +144,10 @@ async fn run() -> Result<(), BenchError> {
     };
     progress(t0, &format!("seeding {sizes:?}"));
     let db_url = format!("sqlite://{}?mode=rwc", data.join("starfront.db").display());
-    let db = server::db::connect(&db_url).await?;
+    // The benchmark measures the SQLite deployment; it reads its database directly.
+    let server::db::Db::Sqlite(db) = server::db::connect(&db_url).await? else {
+        unreachable!("a sqlite: URL opens SQLite")
+    };
     let seeded = seed::seed(&db, &data.join("files"), sizes).await?;
     progress(t0, "seeded");
 

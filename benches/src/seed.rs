@@ -5,7 +5,7 @@
 //! transaction: 100,000 products and 1,000,000 orders go in within seconds, where a round trip
 //! per row would take minutes.
 
-use server::db::Db;
+use sqlx::SqlitePool;
 use std::io::Write;
 use std::path::Path;
 
@@ -73,7 +73,7 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> SeedError + '_ {
     }
 }
 
-pub async fn seed(db: &Db, files_dir: &Path, sizes: Sizes) -> Result<Seeded, SeedError> {
+pub async fn seed(db: &SqlitePool, files_dir: &Path, sizes: Sizes) -> Result<Seeded, SeedError> {
     write_files(files_dir)?;
     let now = server::auth::unix_now();
     let mut tx = db.begin().await?;

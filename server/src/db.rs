@@ -5,10 +5,12 @@
 //! - Write the SQL once and run it through [`on_db!`]: `on_db!(db, |pool| sqlx::query("…")
 //!   .bind(x).execute(pool).await)`. The body is expanded once per pool type, so `query_as`,
 //!   `FromRow` rows and whole transactions (`let mut tx = pool.begin().await?; …`) work as usual.
+//!   Both arms must give one type: end an `execute` with `.map(Done::from)` ([`Done`]).
 //! - Placeholders `$1, $2, …` (SQLite's driver reads `$N` as index N). Integers are i64 (BIGINT
 //!   in Postgres); wrap SUM in `CAST(SUM(x) AS BIGINT)`; no scalar `max(a, b)`/`min(a, b)`
 //!   (use CASE), no `INSERT OR …` (use `ON CONFLICT`), no SQLite date functions. `unixepoch()`
-//!   works on both: the Postgres migrations define it. Flags are INTEGER 0/1: bind an i64.
+//!   works on both: the Postgres migrations define it. Flags: INTEGER 0/1 in SQLite and BOOLEAN
+//!   in Postgres, read and bound as Rust `bool`, tested bare (`WHERE is_preview`), never `= 1`.
 //! - A read-then-write transaction starts with `pool.begin_write()` ([`BeginWrite`]): SQLite's
 //!   `BEGIN IMMEDIATE`, and on Postgres a transaction holding one shared advisory lock, so such
 //!   transactions run one at a time on both, whatever the number of replicas.

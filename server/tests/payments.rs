@@ -1091,9 +1091,9 @@ async fn randomized_purchases_with_lost_repeated_and_reordered_updates_settle_ex
     .unwrap();
     assert_eq!(wrong, 0);
     let (paid, missing_grants): (i64, i64) = server::on_db!(&h.d.db, |pool| sqlx::query_as(
-        "SELECT count(*), sum(NOT EXISTS (SELECT 1 FROM entitlements e
+        "SELECT count(*), count(CASE WHEN NOT EXISTS (SELECT 1 FROM entitlements e
                   WHERE e.user_id = o.user_id AND e.product_id = o.product_id
-                    AND e.revoked_at IS NULL AND e.order_id = o.id))
+                    AND e.revoked_at IS NULL AND e.order_id = o.id) THEN 1 END)
          FROM orders o WHERE o.status = 'paid'",
     )
     .fetch_one(pool)
@@ -1122,7 +1122,8 @@ async fn randomized_purchases_with_lost_repeated_and_reordered_updates_settle_ex
         let sent = documents(&h.chat(user).await).len() as i64;
         assert_eq!(sent, expected, "documents sent to {user}");
         let spent: i64 = server::on_db!(&h.d.db, |pool| sqlx::query_scalar(
-            "SELECT coalesce(sum(amount_stars), 0) FROM orders WHERE user_id = $1 AND status = 'paid'",
+            "SELECT CAST(coalesce(sum(amount_stars), 0) AS BIGINT) FROM orders
+             WHERE user_id = $1 AND status = 'paid'",
         )
         .bind(user)
         .fetch_one(pool)
