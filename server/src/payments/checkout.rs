@@ -198,8 +198,42 @@ pub async fn apply_payment(
 pub async fn apply_payment_facts(db: &Db, facts: &PaymentFacts) -> Result<Applied, PaymentError> {
     // Tips travel the same path under their own payloads; they grant nothing.
     if crate::studio::tips::is_tip(&facts.payload) {
-        return crate::studio::tips::apply_payment(db, facts).await;
+        return settle_races("tip", &facts.charge_id, || {
+            crate::studio::tips::apply_payment(db, facts)
+        })
+        .await;
     }
+    settle_races("payment", &facts.charge_id, || try_apply_payment(db, facts)).await
+}
+
+/// How often an applier that lost a race to a concurrent one looks again. The second look sees
+/// the winner's commit, so it settles at once; more rounds mean something keeps writing.
+const RACE_ROUNDS: usize = 3;
+
+/// Runs `attempt` until it settles: `None` means a conditional write found the row changed by a
+/// concurrent applier (another replica, or reconciliation beside the webhook) after it was read,
+/// and nothing was committed; a fresh transaction then reads what the winner did.
+async fn settle_races<T, F, Fut>(what: &str, charge_id: &str, attempt: F) -> Result<T, PaymentError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>, PaymentError>>,
+{
+    for _ in 0..RACE_ROUNDS {
+        if let Some(done) = attempt().await? {
+            return Ok(done);
+        }
+        tracing::debug!(charge_id, what, "lost a race to a concurrent applier; reading again");
+    }
+    Err(PaymentError::Corrupt(format!(
+        "the {what} of charge {charge_id} kept changing under its applier"
+    )))
+}
+
+/// One attempt of [`apply_payment_facts`]; `None` when a concurrent applier got in between.
+async fn try_apply_payment(
+    db: &Db,
+    facts: &PaymentFacts,
+) -> Result<Option<Applied>, PaymentError> {
     // IMMEDIATE takes the write lock up front, so two appliers of the same charge serialise
     // instead of both reading "unknown" and one failing on upgrade.
     let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
@@ -211,7 +245,7 @@ pub async fn apply_payment_facts(db: &Db, facts: &PaymentFacts) -> Result<Applie
     .fetch_one(&mut *tx)
     .await?;
     if known {
-        return Ok(Applied::AlreadyApplied);
+        return Ok(Some(Applied::AlreadyApplied));
     }
     let order: Option<OrderRow> = sqlx::query_as(
         "SELECT id, user_id, product_id, amount_stars, status, telegram_payment_charge_id
@@ -233,10 +267,12 @@ pub async fn apply_payment_facts(db: &Db, facts: &PaymentFacts) -> Result<Applie
         Some(_) => None,
     };
     if let Some(reason) = mismatch {
-        sqlx::query(
+        // The charge id is unique: a concurrent applier that recorded it first wins.
+        let recorded = sqlx::query(
             "INSERT INTO unmatched_payments
                (telegram_payment_charge_id, user_id, invoice_payload, currency, total_amount, order_id, reason)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (telegram_payment_charge_id) DO NOTHING",
         )
         .bind(&facts.charge_id)
         .bind(facts.payer)
@@ -246,25 +282,36 @@ pub async fn apply_payment_facts(db: &Db, facts: &PaymentFacts) -> Result<Applie
         .bind(order.as_ref().map(|o| o.id))
         .bind(reason)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        if recorded == 0 {
+            return Ok(None);
+        }
         tx.commit().await?;
         tracing::warn!(charge_id = %facts.charge_id, reason, "payment recorded for review");
-        return Ok(Applied::Unmatched { reason });
+        return Ok(Some(Applied::Unmatched { reason }));
     }
     let Some(order) = order else {
         return Err(PaymentError::Corrupt("order vanished".into()));
     };
 
     let now = unix_now();
-    sqlx::query(
-        "UPDATE orders SET status = 'paid', telegram_payment_charge_id = ?1, paid_at = ?2
-         WHERE id = ?3 AND status IN ('pending', 'expired', 'cancelled')",
+    // Only the applier that moves the order out of an unpaid state grants: on PostgreSQL a
+    // concurrent one waits for this row and then finds the condition false.
+    let paid = sqlx::query(
+        "UPDATE orders SET status = 'paid', telegram_payment_charge_id = $1, paid_at = $2
+         WHERE id = $3 AND status IN ('pending', 'expired', 'cancelled')
+           AND telegram_payment_charge_id IS NULL",
     )
     .bind(&facts.charge_id)
     .bind(now)
     .bind(order.id)
     .execute(&mut *tx)
-    .await?;
+    .await?
+    .rows_affected();
+    if paid == 0 {
+        return Ok(None);
+    }
     sqlx::query(
         "INSERT INTO entitlements (user_id, product_id, granted_at, order_id)
          VALUES (?1, ?2, ?3, ?4)
@@ -286,7 +333,7 @@ pub async fn apply_payment_facts(db: &Db, facts: &PaymentFacts) -> Result<Applie
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(Applied::Granted { order_id: order.id })
+    Ok(Some(Applied::Granted { order_id: order.id }))
 }
 
 /// A refund, from a `refunded_payment` message, the shop's own call, or the Star ledger.
@@ -338,6 +385,14 @@ pub async fn apply_refund_facts(
     if let Some(applied) = crate::studio::tips::apply_refund(db, facts).await? {
         return Ok(applied);
     }
+    settle_races("refund", &facts.charge_id, || try_apply_refund(db, facts)).await
+}
+
+/// One attempt of [`apply_refund_facts`]; `None` when a concurrent applier got in between.
+async fn try_apply_refund(
+    db: &Db,
+    facts: &RefundFacts,
+) -> Result<Option<RefundApplied>, PaymentError> {
     let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
     let now = unix_now();
     let by_charge: Option<OrderRow> = sqlx::query_as(
@@ -360,7 +415,7 @@ pub async fn apply_refund_facts(
             .await?;
             if unmatched.rows_affected() > 0 {
                 tx.commit().await?;
-                return Ok(RefundApplied::UnmatchedRefunded);
+                return Ok(Some(RefundApplied::UnmatchedRefunded));
             }
             // The refund overtook its payment: settle the order as paid and refunded at once.
             let unpaid: Option<OrderRow> = sqlx::query_as(
@@ -373,32 +428,41 @@ pub async fn apply_refund_facts(
             .fetch_optional(&mut *tx)
             .await?;
             let Some(order) = unpaid else {
-                return Ok(RefundApplied::Unknown);
+                return Ok(Some(RefundApplied::Unknown));
             };
-            sqlx::query(
-                "UPDATE orders SET status = 'refunded', telegram_payment_charge_id = ?1,
-                        paid_at = ?2, refunded_at = ?2
-                 WHERE id = ?3",
+            let settled = sqlx::query(
+                "UPDATE orders SET status = 'refunded', telegram_payment_charge_id = $1,
+                        paid_at = $2, refunded_at = $2
+                 WHERE id = $3 AND telegram_payment_charge_id IS NULL
+                   AND status IN ('pending', 'expired', 'cancelled')",
             )
             .bind(&facts.charge_id)
             .bind(now)
             .bind(order.id)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+            if settled == 0 {
+                return Ok(None);
+            }
             tx.commit().await?;
-            return Ok(RefundApplied::Refunded { order_id: order.id });
+            return Ok(Some(RefundApplied::Refunded { order_id: order.id }));
         }
     };
     if order.status == "refunded" {
-        return Ok(RefundApplied::AlreadyRefunded);
+        return Ok(Some(RefundApplied::AlreadyRefunded));
     }
-    sqlx::query(
-        "UPDATE orders SET status = 'refunded', refunded_at = ?1 WHERE id = ?2 AND status = 'paid'",
+    let refunded = sqlx::query(
+        "UPDATE orders SET status = 'refunded', refunded_at = $1 WHERE id = $2 AND status = 'paid'",
     )
     .bind(now)
     .bind(order.id)
     .execute(&mut *tx)
-    .await?;
+    .await?
+    .rows_affected();
+    if refunded == 0 {
+        return Ok(None);
+    }
     // Only the grant this order made is revoked: a later order may have granted it again.
     sqlx::query(
         "UPDATE entitlements SET revoked_at = ?1
@@ -418,5 +482,5 @@ pub async fn apply_refund_facts(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(RefundApplied::Refunded { order_id: order.id })
+    Ok(Some(RefundApplied::Refunded { order_id: order.id }))
 }

@@ -114,12 +114,16 @@ pub async fn reconcile(db: &Db, bot: &Bot) -> Result<ReconcileReport, PaymentErr
         report.scanned += page.len();
         let read = i64::try_from(page.len()).unwrap_or(PAGE);
         report.next_offset += read;
-        // Saved per page, never moved backwards by a slower concurrent run.
+        // Saved per page, never moved backwards by a slower concurrent run (another replica
+        // may be reading the same ledger): the write only ever raises the cursor.
         sqlx::query(
-            "UPDATE reconcile_state SET next_offset = max(next_offset, ?1), updated_at = unixepoch()
+            "UPDATE reconcile_state
+             SET next_offset = CASE WHEN next_offset < $1 THEN $1 ELSE next_offset END,
+                 updated_at = $2
              WHERE id = 1",
         )
         .bind(report.next_offset)
+        .bind(super::unix_now())
         .execute(db)
         .await?;
         if read < PAGE {

@@ -148,8 +148,9 @@ pub async fn check_pre_checkout(db: &Db, query: &PreCheckoutQuery) -> Result<(),
 }
 
 /// Applies a charge for a tip: one transaction keyed by the charge id, like orders. A charge that
-/// does not fit its tip is recorded in `unmatched_payments` for review.
-pub async fn apply_payment(db: &Db, facts: &PaymentFacts) -> Result<Applied, PaymentError> {
+/// does not fit its tip is recorded in `unmatched_payments` for review. `None` when a concurrent
+/// applier changed the tip after it was read (nothing committed; the caller reads again).
+pub async fn apply_payment(db: &Db, facts: &PaymentFacts) -> Result<Option<Applied>, PaymentError> {
     let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
     let known: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM tips WHERE telegram_payment_charge_id = ?1)
@@ -160,7 +161,7 @@ pub async fn apply_payment(db: &Db, facts: &PaymentFacts) -> Result<Applied, Pay
     .fetch_one(&mut *tx)
     .await?;
     if known {
-        return Ok(Applied::AlreadyApplied);
+        return Ok(Some(Applied::AlreadyApplied));
     }
     let tip: Option<(i64, i64, i64, String)> =
         sqlx::query_as("SELECT id, user_id, amount_stars, status FROM tips WHERE public_id = ?1")
@@ -178,10 +179,11 @@ pub async fn apply_payment(db: &Db, facts: &PaymentFacts) -> Result<Applied, Pay
         Some(_) => None,
     };
     if let Some(reason) = mismatch {
-        sqlx::query(
+        let recorded = sqlx::query(
             "INSERT INTO unmatched_payments
                (telegram_payment_charge_id, user_id, invoice_payload, currency, total_amount, reason)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (telegram_payment_charge_id) DO NOTHING",
         )
         .bind(&facts.charge_id)
         .bind(facts.payer)
@@ -190,24 +192,35 @@ pub async fn apply_payment(db: &Db, facts: &PaymentFacts) -> Result<Applied, Pay
         .bind(facts.total_amount)
         .bind(reason)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        if recorded == 0 {
+            return Ok(None);
+        }
         tx.commit().await?;
         tracing::warn!(charge_id = %facts.charge_id, reason, "tip payment recorded for review");
-        return Ok(Applied::Unmatched { reason });
+        return Ok(Some(Applied::Unmatched { reason }));
     }
     let Some((tip_id, ..)) = tip else {
         return Err(PaymentError::Corrupt("tip vanished".into()));
     };
-    sqlx::query(
-        "UPDATE tips SET status = 'paid', telegram_payment_charge_id = ?1, paid_at = ?2 WHERE id = ?3",
+    // Conditional, so of two concurrent appliers (replicas, reconciliation) one records it; the
+    // other finds the charge known when it looks again.
+    let paid = sqlx::query(
+        "UPDATE tips SET status = 'paid', telegram_payment_charge_id = $1, paid_at = $2
+         WHERE id = $3 AND telegram_payment_charge_id IS NULL",
     )
     .bind(&facts.charge_id)
     .bind(unix_now())
     .bind(tip_id)
     .execute(&mut *tx)
-    .await?;
+    .await?
+    .rows_affected();
+    if paid == 0 {
+        return Ok(None);
+    }
     tx.commit().await?;
-    Ok(Applied::Granted { order_id: tip_id })
+    Ok(Some(Applied::Granted { order_id: tip_id }))
 }
 
 /// Applies a refund if its charge paid a tip; `None` when it did not.
@@ -226,11 +239,17 @@ pub async fn apply_refund(
     if status == "refunded" {
         return Ok(Some(RefundApplied::AlreadyRefunded));
     }
-    sqlx::query("UPDATE tips SET status = 'refunded', refunded_at = ?1 WHERE id = ?2")
-        .bind(unix_now())
-        .bind(tip_id)
-        .execute(db)
-        .await?;
+    let refunded = sqlx::query(
+        "UPDATE tips SET status = 'refunded', refunded_at = $1 WHERE id = $2 AND status <> 'refunded'",
+    )
+    .bind(unix_now())
+    .bind(tip_id)
+    .execute(db)
+    .await?
+    .rows_affected();
+    if refunded == 0 {
+        return Ok(Some(RefundApplied::AlreadyRefunded));
+    }
     Ok(Some(RefundApplied::Refunded { order_id: tip_id }))
 }
 
