@@ -186,7 +186,9 @@ pub async fn apply(db: &Db, storage: &LocalStorage) -> Result<SeedReport, SeedEr
         )
         .await?;
 
-        let mut tx = db.begin().await?;
+        // IMMEDIATE: replicas starting together seed the same file; a deferred transaction's
+        // write would be refused at once (no busy wait) when the other committed in between.
+        let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;
         let inserted: Option<(i64,)> = sqlx::query_as(
             "INSERT INTO products
                (creator_id, slug, kind, title, description, price_stars, cover_key, status, published_at)
