@@ -491,7 +491,11 @@ mod tests {
 
     #[test]
     fn plain_http_public_urls_only_on_loopback() {
-        for url in ["http://127.0.0.1:8080/", "http://localhost:3000", "http://[::1]:1/"] {
+        for url in [
+            "http://127.0.0.1:8080/",
+            "http://localhost:3000",
+            "http://[::1]:1/",
+        ] {
             assert!(config(&[("PUBLIC_URL", url)]).is_ok(), "{url}");
         }
         assert!(config(&[("PUBLIC_URL", "http://10.0.0.1/")]).is_err());

@@ -26,10 +26,10 @@ use server::telegram::init_data::sign;
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::process::{Child, Command};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use std::process::{Child, Command};
 
 /// Purchases driven through the two replicas. Not to be lowered to make the test faster: the
 /// issue asks for a thousand.
@@ -216,7 +216,8 @@ async fn balance(State(lb): State<Balancer>, headers: HeaderMap, body: Bytes) ->
 }
 
 fn init_data(user: i64) -> String {
-    let user_json = json!({ "id": user, "first_name": format!("Buyer{user}"), "language_code": "en" });
+    let user_json =
+        json!({ "id": user, "first_name": format!("Buyer{user}"), "language_code": "en" });
     sign(
         DEV_BOT_TOKEN,
         &[
@@ -261,7 +262,9 @@ async fn purchase(
     let status = res.status();
     let body = res.text().await.unwrap_or_default();
     if !status.is_success() {
-        return Err(format!("start_checkout {slug} for {buyer}: {status} {body}"));
+        return Err(format!(
+            "start_checkout {slug} for {buyer}: {status} {body}"
+        ));
     }
     let checkout: app::api::Checkout =
         serde_json::from_str(&body).map_err(|e| format!("checkout {body}: {e}"))?;
@@ -370,7 +373,8 @@ async fn two_replicas_grant_and_deliver_every_order_exactly_once() {
     let mut buyers = Vec::new();
     let http = reqwest::Client::new();
     'buyers: for buyer in FIRST_BUYER.. {
-        let user = json!({ "id": buyer, "first_name": format!("Buyer{buyer}"), "language_code": "en" });
+        let user =
+            json!({ "id": buyer, "first_name": format!("Buyer{buyer}"), "language_code": "en" });
         let res = http
             .post(format!("{emulator_url}/control/users"))
             .json(&user)

@@ -222,7 +222,11 @@ where
         if let Some(done) = attempt().await? {
             return Ok(done);
         }
-        tracing::debug!(charge_id, what, "lost a race to a concurrent applier; reading again");
+        tracing::debug!(
+            charge_id,
+            what,
+            "lost a race to a concurrent applier; reading again"
+        );
     }
     Err(PaymentError::Corrupt(format!(
         "the {what} of charge {charge_id} kept changing under its applier"
@@ -230,10 +234,7 @@ where
 }
 
 /// One attempt of [`apply_payment_facts`]; `None` when a concurrent applier got in between.
-async fn try_apply_payment(
-    db: &Db,
-    facts: &PaymentFacts,
-) -> Result<Option<Applied>, PaymentError> {
+async fn try_apply_payment(db: &Db, facts: &PaymentFacts) -> Result<Option<Applied>, PaymentError> {
     // IMMEDIATE takes the write lock up front, so two appliers of the same charge serialise
     // instead of both reading "unknown" and one failing on upgrade.
     let mut tx = db.begin_with("BEGIN IMMEDIATE").await?;

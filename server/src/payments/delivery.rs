@@ -77,7 +77,11 @@ impl From<sqlx::Error> for AttemptError {
 
 /// Unique per claim; led by the replica's id, so a held lease names the process holding it.
 fn claim_token() -> String {
-    format!("{}/{}", crate::replica::id(), super::orders::new_public_id())
+    format!(
+        "{}/{}",
+        crate::replica::id(),
+        super::orders::new_public_id()
+    )
 }
 
 pub(crate) fn backoff_secs(attempts: i64) -> i64 {
