@@ -36,6 +36,8 @@ use std::time::{Duration, Instant};
 const PURCHASES: usize = 1000;
 /// Buyers paying at the same time.
 const CONCURRENT_BUYERS: usize = 16;
+/// Webhook deliveries the emulator keeps in flight at once.
+const WEBHOOK_CONNECTIONS: usize = 8;
 const WEBHOOK_SECRET: &str = "replicas-test-secret";
 const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 /// Buyer ids start here (far from the demo creators).
@@ -296,6 +298,9 @@ async fn two_replicas_grant_and_deliver_every_order_exactly_once() {
         &[
             ("BIND", emulator_addr.to_string()),
             ("BOT_TOKEN", DEV_BOT_TOKEN.into()),
+            // As Telegram does: several deliveries in flight, so both replicas take updates
+            // at the same time, not in turn.
+            ("WEBHOOK_CONNECTIONS", WEBHOOK_CONNECTIONS.to_string()),
             ("RUST_LOG", "warn".into()),
         ],
         dir.path(),
@@ -577,7 +582,7 @@ async fn two_replicas_grant_and_deliver_every_order_exactly_once() {
         retried
     );
     println!(
-        "webhook: {} deliveries from the emulator, forwarded {} to replica-a and {} to replica-b; \
+        "webhook: {} deliveries from the emulator ({WEBHOOK_CONNECTIONS} at a time), forwarded {} to replica-a and {} to replica-b; \
          {} sent to both at once, {} redelivered to the other replica, {} payments lost on purpose",
         stats.received,
         stats.forwarded[0],
