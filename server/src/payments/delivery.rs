@@ -128,7 +128,12 @@ async fn deliver_round(
     for _ in 0..BATCH {
         let token = claim_token();
         let now = unix_now();
-        // One statement claims the row, so two workers can never both win it.
+        // One statement claims the row, so two workers (on any replica) can never both win it:
+        // the outer WHERE re-checks the lease, and a loser gets no row. PostgreSQL: add
+        // `FOR UPDATE SKIP LOCKED` to the subquery (after LIMIT 1), so concurrent claimers pass
+        // over a row another is claiming instead of queueing on its lock and then coming back
+        // empty (correct either way, SKIP LOCKED only saves the wait and the empty round).
+        // SQLite has no row locks and refuses the clause.
         let claimed: Option<Claimed> = sqlx::query_as(
             "UPDATE deliveries
              SET locked_until = ?1 + ?2, claim_token = ?3, attempts = attempts + 1
