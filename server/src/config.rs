@@ -44,6 +44,11 @@ pub struct Config {
     pub max_price_stars: u32,
     /// The largest file a creator may upload, in bytes; enforced while the upload streams.
     pub max_upload_bytes: u64,
+    /// This process's name among replicas sharing the database (`REPLICA_ID`); `None` means
+    /// host name and pid.
+    pub replica_id: Option<String>,
+    /// How often reconciliation reads the Star ledger (`RECONCILE_INTERVAL_SECS`).
+    pub reconcile_interval: Duration,
 }
 
 /// Telegram's own ceiling for one Stars invoice is far above this; the shop's default is a
@@ -140,8 +145,10 @@ impl Config {
         let public_url = get("PUBLIC_URL")
             .map(|url| {
                 let parsed = parse_http_url("PUBLIC_URL", &url)?;
-                // Telegram delivers webhooks and opens Mini Apps over HTTPS only.
-                if parsed.scheme() != "https" {
+                // Telegram delivers webhooks and opens Mini Apps over HTTPS only. A loopback
+                // address is no URL Telegram could reach anyway: plain HTTP there serves a Bot
+                // API emulator on the same machine (replicas behind a local balancer in tests).
+                if parsed.scheme() != "https" && !is_loopback(&parsed) {
                     return Err(invalid(
                         "PUBLIC_URL",
                         &url,
@@ -205,6 +212,37 @@ impl Config {
                 .ok_or_else(|| invalid("CATALOG_PAGE_SIZE", &v, "expected 1 to 100"))?,
         };
 
+        let replica_id = get("REPLICA_ID")
+            .map(|id| {
+                let id = id.trim().to_owned();
+                if crate::replica::is_valid(&id) {
+                    Ok(id)
+                } else {
+                    Err(invalid(
+                        "REPLICA_ID",
+                        &id,
+                        "use 1-64 characters of A-Z, a-z, 0-9, '.', '_' and '-'",
+                    ))
+                }
+            })
+            .transpose()?;
+        let reconcile_interval = match get("RECONCILE_INTERVAL_SECS") {
+            None => Duration::from_secs(60),
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=86_400).contains(n))
+                .map(Duration::from_secs)
+                .ok_or_else(|| {
+                    invalid(
+                        "RECONCILE_INTERVAL_SECS",
+                        &v,
+                        "expected whole seconds from 1 to 86400",
+                    )
+                })?,
+        };
+
         Ok(Config {
             bind,
             database_url,
@@ -224,6 +262,8 @@ impl Config {
             catalog_page_size,
             max_price_stars,
             max_upload_bytes,
+            replica_id,
+            reconcile_interval,
         })
     }
 
@@ -264,6 +304,15 @@ fn parse_http_url(var: &'static str, value: &str) -> Result<Url, ConfigError> {
         return Err(invalid(var, value, "expected an http:// or https:// URL"));
     }
     Ok(url)
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
 }
 
 /// BotFather tokens look like `123456789:AA…` (bot id, colon, 35 URL-safe characters).
@@ -397,6 +446,8 @@ mod tests {
             ("MAX_PRICE_STARS", "0"),
             ("MAX_PRICE_STARS", "200000"),
             ("MAX_UPLOAD_BYTES", "2GB"),
+            ("REPLICA_ID", "web 1"),
+            ("RECONCILE_INTERVAL_SECS", "0"),
         ];
         for (var, value) in cases {
             let err = config(&[(var, value)]).expect_err(var);
@@ -439,6 +490,28 @@ mod tests {
         assert_eq!(c.max_upload_bytes, 2 * 1024 * 1024 * 1024);
         let c = config(&[("MAX_PRICE_STARS", "500"), ("MAX_UPLOAD_BYTES", "1024")]).unwrap();
         assert_eq!((c.max_price_stars, c.max_upload_bytes), (500, 1024));
+    }
+
+    #[test]
+    fn replicas_name_themselves_and_reconcile_on_their_interval() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.replica_id, None);
+        assert_eq!(c.reconcile_interval, Duration::from_secs(60));
+        let c = config(&[("REPLICA_ID", "web-2"), ("RECONCILE_INTERVAL_SECS", "5")]).unwrap();
+        assert_eq!(c.replica_id.as_deref(), Some("web-2"));
+        assert_eq!(c.reconcile_interval, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn plain_http_public_urls_only_on_loopback() {
+        for url in [
+            "http://127.0.0.1:8080/",
+            "http://localhost:3000",
+            "http://[::1]:1/",
+        ] {
+            assert!(config(&[("PUBLIC_URL", url)]).is_ok(), "{url}");
+        }
+        assert!(config(&[("PUBLIC_URL", "http://10.0.0.1/")]).is_err());
     }
 
     #[test]

@@ -52,6 +52,12 @@ pub enum DbError {
     },
     #[error("cannot apply the database migrations")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot take the migration lock beside {path}")]
+    MigrationLock {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -89,6 +95,15 @@ pub async fn connect(url: &str) -> Result<Db, DbError> {
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(5));
+    // Replicas starting together on one file take turns opening and migrating it (see
+    // `migrate_lock`); the lock is released when this function returns.
+    let db_file = options.get_filename().to_owned();
+    let _lock = crate::migrate_lock::acquire(&db_file)
+        .await
+        .map_err(|source| DbError::MigrationLock {
+            path: db_file.display().to_string(),
+            source,
+        })?;
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
         .connect_with(options)

@@ -9,7 +9,9 @@ pub mod dev_preview;
 pub mod downloads;
 pub mod error;
 pub mod http;
+pub mod migrate_lock;
 pub mod payments;
+pub mod replica;
 pub mod seed;
 pub mod shop;
 pub mod storage;
@@ -164,11 +166,12 @@ pub fn start_telegram(config: &Config, state: &http::AppState, telegram: &http::
             max_upload_bytes: None,
         },
     ));
-    // At start, then every minute: payments whose updates were lost still get applied.
+    // At start, then every RECONCILE_INTERVAL_SECS: payments whose updates were lost still get
+    // applied. Every replica runs it; applying is keyed by charge id, so two runs grant once.
     tokio::spawn(payments::reconcile_loop(
         state_db.clone(),
         telegram.bot.clone(),
-        std::time::Duration::from_secs(60),
+        config.reconcile_interval,
     ));
     if config.demo_refund {
         tracing::info!("DEMO_REFUND: every purchase is refunded after delivery");
@@ -229,13 +232,14 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
     let addr = listener.local_addr().map_err(StartError::Serve)?;
+    let replica = replica::init(config.replica_id.as_deref());
     // With port 0 the system picked one; everything that links back to us must know which.
     config.bind = addr;
     let state = prepare(&config).await?;
     if let Some(telegram) = &state.telegram {
         start_telegram(&config, &state, telegram);
     }
-    tracing::info!(%addr, dev_preview = config.dev_preview, "listening");
+    tracing::info!(%addr, replica, dev_preview = config.dev_preview, "listening");
     println!("Starfront is running at http://{addr}/");
     axum::serve(listener, http::router(state))
         .with_graceful_shutdown(shutdown)

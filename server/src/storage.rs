@@ -5,6 +5,9 @@ use sha2::{Digest, Sha256};
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
+/// Numbers this process's temp files (see [`LocalStorage::put`]).
+static TEMP_SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Area {
     Public,
@@ -98,7 +101,13 @@ impl LocalStorage {
         if let Some(dir) = path.parent() {
             tokio::fs::create_dir_all(dir).await.map_err(io_err)?;
         }
-        let tmp = path.with_extension("part");
+        // A temp name of this writer's own: two processes storing the same key at once (replicas
+        // seeding one shop) must not write into, or rename away, each other's half-written file.
+        let tmp = path.with_extension(format!(
+            "part.{}.{}",
+            std::process::id(),
+            TEMP_SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
         tokio::fs::write(&tmp, bytes).await.map_err(io_err)?;
         tokio::fs::rename(&tmp, &path).await.map_err(io_err)?;
         Ok(StoredFile::describe(key, bytes))

@@ -32,6 +32,7 @@ fn config() -> EmulatorConfig {
         bot_first_name: "Starfront".into(),
         initial_stars: 2500,
         pre_checkout_timeout: Duration::from_secs(5),
+        webhook_connections: 1,
     }
 }
 
@@ -563,6 +564,58 @@ async fn webhook_retries_until_the_bot_accepts() {
         .as_str()
         .unwrap()
         .contains("500"));
+}
+
+/// With several webhook connections the emulator, like Telegram, keeps that many deliveries in
+/// flight at once, each update delivered once.
+#[tokio::test]
+async fn webhook_deliveries_overlap_up_to_the_connection_count() {
+    let (emulator, base) = start(EmulatorConfig {
+        webhook_connections: 4,
+        ..config()
+    })
+    .await;
+    // (in flight now, most in flight at once, update ids seen)
+    let seen = Arc::new(Mutex::new((0usize, 0usize, Vec::<i64>::new())));
+    let hook_seen = seen.clone();
+    let app = Router::new().route(
+        "/hook",
+        post(move |Json(update): Json<Value>| {
+            let seen = hook_seen.clone();
+            async move {
+                {
+                    let mut s = seen.lock().unwrap();
+                    s.0 += 1;
+                    s.1 = s.1.max(s.0);
+                    s.2.push(update["update_id"].as_i64().unwrap());
+                }
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                seen.lock().unwrap().0 -= 1;
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let hook_base = serve(app).await;
+    client(&base)
+        .execute(SetWebhook::new(format!("{hook_base}/hook")))
+        .await
+        .unwrap();
+    for i in 0..8 {
+        emulator
+            .send_user_message(BUYER, &format!("message {i}"))
+            .await
+            .unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while emulator.delivery_stats().await.delivered < 8 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(emulator.delivery_stats().await.delivered, 8);
+    let (_, most, mut ids) = seen.lock().unwrap().clone();
+    assert_eq!(most, 4, "four deliveries in flight at once, never more");
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 8, "each update delivered once");
 }
 
 #[tokio::test]

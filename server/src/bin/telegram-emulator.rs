@@ -1,6 +1,7 @@
 //! The Bot API emulator on its own, for clients other than the shop (or a shop in another
 //! process): `BIND=127.0.0.1:8081 BOT_TOKEN=… telegram-emulator`, then point the client at
-//! `http://127.0.0.1:8081` and drive payments through `/control/…`.
+//! `http://127.0.0.1:8081` and drive payments through `/control/…`. `WEBHOOK_CONNECTIONS` (1 to
+//! 100, default 1: strictly in order) is how many webhook deliveries run at once.
 
 use server::config::DEV_BOT_TOKEN;
 use server::telegram::emulator::{Emulator, EmulatorConfig};
@@ -20,7 +21,18 @@ async fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let token = std::env::var("BOT_TOKEN").unwrap_or_else(|_| DEV_BOT_TOKEN.into());
-    let emulator = Emulator::new(EmulatorConfig::new(token));
+    let mut config = EmulatorConfig::new(token);
+    // Telegram delivers a webhook over up to 40 connections at once; 1 keeps updates in order.
+    if let Ok(value) = std::env::var("WEBHOOK_CONNECTIONS") {
+        match value.trim().parse::<usize>() {
+            Ok(n) if (1..=100).contains(&n) => config.webhook_connections = n,
+            _ => {
+                eprintln!("telegram-emulator: WEBHOOK_CONNECTIONS={value:?} is invalid: expected 1 to 100");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let emulator = Emulator::new(config);
     let listener = match tokio::net::TcpListener::bind(bind).await {
         Ok(listener) => listener,
         Err(err) => {

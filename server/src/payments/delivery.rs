@@ -123,22 +123,33 @@ async fn deliver_round(
     for _ in 0..BATCH {
         let token = claim_token();
         let now = unix_now();
-        // One statement claims the row, so two workers can never both win it.
-        let claimed: Option<Claimed> = crate::on_db!(db, |pool| sqlx::query_as(
-            "UPDATE deliveries
+        // One statement claims the row, so two workers (on any replica) can never both win it:
+        // the outer WHERE re-checks the lease, and a loser gets no row. On PostgreSQL the
+        // subquery also skips rows another claimer has locked, instead of queueing behind it
+        // and then coming back empty; SQLite has no row locks (and refuses the clause).
+        const CLAIM: &str = "UPDATE deliveries
              SET locked_until = $1 + $2, claim_token = $3, attempts = attempts + 1
              WHERE id = (SELECT id FROM deliveries
                          WHERE status = 'pending' AND next_attempt_at <= $1
                            AND (locked_until IS NULL OR locked_until <= $1)
-                         ORDER BY next_attempt_at, id LIMIT 1)
+                         ORDER BY next_attempt_at, id LIMIT 1 {LOCK})
                AND status = 'pending' AND (locked_until IS NULL OR locked_until <= $1)
-             RETURNING id, order_id, attempts, files_sent",
-        )
-        .bind(now)
-        .bind(LEASE_SECS)
-        .bind(&token)
-        .fetch_optional(pool)
-        .await)?;
+             RETURNING id, order_id, attempts, files_sent";
+        let sql = CLAIM.replace(
+            "{LOCK}",
+            match db {
+                Db::Postgres(_) => "FOR UPDATE SKIP LOCKED",
+                Db::Sqlite(_) => "",
+            },
+        );
+        // Built from the constants above only.
+        let claimed: Option<Claimed> =
+            crate::on_db!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(now)
+                .bind(LEASE_SECS)
+                .bind(&token)
+                .fetch_optional(pool)
+                .await)?;
         let Some(claimed) = claimed else { break };
         round.claimed += 1;
         match attempt(db, bot, storage, config, &claimed, &token).await {

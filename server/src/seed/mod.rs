@@ -190,8 +190,10 @@ pub async fn apply(db: &Db, storage: &LocalStorage) -> Result<SeedReport, SeedEr
         )
         .await?;
 
+        // begin_write (SQLite: IMMEDIATE): replicas starting together seed the same file; a
+        // deferred transaction's write would be refused at once when the other committed first.
         crate::on_db!(db, |pool| {
-            let mut tx = pool.begin().await?;
+            let mut tx = crate::db::BeginWrite::begin_write(pool).await?;
             let inserted: Option<(i64,)> = sqlx::query_as(
             "INSERT INTO products
                (creator_id, slug, kind, title, description, price_stars, cover_key, status, published_at)

@@ -79,6 +79,7 @@ impl Inbox {
             .unwrap_or_else(|| "empty".into());
         // Recorded already claimed by this handler (first attempt): one write instead of an
         // insert and a claim, while the claim still keeps the retry worker off it.
+        let claim = unix_now() + CLAIM_SECS;
         let inserted = crate::on_db!(&self.db, |pool| sqlx::query(
             "INSERT INTO telegram_updates (update_id, kind, payload, locked_until, attempts)
              VALUES ($1, $2, $3, $4, 1)
@@ -87,7 +88,7 @@ impl Inbox {
         .bind(update_id)
         .bind(&kind)
         .bind(value.to_string())
-        .bind(unix_now() + CLAIM_SECS)
+        .bind(claim)
         .execute(pool)
         .await
         .map(crate::db::Done::from))?
@@ -96,25 +97,28 @@ impl Inbox {
             tracing::debug!(update_id, "duplicate update ignored");
             return Ok(Ingested::Duplicate);
         }
-        Ok(self.handle_claimed(update_id, value).await)
+        Ok(self.handle_claimed(update_id, value, claim).await)
     }
 
     /// Handles a recorded update if no one else holds it.
     async fn process(&self, update_id: i64, value: Value) -> Ingested {
         let now = unix_now();
+        let claim = now + CLAIM_SECS;
         let claimed = crate::on_db!(&self.db, |pool| sqlx::query(
             "UPDATE telegram_updates SET locked_until = $2, attempts = attempts + 1
              WHERE update_id = $1 AND handled_at IS NULL
                AND (locked_until IS NULL OR locked_until < $3)",
         )
         .bind(update_id)
-        .bind(now + CLAIM_SECS)
+        .bind(claim)
         .bind(now)
         .execute(pool)
         .await
         .map(crate::db::Done::from));
         match claimed {
-            Ok(done) if done.rows_affected() == 1 => self.handle_claimed(update_id, value).await,
+            Ok(done) if done.rows_affected() == 1 => {
+                self.handle_claimed(update_id, value, claim).await
+            }
             Ok(_) => Ingested::Duplicate,
             Err(err) => {
                 tracing::error!(update_id, error = %err, "cannot claim update");
@@ -123,8 +127,9 @@ impl Inbox {
         }
     }
 
-    /// Handles an update this handler holds the claim on, and records the outcome.
-    async fn handle_claimed(&self, update_id: i64, value: Value) -> Ingested {
+    /// Handles an update this handler holds the claim on (`claim` is its `locked_until`), and
+    /// records the outcome while the claim is still its own.
+    async fn handle_claimed(&self, update_id: i64, value: Value, claim: i64) -> Ingested {
         let outcome = match serde_json::from_value::<Update>(value) {
             Ok(update) => self.dispatcher.handle(&update).await,
             Err(err) => Err(DispatchError::Unreadable(err.to_string())),
@@ -145,17 +150,26 @@ impl Inbox {
             sqlx::query(
             "UPDATE telegram_updates
              SET handled_at = CASE WHEN $2 THEN unixepoch() END, locked_until = NULL, last_error = $3
-             WHERE update_id = $1",
+             WHERE update_id = $1 AND locked_until = $4",
         )
         .bind(update_id)
         .bind(handled)
         .bind(error)
+        .bind(claim)
         .execute(pool)
         .await
         .map(crate::db::Done::from)
         });
-        if let Err(err) = saved {
-            tracing::error!(update_id, error = %err, "cannot record the outcome of an update");
+        match saved {
+            Ok(done) if done.rows_affected() == 0 => {
+                // Handling outlived the claim and another handler (perhaps on another replica)
+                // took the update over: the outcome is that handler's to record.
+                tracing::warn!(update_id, "claim on an update expired while it was handled");
+            }
+            Ok(_) => {}
+            Err(err) => {
+                tracing::error!(update_id, error = %err, "cannot record the outcome of an update")
+            }
         }
         match (handled, &outcome) {
             (true, Err(_)) => Ingested::Rejected,

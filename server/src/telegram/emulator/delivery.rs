@@ -1,16 +1,17 @@
-//! Webhook delivery: one worker POSTs queued updates to the webhook strictly in order and
-//! retries each until the bot answers 2xx, backing off so a dead endpoint costs little. An
+//! Webhook delivery: one worker POSTs queued updates to the webhook (strictly in order, or up to
+//! `webhook_connections` at once as Telegram does) and retries each until the bot answers 2xx, backing off so a dead endpoint costs little. An
 //! update leaves the queue only after a successful delivery, which is what makes emulated drops
 //! eventually delivered, as with Telegram.
 
 use std::{
+    collections::HashSet,
     sync::{atomic::Ordering, Arc, Weak},
     time::Duration,
 };
 
 use serde::Serialize;
 use serde_json::Value;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 use super::{ids::unix_now, Emulator, Inner};
 
@@ -78,54 +79,82 @@ impl Emulator {
     }
 }
 
-/// Holds only a weak reference between attempts so a dropped emulator stops its worker.
+/// Holds only a weak reference between attempts so a dropped emulator stops its worker. Up to
+/// `webhook_connections` deliveries run at once, each a different queued update; an update leaves
+/// the queue when its delivery succeeded. With one connection this is strictly in order.
 async fn run_worker(emulator: Weak<Inner>, mut changes: watch::Receiver<u64>) {
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(i64, Attempt)>();
+    let mut in_flight: HashSet<i64> = HashSet::new();
     let mut backoff = FIRST_BACKOFF;
     loop {
         let Some(inner) = emulator.upgrade() else {
             return;
         };
         changes.borrow_and_update();
-        let job = next_job(&inner).await;
-        let Some(job) = job else {
-            drop(inner);
-            if changes.changed().await.is_err() {
-                return;
-            }
-            continue;
-        };
-        let attempt = if job.dropped {
-            Attempt::Failed("Connection timed out".into())
-        } else {
-            send(&inner.http, &job).await
-        };
-        let mut state = inner.state.lock().await;
-        match attempt {
-            Attempt::Delivered => {
-                state.delivery.delivered += 1;
-                if state.updates.front().is_some_and(|u| u.id == job.update_id) {
-                    state.updates.pop_front();
+        let connections = inner.config.webhook_connections.max(1);
+        while in_flight.len() < connections {
+            let Some(job) = next_job(&inner, &in_flight).await else {
+                break;
+            };
+            in_flight.insert(job.update_id);
+            let http = inner.http.clone();
+            let done = done_tx.clone();
+            tokio::spawn(async move {
+                let attempt = if job.dropped {
+                    Attempt::Failed("Connection timed out".into())
+                } else {
+                    send(&http, &job).await
+                };
+                let _ = done.send((job.update_id, attempt));
+            });
+        }
+        drop(inner);
+        let idle = in_flight.is_empty();
+        tokio::select! {
+            Some((update_id, attempt)) = done_rx.recv() => {
+                in_flight.remove(&update_id);
+                let Some(inner) = emulator.upgrade() else {
+                    return;
+                };
+                let mut state = inner.state.lock().await;
+                match attempt {
+                    Attempt::Delivered => {
+                        state.delivery.delivered += 1;
+                        if let Some(at) = state.updates.iter().position(|u| u.id == update_id) {
+                            state.updates.remove(at);
+                        }
+                        backoff = FIRST_BACKOFF;
+                    }
+                    Attempt::Failed(message) => {
+                        state.delivery.failed += 1;
+                        state.delivery.last_error_date = Some(unix_now());
+                        state.delivery.last_error_message = Some(message);
+                        drop(state);
+                        drop(inner);
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(MAX_BACKOFF);
+                    }
                 }
-                backoff = FIRST_BACKOFF;
             }
-            Attempt::Failed(message) => {
-                state.delivery.failed += 1;
-                state.delivery.last_error_date = Some(unix_now());
-                state.delivery.last_error_message = Some(message);
-                drop(state);
-                drop(inner);
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(MAX_BACKOFF);
+            changed = changes.changed(), if in_flight.len() < connections => {
+                if changed.is_err() && idle {
+                    return;
+                }
             }
         }
     }
 }
 
-async fn next_job(inner: &Inner) -> Option<Job> {
+/// The oldest queued update not being delivered already, if a webhook is set.
+async fn next_job(inner: &Inner, in_flight: &HashSet<i64>) -> Option<Job> {
     let mut state = inner.state.lock().await;
     let webhook = state.webhook.clone()?;
     state.discard_disallowed();
-    let update = state.updates.front()?.clone();
+    let update = state
+        .updates
+        .iter()
+        .find(|u| !in_flight.contains(&u.id))?
+        .clone();
     let dropped = state.delivery.pending_drops > 0;
     if dropped {
         state.delivery.pending_drops -= 1;

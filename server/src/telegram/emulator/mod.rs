@@ -47,6 +47,10 @@ pub struct EmulatorConfig {
     pub initial_stars: i64,
     /// How long a payment waits for `answerPreCheckoutQuery` (Telegram: 10 seconds).
     pub pre_checkout_timeout: Duration,
+    /// Webhook deliveries in flight at once. Telegram opens up to the webhook's
+    /// `max_connections` (40 by default) and then gives no order; 1, the default here, delivers
+    /// strictly in order, which tests of update sequences rely on.
+    pub webhook_connections: usize,
 }
 
 impl EmulatorConfig {
@@ -57,6 +61,7 @@ impl EmulatorConfig {
             bot_first_name: "Starfront".into(),
             initial_stars: 2500,
             pre_checkout_timeout: Duration::from_secs(10),
+            webhook_connections: 1,
         }
     }
 
