@@ -12,7 +12,7 @@ use server::config::{Config, DEV_BOT_TOKEN};
 use server::payments::{
     self, Actor, Applied, DeliveryConfig, OrderStatus, PaymentError, RefundOutcome,
 };
-use server::storage::LocalStorage;
+use server::storage::Storage;
 use server::telegram::bot::Bot;
 use server::telegram::updates::Inbox;
 use sqlx::SqlitePool;
@@ -28,7 +28,7 @@ struct Domain {
     db: SqlitePool,
     bot: Bot,
     inbox: Inbox,
-    storage: LocalStorage,
+    storage: Storage,
 }
 
 async fn domain(config: &Config) -> Domain {
@@ -44,7 +44,7 @@ async fn domain(config: &Config) -> Domain {
         db: state.db.clone(),
         bot: telegram.bot,
         inbox: telegram.inbox,
-        storage: LocalStorage::new(config.files_dir()),
+        storage: state.storage.clone(),
     }
 }
 
