@@ -8,7 +8,7 @@ use crate::http::AppState;
 use crate::storage::{Area, StorageError};
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use object_store::GetRange;
 
@@ -65,7 +65,15 @@ pub async fn redirect_to_store(
 
 /// `GET /media/<key>` from the object store: covers and samples, with single byte ranges (audio
 /// players seek with them).
-pub async fn public(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+pub async fn public(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    if method != Method::GET && method != Method::HEAD {
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
+    }
     let key = percent_encoding::percent_decode_str(uri.path().trim_start_matches('/'))
         .decode_utf8_lossy()
         .into_owned();

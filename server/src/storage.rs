@@ -127,8 +127,10 @@ impl Storage {
         std::fs::create_dir_all(&root).map_err(|err| {
             StorageError::Setup(format!("cannot create {}: {err}", root.display()))
         })?;
+        // fsync: a file the database points at must survive a power cut, as it would in S3.
         let store = LocalFileSystem::new_with_prefix(&root)
-            .map_err(|err| StorageError::Setup(err.to_string()))?;
+            .map_err(|err| StorageError::Setup(err.to_string()))?
+            .with_fsync(true);
         Ok(Self {
             store: Arc::new(store),
             backend: Backend::Local { root },

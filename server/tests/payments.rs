@@ -839,7 +839,7 @@ async fn failed_deliveries_back_off_and_large_files_become_links() {
     .unwrap();
     let path =
         h.d.storage
-            .path(server::storage::Area::Private, &key)
+            .local_path(server::storage::Area::Private, &key)
             .unwrap();
     let aside = path.with_extension("aside");
     std::fs::rename(&path, &aside).unwrap();

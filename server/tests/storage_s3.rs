@@ -373,6 +373,12 @@ async fn a_purchase_on_a_bucket_backed_shop_is_delivered_and_downloaded_by_signe
         format!("bytes 5-14/{}", sample_bytes.len()).as_str()
     );
     assert_eq!(&res.bytes().await.unwrap()[..], &sample_bytes[5..15]);
+    let res = http
+        .post(format!("{base}/media/{sample}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 405);
     for missing in [
         "covers/none.png".to_owned(),
         "../private/".to_owned() + &key,
