@@ -23,6 +23,13 @@ cargo fmt --all -- --check
 step "cargo clippy"
 cargo clippy --locked -p app -p server --all-targets -- -D warnings
 
+step "S3-compatible test server"
+# The storage tests run against it; STARFRONT_REQUIRE_S3 makes them fail rather than skip
+# should it be missing. It stops when this script exits.
+source scripts/s3.sh
+s3_start
+export STARFRONT_REQUIRE_S3=1
+
 step "cargo test (unit, SSR and in-process router tests)"
 env -u TEST_DATABASE_URL cargo test --locked -p app -p server
 

@@ -1,7 +1,7 @@
 //! Catalog queries: what is on sale and what a product page shows.
 
 use crate::db::Db;
-use crate::storage::LocalStorage;
+use crate::storage::Storage;
 use app::api::{
     CatalogPage, CatalogQuery, LessonSummary, ProductCard, ProductKind, ProductPage, PublicFile,
 };
@@ -41,7 +41,7 @@ impl CardRow {
         let price_stars = u32::try_from(self.price_stars)
             .map_err(|_| corrupt(format!("price {}", self.price_stars)))?;
         Ok(ProductCard {
-            cover_url: self.cover_key.as_deref().map(LocalStorage::public_url),
+            cover_url: self.cover_key.as_deref().map(Storage::public_url),
             slug: self.slug,
             title: self.title,
             kind,
@@ -200,7 +200,7 @@ pub async fn published_product(db: &Db, slug: &str) -> Result<Option<ProductPage
         match file.role.as_str() {
             "sample" if sample.is_none() => {
                 sample = Some(PublicFile {
-                    url: LocalStorage::public_url(&file.storage_key),
+                    url: Storage::public_url(&file.storage_key),
                     name: file.file_name,
                     size_bytes: size,
                 })

@@ -49,6 +49,50 @@ pub struct Config {
     pub replica_id: Option<String>,
     /// How often reconciliation reads the Star ledger (`RECONCILE_INTERVAL_SECS`).
     pub reconcile_interval: Duration,
+    /// Where product files live: `DATA_DIR/files` or an S3-compatible bucket.
+    pub storage: StorageConfig,
+}
+
+/// `STORAGE=local` (default): files under `DATA_DIR/files`. `STORAGE=s3`: an S3-compatible
+/// bucket, required when several replicas serve the shop (their disks are not shared).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StorageConfig {
+    Local,
+    S3(S3Config),
+}
+
+/// `S3_BUCKET` (required), `S3_ENDPOINT` (unset: AWS; `http://` allowed for a local server),
+/// `S3_REGION` (default `us-east-1`), `S3_ACCESS_KEY_ID` / `S3_SECRET_ACCESS_KEY` (unset: the
+/// usual `AWS_*` variables or the instance's role), `S3_VIRTUAL_HOSTED_STYLE` (default off:
+/// path-style `endpoint/bucket/key`, which every S3-compatible server understands).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct S3Config {
+    pub bucket: String,
+    pub endpoint: Option<Url>,
+    pub region: String,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<Secret>,
+    pub virtual_hosted_style: bool,
+}
+
+/// A credential that never appears in logs or `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<hidden>)")
+    }
 }
 
 /// Telegram's own ceiling for one Stars invoice is far above this; the shop's default is a
@@ -242,6 +286,7 @@ impl Config {
                     )
                 })?,
         };
+        let storage = storage_config(&get)?;
 
         Ok(Config {
             bind,
@@ -264,6 +309,7 @@ impl Config {
             max_upload_bytes,
             replica_id,
             reconcile_interval,
+            storage,
         })
     }
 
@@ -271,6 +317,59 @@ impl Config {
     pub fn files_dir(&self) -> PathBuf {
         self.data_dir.join("files")
     }
+}
+
+fn storage_config(get: &impl Fn(&str) -> Option<String>) -> Result<StorageConfig, ConfigError> {
+    match get("STORAGE")
+        .map(|v| v.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("local") => return Ok(StorageConfig::Local),
+        Some("s3") => {}
+        Some(_) => {
+            let value = get("STORAGE").unwrap_or_default();
+            return Err(invalid("STORAGE", &value, "expected local or s3"));
+        }
+    }
+    let bucket = get("S3_BUCKET")
+        .ok_or_else(|| invalid("S3_BUCKET", "", "STORAGE=s3 needs the bucket's name"))?;
+    // S3's rules: 3-63 of a-z 0-9 . - (compatible servers are stricter or equal).
+    let bucket_ok = (3..=63).contains(&bucket.len())
+        && bucket
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+    if !bucket_ok {
+        return Err(invalid(
+            "S3_BUCKET",
+            &bucket,
+            "expected 3-63 characters of a-z, 0-9, . and -",
+        ));
+    }
+    let endpoint = get("S3_ENDPOINT")
+        .map(|url| parse_http_url("S3_ENDPOINT", &url))
+        .transpose()?;
+    let access_key_id = get("S3_ACCESS_KEY_ID");
+    let secret_access_key = get("S3_SECRET_ACCESS_KEY").map(Secret::new);
+    if access_key_id.is_some() != secret_access_key.is_some() {
+        let (var, missing) = if access_key_id.is_some() {
+            ("S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY")
+        } else {
+            ("S3_SECRET_ACCESS_KEY", "S3_ACCESS_KEY_ID")
+        };
+        return Err(invalid(
+            var,
+            "<hidden>",
+            &format!("set {missing} too, or neither (then the AWS_* variables are used)"),
+        ));
+    }
+    Ok(StorageConfig::S3(S3Config {
+        bucket,
+        endpoint,
+        region: get("S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+        access_key_id,
+        secret_access_key,
+        virtual_hosted_style: get_bool(get, "S3_VIRTUAL_HOSTED_STYLE")?.unwrap_or(false),
+    }))
 }
 
 fn invalid(var: &'static str, value: &str, reason: &str) -> ConfigError {
@@ -448,6 +547,7 @@ mod tests {
             ("MAX_UPLOAD_BYTES", "2GB"),
             ("REPLICA_ID", "web 1"),
             ("RECONCILE_INTERVAL_SECS", "0"),
+            ("STORAGE", "ftp"),
         ];
         for (var, value) in cases {
             let err = config(&[(var, value)]).expect_err(var);
@@ -512,6 +612,49 @@ mod tests {
             assert!(config(&[("PUBLIC_URL", url)]).is_ok(), "{url}");
         }
         assert!(config(&[("PUBLIC_URL", "http://10.0.0.1/")]).is_err());
+    }
+
+    #[test]
+    fn storage_is_local_unless_s3_is_configured() {
+        assert_eq!(config(&[]).unwrap().storage, StorageConfig::Local);
+        let c = config(&[
+            ("STORAGE", "s3"),
+            ("S3_BUCKET", "shop-files"),
+            ("S3_ENDPOINT", "http://127.0.0.1:9000"),
+            ("S3_ACCESS_KEY_ID", "id"),
+            ("S3_SECRET_ACCESS_KEY", "very-secret"),
+        ])
+        .unwrap();
+        let StorageConfig::S3(s3) = c.storage else {
+            panic!("expected S3")
+        };
+        assert_eq!(s3.bucket, "shop-files");
+        assert_eq!(s3.region, "us-east-1");
+        assert_eq!(s3.endpoint.unwrap().as_str(), "http://127.0.0.1:9000/");
+        assert!(!format!("{:?}", s3.secret_access_key).contains("very-secret"));
+
+        let err = |vars: &[(&str, &str)]| config(vars).unwrap_err();
+        assert_eq!(err(&[("STORAGE", "s3")]).var, "S3_BUCKET");
+        assert_eq!(
+            err(&[("STORAGE", "s3"), ("S3_BUCKET", "Bad_Bucket")]).var,
+            "S3_BUCKET"
+        );
+        assert_eq!(
+            err(&[
+                ("STORAGE", "s3"),
+                ("S3_BUCKET", "ok-bucket"),
+                ("S3_ENDPOINT", "minio:9000")
+            ])
+            .var,
+            "S3_ENDPOINT"
+        );
+        let half = err(&[
+            ("STORAGE", "s3"),
+            ("S3_BUCKET", "ok-bucket"),
+            ("S3_SECRET_ACCESS_KEY", "very-secret"),
+        ]);
+        assert_eq!(half.var, "S3_SECRET_ACCESS_KEY");
+        assert!(!half.to_string().contains("very-secret"), "{half}");
     }
 
     #[test]

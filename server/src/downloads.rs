@@ -3,7 +3,7 @@
 
 use crate::auth::unix_now;
 use crate::db::Db;
-use crate::storage::{Area, LocalStorage};
+use crate::storage::Storage;
 use app::api::{LibraryFile, LibraryItem, ProductKind};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -16,6 +16,9 @@ type HmacSha256 = Hmac<Sha256>;
 
 /// How long a download link works; the library hands out fresh ones on every visit.
 pub const LINK_TTL: Duration = Duration::from_secs(15 * 60);
+/// How long the store's pre-signed URL works (S3): only the hop right after the checks needs
+/// it; a resumed download comes back through the link and is checked again.
+pub const STORE_URL_TTL: Duration = Duration::from_secs(5 * 60);
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum DownloadError {
@@ -214,7 +217,7 @@ pub async fn library(
                         .kind
                         .parse::<ProductKind>()
                         .map_err(|e| LibraryError::Corrupt(e.to_string()))?,
-                    cover_url: row.cover_key.as_deref().map(LocalStorage::public_url),
+                    cover_url: row.cover_key.as_deref().map(Storage::public_url),
                     files: file.into_iter().collect(),
                     course: None,
                 },
@@ -227,11 +230,6 @@ pub async fn library(
         }
     }
     Ok(items.into_iter().map(|(_, item)| item).collect())
-}
-
-/// Where a granted file lives on disk.
-pub fn path(storage: &LocalStorage, file: &EntitledFile) -> Option<std::path::PathBuf> {
-    storage.path(Area::Private, &file.storage_key).ok()
 }
 
 #[cfg(test)]

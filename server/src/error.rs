@@ -31,6 +31,12 @@ impl From<crate::downloads::LibraryError> for ApiError {
     }
 }
 
+impl From<crate::storage::StorageError> for ApiError {
+    fn from(err: crate::storage::StorageError) -> Self {
+        ApiError::Internal(Box::new(err))
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
         ApiError::Internal(Box::new(err))

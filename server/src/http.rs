@@ -4,7 +4,7 @@ use crate::auth::{AuthUser, Authenticator};
 use crate::db::{self, Db};
 use crate::downloads::{self, Signer};
 use crate::error::ApiError;
-use crate::storage::LocalStorage;
+use crate::storage::{Area, Storage};
 use crate::telegram::updates::Inbox;
 use app::api::{LibraryItem, ShopHandle, Viewer};
 use axum::body::Bytes;
@@ -29,7 +29,7 @@ pub struct AppState {
     pub db: Db,
     pub shop: ShopHandle,
     pub auth: Authenticator,
-    pub storage: LocalStorage,
+    pub storage: Storage,
     pub signer: Signer,
     /// Users with every right in the shop (`ADMIN_IDS`).
     pub admin_ids: Arc<[i64]>,
@@ -53,7 +53,7 @@ impl AppState {
     pub fn new(
         leptos: LeptosOptions,
         db: Db,
-        storage: LocalStorage,
+        storage: Storage,
         auth: Authenticator,
         signer: Signer,
         shop: ShopHandle,
@@ -101,8 +101,12 @@ pub fn router(state: AppState) -> Router {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-cache"),
         ));
-    let media = Router::new()
-        .fallback_service(ServeDir::new(state.storage.public_dir()))
+    // Public files on this disk are served by tower-http; from a bucket, by `media::public`.
+    let media = match state.storage.local_public_dir() {
+        Some(dir) => Router::new().fallback_service(ServeDir::new(dir)),
+        None => Router::new().fallback(crate::media::public),
+    };
+    let media = media
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("public, max-age=3600"),
@@ -193,12 +197,20 @@ async fn download(
 ) -> Result<Response, ApiError> {
     let grant = state.signer.verify(&token, crate::auth::unix_now())?;
     let file = downloads::entitled_file(&state.db, &grant).await?;
-    let path = downloads::path(&state.storage, &file).ok_or(ApiError::NotFound)?;
     let range = request
         .headers()
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    if let Some(response) =
+        crate::media::redirect_to_store(&state, &grant, &file, range.as_deref()).await?
+    {
+        return Ok(response);
+    }
+    let path = state
+        .storage
+        .local_path(Area::Private, &file.storage_key)
+        .ok_or(ApiError::NotFound)?;
     // 1 MiB reads instead of tower-http's 64 KiB: each read is a hop to tokio's blocking pool,
     // and for files of hundreds of MiB those hops, not the disk, bounded the throughput.
     let serve = tower_http::services::ServeFile::new(path).with_buf_chunk_size(DOWNLOAD_CHUNK);
@@ -251,7 +263,7 @@ async fn download(
 }
 
 /// `attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266 / 5987).
-fn content_disposition(name: &str) -> String {
+pub(crate) fn content_disposition(name: &str) -> String {
     let ascii: String = name
         .chars()
         .map(|c| {

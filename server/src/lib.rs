@@ -9,6 +9,7 @@ pub mod dev_preview;
 pub mod downloads;
 pub mod error;
 pub mod http;
+pub mod media;
 pub mod migrate_lock;
 pub mod payments;
 pub mod replica;
@@ -40,6 +41,8 @@ pub enum StartError {
     },
     #[error(transparent)]
     Db(#[from] db::DbError),
+    #[error("cannot open the file store")]
+    Storage(#[from] storage::StorageError),
     #[error("cannot load the demo catalog")]
     Seed(#[from] seed::SeedError),
     #[error("cannot listen on {addr}")]
@@ -61,7 +64,8 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
         source,
     })?;
     let db = db::connect(&config.database_url).await?;
-    let storage = storage::LocalStorage::new(config.files_dir());
+    let storage = storage::Storage::from_config(&config.storage, &config.files_dir())?;
+    tracing::info!(files = %storage.describe(), "file storage");
     if config.seed_demo {
         let report = seed::apply(&db, &storage).await?;
         tracing::info!(added = report.products_added, "demo catalog ready");

@@ -247,12 +247,9 @@ async fn seeding_twice_changes_nothing() {
     );
     assert_eq!(before.0, 6);
     let again = server::prepare(&shop.config).await.unwrap();
-    let report = server::seed::apply(
-        &again.db,
-        &server::storage::LocalStorage::new(shop.config.files_dir()),
-    )
-    .await
-    .unwrap();
+    let report = server::seed::apply(&again.db, &again.storage)
+        .await
+        .unwrap();
     assert_eq!(report.products_added, 0);
     let after = (
         count("SELECT count(*) FROM products").await,

@@ -13,7 +13,7 @@ use server::db::Db;
 use server::payments::{
     self, Actor, Applied, DeliveryConfig, OrderStatus, PaymentError, RefundOutcome,
 };
-use server::storage::LocalStorage;
+use server::storage::Storage;
 use server::telegram::bot::Bot;
 use server::telegram::updates::Inbox;
 use std::collections::VecDeque;
@@ -28,7 +28,7 @@ struct Domain {
     db: Db,
     bot: Bot,
     inbox: Inbox,
-    storage: LocalStorage,
+    storage: Storage,
 }
 
 async fn domain(config: &Config) -> Domain {
@@ -44,7 +44,7 @@ async fn domain(config: &Config) -> Domain {
         db: state.db.clone(),
         bot: telegram.bot,
         inbox: telegram.inbox,
-        storage: LocalStorage::new(config.files_dir()),
+        storage: state.storage.clone(),
     }
 }
 
@@ -859,7 +859,7 @@ async fn failed_deliveries_back_off_and_large_files_become_links() {
     .unwrap();
     let path =
         h.d.storage
-            .path(server::storage::Area::Private, &key)
+            .local_path(server::storage::Area::Private, &key)
             .unwrap();
     let aside = path.with_extension("aside");
     std::fs::rename(&path, &aside).unwrap();

@@ -14,7 +14,7 @@ use url::Url;
 
 use super::{api_error, unix_now, PaymentError};
 use crate::db::Db;
-use crate::storage::{Area, LocalStorage};
+use crate::storage::{Area, Storage};
 use crate::telegram::bot::Bot;
 
 /// The Bot API's upload limit for bots; bigger files go as a link to the library.
@@ -96,7 +96,7 @@ pub(crate) fn next_delay(attempts: i64, retry_after: Option<i64>) -> i64 {
 pub async fn deliver_due(
     db: &Db,
     bot: &Bot,
-    storage: &LocalStorage,
+    storage: &Storage,
     config: &DeliveryConfig,
 ) -> Result<usize, PaymentError> {
     deliver_round(db, bot, storage, config)
@@ -113,7 +113,7 @@ struct Round {
 async fn deliver_round(
     db: &Db,
     bot: &Bot,
-    storage: &LocalStorage,
+    storage: &Storage,
     config: &DeliveryConfig,
 ) -> Result<Round, PaymentError> {
     let mut round = Round {
@@ -173,7 +173,7 @@ async fn deliver_round(
 async fn attempt(
     db: &Db,
     bot: &Bot,
-    storage: &LocalStorage,
+    storage: &Storage,
     config: &DeliveryConfig,
     claimed: &Claimed,
     token: &str,
@@ -215,15 +215,11 @@ async fn attempt(
                 .await
                 .map_err(PaymentError::from)?;
         } else {
-            let path = storage
-                .path(Area::Private, &file.storage_key)
+            // At most the Bot API's upload limit (bigger files went as a link above).
+            let bytes = storage
+                .read(Area::Private, &file.storage_key)
+                .await
                 .map_err(PaymentError::from)?;
-            let bytes = tokio::fs::read(&path).await.map_err(|source| {
-                PaymentError::Storage(crate::storage::StorageError::Io {
-                    key: file.storage_key.clone(),
-                    source,
-                })
-            })?;
             let upload = InputFileReader::new(Cursor::new(bytes)).with_file_name(&file.file_name);
             let mut method = SendDocument::new(order.user_id, upload);
             if let Some(caption) = caption {
@@ -319,7 +315,7 @@ async fn record_failure(
 
 /// Works off the outbox, forever: at once again after a full batch (a queue after a burst of
 /// sales drains at the speed of the Bot API, not a batch a second), else about once a second.
-pub async fn delivery_loop(db: Db, bot: Bot, storage: LocalStorage, config: DeliveryConfig) {
+pub async fn delivery_loop(db: Db, bot: Bot, storage: Storage, config: DeliveryConfig) {
     loop {
         match deliver_round(&db, &bot, &storage, &config).await {
             Ok(round) if round.claimed == BATCH => continue,

@@ -10,7 +10,7 @@ use url::Url;
 
 use super::{unix_now, PaymentError, Stars, CURRENCY};
 use crate::db::Db;
-use crate::storage::LocalStorage;
+use crate::storage::Storage;
 use crate::telegram::bot::Bot;
 
 /// How long an unpaid order (and its invoice) stays payable.
@@ -218,7 +218,7 @@ pub async fn create_order(
 }
 
 fn photo_url(base: Option<&Url>, cover_key: Option<&str>) -> Option<Url> {
-    let path = LocalStorage::public_url(cover_key?);
+    let path = Storage::public_url(cover_key?);
     base?.join(path.trim_start_matches('/')).ok()
 }
 

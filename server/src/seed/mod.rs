@@ -6,7 +6,7 @@ mod pdf;
 mod wav;
 
 use crate::db::Db;
-use crate::storage::{Area, LocalStorage, StorageError, StoredFile};
+use crate::storage::{Area, Headers, Storage, StorageError, StoredFile};
 use app::api::ProductKind;
 
 #[derive(Debug, thiserror::Error)]
@@ -148,7 +148,7 @@ pub struct SeedReport {
     pub products_added: usize,
 }
 
-pub async fn apply(db: &Db, storage: &LocalStorage) -> Result<SeedReport, SeedError> {
+pub async fn apply(db: &Db, storage: &Storage) -> Result<SeedReport, SeedError> {
     for c in CREATORS {
         crate::on_db!(db, |pool| {
             sqlx::query(
@@ -187,6 +187,7 @@ pub async fn apply(db: &Db, storage: &LocalStorage) -> Result<SeedReport, SeedEr
             Area::Public,
             &cover_key,
             cover::svg(product.slug, product.title, cover_label(product.kind)).as_bytes(),
+            &Headers::inline("image/svg+xml"),
         )
         .await?;
 
@@ -284,7 +285,7 @@ struct SeedFile {
 
 async fn product_files(
     product: &DemoProduct,
-    storage: &LocalStorage,
+    storage: &Storage,
 ) -> Result<Vec<SeedFile>, SeedError> {
     let slug = product.slug;
     let mut files = Vec::new();
@@ -356,7 +357,11 @@ async fn product_files(
     }
     let mut out = Vec::with_capacity(files.len());
     for (role, area, name, mime, key, bytes) in files {
-        let stored = put_if_missing(storage, area, &key, &bytes).await?;
+        let headers = match area {
+            Area::Private => Headers::attachment(mime, &name),
+            Area::Public => Headers::inline(mime),
+        };
+        let stored = put_if_missing(storage, area, &key, &bytes, &headers).await?;
         out.push(SeedFile {
             role,
             name,
@@ -368,15 +373,16 @@ async fn product_files(
 }
 
 async fn put_if_missing(
-    storage: &LocalStorage,
+    storage: &Storage,
     area: Area,
     key: &str,
     bytes: &[u8],
+    headers: &Headers,
 ) -> Result<StoredFile, SeedError> {
     if storage.exists(area, key).await? {
         return Ok(StoredFile::describe(key, bytes));
     }
-    Ok(storage.put(area, key, bytes).await?)
+    Ok(storage.put(area, key, bytes, headers).await?)
 }
 
 /// The kind printed on a generated cover (covers are images: one language for all).

@@ -6,7 +6,7 @@ use super::roles::Caller;
 use super::uploads::Upload;
 use super::{StudioConfig, StudioError};
 use crate::db::Db;
-use crate::storage::LocalStorage;
+use crate::storage::Storage;
 use app::api::ProductKind;
 use app::studio::types::{
     LessonInput, ProductInput, ProductStatus, StudioFile, StudioLesson, StudioProduct,
@@ -48,7 +48,7 @@ impl ProductRow {
             slug: self.slug,
             title: self.title,
             price_stars: u32::try_from(self.price_stars).unwrap_or(0),
-            cover_url: self.cover_key.as_deref().map(LocalStorage::public_url),
+            cover_url: self.cover_key.as_deref().map(Storage::public_url),
             creator_id: self.creator_id,
         })
     }
@@ -112,7 +112,7 @@ pub async fn get(db: &Db, caller: Caller, id: i64) -> Result<StudioProduct, Stud
         title: row.title,
         description: row.description,
         price_stars: u32::try_from(row.price_stars).unwrap_or(0),
-        cover_url: row.cover_key.as_deref().map(LocalStorage::public_url),
+        cover_url: row.cover_key.as_deref().map(Storage::public_url),
         creator_id: row.creator_id,
         files: files.into_iter().map(FileRow::into_file).collect(),
         lessons,
@@ -134,7 +134,7 @@ struct FileRow {
 impl FileRow {
     fn into_file(self) -> StudioFile {
         StudioFile {
-            url: (self.role == "sample").then(|| LocalStorage::public_url(&self.storage_key)),
+            url: (self.role == "sample").then(|| Storage::public_url(&self.storage_key)),
             id: self.id,
             role: self.role,
             name: self.file_name,

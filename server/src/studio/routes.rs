@@ -268,9 +268,7 @@ async fn upload_file(
     let upload = uploads::store(&state.storage, area, &dir, &name, &mut field, limit).await?;
     // Samples are served from the shop's own origin: markup there could run script.
     if area == Area::Public && uploads::extension_for(&upload.mime_type) == "bin" {
-        if let Ok(path) = state.storage.path(area, &upload.key) {
-            let _ = tokio::fs::remove_file(path).await;
-        }
+        discard(&state, area, &upload.key).await;
         return Err(StudioError::UnsupportedMedia(
             "A free sample must be a document, image, audio, video or text file; HTML, SVG and unknown types are refused.".into(),
         )
@@ -279,11 +277,16 @@ async fn upload_file(
     match products::attach_file(&state.db, id, role, q.replace, &upload).await {
         Ok(file) => Ok(Json(file)),
         Err(err) => {
-            if let Ok(path) = state.storage.path(area, &upload.key) {
-                let _ = tokio::fs::remove_file(path).await;
-            }
+            discard(&state, area, &upload.key).await;
             Err(err.into())
         }
+    }
+}
+
+/// Removes a stored upload the studio refused after all; a failure only leaves an orphan file.
+async fn discard(state: &AppState, area: Area, key: &str) {
+    if let Err(err) = state.storage.delete(area, key).await {
+        tracing::warn!(key, error = %err, "cannot remove a refused upload");
     }
 }
 
@@ -305,7 +308,12 @@ async fn upload_cover(
     let key = uploads::new_key("covers", cover.mime);
     state
         .storage
-        .put(Area::Public, &key, &cover.bytes)
+        .put(
+            Area::Public,
+            &key,
+            &cover.bytes,
+            &crate::storage::Headers::inline(cover.mime),
+        )
         .await
         .map_err(StudioError::from)?;
     products::set_cover(&state.db, id, &key).await?;

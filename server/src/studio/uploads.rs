@@ -1,13 +1,12 @@
-//! Uploads: streamed chunk by chunk to a temporary file in the storage area, hashed on the way,
-//! stopped (and the partial file removed) the moment they pass the configured limit. The type is
+//! Uploads: streamed chunk by chunk into the file store, hashed on the way, stopped (and the
+//! partial upload discarded) the moment they pass the configured limit. The type is
 //! decided from the bytes, never from what the browser claims; the name is cleaned so it can
 //! neither leave the directory nor hide control characters.
 
 use super::StudioError;
-use crate::storage::{Area, LocalStorage};
+use crate::storage::{Area, Headers, Storage};
 use axum::body::Bytes;
 use sha2::{Digest, Sha256};
-use tokio::io::AsyncWriteExt;
 
 /// What was stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -174,7 +173,7 @@ impl Chunks for axum::extract::multipart::Field<'_> {
 /// Streams `chunks` into `area` under a key in `dir`, at most `limit` bytes. Over the limit, or
 /// on any error, nothing is left behind.
 pub async fn store(
-    storage: &LocalStorage,
+    storage: &Storage,
     area: Area,
     dir: &str,
     file_name: &str,
@@ -182,66 +181,78 @@ pub async fn store(
     limit: u64,
 ) -> Result<Upload, StudioError> {
     let file_name = sanitize_file_name(file_name);
-    // The type is only known after the first bytes; write under a neutral name, rename at the end.
-    let tmp_key = format!(
-        "{dir}/.upload-{}",
-        &crate::payments::orders::new_public_id()[..20]
-    );
-    let tmp_path = storage.path(area, &tmp_key)?;
-    if let Some(parent) = tmp_path.parent() {
-        tokio::fs::create_dir_all(parent).await?;
+    // The key carries the type, known from the first bytes: hold those back, then open the
+    // object under its final key (no rename, which a bucket would do as a full copy).
+    let mut hasher = Sha256::new();
+    let mut size: u64 = 0;
+    let mut head = Vec::with_capacity(HEAD_BYTES);
+    let mut held = Vec::new();
+    let mut ended = false;
+    while head.len() < HEAD_BYTES {
+        let Some(chunk) = chunks.next_chunk().await? else {
+            ended = true;
+            break;
+        };
+        take_chunk(&chunk, &mut size, &mut hasher, &mut head, limit)?;
+        held.push(chunk);
     }
-    let result = write_limited(&tmp_path, chunks, limit).await;
-    let (size, sha256, head) = match result {
-        Ok(written) => written,
-        Err(err) => {
-            let _ = tokio::fs::remove_file(&tmp_path).await;
-            return Err(err);
-        }
-    };
     let mime = sniff_mime(&head, &file_name);
     let key = new_key(dir, mime);
-    let final_path = storage.path(area, &key)?;
-    if let Err(err) = tokio::fs::rename(&tmp_path, &final_path).await {
-        let _ = tokio::fs::remove_file(&tmp_path).await;
-        return Err(err.into());
+    let headers = match area {
+        Area::Private => Headers::attachment(mime, &file_name),
+        Area::Public => Headers::inline(mime),
+    };
+    let mut writer = storage.writer(area, &key, &headers)?;
+    let written = async {
+        for chunk in held {
+            writer.write(chunk).await?;
+        }
+        if !ended {
+            while let Some(chunk) = chunks.next_chunk().await? {
+                take_chunk(&chunk, &mut size, &mut hasher, &mut head, limit)?;
+                writer.write(chunk).await?;
+            }
+        }
+        Ok::<_, StudioError>(())
+    }
+    .await;
+    match written {
+        Ok(()) => writer.finish().await?,
+        Err(err) => {
+            writer.abort().await;
+            return Err(err);
+        }
     }
     Ok(Upload {
         key,
         file_name,
         mime_type: mime.to_owned(),
         size_bytes: size,
-        sha256,
+        sha256: hex::encode(hasher.finalize()),
     })
 }
 
 /// Bytes kept for sniffing the type.
 const HEAD_BYTES: usize = 4096;
 
-async fn write_limited(
-    path: &std::path::Path,
-    chunks: &mut dyn Chunks,
+/// Counts, hashes and keeps the head of one chunk; refuses it past `limit`.
+fn take_chunk(
+    chunk: &[u8],
+    size: &mut u64,
+    hasher: &mut Sha256,
+    head: &mut Vec<u8>,
     limit: u64,
-) -> Result<(u64, String, Vec<u8>), StudioError> {
-    let mut file = tokio::fs::File::create(path).await?;
-    let mut hasher = Sha256::new();
-    let mut size: u64 = 0;
-    let mut head = Vec::with_capacity(HEAD_BYTES);
-    while let Some(chunk) = chunks.next_chunk().await? {
-        size += chunk.len() as u64;
-        if size > limit {
-            return Err(StudioError::TooLarge { limit });
-        }
-        if head.len() < HEAD_BYTES {
-            let take = (HEAD_BYTES - head.len()).min(chunk.len());
-            head.extend_from_slice(&chunk[..take]);
-        }
-        hasher.update(&chunk);
-        file.write_all(&chunk).await?;
+) -> Result<(), StudioError> {
+    *size += chunk.len() as u64;
+    if *size > limit {
+        return Err(StudioError::TooLarge { limit });
     }
-    file.flush().await?;
-    file.sync_all().await?;
-    Ok((size, hex::encode(hasher.finalize()), head))
+    if head.len() < HEAD_BYTES {
+        let take = (HEAD_BYTES - head.len()).min(chunk.len());
+        head.extend_from_slice(&chunk[..take]);
+    }
+    hasher.update(chunk);
+    Ok(())
 }
 
 /// Reads a small upload (a cover) into memory, refusing more than `limit` bytes.
@@ -335,7 +346,7 @@ mod tests {
     #[tokio::test]
     async fn an_upload_is_stored_with_its_digest() {
         let dir = tempfile::tempdir().unwrap();
-        let storage = LocalStorage::new(dir.path());
+        let storage = Storage::local(dir.path()).unwrap();
         let mut chunks = Fixed(vec![
             Bytes::from_static(b"%PDF-"),
             Bytes::from_static(b"1.7 body"),
@@ -347,15 +358,15 @@ mod tests {
         assert_eq!(up.mime_type, "application/pdf");
         assert_eq!(up.size_bytes, 13);
         assert_eq!(up.sha256, hex::encode(Sha256::digest(b"%PDF-1.7 body")));
-        let stored = std::fs::read(storage.path(Area::Private, &up.key).unwrap()).unwrap();
-        assert_eq!(stored, b"%PDF-1.7 body");
+        let stored = storage.read(Area::Private, &up.key).await.unwrap();
+        assert_eq!(&stored[..], b"%PDF-1.7 body");
         assert_eq!(files_under(dir.path()).len(), 1);
     }
 
     #[tokio::test]
     async fn an_oversize_upload_leaves_nothing_behind() {
         let dir = tempfile::tempdir().unwrap();
-        let storage = LocalStorage::new(dir.path());
+        let storage = Storage::local(dir.path()).unwrap();
         let mut chunks = Fixed(vec![Bytes::from(vec![1u8; 60]), Bytes::from(vec![2u8; 60])]);
         let err = store(&storage, Area::Private, "p/1", "big.bin", &mut chunks, 100)
             .await
