@@ -16,6 +16,7 @@ mod params;
 mod payments;
 mod shapes;
 mod state;
+mod subscriptions;
 mod updates;
 
 use std::{
@@ -35,6 +36,7 @@ pub use self::{
     payments::{Invoice, PaymentOutcome, StarTransaction},
     shapes::EmulatedUser,
     state::{SentMessage, StoredFile, UserView},
+    subscriptions::{AdvanceClock, Renewal, RenewalOutcome, Subscription},
 };
 
 #[derive(Debug, Clone)]
@@ -47,6 +49,9 @@ pub struct EmulatorConfig {
     pub initial_stars: i64,
     /// How long a payment waits for `answerPreCheckoutQuery` (Telegram: 10 seconds).
     pub pre_checkout_timeout: Duration,
+    /// Telegram's now. The dev preview shares it with the shop, so advancing it (a month for a
+    /// membership's renewal) moves the shop's now too.
+    pub clock: crate::clock::Clock,
 }
 
 impl EmulatorConfig {
@@ -57,6 +62,7 @@ impl EmulatorConfig {
             bot_first_name: "Starfront".into(),
             initial_stars: 2500,
             pre_checkout_timeout: Duration::from_secs(10),
+            clock: crate::clock::Clock::default(),
         }
     }
 
@@ -122,6 +128,11 @@ impl Emulator {
             .merge(control::routes())
             .fallback(|| async { ApiError::NotFound })
             .with_state(self.clone())
+    }
+
+    /// Unix seconds on the emulator's (advanceable) clock.
+    pub fn now(&self) -> i64 {
+        self.inner.config.clock.now()
     }
 
     async fn state(&self) -> MutexGuard<'_, State> {
