@@ -34,6 +34,33 @@ impl fmt::Display for ProductKind {
     }
 }
 
+/// How a product is sold: once for good, or as a membership Telegram renews every 30 days.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Billing {
+    #[default]
+    Once,
+    Monthly,
+}
+
+impl Billing {
+    /// The stable identifier used in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Billing::Once => "once",
+            Billing::Monthly => "monthly",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "once" => Some(Billing::Once),
+            "monthly" => Some(Billing::Monthly),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown product kind {0:?} (expected ebook, course or file)")]
 pub struct UnknownKind(pub String);
@@ -201,6 +228,9 @@ pub struct ProductPage {
     pub content_files: u32,
     /// A course's outline; empty for other kinds.
     pub lessons: Vec<LessonSummary>,
+    /// A membership shows its price per month and subscribes instead of buying.
+    #[serde(default)]
+    pub billing: Billing,
 }
 
 /// A purchase in the buyer's library, with download links that work for a few minutes.
@@ -503,7 +533,10 @@ mod tests {
 
 /// Cancels (`renew = false`) or re-enables the renewal of the buyer's membership of `slug`.
 #[server]
-pub async fn set_membership_renewal(slug: String, renew: bool) -> Result<Membership, ServerFnError> {
+pub async fn set_membership_renewal(
+    slug: String,
+    renew: bool,
+) -> Result<Membership, ServerFnError> {
     let headers: http::HeaderMap = leptos_axum::extract().await?;
     shop()?
         .set_membership_renewal(&headers, &slug, renew)

@@ -30,9 +30,7 @@ impl ServerText {
             ServerText::NoLesson => td_string!(locale, errors.no_lesson).to_string(),
             ServerText::LessonLocked => td_string!(locale, errors.lesson_locked).to_string(),
             ServerText::NotMember => td_string!(locale, errors.not_member).to_string(),
-            ServerText::MembershipEnded => {
-                td_string!(locale, errors.membership_ended).to_string()
-            }
+            ServerText::MembershipEnded => td_string!(locale, errors.membership_ended).to_string(),
         }
     }
 }

@@ -92,14 +92,12 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
     if let Some(token) = &config.bot_token {
         let local = local_url(config.bind);
         // The dev preview plays Telegram itself, reached over HTTP like the real one.
-        emulator = config
-            .dev_preview
-            .then(|| {
-                Emulator::new(EmulatorConfig {
-                    clock: clock.clone(),
-                    ..EmulatorConfig::new(token.clone())
-                })
-            });
+        emulator = config.dev_preview.then(|| {
+            Emulator::new(EmulatorConfig {
+                clock: clock.clone(),
+                ..EmulatorConfig::new(token.clone())
+            })
+        });
         let api_url = match (&config.telegram_api_url, &emulator) {
             (Some(url), _) => url.clone(),
             (None, Some(_)) => local.join("emulator/").expect("a valid path"),

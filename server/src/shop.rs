@@ -12,8 +12,8 @@ use crate::payments::{self, OrderStatus, PaymentError};
 use crate::telegram::bot::Bot;
 use crate::telegram::init_data::InitData;
 use app::api::{
-    CatalogPage, CatalogQuery, Checkout, CourseView, LessonView, LibraryItem, Membership, OrderState,
-    ProductPage, Shop, ShopError, Viewer,
+    CatalogPage, CatalogQuery, Checkout, CourseView, LessonView, LibraryItem, Membership,
+    OrderState, ProductPage, Shop, ShopError, Viewer,
 };
 use app::i18n::Locale;
 use app::texts::{request_locale, ServerText};

@@ -32,6 +32,7 @@ fn config() -> EmulatorConfig {
         bot_first_name: "Starfront".into(),
         initial_stars: 2500,
         pre_checkout_timeout: Duration::from_secs(5),
+        clock: Default::default(),
     }
 }
 

@@ -18,31 +18,7 @@ pub const PERIOD_SECS: i64 = 2_592_000;
 /// Telegram's highest price for a Stars subscription.
 pub const MAX_PRICE_STARS: u32 = 10_000;
 
-/// How a product is sold.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Billing {
-    /// Bought once, kept for good.
-    Once,
-    /// A membership renewed every 30 days.
-    Monthly,
-}
-
-impl Billing {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Billing::Once => "once",
-            Billing::Monthly => "monthly",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "once" => Some(Billing::Once),
-            "monthly" => Some(Billing::Monthly),
-            _ => None,
-        }
-    }
-}
+pub use app::api::Billing;
 
 /// A buyer's latest membership of one product, as the library shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -429,12 +405,46 @@ pub async fn latest(
     .bind(product_id)
     .fetch_optional(db)
     .await?;
-    Ok(row.map(|(expires_at, canceled_at, ended_at)| MembershipState {
-        product_id,
-        expires_at,
-        canceled: canceled_at.is_some(),
-        ended: ended_at.is_some(),
-    }))
+    Ok(
+        row.map(|(expires_at, canceled_at, ended_at)| MembershipState {
+            product_id,
+            expires_at,
+            canceled: canceled_at.is_some(),
+            ended: ended_at.is_some(),
+        }),
+    )
+}
+
+/// The studio's membership figures for one creator (`None`: the whole shop) at `now`.
+pub async fn stats(
+    db: &Db,
+    creator: Option<i64>,
+    now: i64,
+) -> Result<app::studio::types::MembershipStats, sqlx::Error> {
+    let (active, ending, recurring, churned): (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT
+           COUNT(CASE WHEN m.ended_at IS NULL AND m.expires_at > $2 THEN 1 END),
+           COUNT(CASE WHEN m.ended_at IS NULL AND m.expires_at > $2
+                       AND m.canceled_at IS NOT NULL THEN 1 END),
+           CAST(COALESCE(SUM(CASE WHEN m.ended_at IS NULL AND m.expires_at > $2
+                                   AND m.canceled_at IS NULL THEN m.amount_stars END), 0) AS BIGINT),
+           COUNT(CASE WHEN COALESCE(m.ended_at, m.expires_at) <= $2
+                       AND COALESCE(m.ended_at, m.expires_at) > $3 THEN 1 END)
+         FROM memberships m JOIN products p ON p.id = m.product_id
+         WHERE ($1 IS NULL OR p.creator_id = $1)",
+    )
+    .bind(creator)
+    .bind(now)
+    .bind(now - 30 * 86_400)
+    .fetch_one(db)
+    .await?;
+    let count = |n: i64| u32::try_from(n).unwrap_or(0);
+    Ok(app::studio::types::MembershipStats {
+        active: count(active),
+        ending: count(ending),
+        churned_30d: count(churned),
+        recurring_stars_per_month: u64::try_from(recurring).unwrap_or(0),
+    })
 }
 
 #[cfg(test)]
@@ -447,5 +457,6 @@ mod tests {
             assert_eq!(Billing::parse(b.as_str()), Some(b));
         }
         assert_eq!(Billing::parse("yearly"), None);
+        assert_eq!(Billing::default(), Billing::Once);
     }
 }

@@ -206,7 +206,10 @@ pub fn routes() -> Router<Emulator> {
         .route("/control/clock/advance", post(advance_clock))
         .route("/control/subscriptions", get(subscriptions))
         .route("/control/subscriptions/{charge_id}/renew", post(renew))
-        .route("/control/subscriptions/{charge_id}/cancel", post(cancel_subscription))
+        .route(
+            "/control/subscriptions/{charge_id}/cancel",
+            post(cancel_subscription),
+        )
 }
 
 fn reply<T: Serialize>(result: Result<T, ControlError>) -> Response {
@@ -336,6 +339,9 @@ async fn renew(State(emu): State<Emulator>, Path(charge_id): Path<String>) -> Re
     reply(emu.renew_subscription(&charge_id).await)
 }
 
-async fn cancel_subscription(State(emu): State<Emulator>, Path(charge_id): Path<String>) -> Response {
+async fn cancel_subscription(
+    State(emu): State<Emulator>,
+    Path(charge_id): Path<String>,
+) -> Response {
     reply(emu.cancel_subscription_as_user(&charge_id).await)
 }

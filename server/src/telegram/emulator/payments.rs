@@ -95,7 +95,11 @@ pub fn slug_of(link_or_slug: &str) -> &str {
     }
 }
 
-pub(super) fn user_partner(user: &EmulatedUser, payload: &str, subscription_period: Option<i64>) -> Value {
+pub(super) fn user_partner(
+    user: &EmulatedUser,
+    payload: &str,
+    subscription_period: Option<i64>,
+) -> Value {
     let mut partner = json!({
         "type": "user",
         "transaction_type": "invoice_payment",

@@ -135,12 +135,7 @@ impl Emulator {
 
     /// Every subscription, by first charge id.
     pub async fn subscriptions(&self) -> Vec<Subscription> {
-        self.state()
-            .await
-            .subscriptions
-            .values()
-            .cloned()
-            .collect()
+        self.state().await.subscriptions.values().cloned().collect()
     }
 
     /// The user turns renewal off in Telegram's own subscription settings (the bot hears nothing).
@@ -212,7 +207,11 @@ impl Emulator {
 /// Charges the next period of a subscription (or ends it), queuing the bot's update.
 fn renew(state: &mut State, charge_id: &str, now: i64) -> Result<Renewal, ControlError> {
     let unknown = || ControlError::Invalid(format!("no subscription {charge_id:?}"));
-    let sub = state.subscriptions.get(charge_id).ok_or_else(unknown)?.clone();
+    let sub = state
+        .subscriptions
+        .get(charge_id)
+        .ok_or_else(unknown)?
+        .clone();
     let end = |state: &mut State, outcome: RenewalOutcome| {
         if let Some(s) = state.subscriptions.get_mut(charge_id) {
             s.ended = true;
