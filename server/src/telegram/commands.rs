@@ -68,9 +68,12 @@ pub async fn handle(ctx: &Dispatcher, message: &Message) -> Result<(), DispatchE
         "/library" => {
             let titles: Vec<String> = sqlx::query_scalar(
                 "SELECT p.title FROM entitlements e JOIN products p ON p.id = e.product_id
-                 WHERE e.user_id = ?1 AND e.revoked_at IS NULL ORDER BY e.granted_at DESC, e.id DESC",
+                 WHERE e.user_id = ?1 AND e.revoked_at IS NULL
+                   AND (e.expires_at IS NULL OR e.expires_at > ?2)
+                 ORDER BY e.granted_at DESC, e.id DESC",
             )
             .bind(i64::from(user.id))
+            .bind(crate::auth::unix_now())
             .fetch_all(&ctx.db)
             .await?;
             if titles.is_empty() {
