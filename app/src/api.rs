@@ -34,6 +34,33 @@ impl fmt::Display for ProductKind {
     }
 }
 
+/// How a product is sold: once for good, or as a membership Telegram renews every 30 days.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Billing {
+    #[default]
+    Once,
+    Monthly,
+}
+
+impl Billing {
+    /// The stable identifier used in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Billing::Once => "once",
+            Billing::Monthly => "monthly",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "once" => Some(Billing::Once),
+            "monthly" => Some(Billing::Monthly),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown product kind {0:?} (expected ebook, course or file)")]
 pub struct UnknownKind(pub String);
@@ -201,6 +228,9 @@ pub struct ProductPage {
     pub content_files: u32,
     /// A course's outline; empty for other kinds.
     pub lessons: Vec<LessonSummary>,
+    /// A membership shows its price per month and subscribes instead of buying.
+    #[serde(default)]
+    pub billing: Billing,
 }
 
 /// A purchase in the buyer's library, with download links that work for a few minutes.
@@ -213,6 +243,18 @@ pub struct LibraryItem {
     pub files: Vec<LibraryFile>,
     /// For courses: lessons done, lessons in all, and where to resume.
     pub course: Option<CourseProgress>,
+    /// For a product sold as a monthly membership: until when, and whether it renews.
+    #[serde(default)]
+    pub membership: Option<Membership>,
+}
+
+/// A buyer's running membership (a Telegram Stars subscription).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Membership {
+    /// Access ends here (Unix seconds) unless Telegram renews it first.
+    pub expires_at: i64,
+    /// Renewal is turned off: access runs to `expires_at`, then stops.
+    pub canceled: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -323,6 +365,14 @@ mod port {
             slug: &str,
             lesson_id: i64,
         ) -> Result<(), ShopError>;
+        /// Stops (`renew = false`) or resumes the renewal of the signed-in buyer's membership
+        /// of `slug`; access runs to the end of the paid period either way.
+        async fn set_membership_renewal(
+            &self,
+            headers: &http::HeaderMap,
+            slug: &str,
+            renew: bool,
+        ) -> Result<Membership, ShopError>;
     }
 
     /// How the port travels through Leptos context.
@@ -479,4 +529,17 @@ mod tests {
             Err(UnknownKind("video".into()))
         );
     }
+}
+
+/// Cancels (`renew = false`) or re-enables the renewal of the buyer's membership of `slug`.
+#[server]
+pub async fn set_membership_renewal(
+    slug: String,
+    renew: bool,
+) -> Result<Membership, ServerFnError> {
+    let headers: http::HeaderMap = leptos_axum::extract().await?;
+    shop()?
+        .set_membership_renewal(&headers, &slug, renew)
+        .await
+        .map_err(to_server_error)
 }

@@ -14,6 +14,8 @@ pub enum ServerText {
     Unavailable,
     NoLesson,
     LessonLocked,
+    NotMember,
+    MembershipEnded,
 }
 
 impl ServerText {
@@ -27,6 +29,8 @@ impl ServerText {
             ServerText::Unavailable => td_string!(locale, errors.unavailable).to_string(),
             ServerText::NoLesson => td_string!(locale, errors.no_lesson).to_string(),
             ServerText::LessonLocked => td_string!(locale, errors.lesson_locked).to_string(),
+            ServerText::NotMember => td_string!(locale, errors.not_member).to_string(),
+            ServerText::MembershipEnded => td_string!(locale, errors.membership_ended).to_string(),
         }
     }
 }

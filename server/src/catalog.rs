@@ -169,20 +169,26 @@ struct PageRow {
     #[sqlx(flatten)]
     card: CardRow,
     description: String,
+    billing: String,
 }
 
 /// A published product by slug, with its sample and what a buyer gets.
 pub async fn published_product(db: &Db, slug: &str) -> Result<Option<ProductPage>, CatalogError> {
     let row: Option<PageRow> = crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT p.id, p.slug, p.title, p.kind, p.price_stars, c.display_name AS creator_name,
-                p.cover_key, p.description
+                p.cover_key, p.description, p.billing
          FROM products p JOIN creators c ON c.user_id = p.creator_id
          WHERE p.slug = $1 AND p.status = 'published'",
     )
     .bind(slug)
     .fetch_optional(pool)
     .await)?;
-    let Some(PageRow { card, description }) = row else {
+    let Some(PageRow {
+        card,
+        description,
+        billing,
+    }) = row
+    else {
         return Ok(None);
     };
     let files: Vec<FileRow> = crate::on_db!(db, |pool| sqlx::query_as(
@@ -233,6 +239,7 @@ pub async fn published_product(db: &Db, slug: &str) -> Result<Option<ProductPage
                 is_preview,
             })
             .collect(),
+        billing: app::api::Billing::parse(&billing).unwrap_or_default(),
     }))
 }
 

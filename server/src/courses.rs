@@ -37,26 +37,31 @@ struct LessonRow {
 
 /// A course a viewer may see: published, or archived but theirs (archived products stay in
 /// their buyers' libraries).
+/// `now` ends a membership's access: its entitlement expires (progress stays).
 async fn course(
     db: &Db,
     slug: &str,
     viewer: Option<i64>,
+    now: i64,
 ) -> Result<Option<CourseRow>, sqlx::Error> {
     crate::on_db!(db, |pool| {
         sqlx::query_as(
-        "SELECT p.id, p.slug, p.title, p.price_stars,
+            "SELECT p.id, p.slug, p.title, p.price_stars,
                 EXISTS (SELECT 1 FROM entitlements e
-                        WHERE e.user_id = $2 AND e.product_id = p.id AND e.revoked_at IS NULL) AS owned
+                        WHERE e.user_id = $2 AND e.product_id = p.id AND e.revoked_at IS NULL
+                          AND (e.expires_at IS NULL OR e.expires_at > $3)) AS owned
          FROM products p
          WHERE p.slug = $1 AND p.kind = 'course'
            AND (p.status = 'published' OR (p.status = 'archived' AND EXISTS (
                 SELECT 1 FROM entitlements e
-                WHERE e.user_id = $2 AND e.product_id = p.id AND e.revoked_at IS NULL)))",
-    )
-    .bind(slug)
-    .bind(viewer)
-    .fetch_optional(pool)
-    .await
+                WHERE e.user_id = $2 AND e.product_id = p.id AND e.revoked_at IS NULL
+                  AND (e.expires_at IS NULL OR e.expires_at > $3))))",
+        )
+        .bind(slug)
+        .bind(viewer)
+        .bind(now)
+        .fetch_optional(pool)
+        .await
     })
 }
 
@@ -94,8 +99,9 @@ pub async fn outline(
     db: &Db,
     slug: &str,
     viewer: Option<i64>,
+    now: i64,
 ) -> Result<Option<CourseView>, CourseError> {
-    let Some(course) = course(db, slug, viewer).await? else {
+    let Some(course) = course(db, slug, viewer, now).await? else {
         return Ok(None);
     };
     let rows = lessons(db, course.id, viewer).await?;
@@ -133,8 +139,9 @@ pub async fn open_lesson(
     slug: &str,
     lesson_id: i64,
     viewer: Option<i64>,
+    now: i64,
 ) -> Result<LessonView, CourseError> {
-    let course = course(db, slug, viewer)
+    let course = course(db, slug, viewer, now)
         .await?
         .ok_or(CourseError::NoLesson)?;
     let rows = lessons(db, course.id, viewer).await?;
@@ -196,8 +203,14 @@ pub async fn open_lesson(
 }
 
 /// Marks a lesson done for its buyer (again is fine).
-pub async fn complete(db: &Db, slug: &str, lesson_id: i64, user: i64) -> Result<(), CourseError> {
-    let course = course(db, slug, Some(user))
+pub async fn complete(
+    db: &Db,
+    slug: &str,
+    lesson_id: i64,
+    user: i64,
+    now: i64,
+) -> Result<(), CourseError> {
+    let course = course(db, slug, Some(user), now)
         .await?
         .ok_or(CourseError::NoLesson)?;
     if !course.owned {

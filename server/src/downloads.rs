@@ -4,7 +4,7 @@
 use crate::auth::unix_now;
 use crate::db::Db;
 use crate::storage::Storage;
-use app::api::{LibraryFile, LibraryItem, ProductKind};
+use app::api::{LibraryFile, LibraryItem, Membership, ProductKind};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -118,15 +118,22 @@ pub struct EntitledFile {
     pub storage_key: String,
 }
 
-pub async fn entitled_file(db: &Db, grant: &Grant) -> Result<EntitledFile, DownloadError> {
+/// `now` is the shop's clock: a membership's files stop at the end of its paid period.
+pub async fn entitled_file(
+    db: &Db,
+    grant: &Grant,
+    now: i64,
+) -> Result<EntitledFile, DownloadError> {
     crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT f.product_id, f.file_name, f.mime_type, f.storage_key
          FROM product_files f
          JOIN entitlements e ON e.product_id = f.product_id AND e.user_id = $1 AND e.revoked_at IS NULL
+              AND (e.expires_at IS NULL OR e.expires_at > $3)
          WHERE f.id = $2 AND f.role = 'content'",
     )
     .bind(grant.user_id)
     .bind(grant.file_id)
+    .bind(now)
     .fetch_optional(pool)
     .await)?
     .ok_or(DownloadError::NotEntitled)
@@ -174,35 +181,41 @@ struct LibraryRow {
     file_id: Option<i64>,
     file_name: Option<String>,
     size_bytes: Option<i64>,
+    expires_at: Option<i64>,
 }
 
 /// Everything `user_id` owns, newest purchase first; courses with the buyer's progress.
+/// Memberships are listed while their paid period runs (`now` is the shop's clock).
 pub async fn library(
     db: &Db,
     signer: &Signer,
     user_id: i64,
+    now: i64,
 ) -> Result<Vec<LibraryItem>, LibraryError> {
     // A course may be lessons only, with no file of its own: hence the outer join.
     let rows: Vec<LibraryRow> = crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT p.id AS product_id, p.slug, p.title, p.kind, p.cover_key, f.id AS file_id,
-                f.file_name, f.size_bytes
+                f.file_name, f.size_bytes, e.expires_at
          FROM entitlements e
          JOIN products p ON p.id = e.product_id
          LEFT JOIN product_files f ON f.product_id = p.id AND f.role = 'content'
          WHERE e.user_id = $1 AND e.revoked_at IS NULL
+           AND (e.expires_at IS NULL OR e.expires_at > $2)
          ORDER BY e.granted_at DESC, e.id DESC, f.id",
     )
     .bind(user_id)
+    .bind(now)
     .fetch_all(pool)
     .await)?;
-    let now = unix_now();
+    // Links are signed on the system clock, which is what downloads check them against.
+    let signed_at = unix_now();
     let mut items: Vec<(i64, LibraryItem)> = Vec::new();
     for row in rows {
         let file = match (row.file_id, row.file_name) {
             (Some(file_id), Some(name)) => Some(LibraryFile {
                 name,
                 size_bytes: u64::try_from(row.size_bytes.unwrap_or(0)).unwrap_or(0),
-                url: format!("/download/{}", signer.sign(user_id, file_id, now)),
+                url: format!("/download/{}", signer.sign(user_id, file_id, signed_at)),
             }),
             _ => None,
         };
@@ -220,6 +233,10 @@ pub async fn library(
                     cover_url: row.cover_key.as_deref().map(Storage::public_url),
                     files: file.into_iter().collect(),
                     course: None,
+                    membership: row.expires_at.map(|expires_at| Membership {
+                        expires_at,
+                        canceled: false,
+                    }),
                 },
             )),
         }
@@ -227,6 +244,13 @@ pub async fn library(
     for (product_id, item) in &mut items {
         if item.kind == ProductKind::Course {
             item.course = Some(crate::courses::progress(db, user_id, *product_id).await?);
+        }
+        if let Some(membership) = &mut item.membership {
+            if let Some(latest) =
+                crate::payments::memberships::latest(db, user_id, *product_id).await?
+            {
+                membership.canceled = latest.canceled;
+            }
         }
     }
     Ok(items.into_iter().map(|(_, item)| item).collect())

@@ -39,6 +39,8 @@ pub struct AppState {
     pub emulator: Option<crate::telegram::emulator::Emulator>,
     /// The creator studio's limits (prices, uploads).
     pub studio: crate::studio::StudioConfig,
+    /// Now for memberships' access; the dev preview's emulator advances it.
+    pub clock: crate::clock::Clock,
 }
 
 /// What the webhook needs.
@@ -69,6 +71,7 @@ impl AppState {
             telegram: None,
             emulator: None,
             studio: crate::studio::StudioConfig::default(),
+            clock: crate::clock::Clock::default(),
         }
     }
 }
@@ -162,7 +165,7 @@ async fn library(
     AuthUser(data): AuthUser,
 ) -> Result<Json<Vec<LibraryItem>>, ApiError> {
     Ok(Json(
-        downloads::library(&state.db, &state.signer, data.user.id).await?,
+        downloads::library(&state.db, &state.signer, data.user.id, state.clock.now()).await?,
     ))
 }
 
@@ -196,7 +199,7 @@ async fn download(
     request: Request,
 ) -> Result<Response, ApiError> {
     let grant = state.signer.verify(&token, crate::auth::unix_now())?;
-    let file = downloads::entitled_file(&state.db, &grant).await?;
+    let file = downloads::entitled_file(&state.db, &grant, state.clock.now()).await?;
     let range = request
         .headers()
         .get(header::RANGE)

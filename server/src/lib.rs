@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod catalog;
+pub mod clock;
 pub mod config;
 pub mod courses;
 pub mod db;
@@ -85,17 +86,24 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
         Some(token) => downloads::Signer::new(auth::derive_key(token, "download links")),
         None => downloads::Signer::ephemeral(),
     };
+    // One clock for the shop and, in the dev preview, the emulator: advancing Telegram's time
+    // (a membership's month) moves the shop's too.
+    let clock = clock::Clock::default();
     let mut shop = shop::ShopBackend::new(db.clone(), auth.clone(), signer.clone())
-        .with_catalog_page_size(config.catalog_page_size);
+        .with_catalog_page_size(config.catalog_page_size)
+        .with_clock(clock.clone());
 
     let mut telegram = None;
     let mut emulator = None;
     if let Some(token) = &config.bot_token {
         let local = local_url(config.bind);
         // The dev preview plays Telegram itself, reached over HTTP like the real one.
-        emulator = config
-            .dev_preview
-            .then(|| Emulator::new(EmulatorConfig::new(token.clone())));
+        emulator = config.dev_preview.then(|| {
+            Emulator::new(EmulatorConfig {
+                clock: clock.clone(),
+                ..EmulatorConfig::new(token.clone())
+            })
+        });
         let api_url = match (&config.telegram_api_url, &emulator) {
             (Some(url), _) => url.clone(),
             (None, Some(_)) => local.join("emulator/").expect("a valid path"),
@@ -129,6 +137,7 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
     };
     state.telegram = telegram;
     state.emulator = emulator;
+    state.clock = clock;
     Ok(state)
 }
 

@@ -2,16 +2,18 @@
 
 use crate::auth::Authenticator;
 use crate::catalog;
+use crate::clock::Clock;
 use crate::courses::{self, CourseError};
 use crate::db::Db;
 use crate::downloads::{self, Signer};
 use crate::error::ApiError;
+use crate::payments::memberships::{self, RenewalError};
 use crate::payments::{self, OrderStatus, PaymentError};
 use crate::telegram::bot::Bot;
 use crate::telegram::init_data::InitData;
 use app::api::{
-    CatalogPage, CatalogQuery, Checkout, CourseView, LessonView, LibraryItem, OrderState,
-    ProductPage, Shop, ShopError, Viewer,
+    CatalogPage, CatalogQuery, Checkout, CourseView, LessonView, LibraryItem, Membership,
+    OrderState, ProductPage, Shop, ShopError, Viewer,
 };
 use app::i18n::Locale;
 use app::texts::{request_locale, ServerText};
@@ -26,6 +28,8 @@ pub struct ShopBackend {
     /// Present when a bot is configured: without one there is no one to create invoices.
     payments: Option<(Bot, Option<Url>)>,
     catalog_page_size: u32,
+    /// Now for memberships' access (advanceable in the dev preview and tests).
+    clock: Clock,
 }
 
 impl ShopBackend {
@@ -36,7 +40,14 @@ impl ShopBackend {
             signer,
             payments: None,
             catalog_page_size: 24,
+            clock: Clock::default(),
         }
+    }
+
+    /// The clock memberships' access is judged by (shared with the dev preview's emulator).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Products per catalog page (`CATALOG_PAGE_SIZE`).
@@ -138,7 +149,7 @@ impl Shop for ShopBackend {
 
     async fn library(&self, headers: &HeaderMap) -> Result<Vec<LibraryItem>, ShopError> {
         let user = self.authenticate(headers).await?.user;
-        downloads::library(&self.db, &self.signer, user.id)
+        downloads::library(&self.db, &self.signer, user.id, self.clock.now())
             .await
             .map_err(|err| ShopError::Unavailable(Box::new(err)))
     }
@@ -149,7 +160,8 @@ impl Shop for ShopBackend {
         slug: &str,
     ) -> Result<Option<CourseView>, ShopError> {
         let viewer = self.maybe_authenticate(headers).await?;
-        courses::outline(&self.db, slug, viewer.as_ref().map(|v| v.user.id))
+        let viewer_id = viewer.as_ref().map(|v| v.user.id);
+        courses::outline(&self.db, slug, viewer_id, self.clock.now())
             .await
             .map_err(|err| course_refusal(err, locale(headers, viewer.as_ref())))
     }
@@ -167,6 +179,7 @@ impl Shop for ShopBackend {
             slug,
             lesson_id,
             viewer.as_ref().map(|v| v.user.id),
+            self.clock.now(),
         )
         .await
         .map_err(|err| course_refusal(err, locale(headers, viewer.as_ref())))
@@ -179,9 +192,38 @@ impl Shop for ShopBackend {
         lesson_id: i64,
     ) -> Result<(), ShopError> {
         let init = self.authenticate(headers).await?;
-        courses::complete(&self.db, slug, lesson_id, init.user.id)
+        courses::complete(&self.db, slug, lesson_id, init.user.id, self.clock.now())
             .await
             .map_err(|err| course_refusal(err, locale(headers, Some(&init))))
+    }
+
+    async fn set_membership_renewal(
+        &self,
+        headers: &HeaderMap,
+        slug: &str,
+        renew: bool,
+    ) -> Result<Membership, ShopError> {
+        let init = self.authenticate(headers).await?;
+        let locale = locale(headers, Some(&init));
+        let Some((bot, _)) = &self.payments else {
+            return Err(ShopError::Refused(ServerText::NoPayments.in_locale(locale)));
+        };
+        let state =
+            memberships::set_renewal(&self.db, bot, init.user.id, slug, renew, self.clock.now())
+                .await
+                .map_err(|err| match err {
+                    RenewalError::NotMember => {
+                        ShopError::Refused(ServerText::NotMember.in_locale(locale))
+                    }
+                    RenewalError::Ended => {
+                        ShopError::Refused(ServerText::MembershipEnded.in_locale(locale))
+                    }
+                    RenewalError::Payment(err) => refusal(err, locale),
+                })?;
+        Ok(Membership {
+            expires_at: state.expires_at,
+            canceled: state.canceled,
+        })
     }
 }
 

@@ -33,6 +33,7 @@ fn config() -> EmulatorConfig {
         initial_stars: 2500,
         pre_checkout_timeout: Duration::from_secs(5),
         webhook_connections: 1,
+        clock: Default::default(),
     }
 }
 

@@ -2,12 +2,13 @@
 //! data, which proves who the buyer is, exists there and never in the page request.
 
 use super::server_message;
-use crate::api::{my_library, LibraryFile, LibraryItem};
+use crate::api::{my_library, set_membership_renewal, LibraryFile, LibraryItem, Membership};
 use crate::components::Cover;
 use crate::format;
 use crate::i18n::*;
 use crate::webapp;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_meta::Title;
 
 #[component]
@@ -57,6 +58,7 @@ fn Item(item: LibraryItem) -> impl IntoView {
                 <h2 class="card-title">
                     <a href=format!("/p/{}", item.slug)>{item.title}</a>
                 </h2>
+                {item.membership.map(|membership| view! { <MembershipNote slug=item.slug.clone() membership /> })}
                 {item.course.map(|course| {
                     let (done, total) = (course.done, course.total);
                     view! {
@@ -94,5 +96,57 @@ pub(crate) fn DownloadLink(file: LibraryFile) -> impl IntoView {
         <a class="button secondary download" href=file.url download=file.name on:click=on_click>
             {t!(i18n, library.download, name = move || label_name.clone(), size = move || size.clone())}
         </a>
+    }
+}
+
+/// A membership's state in the library, with the button that stops or resumes its renewal
+/// (through the bot's `editUserStarSubscription`; access runs to the paid period's end).
+#[component]
+fn MembershipNote(slug: String, membership: Membership) -> impl IntoView {
+    let i18n = use_i18n();
+    let state = RwSignal::new(membership);
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let toggle = move |_| {
+        let slug = slug.clone();
+        let renew = state.get_untracked().canceled;
+        busy.set(true);
+        spawn_local(async move {
+            match set_membership_renewal(slug, renew).await {
+                Ok(updated) => {
+                    state.set(updated);
+                    error.set(None);
+                    webapp::haptic_notification("success");
+                }
+                Err(err) => {
+                    error.set(Some(server_message(&err)));
+                    webapp::haptic_notification("error");
+                }
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <div class="membership">
+            <p class="membership-status">
+                {move || {
+                    let current = state.get();
+                    let date = format::civil_date(current.expires_at.div_euclid(86_400));
+                    if current.canceled {
+                        t!(i18n, library.member_canceled, date = move || date.clone()).into_any()
+                    } else {
+                        t!(i18n, library.member_renews, date = move || date.clone()).into_any()
+                    }
+                }}
+            </p>
+            <button class="button secondary membership-toggle" disabled=move || busy.get() on:click=toggle>
+                {move || if state.get().canceled {
+                    t!(i18n, library.reenable_membership).into_any()
+                } else {
+                    t!(i18n, library.cancel_membership).into_any()
+                }}
+            </button>
+            {move || error.get().map(|message| view! { <p class="status error" role="alert">{message}</p> })}
+        </div>
     }
 }

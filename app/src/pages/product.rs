@@ -1,7 +1,7 @@
 //! `/p/:slug`: one product, its sample or free lessons, and the Buy button.
 
 use super::{server_message, ErrorNote, NotFound};
-use crate::api::{get_product, ProductKind, ProductPage};
+use crate::api::{get_product, Billing, ProductKind, ProductPage};
 use crate::checkout::BuyButton;
 use crate::components::{Cover, KindLabel};
 use crate::format;
@@ -50,6 +50,10 @@ fn ProductView(page: ProductPage) -> impl IntoView {
                 <h1>{card.title}</h1>
                 <p class="card-creator">{t!(i18n, product.by, creator = move || creator.clone())}</p>
                 <p class="price">"⭐ " {format::stars(card.price_stars)}</p>
+                {(page.billing == Billing::Monthly).then(|| {
+                    let amount = format::stars(card.price_stars);
+                    view! { <p class="membership-note">{t!(i18n, product.membership, amount = move || amount.clone())}</p> }
+                })}
                 <BuyButton slug=card.slug.clone() price_stars=card.price_stars />
                 <crate::studio::tip::TipButton slug=card.slug.clone() />
                 <p class="includes">

@@ -6,7 +6,7 @@ use super::types::{
     LessonInput, ProductInput, ProductStatus, Role, SalesDashboard, StudioFile, StudioMe,
     StudioOrder, StudioProduct, StudioProductRow,
 };
-use crate::api::ProductKind;
+use crate::api::{Billing, ProductKind};
 use crate::components::KindLabel;
 use crate::format;
 use leptos::prelude::*;
@@ -115,6 +115,7 @@ struct Fields {
     kind: RwSignal<ProductKind>,
     price: RwSignal<String>,
     description: RwSignal<String>,
+    billing: RwSignal<Billing>,
 }
 
 impl Fields {
@@ -124,6 +125,7 @@ impl Fields {
             kind: RwSignal::new(ProductKind::Ebook),
             price: RwSignal::new("100".into()),
             description: RwSignal::new(String::new()),
+            billing: RwSignal::new(Billing::Once),
         }
     }
 
@@ -132,6 +134,7 @@ impl Fields {
         self.kind.set(p.kind);
         self.price.set(p.price_stars.to_string());
         self.description.set(p.description.clone());
+        self.billing.set(p.billing);
     }
 
     fn input(&self) -> Result<ProductInput, CallError> {
@@ -149,6 +152,7 @@ impl Fields {
             kind: self.kind.get_untracked(),
             description: self.description.get_untracked(),
             price_stars: price,
+            billing: self.billing.get_untracked(),
         })
     }
 }
@@ -179,6 +183,20 @@ fn FieldsForm(fields: Fields, kind_locked: Signal<bool>) -> impl IntoView {
         <label class="field">
             <span>{s::PRICE()}</span>
             <input name="price" type="number" min="1" inputmode="numeric" required bind:value=fields.price />
+        </label>
+        <label class="field">
+            <span>{s::BILLING()}</span>
+            <select
+                name="billing"
+                on:change=move |ev| {
+                    if let Some(billing) = Billing::parse(&event_target_value(&ev)) {
+                        fields.billing.set(billing);
+                    }
+                }
+            >
+                <option value="once" selected=move || fields.billing.get() == Billing::Once>{s::BILLING_ONCE()}</option>
+                <option value="monthly" selected=move || fields.billing.get() == Billing::Monthly>{s::BILLING_MONTHLY()}</option>
+            </select>
         </label>
         <label class="field">
             <span>{s::DESCRIPTION()}</span>
@@ -567,6 +585,12 @@ fn Dashboard() -> impl IntoView {
                     </dl>
                     // Drawn by the server from numbers only; it takes the page's colours.
                     <figure class="chart" inner_html=d.chart_svg.clone()></figure>
+                    <h2>{s::MEMBERS()}</h2>
+                    <dl class="totals memberships">
+                        <div data-total="active-members"><dt>{s::ACTIVE_MEMBERS()}</dt><dd>{d.memberships.active}</dd></div>
+                        <div data-total="churned"><dt>{s::CHURNED()}</dt><dd>{d.memberships.churned_30d}</dd></div>
+                        <div data-total="recurring"><dt>{s::RECURRING_STARS()}</dt><dd>"⭐ " {stars64(d.memberships.recurring_stars_per_month)}</dd></div>
+                    </dl>
                     <h2>{s::PER_PRODUCT()}</h2>
                     <table class="studio-table per-product">
                         <thead><tr><th>{s::TITLE()}</th><th>{s::TOTAL_SALES()}</th><th>{s::GROSS()}</th><th>{s::REFUNDS()}</th><th>{s::NET()}</th></tr></thead>

@@ -60,6 +60,9 @@ pub struct ProductInput {
     /// Markdown.
     pub description: String,
     pub price_stars: u32,
+    /// Once, or a monthly membership (at most 10,000 Stars, Telegram's subscription limit).
+    #[serde(default)]
+    pub billing: crate::api::Billing,
 }
 
 /// One line of the creator's product list.
@@ -124,6 +127,8 @@ pub struct StudioProduct {
     pub creator_id: i64,
     pub files: Vec<StudioFile>,
     pub lessons: Vec<StudioLesson>,
+    #[serde(default)]
+    pub billing: crate::api::Billing,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,6 +195,21 @@ pub struct SalesDashboard {
     pub orders: Vec<StudioOrder>,
     pub supporters: Vec<Supporter>,
     pub tips_stars: u64,
+    #[serde(default)]
+    pub memberships: MembershipStats,
+}
+
+/// The creator's memberships (products sold as monthly Telegram subscriptions).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MembershipStats {
+    /// Members with access now (those who canceled included, until their period ends).
+    pub active: u32,
+    /// Of those, members who turned renewal off.
+    pub ending: u32,
+    /// Memberships that ended (ran out or were refunded) in the last 30 days.
+    pub churned_30d: u32,
+    /// What the members who renew pay each month.
+    pub recurring_stars_per_month: u64,
 }
 
 /// "Support the creator": who to tip (a creator, or the creator of a product) and how much.

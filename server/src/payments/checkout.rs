@@ -74,11 +74,13 @@ pub async fn check_pre_checkout(db: &Db, query: &PreCheckoutQuery) -> Result<(),
         "SELECT o.user_id, o.amount_stars, o.status, o.expires_at, p.status AS product_status,
                 EXISTS (SELECT 1 FROM entitlements e
                         WHERE e.user_id = o.user_id AND e.product_id = o.product_id
-                          AND e.revoked_at IS NULL) AS owned
+                          AND e.revoked_at IS NULL
+                          AND (e.expires_at IS NULL OR e.expires_at > $2)) AS owned
          FROM orders o JOIN products p ON p.id = o.product_id
          WHERE o.public_id = $1",
     )
     .bind(&query.invoice_payload)
+    .bind(unix_now())
     .fetch_optional(pool)
     .await)
     .map_err(|err| {
@@ -144,6 +146,9 @@ pub struct PaymentFacts {
     pub payload: String,
     pub currency: String,
     pub total_amount: i64,
+    /// For a subscription's charge: the end of the period it paid (Telegram's
+    /// `subscription_expiration_date`).
+    pub subscription_expires_at: Option<i64>,
 }
 
 impl PaymentFacts {
@@ -154,6 +159,7 @@ impl PaymentFacts {
             payload: payment.invoice_payload.clone(),
             currency: payment.currency.clone(),
             total_amount: payment.total_amount,
+            subscription_expires_at: payment.subscription_expiration_date,
         }
     }
 }
@@ -199,6 +205,10 @@ pub async fn apply_payment_facts(db: &Db, facts: &PaymentFacts) -> Result<Applie
     // Tips travel the same path under their own payloads; they grant nothing.
     if crate::studio::tips::is_tip(&facts.payload) {
         return crate::studio::tips::apply_payment(db, facts).await;
+    }
+    // Memberships: a first charge and every renewal carry the paid period's end.
+    if facts.subscription_expires_at.is_some() {
+        return super::memberships::apply_charge(db, facts).await;
     }
     // IMMEDIATE takes the write lock up front, so two appliers of the same charge serialise
     // instead of both reading "unknown" and one failing on upgrade.
@@ -338,6 +348,9 @@ pub async fn apply_refund_facts(
     facts: &RefundFacts,
 ) -> Result<RefundApplied, PaymentError> {
     if let Some(applied) = crate::studio::tips::apply_refund(db, facts).await? {
+        return Ok(applied);
+    }
+    if let Some(applied) = super::memberships::apply_refund(db, facts).await? {
         return Ok(applied);
     }
     crate::on_db!(db, |pool| {

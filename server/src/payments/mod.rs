@@ -9,6 +9,7 @@
 pub mod checkout;
 pub mod delivery;
 pub mod demo;
+pub mod memberships;
 pub mod orders;
 pub mod reconcile;
 pub mod refunds;

@@ -92,6 +92,7 @@ struct ProductRow {
     price_stars: i64,
     status: String,
     cover_key: Option<String>,
+    billing: String,
 }
 
 /// Creates a pending order for `buyer` at today's price and its Stars invoice link.
@@ -107,7 +108,8 @@ pub async fn create_order(
     public_base: Option<&Url>,
 ) -> Result<NewOrder, PaymentError> {
     let product: ProductRow = crate::on_db!(db, |pool| sqlx::query_as(
-        "SELECT id, title, description, price_stars, status, cover_key FROM products WHERE slug = $1",
+        "SELECT id, title, description, price_stars, status, cover_key, billing
+         FROM products WHERE slug = $1",
     )
     .bind(slug)
     .fetch_optional(pool)
@@ -115,14 +117,21 @@ pub async fn create_order(
     .filter(|p: &ProductRow| p.status == "published")
     .ok_or_else(|| PaymentError::NotOnSale(slug.to_owned()))?;
     let amount = Stars::from_i64(product.price_stars)?;
+    let membership = product.billing == super::memberships::Billing::Monthly.as_str();
+    if membership && amount.get() > super::memberships::MAX_PRICE_STARS {
+        // Telegram refuses such a subscription invoice; the studio does not let it be set.
+        return Err(PaymentError::InvalidAmount(amount.as_i64()));
+    }
 
     let (known, owned): (bool, bool) = crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT EXISTS (SELECT 1 FROM users WHERE id = $1),
                 EXISTS (SELECT 1 FROM entitlements
-                        WHERE user_id = $1 AND product_id = $2 AND revoked_at IS NULL)",
+                        WHERE user_id = $1 AND product_id = $2 AND revoked_at IS NULL
+                          AND (expires_at IS NULL OR expires_at > $3))",
     )
     .bind(buyer)
     .bind(product.id)
+    .bind(unix_now())
     .fetch_one(pool)
     .await)?;
     if !known {
@@ -180,6 +189,7 @@ pub async fn create_order(
     if let Some(photo) = photo_url(public_base, product.cover_key.as_deref()) {
         parameters = parameters.with_photo_url(photo.as_str());
     }
+
     let method = CreateInvoiceLink::new(
         title.clone(),
         description,
@@ -188,6 +198,11 @@ pub async fn create_order(
         [LabeledPrice::new(amount.as_i64(), title)],
     )
     .with_parameters(parameters);
+    let method = if membership {
+        method.with_subscription_period(super::memberships::PERIOD_SECS)
+    } else {
+        method
+    };
     let invoice_link = match bot.call("createInvoiceLink", method).await {
         Ok(link) => link,
         Err(err) => {

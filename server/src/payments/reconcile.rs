@@ -46,22 +46,25 @@ fn classify(tx: &StarTransaction) -> Entry {
         {
             user.invoice_payload
                 .clone()
-                .map(|payload| (i64::from(user.user.id), payload))
+                .map(|payload| (i64::from(user.user.id), payload, user.subscription_period))
         }
         _ => None,
     };
     // Incoming Stars from a user's invoice payment name the user as the source; a refund of
     // such a payment names them as the receiver, under the same id as the charge.
-    if let Some((payer, payload)) = invoice(&tx.source) {
+    if let Some((payer, payload, period)) = invoice(&tx.source) {
         return Entry::Payment(PaymentFacts {
             payer,
             charge_id: tx.id.clone(),
             payload,
             currency: CURRENCY.to_owned(),
             total_amount: tx.amount,
+            // The ledger has no expiration date: a subscription charge pays the period from
+            // its date (Telegram charges renewals when the previous period ends).
+            subscription_expires_at: period.map(|p| tx.date + p),
         });
     }
-    if let Some((_, payload)) = invoice(&tx.receiver) {
+    if let Some((_, payload, _)) = invoice(&tx.receiver) {
         return Entry::Refund(RefundFacts {
             charge_id: tx.id.clone(),
             payload,
@@ -185,7 +188,8 @@ mod tests {
                 charge_id: "stx1".into(),
                 payload: "ord".into(),
                 currency: "XTR".into(),
-                total_amount: 250
+                total_amount: 250,
+                subscription_expires_at: None,
             })
         );
         assert_eq!(

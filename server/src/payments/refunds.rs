@@ -43,6 +43,7 @@ pub enum RefundOutcome {
 
 #[derive(sqlx::FromRow)]
 struct RefundRow {
+    id: i64,
     user_id: i64,
     status: String,
     public_id: String,
@@ -65,7 +66,7 @@ pub async fn refund(
         OrderRef::Id(id) => (None, Some(id)),
     };
     let row: Option<RefundRow> = crate::on_db!(db, |pool| sqlx::query_as(
-        "SELECT o.user_id, o.status, o.public_id, o.amount_stars,
+        "SELECT o.id, o.user_id, o.status, o.public_id, o.amount_stars,
                 o.telegram_payment_charge_id, p.creator_id
          FROM orders o JOIN products p ON p.id = o.product_id
          WHERE o.public_id = $1 OR o.id = $2",
@@ -84,9 +85,13 @@ pub async fn refund(
         OrderStatus::Refunded => return Ok(RefundOutcome::AlreadyRefunded),
         other => return Err(PaymentError::NotRefundable(other)),
     }
-    let charge_id = row
+    let order_charge = row
         .telegram_payment_charge_id
         .ok_or_else(|| PaymentError::Corrupt("a paid order without a charge id".into()))?;
+    // A membership is refunded by its latest charge: the period the buyer now loses.
+    let membership_charge = super::memberships::charge_to_refund(db, row.id).await?;
+    let is_membership = membership_charge.is_some();
+    let charge_id = membership_charge.unwrap_or(order_charge);
 
     let call = RefundStarPayment::new(row.user_id, charge_id.clone());
     // Whether this call moved the Stars: Telegram's `refunded_payment` message may be applied
@@ -111,6 +116,9 @@ pub async fn refund(
         },
     )
     .await?;
+    if is_membership {
+        super::memberships::stop_after_refund(db, bot, row.id).await;
+    }
     Ok(match applied {
         RefundApplied::Refunded { .. } => RefundOutcome::Refunded,
         _ if refunded_now => RefundOutcome::Refunded,

@@ -7,7 +7,7 @@ use super::uploads::Upload;
 use super::{StudioConfig, StudioError};
 use crate::db::Db;
 use crate::storage::Storage;
-use app::api::ProductKind;
+use app::api::{Billing, ProductKind};
 use app::studio::types::{
     LessonInput, ProductInput, ProductStatus, StudioFile, StudioLesson, StudioProduct,
     StudioProductRow,
@@ -27,6 +27,7 @@ struct ProductRow {
     price_stars: i64,
     cover_key: Option<String>,
     creator_id: i64,
+    billing: String,
 }
 
 impl ProductRow {
@@ -55,7 +56,7 @@ impl ProductRow {
 }
 
 const PRODUCT_COLUMNS: &str =
-    "id, slug, title, kind, status, description, price_stars, cover_key, creator_id";
+    "id, slug, title, kind, status, description, price_stars, cover_key, creator_id, billing";
 
 async fn load(db: &Db, id: i64) -> Result<ProductRow, StudioError> {
     crate::on_db!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -116,6 +117,7 @@ pub async fn get(db: &Db, caller: Caller, id: i64) -> Result<StudioProduct, Stud
         creator_id: row.creator_id,
         files: files.into_iter().map(FileRow::into_file).collect(),
         lessons,
+        billing: Billing::parse(&row.billing).unwrap_or_default(),
     })
 }
 
@@ -168,6 +170,12 @@ fn validate(input: &ProductInput, config: StudioConfig) -> Result<(String, Strin
         return Err(StudioError::Invalid(format!(
             "The price must be 1 to {} Stars.",
             config.max_price_stars
+        )));
+    }
+    let membership_max = crate::payments::memberships::MAX_PRICE_STARS;
+    if input.billing == Billing::Monthly && input.price_stars > membership_max {
+        return Err(StudioError::Invalid(format!(
+            "A monthly membership costs at most {membership_max} Stars (Telegram's limit for subscriptions)."
         )));
     }
     Ok((title.to_owned(), input.description.trim_end().to_owned()))
@@ -297,7 +305,10 @@ pub async fn create(
         .await
         });
         match inserted {
-            Ok(id) => return get(db, caller, id).await,
+            Ok(id) => {
+                set_billing(db, id, input.billing).await?;
+                return get(db, caller, id).await;
+            }
             Err(sqlx::Error::Database(err)) if err.is_unique_violation() => continue,
             Err(err) => return Err(err.into()),
         }
@@ -334,7 +345,22 @@ pub async fn update(
     .execute(pool)
     .await
     .map(crate::db::Done::from))?;
+    set_billing(db, id, input.billing).await?;
     get(db, caller, id).await
+}
+
+/// Sets how the product is sold. Buyers' running memberships keep their own terms: Telegram
+/// renews each subscription at the price and period it was started with.
+async fn set_billing(db: &Db, id: i64, billing: Billing) -> Result<(), StudioError> {
+    crate::on_db!(db, |pool| sqlx::query(
+        "UPDATE products SET billing = $1 WHERE id = $2"
+    )
+    .bind(billing.as_str())
+    .bind(id)
+    .execute(pool)
+    .await
+    .map(crate::db::Done::from))?;
+    Ok(())
 }
 
 /// Moves a product along draft → published → archived (and back from archived to published).

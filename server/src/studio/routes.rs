@@ -3,7 +3,7 @@
 
 use super::roles::{self, Caller};
 use super::{covers, products, sales, tips, uploads, StudioError};
-use crate::auth::{unix_now, AuthUser};
+use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::http::AppState;
 use crate::storage::Area;
@@ -331,7 +331,10 @@ async fn dashboard(
     Query(q): Query<SalesQuery>,
 ) -> ApiResult<SalesDashboard> {
     let scope = sales::scope(caller, q.creator)?;
-    Ok(Json(sales::dashboard(&state.db, scope, unix_now()).await?))
+    // The shop's clock: a membership counts as active until its paid period ends.
+    Ok(Json(
+        sales::dashboard(&state.db, scope, state.clock.now()).await?,
+    ))
 }
 
 /// The dashboard's refund button: the product's creator or an admin.

@@ -217,6 +217,7 @@ pub async fn dashboard(
             .collect(),
         supporters,
         tips_stars,
+        memberships: crate::payments::memberships::stats(db, creator, now).await?,
     })
 }
 

@@ -70,12 +70,15 @@ pub async fn handle(ctx: &Dispatcher, message: &Message) -> Result<(), DispatchE
         "/library" => {
             let titles: Vec<String> = crate::on_db!(&ctx.db, |pool| {
                 sqlx::query_scalar(
-                "SELECT p.title FROM entitlements e JOIN products p ON p.id = e.product_id
-                 WHERE e.user_id = $1 AND e.revoked_at IS NULL ORDER BY e.granted_at DESC, e.id DESC",
-            )
-            .bind(i64::from(user.id))
-            .fetch_all(pool)
-            .await
+                    "SELECT p.title FROM entitlements e JOIN products p ON p.id = e.product_id
+                 WHERE e.user_id = $1 AND e.revoked_at IS NULL
+                   AND (e.expires_at IS NULL OR e.expires_at > $2)
+                 ORDER BY e.granted_at DESC, e.id DESC",
+                )
+                .bind(i64::from(user.id))
+                .bind(crate::auth::unix_now())
+                .fetch_all(pool)
+                .await
             })?;
             if titles.is_empty() {
                 send(

@@ -15,7 +15,7 @@ use super::{
     ids::unix_now,
     shapes::{command_entities, EmulatedUser},
     state::{RateLimit, SentMessage, UserRecord, UserView},
-    Emulator, PaymentOutcome,
+    AdvanceClock, Emulator, PaymentOutcome,
 };
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -203,6 +203,13 @@ pub fn routes() -> Router<Emulator> {
         .route("/control/rate-limit", post(rate_limit))
         .route("/control/transactions", get(transactions))
         .route("/control/bot", get(bot_settings))
+        .route("/control/clock/advance", post(advance_clock))
+        .route("/control/subscriptions", get(subscriptions))
+        .route("/control/subscriptions/{charge_id}/renew", post(renew))
+        .route(
+            "/control/subscriptions/{charge_id}/cancel",
+            post(cancel_subscription),
+        )
 }
 
 fn reply<T: Serialize>(result: Result<T, ControlError>) -> Response {
@@ -314,4 +321,27 @@ async fn bot_settings(State(emu): State<Emulator>) -> Response {
         "menu_buttons": emu.menu_buttons().await,
     }))
     .into_response()
+}
+
+async fn advance_clock(State(emu): State<Emulator>, Json(body): Json<AdvanceClock>) -> Response {
+    reply(
+        emu.advance_clock(body.seconds)
+            .await
+            .map(|renewals| json!({ "now": emu.now(), "renewals": renewals })),
+    )
+}
+
+async fn subscriptions(State(emu): State<Emulator>) -> Response {
+    Json(emu.subscriptions().await).into_response()
+}
+
+async fn renew(State(emu): State<Emulator>, Path(charge_id): Path<String>) -> Response {
+    reply(emu.renew_subscription(&charge_id).await)
+}
+
+async fn cancel_subscription(
+    State(emu): State<Emulator>,
+    Path(charge_id): Path<String>,
+) -> Response {
+    reply(emu.cancel_subscription_as_user(&charge_id).await)
 }

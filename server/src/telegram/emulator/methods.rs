@@ -114,6 +114,7 @@ impl Emulator {
             "answerprecheckoutquery" => self.answer_pre_checkout_query(params).await,
             "refundstarpayment" => self.refund_star_payment(params).await,
             "getstartransactions" => self.get_star_transactions(params).await,
+            "edituserstarsubscription" => self.edit_user_star_subscription(params).await,
             "getmystarbalance" => Ok(self.star_balance().await),
             _ => Err(ApiError::NotFound),
         }

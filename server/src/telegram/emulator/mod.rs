@@ -16,6 +16,7 @@ mod params;
 mod payments;
 mod shapes;
 mod state;
+mod subscriptions;
 mod updates;
 
 use std::{
@@ -35,6 +36,7 @@ pub use self::{
     payments::{Invoice, PaymentOutcome, StarTransaction},
     shapes::EmulatedUser,
     state::{SentMessage, StoredFile, UserView},
+    subscriptions::{AdvanceClock, Renewal, RenewalOutcome, Subscription},
 };
 
 #[derive(Debug, Clone)]
@@ -51,6 +53,9 @@ pub struct EmulatorConfig {
     /// `max_connections` (40 by default) and then gives no order; 1, the default here, delivers
     /// strictly in order, which tests of update sequences rely on.
     pub webhook_connections: usize,
+    /// Telegram's now. The dev preview shares it with the shop, so advancing it (a month for a
+    /// membership's renewal) moves the shop's now too.
+    pub clock: crate::clock::Clock,
 }
 
 impl EmulatorConfig {
@@ -62,6 +67,7 @@ impl EmulatorConfig {
             initial_stars: 2500,
             pre_checkout_timeout: Duration::from_secs(10),
             webhook_connections: 1,
+            clock: crate::clock::Clock::default(),
         }
     }
 
@@ -127,6 +133,11 @@ impl Emulator {
             .merge(control::routes())
             .fallback(|| async { ApiError::NotFound })
             .with_state(self.clone())
+    }
+
+    /// Unix seconds on the emulator's (advanceable) clock.
+    pub fn now(&self) -> i64 {
+        self.inner.config.clock.now()
     }
 
     async fn state(&self) -> MutexGuard<'_, State> {

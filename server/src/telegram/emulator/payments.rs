@@ -9,15 +9,16 @@ use tokio::sync::oneshot;
 
 use super::{
     error::{ApiError, ControlError},
-    ids::{self, unix_now},
+    ids,
     methods::Reply,
     params::Params,
     shapes::EmulatedUser,
     state::State,
+    subscriptions::Subscription,
     Emulator,
 };
 
-const STARS: &str = "XTR";
+pub(super) const STARS: &str = "XTR";
 /// The only subscription period Telegram accepts: 30 days.
 pub const SUBSCRIPTION_PERIOD: i64 = 2_592_000;
 const LINK_PREFIX: &str = "https://t.me/$";
@@ -94,7 +95,11 @@ pub fn slug_of(link_or_slug: &str) -> &str {
     }
 }
 
-fn user_partner(user: &EmulatedUser, payload: &str, subscription_period: Option<i64>) -> Value {
+pub(super) fn user_partner(
+    user: &EmulatedUser,
+    payload: &str,
+    subscription_period: Option<i64>,
+) -> Value {
     let mut partner = json!({
         "type": "user",
         "transaction_type": "invoice_payment",
@@ -222,7 +227,7 @@ impl Emulator {
             if let Some(stored) = state.charges.get_mut(&charge_id) {
                 stored.refunded = true;
             }
-            let date = unix_now();
+            let date = self.now();
             // Telegram lists a refund under the charge's id, with the user as the receiver.
             state.transactions.push(StarTransaction {
                 id: charge_id.clone(),
@@ -237,7 +242,7 @@ impl Emulator {
                 "invoice_payload": charge.payload,
                 "telegram_payment_charge_id": charge_id,
             });
-            queue_user_message(&mut state, &user, "refunded_payment", refunded);
+            queue_user_message(&mut state, &user, "refunded_payment", refunded, date);
         }
         self.notify_changes();
         Ok(Reply::new(json!(true)))
@@ -380,7 +385,7 @@ impl Emulator {
         let user = record.user.clone();
         state.bot_stars += invoice.amount;
         let charge_id = ids::charge_id();
-        let date = unix_now();
+        let date = self.now();
         state.charges.insert(
             charge_id.clone(),
             Charge {
@@ -412,8 +417,12 @@ impl Emulator {
             payment["subscription_expiration_date"] = json!(date + period);
             payment["is_recurring"] = json!(true);
             payment["is_first_recurring"] = json!(true);
+            state.subscriptions.insert(
+                charge_id.clone(),
+                Subscription::new(&charge_id, user_id, invoice, period, date + period),
+            );
         }
-        queue_user_message(state, &user, "successful_payment", payment);
+        queue_user_message(state, &user, "successful_payment", payment, date);
         Ok(PaymentOutcome::Paid {
             telegram_payment_charge_id: charge_id,
         })
@@ -421,13 +430,19 @@ impl Emulator {
 }
 
 /// Queues a service message from `user` in their private chat with the bot.
-fn queue_user_message(state: &mut State, user: &EmulatedUser, field: &str, content: Value) {
+pub(super) fn queue_user_message(
+    state: &mut State,
+    user: &EmulatedUser,
+    field: &str,
+    content: Value,
+    date: i64,
+) {
     let message_id = state.next_message_id(user.id);
     let mut message = json!({
         "message_id": message_id,
         "from": user.to_json(),
         "chat": user.private_chat_json(),
-        "date": unix_now(),
+        "date": date,
     });
     message[field] = content;
     state.queue_update("message", message);

@@ -11,6 +11,7 @@ use super::{
     delivery::{DeliveryStats, WebhookConfig},
     payments::{Charge, CheckoutAnswer, Invoice, StarTransaction},
     shapes::EmulatedUser,
+    subscriptions::Subscription,
 };
 
 /// Update kinds Telegram withholds unless `allowed_updates` asks for them explicitly.
@@ -109,6 +110,8 @@ pub struct State {
     pub files: HashMap<String, StoredFile>,
     pub invoices: HashMap<String, Invoice>,
     pub charges: HashMap<String, Charge>,
+    /// Star subscriptions, under their first charge's id.
+    pub subscriptions: BTreeMap<String, Subscription>,
     pub transactions: Vec<StarTransaction>,
     pub bot_stars: i64,
     pub pending_checkouts: HashMap<String, oneshot::Sender<CheckoutAnswer>>,
@@ -131,6 +134,7 @@ impl State {
             files: HashMap::new(),
             invoices: HashMap::new(),
             charges: HashMap::new(),
+            subscriptions: BTreeMap::new(),
             transactions: Vec::new(),
             bot_stars: 0,
             pending_checkouts: HashMap::new(),
