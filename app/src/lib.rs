@@ -7,6 +7,7 @@
 pub mod api;
 mod checkout;
 pub mod components;
+pub mod deals;
 pub mod format;
 mod pages;
 pub mod studio;

@@ -80,7 +80,8 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
         None => downloads::Signer::ephemeral(),
     };
     let mut shop = shop::ShopBackend::new(db.clone(), auth.clone(), signer.clone())
-        .with_catalog_page_size(config.catalog_page_size);
+        .with_catalog_page_size(config.catalog_page_size)
+        .with_max_price_stars(config.max_price_stars);
 
     let mut telegram = None;
     let mut emulator = None;

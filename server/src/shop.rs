@@ -13,6 +13,7 @@ use app::api::{
     CatalogPage, CatalogQuery, Checkout, CourseView, LessonView, LibraryItem, OrderState,
     ProductPage, Shop, ShopError, Viewer,
 };
+use app::deals::{PriceChoice, Quote};
 use app::i18n::Locale;
 use app::texts::{request_locale, ServerText};
 use axum::http::HeaderMap;
@@ -26,6 +27,8 @@ pub struct ShopBackend {
     /// Present when a bot is configured: without one there is no one to create invoices.
     payments: Option<(Bot, Option<Url>)>,
     catalog_page_size: u32,
+    /// The most a buyer may pay for a pay-what-you-want product (`MAX_PRICE_STARS`).
+    max_price_stars: u32,
 }
 
 impl ShopBackend {
@@ -36,7 +39,14 @@ impl ShopBackend {
             signer,
             payments: None,
             catalog_page_size: 24,
+            max_price_stars: crate::config::DEFAULT_MAX_PRICE_STARS,
         }
+    }
+
+    /// The most a buyer may pay for a pay-what-you-want product.
+    pub fn with_max_price_stars(mut self, max: u32) -> Self {
+        self.max_price_stars = max;
+        self
     }
 
     /// Products per catalog page (`CATALOG_PAGE_SIZE`).
@@ -103,19 +113,56 @@ impl Shop for ShopBackend {
     }
 
     async fn checkout(&self, headers: &HeaderMap, slug: &str) -> Result<Checkout, ShopError> {
+        self.checkout_with(headers, slug, PriceChoice::default())
+            .await
+    }
+
+    async fn checkout_with(
+        &self,
+        headers: &HeaderMap,
+        slug: &str,
+        choice: PriceChoice,
+    ) -> Result<Checkout, ShopError> {
         let init = self.authenticate(headers).await?;
         let locale = locale(headers, Some(&init));
         let Some((bot, public_base)) = &self.payments else {
             return Err(ShopError::Refused(ServerText::NoPayments.in_locale(locale)));
         };
-        let order = payments::create_order(&self.db, bot, init.user.id, slug, public_base.as_ref())
-            .await
-            .map_err(|err| refusal(err, locale))?;
+        let order = payments::create_priced_order(
+            &self.db,
+            bot,
+            init.user.id,
+            slug,
+            &choice,
+            self.max_price_stars,
+            public_base.as_ref(),
+        )
+        .await
+        .map_err(|err| refusal(err, locale))?;
         Ok(Checkout {
             order_id: order.public_id,
             invoice_link: order.invoice_link,
             amount_stars: order.amount.get(),
         })
+    }
+
+    async fn quote(
+        &self,
+        headers: &HeaderMap,
+        slug: &str,
+        choice: PriceChoice,
+    ) -> Result<Quote, ShopError> {
+        // A quote needs nobody signed in, but speaks the viewer's language when there is one.
+        let viewer = self.maybe_authenticate(headers).await?;
+        payments::pricing::quote(
+            &self.db,
+            slug,
+            &choice,
+            self.max_price_stars,
+            crate::auth::unix_now(),
+        )
+        .await
+        .map_err(|err| refusal(err, locale(headers, viewer.as_ref())))
     }
 
     async fn order_state(
@@ -204,6 +251,7 @@ fn refusal(err: PaymentError, locale: Locale) -> ShopError {
         }
         PaymentError::NotOnSale(_) => ShopError::Refused(ServerText::NotOnSale.in_locale(locale)),
         PaymentError::OrderNotFound => ShopError::Refused(ServerText::NoOrder.in_locale(locale)),
+        PaymentError::Deal(refusal) => ShopError::Refused(refusal.in_locale(locale)),
         other => {
             tracing::error!(error = %other, "checkout failed");
             ShopError::Unavailable(Box::new(other))

@@ -8,10 +8,12 @@ use std::time::Duration;
 use tgbot::types::{CreateInvoiceLink, InvoiceParameters, LabeledPrice};
 use url::Url;
 
-use super::{unix_now, PaymentError, Stars, CURRENCY};
+use super::pricing::{self, PricedProduct};
+use super::{discounts, unix_now, PaymentError, Stars, CURRENCY};
 use crate::db::Db;
 use crate::storage::LocalStorage;
 use crate::telegram::bot::Bot;
+use app::deals::PriceChoice;
 
 /// How long an unpaid order (and its invoice) stays payable.
 pub const ORDER_TTL_SECS: i64 = 60 * 60;
@@ -87,6 +89,8 @@ fn truncate_chars(text: &str, max: usize) -> String {
 #[derive(sqlx::FromRow)]
 struct ProductRow {
     id: i64,
+    creator_id: i64,
+    min_price_stars: Option<i64>,
     title: String,
     description: String,
     price_stars: i64,
@@ -106,15 +110,56 @@ pub async fn create_order(
     slug: &str,
     public_base: Option<&Url>,
 ) -> Result<NewOrder, PaymentError> {
+    create_priced_order(
+        db,
+        bot,
+        buyer,
+        slug,
+        &PriceChoice::default(),
+        u32::MAX,
+        public_base,
+    )
+    .await
+}
+
+/// [`create_order`] with the buyer's discount code or pay-what-you-want amount (`choice`, priced
+/// by [`pricing::price`]; `max_stars` caps the amount). An order made with a code holds one use
+/// of it until it is paid (kept) or expires or is cancelled (given back).
+pub async fn create_priced_order(
+    db: &Db,
+    bot: &Bot,
+    buyer: i64,
+    slug: &str,
+    choice: &PriceChoice,
+    max_stars: u32,
+    public_base: Option<&Url>,
+) -> Result<NewOrder, PaymentError> {
     let product: ProductRow = sqlx::query_as(
-        "SELECT id, title, description, price_stars, status, cover_key FROM products WHERE slug = ?1",
+        "SELECT id, creator_id, min_price_stars, title, description, price_stars, status, cover_key
+         FROM products WHERE slug = $1",
     )
     .bind(slug)
     .fetch_optional(db)
     .await?
     .filter(|p: &ProductRow| p.status == "published")
     .ok_or_else(|| PaymentError::NotOnSale(slug.to_owned()))?;
-    let amount = Stars::from_i64(product.price_stars)?;
+    let now = unix_now();
+    let priced = pricing::price(
+        db,
+        &PricedProduct {
+            id: product.id,
+            creator_id: product.creator_id,
+            price_stars: product.price_stars,
+            min_price_stars: product.min_price_stars,
+        },
+        choice,
+        max_stars,
+        now,
+        pricing::Purpose::Order,
+    )
+    .await?;
+    let amount = priced.charged;
+    let code_id = priced.code.as_ref().map(|c| c.id);
 
     let (known, owned): (bool, bool) = sqlx::query_as(
         "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1),
@@ -132,17 +177,18 @@ pub async fn create_order(
         return Err(PaymentError::AlreadyOwned);
     }
 
-    let now = unix_now();
     let reusable: Option<(String, String)> = sqlx::query_as(
         "SELECT public_id, invoice_link FROM orders
-         WHERE user_id = ?1 AND product_id = ?2 AND status = 'pending' AND amount_stars = ?3
-           AND invoice_link IS NOT NULL AND expires_at > ?4 + 300
+         WHERE user_id = $1 AND product_id = $2 AND status = 'pending' AND amount_stars = $3
+           AND COALESCE(discount_code_id, 0) = COALESCE($5, 0)
+           AND invoice_link IS NOT NULL AND expires_at > $4 + 300
          ORDER BY id DESC LIMIT 1",
     )
     .bind(buyer)
     .bind(product.id)
     .bind(amount.as_i64())
     .bind(now)
+    .bind(code_id)
     .fetch_optional(db)
     .await?;
     if let Some((public_id, invoice_link)) = reusable {
@@ -154,9 +200,15 @@ pub async fn create_order(
     }
 
     let public_id = new_public_id();
+    // The code's use and the order that holds it are written together.
+    let mut tx = db.begin().await?;
+    if let Some(code) = &priced.code {
+        discounts::reserve(&mut tx, code, product.id, now).await?;
+    }
     let order_id: i64 = sqlx::query_scalar(
-        "INSERT INTO orders (public_id, user_id, product_id, amount_stars, status, created_at, expires_at)
-         VALUES (?1, ?2, ?3, ?4, 'pending', ?5, ?6) RETURNING id",
+        "INSERT INTO orders (public_id, user_id, product_id, amount_stars, status, created_at,
+                             expires_at, list_price_stars, discount_code_id)
+         VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8) RETURNING id",
     )
     .bind(&public_id)
     .bind(buyer)
@@ -164,8 +216,11 @@ pub async fn create_order(
     .bind(amount.as_i64())
     .bind(now)
     .bind(now + ORDER_TTL_SECS)
-    .fetch_one(db)
+    .bind(priced.list.as_i64())
+    .bind(code_id)
+    .fetch_one(&mut *tx)
     .await?;
+    tx.commit().await?;
 
     let title = truncate_chars(&product.title, TITLE_MAX);
     // Telegram rejects an empty description, and some products have none.
@@ -189,13 +244,18 @@ pub async fn create_order(
     let invoice_link = match bot.call("createInvoiceLink", method).await {
         Ok(link) => link,
         Err(err) => {
-            // Without a link nobody can pay it; do not leave it looking payable.
-            sqlx::query(
-                "UPDATE orders SET status = 'cancelled' WHERE id = ?1 AND status = 'pending'",
+            // Without a link nobody can pay it; do not leave it looking payable (nor holding a
+            // use of its code).
+            let mut tx = db.begin().await?;
+            let cancelled: Vec<Option<i64>> = sqlx::query_scalar(
+                "UPDATE orders SET status = 'cancelled' WHERE id = $1 AND status = 'pending'
+                 RETURNING discount_code_id",
             )
             .bind(order_id)
-            .execute(db)
+            .fetch_all(&mut *tx)
             .await?;
+            discounts::release(&mut tx, &cancelled).await?;
+            tx.commit().await?;
             return Err(err.into());
         }
     };
@@ -232,17 +292,24 @@ pub async fn order_status(
     status.parse()
 }
 
-/// Moves pending orders older than `max_age` to `expired`; returns how many.
+/// Moves pending orders older than `max_age` to `expired`, giving back the discount code uses
+/// they held; returns how many.
 pub async fn expire_stale(db: &Db, max_age: Duration) -> Result<u64, PaymentError> {
     let age = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
     let cutoff = unix_now().saturating_sub(age);
-    let done = sqlx::query(
-        "UPDATE orders SET status = 'expired' WHERE status = 'pending' AND created_at <= ?1",
+    let mut tx = db.begin().await?;
+    // Each order changes state once (the WHERE is re-checked under the row's lock), so each use
+    // is given back once, however many replicas expire at the same time.
+    let expired: Vec<Option<i64>> = sqlx::query_scalar(
+        "UPDATE orders SET status = 'expired' WHERE status = 'pending' AND created_at <= $1
+         RETURNING discount_code_id",
     )
     .bind(cutoff)
-    .execute(db)
+    .fetch_all(&mut *tx)
     .await?;
-    Ok(done.rows_affected())
+    discounts::release(&mut tx, &expired).await?;
+    tx.commit().await?;
+    Ok(u64::try_from(expired.len()).unwrap_or(u64::MAX))
 }
 
 #[cfg(test)]
