@@ -201,6 +201,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/studio/new") view=studio::pages::NewProduct />
                     <Route path=path!("/studio/p/:id") view=studio::pages::EditProduct />
                     <Route path=path!("/studio/sales") view=studio::pages::StudioSales />
+                    <Route path=path!("/studio/discounts") view=studio::deals::StudioDiscounts />
                 </Routes>
             </main>
         </div>
