@@ -231,6 +231,10 @@ pub struct ProductPage {
     /// A membership shows its price per month and subscribes instead of buying.
     #[serde(default)]
     pub billing: Billing,
+    /// Pay what you want: the lowest amount the buyer may pick (the card's price is the
+    /// suggested amount). None: a fixed price.
+    #[serde(default)]
+    pub min_price_stars: Option<u32>,
 }
 
 /// A purchase in the buyer's library, with download links that work for a few minutes.
@@ -335,6 +339,20 @@ mod port {
             headers: &http::HeaderMap,
             slug: &str,
         ) -> Result<Checkout, ShopError>;
+        /// Starts buying `slug` with a discount code or a pay-what-you-want amount.
+        async fn checkout_with(
+            &self,
+            headers: &http::HeaderMap,
+            slug: &str,
+            choice: crate::deals::PriceChoice,
+        ) -> Result<Checkout, ShopError>;
+        /// What buying `slug` with `choice` would cost, without buying.
+        async fn quote(
+            &self,
+            headers: &http::HeaderMap,
+            slug: &str,
+            choice: crate::deals::PriceChoice,
+        ) -> Result<crate::deals::Quote, ShopError>;
         /// The state of one of the signed-in user's orders.
         async fn order_state(
             &self,
@@ -427,14 +445,23 @@ pub async fn whoami() -> Result<Viewer, ServerFnError> {
     shop()?.viewer(&headers).await.map_err(to_server_error)
 }
 
-/// Creates an order and its Stars invoice for the signed-in user.
+/// Creates an order and its Stars invoice for the signed-in user, with a discount code or a
+/// pay-what-you-want amount when the buyer gave one.
 #[server]
-pub async fn start_checkout(slug: String) -> Result<Checkout, ServerFnError> {
+pub async fn start_checkout(
+    slug: String,
+    code: Option<String>,
+    amount_stars: Option<u32>,
+) -> Result<Checkout, ServerFnError> {
     let headers: http::HeaderMap = leptos_axum::extract().await?;
-    shop()?
-        .checkout(&headers, &slug)
-        .await
-        .map_err(to_server_error)
+    let choice = crate::deals::PriceChoice { code, amount_stars };
+    let shop = shop()?;
+    if choice.is_empty() {
+        shop.checkout(&headers, &slug).await
+    } else {
+        shop.checkout_with(&headers, &slug, choice).await
+    }
+    .map_err(to_server_error)
 }
 
 /// Polled by the product page after the invoice closes, until the order settles.

@@ -3,6 +3,7 @@
 //! MainButton does the same.
 
 use crate::api::{checkout_status, start_checkout, OrderState};
+use crate::deals::PriceChoice;
 use crate::format;
 use crate::i18n::*;
 use crate::pages::server_message;
@@ -33,18 +34,28 @@ impl Step {
 /// How long the page waits for the payment to reach the server after the invoice closes.
 const CONFIRM_POLLS: u32 = 60;
 
+/// `choice` carries a discount code or a pay-what-you-want amount (see `crate::deals`), and
+/// `amount` what the button shows; without them the product's price is paid.
 #[component]
-pub fn BuyButton(slug: String, price_stars: u32) -> impl IntoView {
+pub fn BuyButton(
+    slug: String,
+    price_stars: u32,
+    #[prop(optional, into)] choice: Option<Signal<PriceChoice>>,
+    #[prop(optional, into)] amount: Option<Signal<u32>>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let step = RwSignal::new(Step::Idle);
+    let choice = choice.unwrap_or_else(|| Signal::stored(PriceChoice::default()));
+    let shown = amount.unwrap_or_else(|| Signal::stored(price_stars));
     let buy = move || {
         if step.get_untracked().busy() {
             return;
         }
         let slug = slug.clone();
+        let PriceChoice { code, amount_stars } = choice.get_untracked();
         step.set(Step::Preparing);
         spawn_local(async move {
-            let checkout = match start_checkout(slug).await {
+            let checkout = match start_checkout(slug, code, amount_stars).await {
                 Ok(checkout) => checkout,
                 Err(err) => {
                     webapp::haptic_notification("error");
@@ -70,12 +81,11 @@ pub fn BuyButton(slug: String, price_stars: u32) -> impl IntoView {
             }
         });
     };
-    let amount = format::stars(price_stars);
-    let main_label = amount.clone();
+    let amount = move || format::stars(shown.get());
     webapp::use_main_button(
         move || {
             (step.get() != Step::Paid)
-                .then(|| format!("{} · ⭐ {main_label}", t_string!(i18n, buy.main_button)))
+                .then(|| format!("{} · ⭐ {}", t_string!(i18n, buy.main_button), amount()))
         },
         move || step.get().busy(),
         buy.clone(),
@@ -97,10 +107,9 @@ pub fn BuyButton(slug: String, price_stars: u32) -> impl IntoView {
                 current => {
                     let busy = current.busy();
                     let buy = buy.clone();
-                    let amount = amount.clone();
                     view! {
                         <button class="button buy-button" type="button" on:click=move |_| buy() disabled=busy>
-                            {t!(i18n, buy.button, amount = move || amount.clone())}
+                            {t!(i18n, buy.button, amount = amount)}
                         </button>
                         <StepNote step=current />
                     }

@@ -7,6 +7,7 @@
 pub mod api;
 mod checkout;
 pub mod components;
+pub mod deals;
 pub mod format;
 mod pages;
 pub mod studio;
@@ -200,6 +201,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/studio/new") view=studio::pages::NewProduct />
                     <Route path=path!("/studio/p/:id") view=studio::pages::EditProduct />
                     <Route path=path!("/studio/sales") view=studio::pages::StudioSales />
+                    <Route path=path!("/studio/discounts") view=studio::deals::StudioDiscounts />
                 </Routes>
             </main>
         </div>

@@ -224,7 +224,14 @@ pub async fn published_product(db: &Db, slug: &str) -> Result<Option<ProductPage
     .bind(card.id)
     .fetch_all(pool)
     .await)?;
+    let min_price_stars: Option<i64> = crate::on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT min_price_stars FROM products WHERE id = $1"
+    )
+    .bind(card.id)
+    .fetch_one(pool)
+    .await)?;
     Ok(Some(ProductPage {
+        min_price_stars: min_price_stars.and_then(|m| u32::try_from(m).ok()),
         card: card.into_card()?,
         description_html: crate::studio::markdown::render(&description),
         description,

@@ -13,6 +13,12 @@ pub enum ApiError {
     Unauthorized(#[from] InitDataError),
     #[error("{0}")]
     BadRequest(String),
+    /// Input refused because of one field; the response names it (`"field"`).
+    #[error("{message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
     #[error("not found")]
     NotFound,
     #[error(transparent)]
@@ -50,6 +56,7 @@ impl ApiError {
             P::OrderNotFound | P::NotOnSale(_) => (StatusCode::NOT_FOUND, "not_found"),
             P::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             P::AlreadyOwned | P::NotRefundable(_) => (StatusCode::CONFLICT, "conflict"),
+            P::Deal(_) => (StatusCode::CONFLICT, "refused"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -58,6 +65,7 @@ impl ApiError {
         match self {
             ApiError::Unauthorized(err) => (StatusCode::UNAUTHORIZED, err.code()),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::Invalid { .. } => (StatusCode::BAD_REQUEST, "invalid"),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Payment(err) => ApiError::payment_status(err),
             ApiError::Download(err) => match err {
@@ -101,10 +109,10 @@ impl IntoResponse for ApiError {
         } else {
             self.to_string()
         };
-        (
-            status,
-            Json(serde_json::json!({ "error": code, "message": message })),
-        )
-            .into_response()
+        let mut body = serde_json::json!({ "error": code, "message": message });
+        if let ApiError::Invalid { field, .. } = &self {
+            body["field"] = serde_json::Value::from(*field);
+        }
+        (status, Json(body)).into_response()
     }
 }

@@ -91,7 +91,8 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
     let clock = clock::Clock::default();
     let mut shop = shop::ShopBackend::new(db.clone(), auth.clone(), signer.clone())
         .with_catalog_page_size(config.catalog_page_size)
-        .with_clock(clock.clone());
+        .with_clock(clock.clone())
+        .with_max_price_stars(config.max_price_stars);
 
     let mut telegram = None;
     let mut emulator = None;

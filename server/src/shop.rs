@@ -15,6 +15,7 @@ use app::api::{
     CatalogPage, CatalogQuery, Checkout, CourseView, LessonView, LibraryItem, Membership,
     OrderState, ProductPage, Shop, ShopError, Viewer,
 };
+use app::deals::{PriceChoice, Quote};
 use app::i18n::Locale;
 use app::texts::{request_locale, ServerText};
 use axum::http::HeaderMap;
@@ -30,6 +31,8 @@ pub struct ShopBackend {
     catalog_page_size: u32,
     /// Now for memberships' access (advanceable in the dev preview and tests).
     clock: Clock,
+    /// The most a buyer may pay for a pay-what-you-want product (`MAX_PRICE_STARS`).
+    max_price_stars: u32,
 }
 
 impl ShopBackend {
@@ -41,12 +44,19 @@ impl ShopBackend {
             payments: None,
             catalog_page_size: 24,
             clock: Clock::default(),
+            max_price_stars: crate::config::DEFAULT_MAX_PRICE_STARS,
         }
     }
 
     /// The clock memberships' access is judged by (shared with the dev preview's emulator).
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// The most a buyer may pay for a pay-what-you-want product.
+    pub fn with_max_price_stars(mut self, max: u32) -> Self {
+        self.max_price_stars = max;
         self
     }
 
@@ -114,19 +124,56 @@ impl Shop for ShopBackend {
     }
 
     async fn checkout(&self, headers: &HeaderMap, slug: &str) -> Result<Checkout, ShopError> {
+        self.checkout_with(headers, slug, PriceChoice::default())
+            .await
+    }
+
+    async fn checkout_with(
+        &self,
+        headers: &HeaderMap,
+        slug: &str,
+        choice: PriceChoice,
+    ) -> Result<Checkout, ShopError> {
         let init = self.authenticate(headers).await?;
         let locale = locale(headers, Some(&init));
         let Some((bot, public_base)) = &self.payments else {
             return Err(ShopError::Refused(ServerText::NoPayments.in_locale(locale)));
         };
-        let order = payments::create_order(&self.db, bot, init.user.id, slug, public_base.as_ref())
-            .await
-            .map_err(|err| refusal(err, locale))?;
+        let order = payments::create_priced_order(
+            &self.db,
+            bot,
+            init.user.id,
+            slug,
+            &choice,
+            self.max_price_stars,
+            public_base.as_ref(),
+        )
+        .await
+        .map_err(|err| refusal(err, locale))?;
         Ok(Checkout {
             order_id: order.public_id,
             invoice_link: order.invoice_link,
             amount_stars: order.amount.get(),
         })
+    }
+
+    async fn quote(
+        &self,
+        headers: &HeaderMap,
+        slug: &str,
+        choice: PriceChoice,
+    ) -> Result<Quote, ShopError> {
+        // A quote needs nobody signed in, but speaks the viewer's language when there is one.
+        let viewer = self.maybe_authenticate(headers).await?;
+        payments::pricing::quote(
+            &self.db,
+            slug,
+            &choice,
+            self.max_price_stars,
+            crate::auth::unix_now(),
+        )
+        .await
+        .map_err(|err| refusal(err, locale(headers, viewer.as_ref())))
     }
 
     async fn order_state(
@@ -246,6 +293,7 @@ fn refusal(err: PaymentError, locale: Locale) -> ShopError {
         }
         PaymentError::NotOnSale(_) => ShopError::Refused(ServerText::NotOnSale.in_locale(locale)),
         PaymentError::OrderNotFound => ShopError::Refused(ServerText::NoOrder.in_locale(locale)),
+        PaymentError::Deal(refusal) => ShopError::Refused(refusal.in_locale(locale)),
         other => {
             tracing::error!(error = %other, "checkout failed");
             ShopError::Unavailable(Box::new(other))

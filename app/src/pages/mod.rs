@@ -3,6 +3,7 @@
 mod catalog;
 mod course;
 mod library;
+mod price;
 mod product;
 
 pub use catalog::Catalog;

@@ -1,8 +1,8 @@
 //! `/p/:slug`: one product, its sample or free lessons, and the Buy button.
 
+use super::price::PricedBuy;
 use super::{server_message, ErrorNote, NotFound};
 use crate::api::{get_product, Billing, ProductKind, ProductPage};
-use crate::checkout::BuyButton;
 use crate::components::{Cover, KindLabel};
 use crate::format;
 use crate::i18n::*;
@@ -49,12 +49,11 @@ fn ProductView(page: ProductPage) -> impl IntoView {
                 <span class="badge"><KindLabel kind=card.kind /></span>
                 <h1>{card.title}</h1>
                 <p class="card-creator">{t!(i18n, product.by, creator = move || creator.clone())}</p>
-                <p class="price">"⭐ " {format::stars(card.price_stars)}</p>
                 {(page.billing == Billing::Monthly).then(|| {
                     let amount = format::stars(card.price_stars);
                     view! { <p class="membership-note">{t!(i18n, product.membership, amount = move || amount.clone())}</p> }
                 })}
-                <BuyButton slug=card.slug.clone() price_stars=card.price_stars />
+                <PricedBuy slug=card.slug.clone() price_stars=card.price_stars min_price_stars=page.min_price_stars />
                 <crate::studio::tip::TipButton slug=card.slug.clone() />
                 <p class="includes">
                     {t!(i18n, product.includes, files = move || files, size = move || size.clone())}

@@ -3,6 +3,7 @@
 //! JSON API (`/api/studio/*`), which checks the caller's role on every request.
 
 pub mod client;
+pub mod deals;
 pub mod pages;
 pub mod strings;
 pub mod tip;

@@ -16,7 +16,7 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 
 /// The role check every studio page starts with; the server checks again on every call.
 #[component]
-fn RequireStudio(children: ChildrenFn) -> impl IntoView {
+pub(crate) fn RequireStudio(children: ChildrenFn) -> impl IntoView {
     let me = LocalResource::new(|| client::get::<StudioMe>("/api/studio/me"));
     let children = StoredValue::new(children);
     view! {
@@ -45,11 +45,12 @@ fn RequireStudio(children: ChildrenFn) -> impl IntoView {
 }
 
 #[component]
-fn StudioNav() -> impl IntoView {
+pub(crate) fn StudioNav() -> impl IntoView {
     view! {
         <nav class="filters studio-nav" aria-label=s::STUDIO()>
             <a class="chip" href="/studio">{s::PRODUCTS()}</a>
             <a class="chip" href="/studio/sales">{s::SALES()}</a>
+            <a class="chip" href="/studio/discounts">{super::deals::DISCOUNTS_LABEL()}</a>
             <a class="chip" href="/studio/new">"+ " {s::NEW_PRODUCT()}</a>
         </nav>
     }
@@ -409,6 +410,7 @@ fn Editor() -> impl IntoView {
         {move || product.with(|p| p.as_ref().is_some_and(|p| p.kind == ProductKind::Course)).then(|| view! {
             <LessonsEditor product apply />
         })}
+        <super::deals::PayWhatYouWantSection product />
         <section class="studio-section studio-actions">
             {move || product.get().map(|p| match p.status {
                 ProductStatus::Draft => view! {

@@ -19,6 +19,10 @@ pub enum Decline {
     PriceChanged,
     NotOnSale,
     AlreadyOwned,
+    /// The order's discount code was switched off, expired, or does not fit the product.
+    CodeDisabled,
+    CodeExpired,
+    CodeOtherProduct,
     /// The database did not answer: better to ask the buyer to retry than to take money the
     /// shop cannot record.
     Unavailable,
@@ -44,6 +48,13 @@ impl Decline {
             }
             Decline::NotOnSale => "Sorry, this product is no longer on sale.",
             Decline::AlreadyOwned => "You already own this product. Find it in your library.",
+            Decline::CodeDisabled => {
+                "This discount code is no longer active. Please start again from the product page."
+            }
+            Decline::CodeExpired => {
+                "This discount code has expired. Please start again from the product page."
+            }
+            Decline::CodeOtherProduct => "This discount code does not apply to this product.",
             Decline::Unavailable => {
                 "The shop cannot take payments right now. Please try again in a minute."
             }
@@ -59,6 +70,7 @@ struct CheckoutRow {
     expires_at: i64,
     product_status: String,
     owned: bool,
+    discount_code_id: Option<i64>,
 }
 
 /// Decides a pre-checkout query with one indexed query (order by unique payload, product by
@@ -72,6 +84,7 @@ pub async fn check_pre_checkout(db: &Db, query: &PreCheckoutQuery) -> Result<(),
     }
     let row: Option<CheckoutRow> = crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT o.user_id, o.amount_stars, o.status, o.expires_at, p.status AS product_status,
+                o.discount_code_id,
                 EXISTS (SELECT 1 FROM entitlements e
                         WHERE e.user_id = o.user_id AND e.product_id = o.product_id
                           AND e.revoked_at IS NULL
@@ -109,6 +122,9 @@ pub async fn check_pre_checkout(db: &Db, query: &PreCheckoutQuery) -> Result<(),
     }
     if order.owned {
         return Err(Decline::AlreadyOwned);
+    }
+    if order.discount_code_id.is_some() {
+        super::discounts::check_pre_checkout(db, &query.invoice_payload, unix_now()).await?;
     }
     Ok(())
 }
@@ -267,6 +283,7 @@ pub async fn apply_payment_facts(db: &Db, facts: &PaymentFacts) -> Result<Applie
         };
 
         let now = unix_now();
+        super::discounts::retake_if_released(&mut tx, order.id).await?;
         sqlx::query(
             "UPDATE orders SET status = 'paid', telegram_payment_charge_id = $1, paid_at = $2
          WHERE id = $3 AND status IN ('pending', 'expired', 'cancelled')",
@@ -391,6 +408,7 @@ pub async fn apply_refund_facts(
                 let Some(order) = unpaid else {
                     return Ok(RefundApplied::Unknown);
                 };
+                super::discounts::retake_if_released(&mut tx, order.id).await?;
                 sqlx::query(
                     "UPDATE orders SET status = 'refunded', telegram_payment_charge_id = $1,
                         paid_at = $2, refunded_at = $2

@@ -9,8 +9,10 @@
 pub mod checkout;
 pub mod delivery;
 pub mod demo;
+pub mod discounts;
 pub mod memberships;
 pub mod orders;
+pub mod pricing;
 pub mod reconcile;
 pub mod refunds;
 pub mod stars;
@@ -20,7 +22,9 @@ pub use checkout::{
     RefundApplied, RefundFacts,
 };
 pub use delivery::{deliver_due, delivery_loop, DeliveryConfig};
-pub use orders::{create_order, expire_stale, order_status, NewOrder, OrderStatus};
+pub use orders::{
+    create_order, create_priced_order, expire_stale, order_status, NewOrder, OrderStatus,
+};
 pub use reconcile::{reconcile, reconcile_loop, ReconcileReport};
 pub use refunds::{refund, Actor, OrderRef, RefundOutcome};
 pub use stars::Stars;
@@ -46,6 +50,9 @@ pub enum PaymentError {
     NotRefundable(OrderStatus),
     #[error("invalid amount of Stars: {0}")]
     InvalidAmount(i64),
+    /// A discount code or a pay-what-you-want amount the shop does not accept; says why.
+    #[error(transparent)]
+    Deal(#[from] app::deals::Refusal),
     #[error("stored order data is inconsistent: {0}")]
     Corrupt(String),
     #[error(transparent)]

@@ -8,10 +8,12 @@ use std::time::Duration;
 use tgbot::types::{CreateInvoiceLink, InvoiceParameters, LabeledPrice};
 use url::Url;
 
-use super::{unix_now, PaymentError, Stars, CURRENCY};
+use super::pricing::{self, PricedProduct};
+use super::{discounts, unix_now, PaymentError, Stars, CURRENCY};
 use crate::db::Db;
 use crate::storage::Storage;
 use crate::telegram::bot::Bot;
+use app::deals::PriceChoice;
 
 /// How long an unpaid order (and its invoice) stays payable.
 pub const ORDER_TTL_SECS: i64 = 60 * 60;
@@ -87,6 +89,8 @@ fn truncate_chars(text: &str, max: usize) -> String {
 #[derive(sqlx::FromRow)]
 struct ProductRow {
     id: i64,
+    creator_id: i64,
+    min_price_stars: Option<i64>,
     title: String,
     description: String,
     price_stars: i64,
@@ -107,8 +111,32 @@ pub async fn create_order(
     slug: &str,
     public_base: Option<&Url>,
 ) -> Result<NewOrder, PaymentError> {
+    create_priced_order(
+        db,
+        bot,
+        buyer,
+        slug,
+        &PriceChoice::default(),
+        u32::MAX,
+        public_base,
+    )
+    .await
+}
+
+/// [`create_order`] with the buyer's discount code or pay-what-you-want amount (`choice`, priced
+/// by [`pricing::price`]; `max_stars` caps the amount). An order made with a code holds one use
+/// of it until it is paid (kept) or expires or is cancelled (given back).
+pub async fn create_priced_order(
+    db: &Db,
+    bot: &Bot,
+    buyer: i64,
+    slug: &str,
+    choice: &PriceChoice,
+    max_stars: u32,
+    public_base: Option<&Url>,
+) -> Result<NewOrder, PaymentError> {
     let product: ProductRow = crate::on_db!(db, |pool| sqlx::query_as(
-        "SELECT id, title, description, price_stars, status, cover_key, billing
+        "SELECT id, creator_id, min_price_stars, title, description, price_stars, status, cover_key, billing
          FROM products WHERE slug = $1",
     )
     .bind(slug)
@@ -116,7 +144,23 @@ pub async fn create_order(
     .await)?
     .filter(|p: &ProductRow| p.status == "published")
     .ok_or_else(|| PaymentError::NotOnSale(slug.to_owned()))?;
-    let amount = Stars::from_i64(product.price_stars)?;
+    let now = unix_now();
+    let priced = pricing::price(
+        db,
+        &PricedProduct {
+            id: product.id,
+            creator_id: product.creator_id,
+            price_stars: product.price_stars,
+            min_price_stars: product.min_price_stars,
+        },
+        choice,
+        max_stars,
+        now,
+        pricing::Purpose::Order,
+    )
+    .await?;
+    let amount = priced.charged;
+    let code_id = priced.code.as_ref().map(|c| c.id);
     let membership = product.billing == super::memberships::Billing::Monthly.as_str();
     if membership && amount.get() > super::memberships::MAX_PRICE_STARS {
         // Telegram refuses such a subscription invoice; the studio does not let it be set.
@@ -141,10 +185,10 @@ pub async fn create_order(
         return Err(PaymentError::AlreadyOwned);
     }
 
-    let now = unix_now();
     let reusable: Option<(String, String)> = crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT public_id, invoice_link FROM orders
          WHERE user_id = $1 AND product_id = $2 AND status = 'pending' AND amount_stars = $3
+           AND COALESCE(discount_code_id, 0) = COALESCE($5, 0)
            AND invoice_link IS NOT NULL AND expires_at > $4 + 300
          ORDER BY id DESC LIMIT 1",
     )
@@ -152,6 +196,7 @@ pub async fn create_order(
     .bind(product.id)
     .bind(amount.as_i64())
     .bind(now)
+    .bind(code_id)
     .fetch_optional(pool)
     .await)?;
     if let Some((public_id, invoice_link)) = reusable {
@@ -163,19 +208,29 @@ pub async fn create_order(
     }
 
     let public_id = new_public_id();
+    // The code's use and the order that holds it are written together.
     let order_id: i64 = crate::on_db!(db, |pool| {
-        sqlx::query_scalar(
-        "INSERT INTO orders (public_id, user_id, product_id, amount_stars, status, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, 'pending', $5, $6) RETURNING id",
-    )
-    .bind(&public_id)
-    .bind(buyer)
-    .bind(product.id)
-    .bind(amount.as_i64())
-    .bind(now)
-    .bind(now + ORDER_TTL_SECS)
-    .fetch_one(pool)
-    .await
+        let mut tx = pool.begin().await?;
+        if let Some(code) = &priced.code {
+            discounts::reserve(&mut tx, code, product.id, now).await?;
+        }
+        let order_id: i64 = sqlx::query_scalar(
+            "INSERT INTO orders (public_id, user_id, product_id, amount_stars, status, created_at,
+                             expires_at, list_price_stars, discount_code_id)
+         VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(&public_id)
+        .bind(buyer)
+        .bind(product.id)
+        .bind(amount.as_i64())
+        .bind(now)
+        .bind(now + ORDER_TTL_SECS)
+        .bind(priced.list.as_i64())
+        .bind(code_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok::<_, PaymentError>(order_id)
     })?;
 
     let title = truncate_chars(&product.title, TITLE_MAX);
@@ -206,14 +261,21 @@ pub async fn create_order(
     let invoice_link = match bot.call("createInvoiceLink", method).await {
         Ok(link) => link,
         Err(err) => {
-            // Without a link nobody can pay it; do not leave it looking payable.
-            crate::on_db!(db, |pool| sqlx::query(
-                "UPDATE orders SET status = 'cancelled' WHERE id = $1 AND status = 'pending'",
-            )
-            .bind(order_id)
-            .execute(pool)
-            .await
-            .map(crate::db::Done::from))?;
+            crate::on_db!(db, |pool| {
+                // Without a link nobody can pay it; do not leave it looking payable (nor holding a
+                // use of its code).
+                let mut tx = pool.begin().await?;
+                let cancelled: Vec<Option<i64>> = sqlx::query_scalar(
+                    "UPDATE orders SET status = 'cancelled' WHERE id = $1 AND status = 'pending'
+                 RETURNING discount_code_id",
+                )
+                .bind(order_id)
+                .fetch_all(&mut *tx)
+                .await?;
+                discounts::release(&mut tx, &cancelled).await?;
+                tx.commit().await?;
+                Ok::<_, PaymentError>(())
+            })?;
             return Err(err.into());
         }
     };
@@ -254,18 +316,27 @@ pub async fn order_status(
     status.parse()
 }
 
-/// Moves pending orders older than `max_age` to `expired`; returns how many.
+/// Moves pending orders older than `max_age` to `expired`, giving back the discount code uses
+/// they held; returns how many.
 pub async fn expire_stale(db: &Db, max_age: Duration) -> Result<u64, PaymentError> {
     let age = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
     let cutoff = unix_now().saturating_sub(age);
-    let done = crate::on_db!(db, |pool| sqlx::query(
-        "UPDATE orders SET status = 'expired' WHERE status = 'pending' AND created_at <= $1",
-    )
-    .bind(cutoff)
-    .execute(pool)
-    .await
-    .map(crate::db::Done::from))?;
-    Ok(done.rows_affected())
+    let expired: Vec<Option<i64>> = crate::on_db!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        // Each order changes state once (the WHERE is re-checked under the row's lock), so each use
+        // is given back once, however many replicas expire at the same time.
+        let expired: Vec<Option<i64>> = sqlx::query_scalar(
+            "UPDATE orders SET status = 'expired' WHERE status = 'pending' AND created_at <= $1
+         RETURNING discount_code_id",
+        )
+        .bind(cutoff)
+        .fetch_all(&mut *tx)
+        .await?;
+        discounts::release(&mut tx, &expired).await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(expired)
+    })?;
+    Ok(u64::try_from(expired.len()).unwrap_or(u64::MAX))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 pub mod bot_texts;
 pub mod chart;
 pub mod covers;
+pub mod discounts;
 pub mod markdown;
 pub mod products;
 pub mod roles;

@@ -44,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/tips", post(tip))
         .route("/api/tips/{id}", get(tip_status))
         .merge(uploads)
+        .merge(super::discounts::router())
 }
 
 /// The authenticated caller and their role; handlers decide what the role allows.
