@@ -9,6 +9,15 @@ const MIRA = 1001;
 const ALEX = 2001;
 const mira = { authorization: `tma ${signedInitData({ id: MIRA, first_name: "Mira", language_code: "en" })}` };
 
+// What this spec published; archived after each test, so the specs after it see the demo
+// catalog they expect.
+const published: number[] = [];
+test.afterEach(async ({ request }) => {
+  for (const id of published.splice(0)) {
+    await request.post(`/api/studio/products/${id}/archive`, { headers: mira });
+  }
+});
+
 // A published product of Mira's with one content file.
 async function publishedProduct(request: APIRequestContext, title: string, price: number) {
   const created = await request.post("/api/studio/products", {
@@ -22,6 +31,7 @@ async function publishedProduct(request: APIRequestContext, title: string, price
     multipart: { file: { name: "deal.pdf", mimeType: "application/pdf", buffer: Buffer.from("%PDF-1.7 deal") } },
   });
   expect(upload.ok()).toBe(true);
+  published.push(product.id);
   expect((await request.post(`/api/studio/products/${product.id}/publish`, { headers: mira })).ok()).toBe(true);
   return product as { id: number; slug: string };
 }

@@ -387,16 +387,22 @@ async fn payment_play_over_long_polling_reaches_the_shop() {
         .await
         .unwrap();
     assert_eq!(user["stars"], 2500, "nothing was charged");
-    let kinds: Vec<String> = server::on_db!(&shop.db, |pool| sqlx::query_scalar(
-        "SELECT kind FROM telegram_updates WHERE handled_at IS NOT NULL"
-    )
-    .fetch_all(pool)
-    .await)
-    .unwrap();
-    assert!(
-        kinds.contains(&"pre_checkout_query".to_string()),
-        "{kinds:?}"
-    );
+    // The handler records the update as handled just after its answer reached Telegram, so the
+    // record may trail the emulator's outcome by a moment.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let kinds: Vec<String> = server::on_db!(&shop.db, |pool| sqlx::query_scalar(
+            "SELECT kind FROM telegram_updates WHERE handled_at IS NOT NULL"
+        )
+        .fetch_all(pool)
+        .await)
+        .unwrap();
+        if kinds.contains(&"pre_checkout_query".to_string()) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{kinds:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test]
