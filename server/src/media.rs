@@ -27,7 +27,7 @@ pub async fn redirect_to_store(
             Area::Private,
             &file.storage_key,
             downloads::STORE_URL_TTL,
-            &file.mime_type,
+            crate::studio::uploads::served_type(&file.mime_type),
             &disposition,
         )
         .await?
