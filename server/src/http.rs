@@ -36,7 +36,7 @@ pub struct AppState {
     /// Present when a bot is configured.
     pub telegram: Option<TelegramState>,
     /// The in-process Bot API emulator (dev preview), mounted at `/emulator`.
-    pub emulator: Option<crate::telegram::emulator::Emulator>,
+    pub emulator: Option<telegram_emulator::Emulator>,
     /// The creator studio's limits (prices, uploads).
     pub studio: crate::studio::StudioConfig,
     /// Now for memberships' access; the dev preview's emulator advances it.

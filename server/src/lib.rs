@@ -2,7 +2,7 @@
 
 pub mod auth;
 pub mod catalog;
-pub mod clock;
+pub use ::clock;
 pub mod config;
 pub mod courses;
 pub mod db;
@@ -27,9 +27,9 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use telegram::bot::{Bot, BotError};
 use telegram::dispatch::Dispatcher;
-use telegram::emulator::{Emulator, EmulatorConfig};
 use telegram::init_data::Validator;
 use telegram::updates::{self, Inbox};
+use telegram_emulator::{Emulator, EmulatorConfig};
 use url::Url;
 
 #[derive(Debug, thiserror::Error)]
