@@ -13,7 +13,7 @@
 //! Afterwards the database and the emulator's record of what the bot sent must show every order
 //! paid, granted and delivered exactly once.
 
-mod common;
+use crate::common;
 
 use axum::body::Bytes;
 use axum::extract::State;
