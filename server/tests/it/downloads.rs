@@ -1,6 +1,6 @@
 //! The library, courses and paid downloads, driven in-process through the router.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};

@@ -2,7 +2,7 @@
 //! uploads and their limit, covers, and publish → catalog → buy → dashboard → refund, tips and
 //! invites.
 
-mod common;
+use crate::common;
 
 use serde_json::{json, Value};
 use server::config::{Config, DEV_BOT_TOKEN};

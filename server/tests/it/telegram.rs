@@ -1,7 +1,7 @@
 //! The Telegram layer through real HTTP: the shop serves on loopback with its in-process Bot API
 //! emulator (dev preview), and the tests play Telegram's users through the emulator's control API.
 
-mod common;
+use crate::common;
 
 use common::config;
 use serde_json::{json, Value};

@@ -4,7 +4,7 @@
 //! `Harness` serves the same router but lets the test be the update transport, so it can drop,
 //! repeat and reorder updates before they reach the shop's inbox.
 
-mod common;
+use crate::common;
 
 use common::config;
 use serde_json::{json, Value};

@@ -5,7 +5,7 @@
 //! Without `TEST_S3_ENDPOINT` these tests say so and pass, except where the S3 tests must run
 //! (`CI` or `STARFRONT_REQUIRE_S3` set): there they fail, so CI never skips them silently.
 
-mod common;
+use crate::common;
 
 use axum::body::Bytes;
 use serde_json::{json, Value};

@@ -2,7 +2,7 @@
 //! runs as in production (long polling, workers); the test plays the buyer through the shop's
 //! port and Telegram through the emulator's control API, whose clock the shop shares.
 
-mod common;
+use crate::common;
 
 use axum::http::{header, HeaderMap, HeaderValue};
 use serde_json::{json, Value};

@@ -2,7 +2,7 @@
 //! made in the studio over HTTP, orders priced with them, invoices paid through the emulator's
 //! payment sheet (pre-checkout answered by the shop), and the limits under concurrent use.
 
-mod common;
+use crate::common;
 
 use app::deals::{PriceChoice, Refusal};
 use serde_json::{json, Value};
