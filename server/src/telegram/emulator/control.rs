@@ -62,6 +62,9 @@ pub struct DropWebhookDeliveries {
 pub struct RateLimitRequest {
     pub count: u32,
     pub retry_after: u64,
+    /// Only calls of this Bot API method (any case) meet the limit; all calls when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
 }
 
 impl Emulator {
@@ -176,11 +179,13 @@ impl Emulator {
             .unwrap_or_default()
     }
 
-    /// The next `count` Bot API calls answer 429 with `retry_after` seconds.
-    pub async fn rate_limit_next_calls(&self, count: u32, retry_after: u64) {
+    /// The next `count` Bot API calls (of `method` only, when given) answer 429 with
+    /// `retry_after` seconds.
+    pub async fn rate_limit_next_calls(&self, count: u32, retry_after: u64, method: Option<&str>) {
         self.state().await.rate_limit = (count > 0).then_some(RateLimit {
             remaining: count,
             retry_after,
+            method: method.map(str::to_ascii_lowercase),
         });
     }
 }
@@ -306,7 +311,7 @@ async fn webhook_status(State(emu): State<Emulator>) -> Response {
 }
 
 async fn rate_limit(State(emu): State<Emulator>, Json(body): Json<RateLimitRequest>) -> Response {
-    emu.rate_limit_next_calls(body.count, body.retry_after)
+    emu.rate_limit_next_calls(body.count, body.retry_after, body.method.as_deref())
         .await;
     Json(json!({ "count": body.count, "retry_after": body.retry_after })).into_response()
 }

@@ -96,10 +96,12 @@ pub struct QueuedUpdate {
     pub body: Value,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct RateLimit {
     pub remaining: u32,
     pub retry_after: u64,
+    /// Lower-case method name the limit applies to; every method when `None`.
+    pub method: Option<String>,
 }
 
 #[derive(Debug)]
