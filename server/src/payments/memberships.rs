@@ -79,7 +79,7 @@ pub async fn apply_charge(db: &Db, facts: &PaymentFacts) -> Result<Applied, Paym
         let mismatch = match (&order, membership) {
             (None, _) => Some("unknown_payload"),
             _ if facts.currency != CURRENCY => Some("wrong_currency"),
-            (Some(o), _) if o.amount_stars != facts.total_amount => Some("amount_mismatch"),
+            (Some(o), _) if !facts.amount_matches(o.amount_stars) => Some("amount_mismatch"),
             (Some(o), _) if o.user_id != facts.payer => Some("other_payer"),
             (Some(o), _) if o.status == "refunded" => Some("order_refunded"),
             // Telegram renewed a membership the shop ended by a refund: kept for a refund by hand.

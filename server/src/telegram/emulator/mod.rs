@@ -29,7 +29,8 @@ use tokio::sync::{watch, Mutex, MutexGuard};
 
 pub use self::{
     control::{
-        AddStars, DropWebhookDeliveries, PayRequest, RateLimitRequest, SetBalance, UserMessage,
+        AddStars, DropWebhookDeliveries, PayRequest, RateLimitRequest, ReferUser, SetBalance,
+        UserMessage,
     },
     delivery::DeliveryStats,
     error::{ApiError, ControlError},

@@ -21,6 +21,16 @@ const OPT_IN_KINDS: [&str; 3] = ["chat_member", "message_reaction", "message_rea
 pub struct UserRecord {
     pub user: EmulatedUser,
     pub stars: i64,
+    /// The affiliate whose link brought this user to the bot, if any.
+    pub referral: Option<Referral>,
+}
+
+/// A user referred through a Telegram Star affiliate program: each of their payments to the bot
+/// pays `commission_per_mille` ‰ of it to the affiliate (Bot API `AffiliateInfo`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Referral {
+    pub affiliate_id: i64,
+    pub commission_per_mille: i64,
 }
 
 /// A user with their Star balance, as the control API shows it.
@@ -115,7 +125,9 @@ pub struct State {
     /// Star subscriptions, under their first charge's id.
     pub subscriptions: BTreeMap<String, Subscription>,
     pub transactions: Vec<StarTransaction>,
-    pub bot_stars: i64,
+    /// The bot's Star balance in nanostars (1/1,000,000,000 Star): affiliate commissions leave
+    /// fractions of a Star (Bot API `StarAmount.nanostar_amount`).
+    pub bot_nanostars: i64,
     pub pending_checkouts: HashMap<String, oneshot::Sender<CheckoutAnswer>>,
     pub updates: VecDeque<QueuedUpdate>,
     next_update_id: i64,
@@ -138,7 +150,7 @@ impl State {
             charges: HashMap::new(),
             subscriptions: BTreeMap::new(),
             transactions: Vec::new(),
-            bot_stars: 0,
+            bot_nanostars: 0,
             pending_checkouts: HashMap::new(),
             updates: VecDeque::new(),
             next_update_id: 1,

@@ -13,7 +13,7 @@ use super::{
     ids,
     methods::Reply,
     params::Params,
-    payments::{queue_user_message, user_partner, Charge, Invoice, StarTransaction, STARS},
+    payments::{queue_user_message, Charge, Invoice, STARS},
     state::State,
     Emulator,
 };
@@ -240,25 +240,20 @@ fn renew(state: &mut State, charge_id: &str, now: i64) -> Result<Renewal, Contro
     }
     record.stars -= sub.amount;
     let user = record.user.clone();
-    state.bot_stars += sub.amount;
     let new_charge = ids::charge_id();
     let expires_at = sub.expires_at + sub.period;
-    state.charges.insert(
-        new_charge.clone(),
-        Charge {
-            user_id: sub.user_id,
-            amount: sub.amount,
-            payload: sub.payload.clone(),
-            refunded: false,
-        },
+    let charge = Charge::new(
+        state,
+        sub.user_id,
+        sub.amount,
+        &sub.payload,
+        Some(sub.period),
     );
-    state.transactions.push(StarTransaction {
-        id: new_charge.clone(),
-        amount: sub.amount,
-        date: now,
-        source: Some(user_partner(&user, &sub.payload, Some(sub.period))),
-        receiver: None,
-    });
+    state.bot_nanostars += charge.bot_nanostars();
+    state
+        .transactions
+        .push(charge.transaction(&new_charge, &user, now, false));
+    state.charges.insert(new_charge.clone(), charge);
     if let Some(s) = state.subscriptions.get_mut(charge_id) {
         s.expires_at = expires_at;
         s.charges.push(new_charge.clone());
