@@ -248,6 +248,10 @@ pub fn routes() -> Router<Emulator> {
             "/control/subscriptions/{charge_id}/cancel",
             post(cancel_subscription),
         )
+        .route(
+            "/control/subscriptions/{charge_id}/reenable",
+            post(reenable_subscription),
+        )
 }
 
 fn reply<T: Serialize>(result: Result<T, ControlError>) -> Response {
@@ -390,4 +394,11 @@ async fn cancel_subscription(
     Path(charge_id): Path<String>,
 ) -> Response {
     reply(emu.cancel_subscription_as_user(&charge_id).await)
+}
+
+async fn reenable_subscription(
+    State(emu): State<Emulator>,
+    Path(charge_id): Path<String>,
+) -> Response {
+    reply(emu.reenable_subscription_as_user(&charge_id).await)
 }
