@@ -21,6 +21,8 @@ use super::{
 pub(super) const STARS: &str = "XTR";
 /// The only subscription period Telegram accepts: 30 days.
 pub const SUBSCRIPTION_PERIOD: i64 = 2_592_000;
+/// Telegram's highest price for a subscription, in Stars.
+pub const MAX_SUBSCRIPTION_STARS: i64 = 10_000;
 const LINK_PREFIX: &str = "https://t.me/$";
 
 /// An invoice created with `createInvoiceLink`, kept under its link's slug.
@@ -248,6 +250,12 @@ fn validate_invoice(params: &Params) -> Result<Invoice, ApiError> {
     if subscription_period.is_some_and(|p| p != SUBSCRIPTION_PERIOD) {
         return Err(ApiError::bad_request("SUBSCRIPTION_PERIOD_INVALID"));
     }
+    // Bot API, createInvoiceLink: "Subscription price must no exceed 10000 Telegram Stars." The
+    // text of the refusal is not documented; Telegram's error for a Stars invoice it will not
+    // make is STARS_INVOICE_INVALID.
+    if subscription_period.is_some() && amount > MAX_SUBSCRIPTION_STARS {
+        return Err(ApiError::bad_request("STARS_INVOICE_INVALID"));
+    }
     let slug = ids::invoice_slug();
     Ok(Invoice {
         link: format!("{LINK_PREFIX}{slug}"),
@@ -288,9 +296,12 @@ impl Emulator {
         let waiting = self.state().await.pending_checkouts.remove(&id);
         let answered =
             waiting.is_some_and(|tx| tx.send(CheckoutAnswer { ok, error_message }).is_ok());
-        // A missing waiter means unknown, already answered, or expired: Telegram says the same.
+        // A missing waiter means unknown, already answered, or expired: Telegram says the same,
+        // in the words it uses for every query answered late.
         if !answered {
-            return Err(ApiError::bad_request("QUERY_ID_INVALID"));
+            return Err(ApiError::bad_request(
+                "query is too old and response timeout expired or query ID is invalid",
+            ));
         }
         Ok(Reply::new(json!(true)))
     }
@@ -442,7 +453,7 @@ impl Emulator {
         let answer = tokio::time::timeout(self.inner.config.pre_checkout_timeout, answer_rx).await;
         let answer = match answer {
             Ok(Ok(answer)) => answer,
-            // Late answers must then fail with QUERY_ID_INVALID, so the query is forgotten.
+            // Late answers must then be refused as too old, so the query is forgotten.
             Ok(Err(_)) | Err(_) => {
                 self.state().await.pending_checkouts.remove(&query_id);
                 return Ok(PaymentOutcome::TimedOut);

@@ -533,15 +533,14 @@ async fn update_ids_older_than_a_week_count_as_new() {
     );
     let messages = shop.chat(604).await;
     assert_eq!(messages.len(), 1, "{messages:#?}");
-    let kind: String =
-        server::on_db!(&shop.db, |pool| {
-            sqlx::query_scalar(
+    let kind: String = server::on_db!(&shop.db, |pool| {
+        sqlx::query_scalar(
         "SELECT payload FROM telegram_updates WHERE update_id = 9400 AND handled_at IS NOT NULL"
     )
     .fetch_one(pool)
     .await
-        })
-        .unwrap();
+    })
+    .unwrap();
     assert!(
         kind.contains("/help"),
         "the new update replaced the old record: {kind}"
