@@ -4,6 +4,7 @@
 use crate::common::{config, signed_init_data, TestApp};
 
 use serde_json::{json, Value};
+use server::db::Db;
 use server::telegram::updates::Ingested;
 use std::time::{Duration, Instant};
 
