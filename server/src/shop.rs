@@ -270,6 +270,7 @@ impl Shop for ShopBackend {
         Ok(Membership {
             expires_at: state.expires_at,
             canceled: state.canceled,
+            reenable_in_telegram: state.reenable_in_telegram,
         })
     }
 }

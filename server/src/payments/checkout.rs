@@ -155,16 +155,38 @@ pub async fn answer_pre_checkout(
 }
 
 /// What a charge is, whichever way the shop learnt of it (an update or the Star ledger).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PaymentFacts {
     pub payer: i64,
     pub charge_id: String,
     pub payload: String,
     pub currency: String,
+    /// What the payer paid (`successful_payment.total_amount`); from the Star ledger, what the
+    /// bot received (`StarTransaction.amount`), which is less when an affiliate took a share.
     pub total_amount: i64,
+    /// The fraction of a Star beyond `total_amount` the bot received (Bot API
+    /// `StarTransaction.nanostar_amount`, 0 to 999999999); 0 from an update.
+    pub nanostar_amount: i64,
+    /// The Telegram Star affiliate program's commission on this charge, known from the Star
+    /// ledger only (Bot API `TransactionPartnerUser.affiliate`).
+    pub affiliate: Option<AffiliateShare>,
     /// For a subscription's charge: the end of the period it paid (Telegram's
     /// `subscription_expiration_date`).
     pub subscription_expires_at: Option<i64>,
+    /// `successful_payment.is_first_recurring`: the first charge of a subscription. `None`
+    /// when the ledger told of the charge (it does not say).
+    pub is_first_recurring: Option<bool>,
+}
+
+/// An affiliate's commission on a charge (Bot API `AffiliateInfo`): `amount` whole Stars
+/// ("rounded to 0; can be negative for refunds") and `nanostar_amount` beyond them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AffiliateShare {
+    /// `affiliate_user.id`, or `affiliate_chat.id` when a chat received the commission.
+    pub affiliate_id: Option<i64>,
+    pub commission_per_mille: i64,
+    pub amount: i64,
+    pub nanostar_amount: i64,
 }
 
 impl PaymentFacts {
@@ -175,8 +197,18 @@ impl PaymentFacts {
             payload: payment.invoice_payload.clone(),
             currency: payment.currency.clone(),
             total_amount: payment.total_amount,
+            nanostar_amount: 0,
+            affiliate: None,
             subscription_expires_at: payment.subscription_expiration_date,
+            is_first_recurring: payment.is_first_recurring,
         }
+    }
+
+    /// Whether the amount fits a price of `price` Stars. A charge an affiliate shared is
+    /// smaller than the price by the commission, so it is matched by charge id, payload and
+    /// payer alone.
+    pub fn amount_matches(&self, price: i64) -> bool {
+        self.affiliate.is_some() || self.total_amount == price
     }
 }
 
@@ -255,7 +287,7 @@ pub async fn apply_payment_facts(db: &Db, facts: &PaymentFacts) -> Result<Applie
             Some(o) if o.status == "paid" || o.telegram_payment_charge_id.is_some() => {
                 Some("order_paid_by_another_charge")
             }
-            Some(o) if o.amount_stars != facts.total_amount => Some("amount_mismatch"),
+            Some(o) if !facts.amount_matches(o.amount_stars) => Some("amount_mismatch"),
             Some(o) if o.user_id != facts.payer => Some("other_payer"),
             Some(_) => None,
         };

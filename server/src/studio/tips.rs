@@ -185,7 +185,7 @@ pub async fn apply_payment(db: &Db, facts: &PaymentFacts) -> Result<Applied, Pay
             Some((_, _, _, status)) if status == "paid" || status == "refunded" => {
                 Some("tip_paid_by_another_charge")
             }
-            Some((_, _, amount, _)) if *amount != facts.total_amount => Some("amount_mismatch"),
+            Some((_, _, amount, _)) if !facts.amount_matches(*amount) => Some("amount_mismatch"),
             Some((_, payer, _, _)) if *payer != facts.payer => Some("other_payer"),
             Some(_) => None,
         };

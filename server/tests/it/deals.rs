@@ -503,7 +503,7 @@ async fn an_expired_reservation_gives_its_use_back() {
             payload: first.public_id.clone(),
             currency: "XTR".into(),
             total_amount: 150,
-            subscription_expires_at: None,
+            ..Default::default()
         },
     )
     .await
