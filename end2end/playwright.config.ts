@@ -3,7 +3,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
-// The tests run the server that scripts/build.sh built, on its own port and a throwaway data dir.
+// The tests run target/debug/starfront with the dev-preview feature (scripts/build.sh --dev-preview
+// builds it; in scripts/test.sh the server's own tests do), on its own port and a throwaway data dir.
 const root = resolve(__dirname, "..");
 const port = Number(process.env.E2E_PORT ?? 3917);
 // Workers load this file again; they inherit the runner's directory through the environment,
