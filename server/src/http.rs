@@ -41,6 +41,8 @@ pub struct AppState {
     pub studio: crate::studio::StudioConfig,
     /// Now for memberships' access; the dev preview's emulator advances it.
     pub clock: crate::clock::Clock,
+    /// The bundle's current file names (`leptos.output_name` is its `bundle`).
+    pub assets: app::Assets,
 }
 
 /// What the webhook needs.
@@ -72,6 +74,7 @@ impl AppState {
             emulator: None,
             studio: crate::studio::StudioConfig::default(),
             clock: crate::clock::Clock::default(),
+            assets: app::Assets::default(),
         }
     }
 }
@@ -89,21 +92,11 @@ pub fn router(state: AppState) -> Router {
     let shop = state.shop.clone();
     let leptos = state.leptos.clone();
     let dev_preview = app::DevPreview(state.emulator.is_some());
+    let assets = state.assets.clone();
+    let fallback_assets = assets.clone();
     let pkg_dir = PathBuf::from(&*leptos.site_root).join(&*leptos.site_pkg_dir);
 
-    // The bundle is rebuilt under the same names, so browsers must revalidate it. scripts/build.sh
-    // writes .br and .gz beside each file: phones get the wasm at a third of its size, and the
-    // server compresses nothing per request.
-    let pkg = Router::new()
-        .fallback_service(
-            ServeDir::new(pkg_dir)
-                .precompressed_br()
-                .precompressed_gzip(),
-        )
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-cache"),
-        ));
+    let pkg = crate::assets::router(pkg_dir);
     // Public files on this disk are served by tower-http; from a bucket, by `media::public`.
     let media = match state.storage.local_public_dir() {
         Some(dir) => Router::new().fallback_service(ServeDir::new(dir)),
@@ -137,6 +130,7 @@ pub fn router(state: AppState) -> Router {
             move || {
                 provide_context(shop.clone());
                 provide_context(dev_preview);
+                provide_context(assets.clone());
             },
             move || app::shell(leptos.clone()),
         )
@@ -145,7 +139,13 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
-        >(move || provide_context(dev_preview), app::shell))
+        >(
+            move || {
+                provide_context(dev_preview);
+                provide_context(fallback_assets.clone());
+            },
+            app::shell,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state);
     match emulator {

@@ -1,5 +1,6 @@
 //! Starfront's backend: configuration, database, catalog, storage and the HTTP router.
 
+pub mod assets;
 pub mod auth;
 pub mod catalog;
 pub mod clock;
@@ -44,6 +45,8 @@ pub enum StartError {
     Db(#[from] db::DbError),
     #[error("cannot open the file store")]
     Storage(#[from] storage::StorageError),
+    #[error("cannot read the bundle's manifest")]
+    Assets(#[from] assets::AssetsError),
     #[error("cannot load the demo catalog")]
     Seed(#[from] seed::SeedError),
     #[error("cannot listen on {addr}")]
@@ -71,8 +74,9 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
         let report = seed::apply(&db, &storage).await?;
         tracing::info!(added = report.products_added, "demo catalog ready");
     }
+    let assets = assets::load(&config.site_root)?;
     let leptos = LeptosOptions::builder()
-        .output_name(app::OUTPUT_NAME)
+        .output_name(assets.bundle.clone())
         .site_root(config.site_root.display().to_string())
         .site_pkg_dir("pkg")
         .site_addr(config.bind)
@@ -139,6 +143,7 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
     state.telegram = telegram;
     state.emulator = emulator;
     state.clock = clock;
+    state.assets = assets;
     Ok(state)
 }
 

@@ -1,0 +1,141 @@
+//! What a buyer's first load depends on: the bundle's content-hashed names in the HTML, served
+//! immutable (precompressed).
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+struct Response {
+    status: StatusCode,
+    headers: header::HeaderMap,
+    body: Vec<u8>,
+}
+
+async fn get(app: &axum::Router, uri: &str, accept_encoding: Option<&str>) -> Response {
+    let mut request = Request::get(uri);
+    if let Some(encoding) = accept_encoding {
+        request = request.header(header::ACCEPT_ENCODING, encoding);
+    }
+    let res = app
+        .clone()
+        .oneshot(request.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    Response {
+        status: res.status(),
+        headers: res.headers().clone(),
+        body: res.into_body().collect().await.unwrap().to_bytes().to_vec(),
+    }
+}
+
+/// A site as scripts/build.sh leaves it: hashed files, their compressed twins, the manifest.
+fn built_site(root: &std::path::Path) {
+    let pkg = root.join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(
+        pkg.join("starfront.0123456789abcdef.js"),
+        "export default 1;",
+    )
+    .unwrap();
+    std::fs::write(
+        pkg.join("starfront.0123456789abcdef.wasm"),
+        b"\0asm\x01\0\0\0",
+    )
+    .unwrap();
+    std::fs::write(
+        pkg.join("starfront.0123456789abcdef.wasm.br"),
+        b"brotli bytes",
+    )
+    .unwrap();
+    std::fs::write(pkg.join("starfront.fedcba9876543210.css"), "body{}").unwrap();
+    std::fs::write(
+        root.join("assets.json"),
+        r#"{"bundle":"starfront.0123456789abcdef","css":"starfront.fedcba9876543210.css"}"#,
+    )
+    .unwrap();
+}
+
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+#[tokio::test]
+async fn pages_name_the_hashed_bundle_which_is_served_immutable() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    built_site(&site);
+    let config = common::config(&dir, &[("LEPTOS_SITE_ROOT", site.to_str().unwrap())]);
+    let state = server::prepare(&config).await.unwrap();
+    let app = server::http::router(state);
+
+    for page in ["/", "/p/sourdough-at-home", "/no-such-page"] {
+        let html = String::from_utf8(get(&app, page, None).await.body).unwrap();
+        assert!(
+            html.contains(r#"href="/pkg/starfront.0123456789abcdef.js""#),
+            "{page}: {html}"
+        );
+        assert!(
+            html.contains(r#""starfront.0123456789abcdef""#),
+            "{page}: {html}"
+        );
+        assert!(
+            html.contains(r#"href="/pkg/starfront.0123456789abcdef.wasm""#),
+            "{page}: {html}"
+        );
+        assert!(
+            html.contains(r#"href="/pkg/starfront.fedcba9876543210.css""#),
+            "{page}: {html}"
+        );
+        assert!(!html.contains("/pkg/starfront.js"), "{page}: {html}");
+        assert!(!html.contains("/pkg/starfront.css"), "{page}: {html}");
+    }
+
+    let wasm = get(
+        &app,
+        "/pkg/starfront.0123456789abcdef.wasm",
+        Some("br, gzip"),
+    )
+    .await;
+    assert_eq!(wasm.status, StatusCode::OK);
+    assert_eq!(wasm.headers[header::CACHE_CONTROL], IMMUTABLE);
+    assert_eq!(wasm.headers[header::CONTENT_ENCODING], "br");
+    assert_eq!(wasm.headers[header::CONTENT_TYPE], "application/wasm");
+    assert_eq!(wasm.body, b"brotli bytes");
+
+    let plain = get(&app, "/pkg/starfront.0123456789abcdef.wasm", None).await;
+    assert_eq!(plain.body, b"\0asm\x01\0\0\0");
+    assert_eq!(plain.headers[header::CACHE_CONTROL], IMMUTABLE);
+
+    let css = get(&app, "/pkg/starfront.fedcba9876543210.css", None).await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert_eq!(css.headers[header::CACHE_CONTROL], IMMUTABLE);
+
+    // The unhashed names of earlier builds, and an earlier build's hash, are not there; a
+    // miss must not be cached for a year.
+    for old in [
+        "/pkg/starfront.wasm",
+        "/pkg/starfront.js",
+        "/pkg/starfront.css",
+        "/pkg/starfront.1111111111111111.wasm",
+    ] {
+        let res = get(&app, old, Some("br, gzip")).await;
+        assert_eq!(res.status, StatusCode::NOT_FOUND, "{old}");
+        assert_eq!(res.headers[header::CACHE_CONTROL], "no-store", "{old}");
+    }
+}
+
+#[tokio::test]
+async fn a_manifest_naming_paths_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    std::fs::create_dir_all(&site).unwrap();
+    std::fs::write(
+        site.join("assets.json"),
+        r#"{"bundle":"../../etc/passwd","css":"x.css"}"#,
+    )
+    .unwrap();
+    let config = common::config(&dir, &[("LEPTOS_SITE_ROOT", site.to_str().unwrap())]);
+    let err = server::prepare(&config).await.err().expect("refused");
+    assert!(matches!(err, server::StartError::Assets(_)), "{err:?}");
+}
