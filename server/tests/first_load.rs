@@ -1,11 +1,13 @@
 //! What a buyer's first load depends on: the bundle's content-hashed names in the HTML, served
-//! immutable (precompressed).
+//! immutable (precompressed), and a catalog whose counts do not scan the catalog.
 
 mod common;
 
+use app::api::{CatalogQuery, ProductKind};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
+use server::db::Db;
 use tower::ServiceExt;
 
 struct Response {
@@ -138,4 +140,81 @@ async fn a_manifest_naming_paths_stops_the_start() {
     let config = common::config(&dir, &[("LEPTOS_SITE_ROOT", site.to_str().unwrap())]);
     let err = server::prepare(&config).await.err().expect("refused");
     assert!(matches!(err, server::StartError::Assets(_)), "{err:?}");
+}
+
+/// The catalog's totals (kept by triggers) against a count of the products themselves.
+async fn assert_totals_match(db: &Db) {
+    let kinds = [
+        None,
+        Some(ProductKind::Ebook),
+        Some(ProductKind::Course),
+        Some(ProductKind::File),
+    ];
+    for kind in kinds {
+        let query = CatalogQuery {
+            kind,
+            ..Default::default()
+        };
+        let page = server::catalog::list_published(db, &query, 2)
+            .await
+            .unwrap();
+        let counted: i64 = server::on_db!(db, |pool| {
+            sqlx::query_scalar(
+            "SELECT COUNT(*) FROM products WHERE status = 'published' AND ($1 IS NULL OR kind = $1)"
+        )
+        .bind(kind.map(ProductKind::as_str))
+        .fetch_one(pool)
+        .await
+        .unwrap()
+        });
+        assert_eq!(i64::from(page.total), counted, "{kind:?}");
+        assert_eq!(
+            page.items.len() as i64,
+            counted.min(2),
+            "{kind:?}: one page of at most 2"
+        );
+    }
+}
+
+#[tokio::test]
+async fn catalog_totals_follow_every_change_to_products() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = server::prepare(&common::config(&dir, &[])).await.unwrap();
+    let db = &state.db;
+    assert_totals_match(db).await;
+
+    let statements = [
+        // Archived, moved to another kind, a draft published, one edited without a change of
+        // kind or status, one deleted.
+        "UPDATE products SET status = 'archived' WHERE slug = 'sourdough-at-home'",
+        "UPDATE products SET kind = 'file' WHERE slug = 'pocket-guide-to-rust'",
+        "UPDATE products SET status = 'draft' WHERE slug = 'night-photography-field-notes'",
+        "UPDATE products SET status = 'published' WHERE slug = 'night-photography-field-notes'",
+        "UPDATE products SET title = 'Renamed', kind = kind, status = status WHERE slug = 'pocket-guide-to-rust'",
+    ];
+    for sql in statements {
+        server::on_db!(db, |pool| {
+            sqlx::query(sql).execute(pool).await.unwrap();
+        });
+        assert_totals_match(db).await;
+    }
+    // A new product straight into the catalog, then removed (its dependants first).
+    server::on_db!(db, |pool| {
+        sqlx::query(
+            "INSERT INTO products (creator_id, slug, kind, title, price_stars, status, published_at)
+             SELECT creator_id, 'fresh-one', 'course', 'Fresh', 5, 'published', 1
+             FROM products WHERE slug = 'sourdough-at-home'",
+        )
+        .execute(pool)
+        .await
+        .unwrap();
+    });
+    assert_totals_match(db).await;
+    server::on_db!(db, |pool| {
+        sqlx::query("DELETE FROM products WHERE slug = 'fresh-one'")
+            .execute(pool)
+            .await
+            .unwrap();
+    });
+    assert_totals_match(db).await;
 }
