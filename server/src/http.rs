@@ -43,6 +43,8 @@ pub struct AppState {
     pub clock: crate::clock::Clock,
     /// The bundle's current file names (`leptos.output_name` is its `bundle`).
     pub assets: app::Assets,
+    /// Rendered catalog pages, kept while the catalog is unchanged.
+    pub page_cache: crate::page_cache::PageCache,
 }
 
 /// What the webhook needs.
@@ -75,6 +77,7 @@ impl AppState {
             studio: crate::studio::StudioConfig::default(),
             clock: crate::clock::Clock::default(),
             assets: app::Assets::default(),
+            page_cache: Default::default(),
         }
     }
 }
@@ -114,6 +117,10 @@ pub fn router(state: AppState) -> Router {
         ));
 
     let emulator = state.emulator.clone();
+    let page_cache = crate::page_cache::CacheState {
+        db: state.db.clone(),
+        cache: state.page_cache.clone(),
+    };
     let router = Router::new()
         .route("/healthz", get(healthz))
         .route("/api/me", get(me))
@@ -145,6 +152,10 @@ pub fn router(state: AppState) -> Router {
                 provide_context(fallback_assets.clone());
             },
             app::shell,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            page_cache,
+            crate::page_cache::serve,
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state);

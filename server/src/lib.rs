@@ -13,6 +13,7 @@ pub mod error;
 pub mod http;
 pub mod media;
 pub mod migrate_lock;
+pub mod page_cache;
 pub mod payments;
 pub mod replica;
 pub mod seed;

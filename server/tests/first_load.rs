@@ -218,3 +218,81 @@ async fn catalog_totals_follow_every_change_to_products() {
     });
     assert_totals_match(db).await;
 }
+
+async fn get_with(app: &axum::Router, uri: &str, headers: &[(header::HeaderName, &str)]) -> String {
+    let mut request = Request::get(uri);
+    for (name, value) in headers {
+        request = request.header(name, *value);
+    }
+    let res = app
+        .clone()
+        .oneshot(request.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{uri}");
+    String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap()
+}
+
+async fn sql(db: &Db, sql: &'static str) {
+    server::on_db!(db, |pool| {
+        sqlx::query(sql).execute(pool).await.unwrap();
+    });
+}
+
+#[tokio::test]
+async fn catalog_pages_are_rendered_again_once_the_catalog_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = server::prepare(&common::config(&dir, &[])).await.unwrap();
+    let app = server::http::router(state.clone());
+    let db = &state.db;
+
+    let first = get_with(&app, "/", &[]).await;
+    assert!(first.contains("Sourdough at Home"), "{first}");
+    assert_eq!(get_with(&app, "/", &[]).await, first);
+
+    // Each language and each query has its own page.
+    let ru = get_with(&app, "/", &[(header::ACCEPT_LANGUAGE, "ru-RU,ru;q=0.9")]).await;
+    assert!(ru.contains("Мои покупки"), "{ru}");
+    let ru_cookie = get_with(&app, "/", &[(header::COOKIE, "a=b; i18n_pref_locale=ru")]).await;
+    assert!(ru_cookie.contains("Мои покупки"), "{ru_cookie}");
+    let courses = get_with(&app, "/?kind=course", &[]).await;
+    assert!(!courses.contains("Sourdough at Home"), "{courses}");
+    assert!(get_with(&app, "/", &[]).await.contains("My library"));
+
+    // An edit shows at once, whoever made it.
+    sql(
+        db,
+        "UPDATE products SET title = 'Sourdough, Revised' WHERE slug = 'sourdough-at-home'",
+    )
+    .await;
+    let edited = get_with(&app, "/", &[]).await;
+    assert!(edited.contains("Sourdough, Revised"), "{edited}");
+    sql(db, "UPDATE creators SET display_name = 'Renamed Creator'").await;
+    assert!(get_with(&app, "/", &[]).await.contains("Renamed Creator"));
+    sql(
+        db,
+        "UPDATE products SET status = 'archived' WHERE slug = 'sourdough-at-home'",
+    )
+    .await;
+    assert!(!get_with(&app, "/", &[])
+        .await
+        .contains("Sourdough, Revised"));
+
+    // The page is kept while the version stands: a change made behind the version's back (no
+    // bump) is not seen, which shows the page came from memory.
+    let before = get_with(&app, "/", &[]).await;
+    let version = server::page_cache::catalog_version(db).await.unwrap();
+    sql(
+        db,
+        "UPDATE products SET title = 'Unseen' WHERE slug = 'pocket-guide-to-rust'",
+    )
+    .await;
+    server::on_db!(db, |pool| {
+        sqlx::query("UPDATE catalog_version SET version = $1")
+            .bind(version)
+            .execute(pool)
+            .await
+            .unwrap();
+    });
+    assert_eq!(get_with(&app, "/", &[]).await, before);
+}
