@@ -3,6 +3,9 @@
 //! reaches the server only with the app's own requests, never the first document), so rendering
 //! it per request only repeated work whose cost is what limits the catalog's requests per second.
 //!
+//! Each kept page has an `ETag` (its body's hash), so a WebView that opens the catalog again
+//! with the page still in its cache gets `304 Not Modified` and no body.
+//!
 //! The catalog's version comes from the database (`catalog_version`, bumped by triggers on every
 //! change to products and to creators' names), read once per request: an edit on any replica,
 //! or SQL by hand, retires every page cached before it.
@@ -32,7 +35,45 @@ struct Key {
 #[derive(Clone)]
 struct Page {
     headers: HeaderMap,
+    etag: HeaderValue,
     body: Bytes,
+}
+
+impl Page {
+    fn new(mut headers: HeaderMap, body: Bytes) -> Self {
+        use sha2::Digest;
+        let hash = sha2::Sha256::digest(&body);
+        let etag = HeaderValue::try_from(format!("\"{}\"", hex::encode(&hash[..12])))
+            .expect("hex is a valid header value");
+        headers.insert(header::ETAG, etag.clone());
+        // Kept by the browser, asked again each time: a 304 while the catalog stands.
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        Self {
+            headers,
+            etag,
+            body,
+        }
+    }
+
+    /// The page, or 304 when the browser holds this very page (`If-None-Match`).
+    fn response(&self, if_none_match: Option<&HeaderValue>) -> Response {
+        let matches = if_none_match
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.split(',')
+                    .any(|tag| tag.trim().trim_start_matches("W/") == self.etag)
+            });
+        if matches {
+            let mut response = StatusCode::NOT_MODIFIED.into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::ETAG, self.etag.clone());
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            return response;
+        }
+        let mut response = Response::new(Body::from(self.body.clone()));
+        *response.headers_mut() = self.headers.clone();
+        response
+    }
 }
 
 #[derive(Default)]
@@ -87,6 +128,7 @@ pub async fn serve(State(state): State<CacheState>, request: Request, next: Next
     let Some(key) = key(&request) else {
         return next.run(request).await;
     };
+    let if_none_match = request.headers().get(header::IF_NONE_MATCH).cloned();
     // Without the version the page is rendered as if there were no cache.
     let Ok(version) = catalog_version(&state.db).await else {
         return next.run(request).await;
@@ -98,9 +140,7 @@ pub async fn serve(State(state): State<CacheState>, request: Request, next: Next
             pages.pages.clear();
         }
         if let Some(page) = pages.pages.get(&key) {
-            let mut response = Response::new(Body::from(page.body.clone()));
-            *response.headers_mut() = page.headers.clone();
-            return response;
+            return page.response(if_none_match.as_ref());
         }
     }
     let response = next.run(request).await;
@@ -114,21 +154,15 @@ pub async fn serve(State(state): State<CacheState>, request: Request, next: Next
         Ok(body) => body,
         Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     };
-    {
-        let mut pages = state.cache.0.lock().unwrap_or_else(|e| e.into_inner());
-        // A change meanwhile: this page may predate it, so it is not kept.
-        if pages.version == version {
-            if pages.pages.len() >= MAX_PAGES {
-                pages.pages.clear();
-            }
-            pages.pages.insert(
-                key,
-                Page {
-                    headers: parts.headers.clone(),
-                    body: body.clone(),
-                },
-            );
+    let page = Page::new(parts.headers, body);
+    let mut pages = state.cache.0.lock().unwrap_or_else(|e| e.into_inner());
+    // A change meanwhile: this page may predate it, so it is not kept.
+    if pages.version == version {
+        if pages.pages.len() >= MAX_PAGES {
+            pages.pages.clear();
         }
+        pages.pages.insert(key, page.clone());
     }
-    Response::from_parts(parts, Body::from(body))
+    drop(pages);
+    page.response(if_none_match.as_ref())
 }

@@ -296,3 +296,48 @@ async fn catalog_pages_are_rendered_again_once_the_catalog_changes() {
     });
     assert_eq!(get_with(&app, "/", &[]).await, before);
 }
+
+#[tokio::test]
+async fn a_catalog_page_the_browser_holds_is_not_sent_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = server::prepare(&common::config(&dir, &[])).await.unwrap();
+    let app = server::http::router(state.clone());
+    let send = |if_none_match: Option<String>| {
+        let app = app.clone();
+        async move {
+            let mut request = Request::get("/");
+            if let Some(tag) = if_none_match {
+                request = request.header(header::IF_NONE_MATCH, tag);
+            }
+            let res = app
+                .oneshot(request.body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            let status = res.status();
+            let etag = res
+                .headers()
+                .get(header::ETAG)
+                .map(|v| v.to_str().unwrap().to_owned());
+            let body = res.into_body().collect().await.unwrap().to_bytes();
+            (status, etag, body.len())
+        }
+    };
+    let (status, etag, len) = send(None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(len > 0);
+    let etag = etag.expect("an ETag");
+    // Rendered once more or served from memory, the same page has the same tag.
+    assert_eq!(send(None).await.1.as_deref(), Some(etag.as_str()));
+    assert_eq!(
+        send(Some(etag.clone())).await,
+        (StatusCode::NOT_MODIFIED, Some(etag.clone()), 0)
+    );
+    sql(
+        &state.db,
+        "UPDATE products SET price_stars = price_stars + 1 WHERE slug = 'sourdough-at-home'",
+    )
+    .await;
+    let (status, new_etag, _) = send(Some(etag.clone())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_ne!(new_etag, Some(etag));
+}
