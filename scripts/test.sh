@@ -45,6 +45,7 @@ bash scripts/pg.sh cargo test --locked -p server
 # target/debug/starfront as `cargo test -p server` left it: built with the dev-preview feature
 # the server's tests turn on, so only the bundle is left to build.
 bash scripts/build.sh --front-only
+bash scripts/budget.sh
 
 step "end-to-end tests (headless Chromium)"
 cd end2end
