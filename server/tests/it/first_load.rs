@@ -1,7 +1,7 @@
 //! What a buyer's first load depends on: the bundle's content-hashed names in the HTML, served
 //! immutable (precompressed), and a catalog whose counts do not scan the catalog.
 
-mod common;
+use crate::common;
 
 use app::api::{CatalogQuery, ProductKind};
 use axum::body::Body;
