@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the hydration bundle (target/site/pkg: .js, .wasm, .css) and the server binary.
+# Builds the hydration bundle (target/site/pkg: .js, .wasm, .css under content-hashed names,
+# listed in target/site/assets.json) and the server binary.
 #
 #   scripts/build.sh [--release] [--dev-preview] [--front-only]
 #
@@ -38,42 +39,64 @@ wasm_cargo build --locked -p frontend --lib --profile wasm-release --target-dir 
 note "cargo: $(( $(date +%s) - t ))s"
 
 raw_wasm="$FRONT_TARGET_DIR/wasm32-unknown-unknown/wasm-release/frontend.wasm"
-pkg="$SITE_DIR/pkg"
-mkdir -p "$pkg"
-if [ "$raw_wasm" -nt "$pkg/$OUTPUT_NAME.wasm" ] || [ ! -f "$pkg/$OUTPUT_NAME.js" ]; then
+# wasm-bindgen and wasm-opt write under the plain name here; the site gets content-hashed copies.
+bundle="$FRONT_TARGET_DIR/bundle"
+mkdir -p "$bundle"
+if [ "$raw_wasm" -nt "$bundle/$OUTPUT_NAME.wasm" ] || [ ! -f "$bundle/$OUTPUT_NAME.js" ]; then
   t=$(date +%s)
-  wasm-bindgen --target web --no-typescript --out-dir "$pkg" --out-name "$OUTPUT_NAME" "$raw_wasm"
-  # Leptos loads pkg/<name>.wasm when LEPTOS_OUTPUT_NAME is set at compile time (.cargo/config.toml).
-  "$WASM_OPT" -Oz "$pkg/${OUTPUT_NAME}_bg.wasm" -o "$pkg/$OUTPUT_NAME.wasm"
-  rm -f "$pkg/${OUTPUT_NAME}_bg.wasm"
+  wasm-bindgen --target web --no-typescript --out-dir "$bundle" --out-name "$OUTPUT_NAME" "$raw_wasm"
+  "$WASM_OPT" -Oz "$bundle/${OUTPUT_NAME}_bg.wasm" -o "$bundle/$OUTPUT_NAME.wasm"
+  rm -f "$bundle/${OUTPUT_NAME}_bg.wasm"
   note "wasm-bindgen + wasm-opt: $(( $(date +%s) - t ))s"
 else
   note "bundle up to date"
 fi
-cmp -s style/main.css "$pkg/$OUTPUT_NAME.css" || cp style/main.css "$pkg/$OUTPUT_NAME.css"
+
+# Content-hashed names: the server serves /pkg/ as immutable for a year, so a file's name must
+# change whenever its bytes do. The JS glue and its wasm share one hash (one belongs to the
+# other; Leptos names both from one output name); the stylesheet has its own. The server reads
+# the names from $SITE_DIR/assets.json at start and puts them in every page.
+hash_of() { cat "$@" | sha256sum | cut -c1-16; }
+bundle_name="$OUTPUT_NAME.$(hash_of "$bundle/$OUTPUT_NAME.wasm" "$bundle/$OUTPUT_NAME.js")"
+css_name="$OUTPUT_NAME.$(hash_of style/main.css).css"
+pkg="$SITE_DIR/pkg"
+mkdir -p "$pkg"
+files=("$pkg/$bundle_name.wasm" "$pkg/$bundle_name.js" "$pkg/$css_name")
+cmp -s "$bundle/$OUTPUT_NAME.wasm" "${files[0]}" || cp "$bundle/$OUTPUT_NAME.wasm" "${files[0]}"
+cmp -s "$bundle/$OUTPUT_NAME.js" "${files[1]}" || cp "$bundle/$OUTPUT_NAME.js" "${files[1]}"
+cmp -s style/main.css "${files[2]}" || cp style/main.css "${files[2]}"
 cp style/favicon.svg "$SITE_DIR/favicon.svg"
 
 # Compressed once here, served as they are (the server's ServeDir picks .br or .gz by the
 # browser's Accept-Encoding) instead of sending the raw wasm or compressing per request.
 # brotli is optional (scripts/bench.sh installs it); without it browsers get gzip.
-for f in "$pkg/$OUTPUT_NAME".{wasm,js,css}; do
-  if [ ! -f "$f.gz" ] || [ "$f" -nt "$f.gz" ]; then gzip -9 -n -k -f "$f"; fi
+for f in "${files[@]}"; do
+  [ -f "$f.gz" ] || gzip -9 -n -k -f "$f"
   if command -v brotli >/dev/null; then
-    if [ ! -f "$f.br" ] || [ "$f" -nt "$f.br" ]; then brotli -q 11 -f -k "$f"; fi
+    [ -f "$f.br" ] || brotli -q 11 -f -k "$f"
   else
     rm -f "$f.br"
   fi
 done
+# Earlier builds' files go: this site serves one build, and an old name answers 404.
+keep=" ${files[*]} "
+for f in "$pkg"/*; do
+  case "$keep" in *" ${f%.gz} "* | *" ${f%.br} "*) continue ;; esac
+  rm -f "$f"
+done
+# Written last, and by rename: a server starting meanwhile reads either the old or the new names.
+printf '{"bundle":"%s","css":"%s"}\n' "$bundle_name" "$css_name" >"$SITE_DIR/assets.json.tmp"
+mv "$SITE_DIR/assets.json.tmp" "$SITE_DIR/assets.json"
 
 size_line() {
-  printf '   %-16s %9s bytes raw %9s gzip\n' "$(basename "$1")" "$(stat -c %s "$1")" "$(gzip -9c "$1" | wc -c)"
+  printf '   %-28s %9s bytes raw %9s gzip\n' "$(basename "$1")" "$(stat -c %s "$1")" "$(gzip -9c "$1" | wc -c)"
 }
 step "bundle sizes"
-for f in "$pkg/$OUTPUT_NAME.wasm" "$pkg/$OUTPUT_NAME.js" "$pkg/$OUTPUT_NAME.css"; do size_line "$f"; done
-total=$(cat "$pkg/$OUTPUT_NAME".{wasm,js,css} | wc -c)
+for f in "${files[@]}"; do size_line "$f"; done
+total=$(cat "${files[@]}" | wc -c)
 total_gz=0
-for f in "$pkg/$OUTPUT_NAME".{wasm,js,css}; do total_gz=$(( total_gz + $(gzip -9c "$f" | wc -c) )); done
-printf '   %-16s %9s bytes raw %9s gzip\n' "first load" "$total" "$total_gz"
+for f in "${files[@]}"; do total_gz=$(( total_gz + $(gzip -9c "$f" | wc -c) )); done
+printf '   %-28s %9s bytes raw %9s gzip\n' "first load" "$total" "$total_gz"
 
 [ "$BUILD_SERVER" = 1 ] || exit 0
 step "server ($SERVER_PROFILE profile${SERVER_FEATURES[*]:+, ${SERVER_FEATURES[1]}})"

@@ -60,6 +60,7 @@ step "front end (built alongside the steps above)"
 if ! wait "$front_pid"; then cat "$front_log"; die "the front-end build failed"; fi
 cat "$front_log"
 rm -f "$front_log"
+bash scripts/budget.sh
 
 # The end-to-end tests drive the dev preview (the shop's in-process emulator plays Telegram) on
 # target/debug/starfront as `cargo test -p server` left it: built with the dev-preview feature

@@ -26,13 +26,37 @@ pub use i18n_gen::i18n;
 
 use i18n::*;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::{path, NavigateOptions, SsrMode};
 
-/// The name of the hydration bundle (`/pkg/<name>.js`, `.wasm`, `.css`).
+/// The name of the hydration bundle before content hashing (`/pkg/<name>.js`, `.wasm`, `.css`).
 pub const OUTPUT_NAME: &str = "starfront";
+
+/// The built front end's file names under `/pkg/`. scripts/build.sh names each file by its
+/// content (`starfront.<hash>.js` and `.wasm` share one hash: the glue belongs to its wasm) and
+/// writes these names beside the site; the server reads them once at start, sets Leptos'
+/// `output_name` to `bundle` (so `HydrationScripts` loads `<bundle>.js` and `<bundle>.wasm`) and
+/// provides this as context for the stylesheet link. A new build is a new name, so browsers may
+/// keep every file for a year without asking again.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Assets {
+    /// `<bundle>.js` and `<bundle>.wasm`.
+    pub bundle: String,
+    /// The stylesheet's file name.
+    pub css: String,
+}
+
+impl Default for Assets {
+    /// The names of an unhashed build (no manifest beside the site).
+    fn default() -> Self {
+        Self {
+            bundle: OUTPUT_NAME.to_owned(),
+            css: format!("{OUTPUT_NAME}.css"),
+        }
+    }
+}
 
 /// Every same-origin request from inside Telegram carries the Mini App's signed init data, which
 /// the server checks on each API call and server function (`Authorization: tma <initData>`).
@@ -67,6 +91,11 @@ fn webapp_script() -> &'static str {
 
 /// The whole HTML document, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let stylesheet = format!(
+        "/{}/{}",
+        options.site_pkg_dir,
+        use_context::<Assets>().unwrap_or_default().css
+    );
     view! {
         <!DOCTYPE html>
         // `lang` comes from the i18n provider, so the browser hydrates with the server's locale.
@@ -76,6 +105,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover" />
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
+                <link rel="stylesheet" href=stylesheet />
                 <script src=webapp_script()></script>
                 <script inner_html=TMA_FETCH></script>
                 <HydrationScripts options />
@@ -92,7 +122,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="leptos" href=format!("/pkg/{OUTPUT_NAME}.css") />
         <I18nContextProvider>
             <Router>
                 <Shell />

@@ -118,7 +118,8 @@ async fn run() -> Result<(), BenchError> {
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target/release/starfront"));
     let site = root.join("target/site");
-    if !server_bin.exists() || !site.join("pkg/starfront.wasm").exists() {
+    let bundle_files = bundle_files(&site)?;
+    if !server_bin.exists() || !site.join("pkg").join(&bundle_files[0]).exists() {
         return Err(BenchError::Setup(format!(
             "{} or the bundle in {} is missing: run scripts/build.sh --release (or scripts/bench.sh)",
             server_bin.display(),
@@ -190,7 +191,7 @@ async fn run() -> Result<(), BenchError> {
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_idle = server.rss_bytes();
-    let wire = first_load_on_the_wire(&base).await?;
+    let wire = first_load_on_the_wire(&base, &bundle_files).await?;
 
     let mut table = Table::default();
     let duration = Duration::from_secs(args.secs);
@@ -244,8 +245,8 @@ async fn run() -> Result<(), BenchError> {
     table.row(
         "SSR ÷ static",
         format!("{:.0} %", ratio * 100.0),
-        "≥ 50 %",
-        ratio >= 0.5,
+        "≥ 80 %",
+        ratio >= 0.8,
     );
 
     progress(t0, "product page");
@@ -459,6 +460,13 @@ async fn run() -> Result<(), BenchError> {
     };
     let shop_download = blocking(download_load(format!("{base}/download/{token}"))).await?;
     let rss_loaded = server.rss_bytes();
+    progress(t0, "first loads in throttled Chromium");
+    let routes = ["/".to_owned(), format!("/p/{}", seeded.product_slug)];
+    let browser_loads = blocking({
+        let (root, base) = (root.clone(), base.clone());
+        move || Ok(first_loads_in_chromium(&root, &base, &routes))
+    })
+    .await?;
     drop(server);
 
     progress(t0, "download through nginx");
@@ -531,7 +539,7 @@ async fn run() -> Result<(), BenchError> {
         gzip: Some(0),
         brotli: Some(0),
     };
-    for file in ["starfront.wasm", "starfront.js", "starfront.css"] {
+    for file in &bundle_files {
         let s = bundle::sizes(&pkg.join(file))?;
         first_load = first_load + s;
         table.row(&format!("bundle `{file}`"), sizes_text(s), "", true);
@@ -548,6 +556,60 @@ async fn run() -> Result<(), BenchError> {
         "",
         true,
     );
+    table.row(
+        "peer: a Next.js Stars template's first load",
+        format!("{:.1} KB gzip", PEER_FIRST_LOAD_GZIP as f64 / 1000.0),
+        "",
+        true,
+    );
+    match browser_loads {
+        Ok(loads) => {
+            for load in loads {
+                let mut bytes = bundle::Sizes {
+                    raw: 0,
+                    gzip: Some(0),
+                    brotli: Some(0),
+                };
+                for file in &load.pkg_files {
+                    bytes = bytes + bundle::sizes(&site_copy.join("pkg").join(file))?;
+                }
+                table.row(
+                    &format!(
+                        "`{}`: first load ({} files from /pkg/)",
+                        load.route,
+                        load.pkg_files.len()
+                    ),
+                    sizes_text(bytes),
+                    &format!(
+                        "≤ {:.1} KB gzip (peer)",
+                        PEER_FIRST_LOAD_GZIP as f64 / 1000.0
+                    ),
+                    bytes.gzip.is_some_and(|g| g <= PEER_FIRST_LOAD_GZIP),
+                );
+                table.row(
+                    &format!(
+                        "`{}`: throttled phone (CPU 4×, 1.6 Mbps, 150 ms RTT, 390×844)",
+                        load.route
+                    ),
+                    format!(
+                        "content at {} · interactive at {:.2} s · {:.1} KB transferred",
+                        load.fcp_ms
+                            .map_or("n/a".into(), |ms| format!("{:.2} s", ms / 1000.0)),
+                        load.interactive_ms / 1000.0,
+                        load.wire_bytes as f64 / 1000.0
+                    ),
+                    "interactive ≤ 1.5 s",
+                    load.interactive_ms <= 1500.0,
+                );
+            }
+        }
+        Err(why) => table.row(
+            "first loads in throttled Chromium",
+            format!("n/a ({why})"),
+            "",
+            false,
+        ),
+    }
     let mib =
         |b: Option<u64>| b.map_or("n/a".into(), |b| format!("{:.1} MiB", b as f64 / 1048576.0));
     table.row(
@@ -584,11 +646,14 @@ async fn run() -> Result<(), BenchError> {
 
 /// The bytes a browser downloads for the bundle, as the server sends them (reqwest is built
 /// without decompression, so the body is what went over the wire), and each file's encoding.
-async fn first_load_on_the_wire(base: &str) -> Result<(u64, Vec<String>), BenchError> {
+async fn first_load_on_the_wire(
+    base: &str,
+    files: &[String],
+) -> Result<(u64, Vec<String>), BenchError> {
     let http = reqwest::Client::new();
     let mut total = 0;
     let mut encodings = Vec::new();
-    for file in ["starfront.wasm", "starfront.js", "starfront.css"] {
+    for file in files {
         let res = http
             .get(format!("{base}/pkg/{file}"))
             .header("Accept-Encoding", "br, gzip")
@@ -607,6 +672,68 @@ async fn first_load_on_the_wire(base: &str) -> Result<(u64, Vec<String>), BenchE
         ));
     }
     Ok((total, encodings))
+}
+
+/// The first load of the Next.js Stars template buyers would otherwise pick (gzip, measured
+/// when this target was set): the number to beat.
+const PEER_FIRST_LOAD_GZIP: u64 = 119_872;
+
+/// One route loaded cold by `benches/first-load.cjs`.
+struct BrowserLoad {
+    route: String,
+    pkg_files: Vec<String>,
+    wire_bytes: u64,
+    fcp_ms: Option<f64>,
+    interactive_ms: f64,
+}
+
+/// Each route loaded cold in headless Chromium under the phone throttle; Err says why not (no
+/// Node.js, Playwright or Chromium: the rest of the bench still stands).
+fn first_loads_in_chromium(
+    root: &Path,
+    base: &str,
+    routes: &[String],
+) -> Result<Vec<BrowserLoad>, String> {
+    let output = Command::new("node")
+        .arg(root.join("benches/first-load.cjs"))
+        .arg(base)
+        .args(routes)
+        .output()
+        .map_err(|e| format!("node: {e}"))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        return Err(stderr.lines().next().unwrap_or("failed").to_owned());
+    }
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
+            let pkg_files = v["pkg"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|f| f["file"].as_str().map(str::to_owned))
+                .collect();
+            Ok(BrowserLoad {
+                route: v["route"].as_str().unwrap_or_default().to_owned(),
+                pkg_files,
+                wire_bytes: v["wire"].as_f64().unwrap_or(0.0) as u64,
+                fcp_ms: v["fcp_ms"].as_f64(),
+                interactive_ms: v["interactive_ms"].as_f64().ok_or("never interactive")?,
+            })
+        })
+        .collect()
+}
+
+/// The bundle's files (wasm, js, css) under the content-hashed names scripts/build.sh wrote.
+fn bundle_files(site: &Path) -> Result<[String; 3], BenchError> {
+    let assets = server::assets::load(site)
+        .map_err(|e| BenchError::Setup(format!("the bundle's manifest: {e}")))?;
+    Ok([
+        format!("{}.wasm", assets.bundle),
+        format!("{}.js", assets.bundle),
+        assets.css,
+    ])
 }
 
 /// wrk blocks; it runs on a blocking thread so the runtime (and the Bot API stub) keep going.

@@ -24,13 +24,22 @@ test("the catalog is rendered on the server with the demo products", async ({ re
   const html = await res.text();
   expect(html).toContain("The Pocket Guide to Rust");
   expect(html).toContain("Telegram Mini Apps from Scratch");
-  expect(html).toContain('href="/pkg/starfront.js"');
-  expect(html).toContain("/pkg/starfront.wasm");
+  // Content-hashed names (scripts/build.sh), served immutable for a year.
+  const js = html.match(/href="(\/pkg\/starfront\.[0-9a-f]{16}\.js)"/)?.[1];
+  const wasm = html.match(/href="(\/pkg\/starfront\.[0-9a-f]{16}\.wasm)"/)?.[1];
+  const css = html.match(/href="(\/pkg\/starfront\.[0-9a-f]{16}\.css)"/)?.[1];
+  for (const asset of [js, wasm, css]) {
+    expect(asset, html).toBeTruthy();
+    const file = await request.get(asset!, { headers: { "accept-encoding": "gzip" } });
+    expect(file.status()).toBe(200);
+    expect(file.headers()["cache-control"]).toBe("public, max-age=31536000, immutable");
+  }
+  expect((await request.get("/pkg/starfront.wasm")).status()).toBe(404);
 });
 
 test("the page hydrates and the kind filter works without a page load", async ({ page }) => {
   const errors = collectErrors(page);
-  const wasm = page.waitForResponse((r) => r.url().endsWith("/pkg/starfront.wasm"));
+  const wasm = page.waitForResponse((r) => /\/pkg\/starfront\.[0-9a-f]{16}\.wasm$/.test(r.url()));
   await page.goto("/");
   expect((await wasm).status()).toBe(200);
   await waitForHydration(page);

@@ -96,42 +96,65 @@ pub async fn list_published(
             per_page,
         });
     }
-    // One filter for the count and the page (a macro: sqlx takes only static SQL text). The
-    // search differs: FTS5 in SQLite, a tsvector column in PostgreSQL.
-    macro_rules! filter {
+    // Static SQL per shape of query (sqlx takes only static text; macros assemble it), so that
+    // each shape has a plan that reads one page of an index in order: newest first over every
+    // kind (products_newest) or within one (products_kind_newest). A kind written as
+    // `($1 IS NULL OR p.kind = $1)` would leave the planner one plan for both, scanning.
+    // Search differs per database: FTS5 in SQLite, a tsvector column in PostgreSQL.
+    macro_rules! kind {
+        (any) => {
+            "p.status = 'published' AND $1 IS NULL"
+        };
+        (one) => {
+            "p.status = 'published' AND p.kind = $1"
+        };
+    }
+    macro_rules! search {
         (sqlite) => {
-            "p.status = 'published' AND ($1 IS NULL OR p.kind = $1)
-             AND ($2 IS NULL OR p.id IN (SELECT rowid FROM products_search WHERE products_search MATCH $2))"
+            " AND ($2 IS NULL OR p.id IN (SELECT rowid FROM products_search WHERE products_search MATCH $2))"
         };
         (postgres) => {
-            "p.status = 'published' AND ($1 IS NULL OR p.kind = $1)
-             AND ($2 IS NULL OR p.search @@ to_tsquery('simple', $2))"
+            " AND ($2 IS NULL OR p.search @@ to_tsquery('simple', $2))"
         };
     }
     macro_rules! sql {
-        ($db:tt) => {
+        ($db:tt, $kind:tt) => {
             (
-                concat!("SELECT COUNT(*) FROM products p WHERE ", filter!($db)),
+                concat!("SELECT COUNT(*) FROM products p WHERE ", kind!($kind), search!($db)),
                 concat!(
                     "SELECT p.id, p.slug, p.title, p.kind, p.price_stars, c.display_name AS creator_name, p.cover_key
                      FROM products p JOIN creators c ON c.user_id = p.creator_id
                      WHERE ",
-                    filter!($db),
+                    kind!($kind),
+                    search!($db),
                     " ORDER BY p.published_at DESC, p.id DESC
                      LIMIT $3 OFFSET $4"
                 ),
             )
         };
     }
-    let (count_sql, page_sql) = match db {
-        Db::Sqlite(_) => sql!(sqlite),
-        Db::Postgres(_) => sql!(postgres),
+    let (count_sql, page_sql) = match (db, kind) {
+        (Db::Sqlite(_), None) => sql!(sqlite, any),
+        (Db::Sqlite(_), Some(_)) => sql!(sqlite, one),
+        (Db::Postgres(_), None) => sql!(postgres, any),
+        (Db::Postgres(_), Some(_)) => sql!(postgres, one),
     };
-    let (total,): (i64,) = crate::on_db!(db, |pool| sqlx::query_as(count_sql)
+    let total: i64 = match &search {
+        // Counted by triggers as products change (migration catalog_counts): the same cost at
+        // any size of catalog. A search counts its matches.
+        None => crate::on_db!(db, |pool| sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(published), 0) AS BIGINT) FROM catalog_counts
+             WHERE $1 IS NULL OR kind = $1"
+        )
         .bind(kind)
-        .bind(search.as_deref())
         .fetch_one(pool)
-        .await)?;
+        .await)?,
+        Some(search) => crate::on_db!(db, |pool| sqlx::query_scalar(count_sql)
+            .bind(kind)
+            .bind(Some(search.as_str()))
+            .fetch_one(pool)
+            .await)?,
+    };
     let total = u32::try_from(total).unwrap_or(u32::MAX);
     let per_page = per_page.max(1);
     let pages = total.div_ceil(per_page).max(1);

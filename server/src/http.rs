@@ -45,6 +45,10 @@ pub struct AppState {
     pub metrics: crate::metrics::MetricsAccess,
     /// Checkout, tip and studio-write budgets per user or address.
     pub rate_limits: crate::rate_limit::RateLimits,
+    /// The bundle's current file names (`leptos.output_name` is its `bundle`).
+    pub assets: app::Assets,
+    /// Rendered catalog pages, kept while the catalog is unchanged.
+    pub page_cache: crate::page_cache::PageCache,
 }
 
 /// What the webhook needs.
@@ -79,6 +83,8 @@ impl AppState {
             studio: crate::studio::StudioConfig::default(),
             clock: crate::clock::Clock::default(),
             metrics: crate::metrics::MetricsAccess::default(),
+            assets: app::Assets::default(),
+            page_cache: Default::default(),
         }
     }
 
@@ -104,21 +110,11 @@ pub fn router(state: AppState) -> Router {
     let shop = state.shop.clone();
     let leptos = state.leptos.clone();
     let dev_preview = app::DevPreview(state.dev_preview());
+    let assets = state.assets.clone();
+    let fallback_assets = assets.clone();
     let pkg_dir = PathBuf::from(&*leptos.site_root).join(&*leptos.site_pkg_dir);
 
-    // The bundle is rebuilt under the same names, so browsers must revalidate it. scripts/build.sh
-    // writes .br and .gz beside each file: phones get the wasm at a third of its size, and the
-    // server compresses nothing per request.
-    let pkg = Router::new()
-        .fallback_service(
-            ServeDir::new(pkg_dir)
-                .precompressed_br()
-                .precompressed_gzip(),
-        )
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-cache"),
-        ));
+    let pkg = crate::assets::router(pkg_dir);
     // Public files on this disk are served by tower-http; from a bucket, by `media::public`.
     let media = match state.storage.local_public_dir() {
         Some(dir) => Router::new().fallback_service(ServeDir::new(dir)),
@@ -141,6 +137,10 @@ pub fn router(state: AppState) -> Router {
 
     #[cfg(feature = "dev-preview")]
     let emulator = state.emulator.clone();
+    let page_cache = crate::page_cache::CacheState {
+        db: state.db.clone(),
+        cache: state.page_cache.clone(),
+    };
     let router = Router::new();
     // Answers 404 unless the dev preview runs.
     #[cfg(feature = "dev-preview")]
@@ -160,6 +160,7 @@ pub fn router(state: AppState) -> Router {
             move || {
                 provide_context(shop.clone());
                 provide_context(dev_preview);
+                provide_context(assets.clone());
             },
             move || app::shell(leptos.clone()),
         )
@@ -168,7 +169,17 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
-        >(move || provide_context(dev_preview), app::shell))
+        >(
+            move || {
+                provide_context(dev_preview);
+                provide_context(fallback_assets.clone());
+            },
+            app::shell,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            page_cache,
+            crate::page_cache::serve,
+        ))
         .layer(axum::middleware::from_fn(bound_range))
         .layer(axum::middleware::from_fn_with_state(
             state.rate_limits.clone(),

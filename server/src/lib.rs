@@ -1,5 +1,6 @@
 //! Starfront's backend: configuration, database, catalog, storage and the HTTP router.
 
+pub mod assets;
 pub mod auth;
 pub mod catalog;
 pub use ::clock;
@@ -15,6 +16,7 @@ pub mod listen;
 pub mod media;
 pub mod metrics;
 pub mod migrate_lock;
+pub mod page_cache;
 pub mod payments;
 pub mod rate_limit;
 pub mod replica;
@@ -50,6 +52,8 @@ pub enum StartError {
     Db(#[from] db::DbError),
     #[error("cannot open the file store")]
     Storage(#[from] storage::StorageError),
+    #[error("cannot read the bundle's manifest")]
+    Assets(#[from] assets::AssetsError),
     #[cfg(feature = "demo")]
     #[error("cannot load the demo catalog")]
     Seed(#[from] seed::SeedError),
@@ -81,8 +85,9 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
         let report = seed::apply(&db, &storage).await?;
         tracing::info!(added = report.products_added, "demo catalog ready");
     }
+    let assets = assets::load(&config.site_root)?;
     let leptos = LeptosOptions::builder()
-        .output_name(app::OUTPUT_NAME)
+        .output_name(assets.bundle.clone())
         .site_root(config.site_root.display().to_string())
         .site_pkg_dir("pkg")
         .site_addr(config.bind)
@@ -161,6 +166,7 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
     state.metrics = metrics::MetricsAccess {
         token: config.metrics_token.clone(),
     };
+    state.assets = assets;
     Ok(state)
 }
 

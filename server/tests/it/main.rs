@@ -11,6 +11,7 @@ mod deals;
 mod dev_preview;
 mod downloads;
 mod emulator;
+mod first_load;
 mod http;
 mod memberships;
 mod payments;
