@@ -137,8 +137,17 @@ impl Shop {
         slug: &str,
         choice: &PriceChoice,
     ) -> Result<payments::NewOrder, PaymentError> {
-        payments::create_priced_order(&self.db, &self.bot, buyer, slug, choice, MAX_PRICE, None)
-            .await
+        payments::create_priced_order(
+            &self.db,
+            &self.bot,
+            buyer,
+            slug,
+            choice,
+            MAX_PRICE,
+            None,
+            server::auth::unix_now(),
+        )
+        .await
     }
 
     /// What the emulator invoiced for an order.
@@ -538,7 +547,7 @@ async fn an_expired_reservation_gives_its_use_back() {
             payload: first.public_id.clone(),
             currency: "XTR".into(),
             total_amount: 150,
-            subscription_expires_at: None,
+            ..payments::PaymentFacts::default()
         },
     )
     .await

@@ -426,7 +426,7 @@ async fn pre_checkout_declines_each_unpayable_case_with_its_message() {
     }))
     .unwrap();
     assert_eq!(
-        payments::checkout::check_pre_checkout(&h.d.db, &query).await,
+        payments::checkout::check_pre_checkout(&h.d.db, &query, server::auth::unix_now()).await,
         Err(payments::Decline::WrongCurrency)
     );
     // Nobody was charged for any of it.
@@ -487,7 +487,7 @@ async fn repeated_and_reordered_payment_updates_grant_once() {
         h.content_files(RUST_BOOK).await.len()
     );
 
-    // A payment whose payload names no order is kept for review, once, and grants nothing.
+    // A payment whose payload names no order is recorded once, owed back, and grants nothing.
     let mut stray = payment.clone();
     stray.invoice_payload = "nobody-knows".into();
     stray.telegram_payment_charge_id = "stx-stray".into();
@@ -498,15 +498,19 @@ async fn repeated_and_reordered_payment_updates_grant_once() {
             "{applied:?}"
         );
     }
-    let unmatched: Vec<(String, String)> = server::on_db!(&h.d.db, |pool| sqlx::query_as(
-        "SELECT telegram_payment_charge_id, reason FROM unmatched_payments"
+    let unmatched: Vec<(String, String, String)> = server::on_db!(&h.d.db, |pool| sqlx::query_as(
+        "SELECT charge_id, state, reason FROM star_charges WHERE state <> 'granted'"
     )
     .fetch_all(pool)
     .await)
     .unwrap();
     assert_eq!(
         unmatched,
-        [("stx-stray".to_owned(), "unknown_payload".to_owned())]
+        [(
+            "stx-stray".to_owned(),
+            "refund_due".to_owned(),
+            "unknown_payload".to_owned()
+        )]
     );
 }
 
@@ -564,7 +568,7 @@ async fn a_refund_that_overtakes_its_payment_leaves_nothing_granted() {
     }))
     .unwrap();
     assert!(matches!(
-        payments::apply_refund(&h.d.db, &refund).await.unwrap(),
+        payments::apply_refund(&h.d.db, 951, &refund).await.unwrap(),
         payments::RefundApplied::Refunded { .. }
     ));
     h.feed(&paid).await;
@@ -596,7 +600,7 @@ async fn late_payments_grant_expired_orders_and_are_held_for_refunded_ones() {
     );
     assert!(h.owns(1051, SOURDOUGH).await);
 
-    // A second charge for the same order, after it was refunded, is held for review.
+    // A second charge for the same order, after it was refunded, is owed back by rule.
     let creator = Actor {
         user_id: 1003,
         is_admin: false,
@@ -612,7 +616,8 @@ async fn late_payments_grant_expired_orders_and_are_held_for_refunded_ones() {
             .await
             .unwrap(),
         Applied::Unmatched {
-            reason: "order_refunded"
+            reason: "subject_refunded",
+            refund_due: true
         }
     );
     assert_eq!(
@@ -1072,7 +1077,7 @@ async fn randomized_purchases_with_lost_repeated_and_reordered_updates_settle_ex
         assert_eq!(status, expected, "{charge}");
     }
     let unmatched: i64 = server::on_db!(&h.d.db, |pool| sqlx::query_scalar(
-        "SELECT count(*) FROM unmatched_payments"
+        "SELECT count(*) FROM star_charges WHERE state IN ('held', 'refund_due')"
     )
     .fetch_one(pool)
     .await)
@@ -1214,4 +1219,171 @@ async fn the_refund_endpoint_lets_the_creator_refund_and_revokes_the_download() 
 
     assert_eq!(h.http.get(&download).send().await.unwrap().status(), 403);
     assert_eq!(h.stars(1601).await, 2500);
+}
+
+const COURSE: &str = "watercolour-basics"; // by creator 1003, 450 Stars
+
+fn admin() -> Actor {
+    Actor {
+        user_id: 1,
+        is_admin: true,
+    }
+}
+
+/// The Star transactions the emulator's ledger holds that returned Stars to `user`.
+async fn refunds_to(h: &Harness, user: i64) -> usize {
+    h.get("transactions")
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["receiver"]["user"]["id"] == user)
+        .count()
+}
+
+#[tokio::test]
+async fn a_second_sheet_for_one_order_is_refunded_not_kept() {
+    let h = harness().await;
+    h.buyer(1701).await;
+    let order = h.order(1701, SOURDOUGH).await;
+    // Buy tapped twice hands back the same invoice link: two sheets, both pass pre-checkout
+    // before either charge reaches the shop.
+    let (first_outcome, first) = h.pay_through(&order.invoice_link, 1701).await;
+    let (second_outcome, second) = h.pay_through(&order.invoice_link, 1701).await;
+    assert_eq!(first_outcome["status"], "paid", "{first_outcome}");
+    assert_eq!(second_outcome["status"], "paid", "{second_outcome}");
+    h.feed(&first.unwrap()).await;
+    h.feed(&second.unwrap()).await;
+    assert_eq!(h.status(1701, &order).await, OrderStatus::Paid);
+    assert!(h.owns(1701, SOURDOUGH).await);
+    assert_eq!(
+        h.stars(1701).await,
+        2500 - 120,
+        "the second charge went back"
+    );
+    assert_eq!(refunds_to(&h, 1701).await, 1);
+    // The refund's own update changes nothing more.
+    let refund = h
+        .next_matching(|u| u["message"].get("refunded_payment").is_some())
+        .await;
+    h.feed(&refund).await;
+    assert_eq!(h.status(1701, &order).await, OrderStatus::Paid);
+    assert!(h.owns(1701, SOURDOUGH).await);
+}
+
+#[tokio::test]
+async fn a_tip_refund_that_overtakes_its_payment_stays_refunded() {
+    use app::studio::types::TipRequest;
+    let h = harness().await;
+    h.buyer(1711).await;
+    let request = TipRequest {
+        creator_id: None,
+        slug: Some(SOURDOUGH.into()),
+        amount_stars: 50,
+    };
+    let now = server::auth::unix_now();
+    let tip = payments::tips::create(&h.d.db, &h.d.bot, 1711, &request, 10_000, now)
+        .await
+        .unwrap();
+    let (outcome, paid) = h.pay_through(&tip.invoice_link, 1711).await;
+    // Support refunds it at once; Telegram delivers the refund before the payment.
+    let refunded = h
+        .bot_api(
+            "refundStarPayment",
+            json!({ "user_id": 1711, "telegram_payment_charge_id": outcome["telegram_payment_charge_id"] }),
+        )
+        .await;
+    assert_eq!(refunded["ok"], true, "{refunded}");
+    let refund = h
+        .next_matching(|u| u["message"].get("refunded_payment").is_some())
+        .await;
+    h.feed(&refund).await;
+    h.feed(&paid.unwrap()).await;
+    assert_eq!(
+        payments::tips::status(&h.d.db, 1711, &tip.tip_id)
+            .await
+            .unwrap(),
+        "refunded"
+    );
+    assert_eq!(h.stars(1711).await, 2500);
+}
+
+#[tokio::test]
+async fn refunding_one_order_keeps_what_another_paid_order_grants() {
+    let h = harness().await;
+    h.buyer(1721).await;
+    // Order A's sheet passed pre-checkout; its charge lands only after A expired and the buyer
+    // bought again with order B. Both are paid (the buyer confirmed both).
+    let a = h.order(1721, SOURDOUGH).await;
+    let (_, paid_a) = h.pay_through(&a.invoice_link, 1721).await;
+    payments::expire_stale(&h.d.db, Duration::ZERO)
+        .await
+        .unwrap();
+    let b = h.order(1721, SOURDOUGH).await;
+    assert_ne!(a.public_id, b.public_id);
+    let (_, paid_b) = h.pay_through(&b.invoice_link, 1721).await;
+    h.feed(&paid_b.unwrap()).await;
+    h.feed(&paid_a.unwrap()).await;
+    assert_eq!(h.status(1721, &a).await, OrderStatus::Paid);
+    assert_eq!(h.status(1721, &b).await, OrderStatus::Paid);
+
+    payments::refund(&h.d.db, &h.d.bot, a.public_id.as_str(), admin())
+        .await
+        .unwrap();
+    assert!(h.owns(1721, SOURDOUGH).await, "order B still grants it");
+    payments::refund(&h.d.db, &h.d.bot, b.public_id.as_str(), admin())
+        .await
+        .unwrap();
+    assert!(!h.owns(1721, SOURDOUGH).await);
+}
+
+#[tokio::test]
+async fn a_second_first_membership_charge_is_refunded_and_its_subscription_cancelled() {
+    let h = harness().await;
+    server::on_db!(&h.d.db, |pool| sqlx::query(
+        "UPDATE products SET billing = 'monthly' WHERE slug = $1"
+    )
+    .bind(COURSE)
+    .execute(pool)
+    .await
+    .map(server::db::Done::from))
+    .unwrap();
+    h.buyer(1731).await;
+    let order = h.order(1731, COURSE).await;
+    let (first_outcome, first) = h.pay_through(&order.invoice_link, 1731).await;
+    let (second_outcome, second) = h.pay_through(&order.invoice_link, 1731).await;
+    h.feed(&first.unwrap()).await;
+    h.feed(&second.unwrap()).await;
+    assert_eq!(h.status(1731, &order).await, OrderStatus::Paid);
+    let charges: i64 = server::on_db!(&h.d.db, |pool| sqlx::query_scalar(
+        "SELECT count(*) FROM membership_charges"
+    )
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    assert_eq!(charges, 1, "the second first charge is no renewal");
+    assert_eq!(
+        h.stars(1731).await,
+        2500 - 450,
+        "the second charge went back"
+    );
+    let subscriptions = h.get("subscriptions").await;
+    let canceled = |charge: &Value| {
+        subscriptions
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["charge_id"] == *charge)
+            .unwrap()["canceled_by_bot"]
+            .clone()
+    };
+    assert_eq!(
+        canceled(&first_outcome["telegram_payment_charge_id"]),
+        false
+    );
+    assert_eq!(
+        canceled(&second_outcome["telegram_payment_charge_id"]),
+        true,
+        "Telegram must not run two subscriptions"
+    );
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use tgbot::types::{CreateInvoiceLink, InvoiceParameters, LabeledPrice};
 use url::Url;
 
+use super::payload::{Payload, PayloadKind};
 use super::pricing::{self, PricedProduct};
 use super::{discounts, unix_now, PaymentError, Stars, CURRENCY};
 use crate::db::Db;
@@ -119,13 +120,17 @@ pub async fn create_order(
         &PriceChoice::default(),
         u32::MAX,
         public_base,
+        unix_now(),
     )
     .await
 }
 
 /// [`create_order`] with the buyer's discount code or pay-what-you-want amount (`choice`, priced
 /// by [`pricing::price`]; `max_stars` caps the amount). An order made with a code holds one use
-/// of it until it is paid (kept) or expires or is cancelled (given back).
+/// of it until it is paid (kept) or expires or is cancelled (given back). `now` is the shop's
+/// clock: the order's hour to be paid, and whether a membership still runs, are judged by it
+/// (as pre-checkout judges them).
+#[allow(clippy::too_many_arguments)]
 pub async fn create_priced_order(
     db: &Db,
     bot: &Bot,
@@ -134,6 +139,7 @@ pub async fn create_priced_order(
     choice: &PriceChoice,
     max_stars: u32,
     public_base: Option<&Url>,
+    now: i64,
 ) -> Result<NewOrder, PaymentError> {
     let product: ProductRow = crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT id, creator_id, min_price_stars, title, description, price_stars, status, cover_key, billing
@@ -144,7 +150,6 @@ pub async fn create_priced_order(
     .await)?
     .filter(|p: &ProductRow| p.status == "published")
     .ok_or_else(|| PaymentError::NotOnSale(slug.to_owned()))?;
-    let now = unix_now();
     let priced = pricing::price(
         db,
         &PricedProduct {
@@ -175,7 +180,7 @@ pub async fn create_priced_order(
     )
     .bind(buyer)
     .bind(product.id)
-    .bind(unix_now())
+    .bind(now)
     .fetch_one(pool)
     .await)?;
     if !known {
@@ -207,7 +212,7 @@ pub async fn create_priced_order(
         });
     }
 
-    let public_id = new_public_id();
+    let public_id = Payload::new(PayloadKind::Order).into_string();
     // The code's use and the order that holds it are written together.
     let order_id: i64 = crate::on_db!(db, |pool| {
         let mut tx = pool.begin().await?;
@@ -316,8 +321,8 @@ pub async fn order_status(
     status.parse()
 }
 
-/// Moves pending orders older than `max_age` to `expired`, giving back the discount code uses
-/// they held; returns how many.
+/// Moves pending orders (and tips) older than `max_age` to `expired`, giving back the discount
+/// code uses the orders held; returns how many orders.
 pub async fn expire_stale(db: &Db, max_age: Duration) -> Result<u64, PaymentError> {
     let age = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
     let cutoff = unix_now().saturating_sub(age);
@@ -333,6 +338,13 @@ pub async fn expire_stale(db: &Db, max_age: Duration) -> Result<u64, PaymentErro
         .fetch_all(&mut *tx)
         .await?;
         discounts::release(&mut tx, &expired).await?;
+        // Tips left unpaid stop being payable the same way.
+        sqlx::query(
+            "UPDATE tips SET status = 'expired' WHERE status = 'pending' AND created_at <= $1",
+        )
+        .bind(cutoff)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok::<_, sqlx::Error>(expired)
     })?;

@@ -62,13 +62,16 @@ fn classify(tx: &StarTransaction) -> Entry {
             // The ledger has no expiration date: a subscription charge pays the period from
             // its date (Telegram charges renewals when the previous period ends).
             subscription_expires_at: period.map(|p| tx.date + p),
+            source: super::Source::Reconciliation,
+            ..PaymentFacts::default()
         });
     }
-    if let Some((_, payload, _)) = invoice(&tx.receiver) {
+    if let Some((payer, payload, _)) = invoice(&tx.receiver) {
         return Entry::Refund(RefundFacts {
             charge_id: tx.id.clone(),
             payload,
             total_amount: tx.amount,
+            payer,
         });
     }
     Entry::Other
@@ -190,6 +193,8 @@ mod tests {
                 currency: "XTR".into(),
                 total_amount: 250,
                 subscription_expires_at: None,
+                source: crate::payments::Source::Reconciliation,
+                ..PaymentFacts::default()
             })
         );
         assert_eq!(
@@ -197,7 +202,8 @@ mod tests {
             Entry::Refund(RefundFacts {
                 charge_id: "stx1".into(),
                 payload: "ord".into(),
-                total_amount: 250
+                total_amount: 250,
+                payer: 42,
             })
         );
         assert_eq!(classify(&gift), Entry::Other);
