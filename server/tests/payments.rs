@@ -1387,3 +1387,331 @@ async fn a_second_first_membership_charge_is_refunded_and_its_subscription_cance
         "Telegram must not run two subscriptions"
     );
 }
+
+/// Where a payment update goes in the randomized runs: now, later, twice, or lost on the way.
+fn dispose(rng: &mut Rng, update: Value, now: &mut Vec<Value>, later: &mut Vec<Value>) {
+    match rng.below(10) {
+        0..=4 => now.push(update),
+        5 | 6 => later.push(update),
+        7 => {}
+        _ => {
+            now.push(update.clone());
+            later.push(update);
+        }
+    }
+}
+
+#[tokio::test]
+async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
+    use app::deals::PriceChoice;
+    use std::collections::{BTreeMap, BTreeSet};
+    const LOFI: &str = "lofi-sample-pack-vol-1";
+    const PLAIN: [&str; 3] = [
+        SOURDOUGH,
+        "night-photography-field-notes",
+        "telegram-mini-apps-from-scratch",
+    ];
+    const USERS: i64 = 30;
+    const START: i64 = 1_000_000;
+    let seed = std::env::var("LEDGER_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x1ed6_e5ee_u64);
+    let rounds: u32 = std::env::var("LEDGER_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(250);
+    let mut rng = Rng(seed | 1);
+    let h = harness().await;
+    // Every kind: plain purchases, a discount code, pay what you want, a membership, tips.
+    server::on_db!(&h.d.db, |pool| async {
+        let mut tx = pool.begin().await?;
+        sqlx::query("UPDATE products SET billing = 'monthly' WHERE slug = $1")
+            .bind(COURSE)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE products SET min_price_stars = 10 WHERE slug = $1")
+            .bind(LOFI)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO discount_codes (creator_id, product_id, code, percent_off, created_at)
+             SELECT creator_id, id, 'LEDGER20', 20, 0 FROM products WHERE slug = $1",
+        )
+        .bind(RUST_BOOK)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    }
+    .await)
+    .unwrap();
+    for user in 0..USERS {
+        h.buyer(7000 + user).await;
+        h.control(
+            &format!("users/{}/stars", 7000 + user),
+            json!({ "balance": START }),
+        )
+        .await;
+    }
+    // The process applying updates; a restart replaces it (nothing survives but the database).
+    let mut d = domain(&h.config).await;
+    let mut later: Vec<Value> = Vec::new();
+    let mut restarts = 0;
+    for _ in 0..rounds {
+        let user = 7000 + rng.below(USERS as u64) as i64;
+        let mut now = Vec::new();
+        let link = match rng.below(100) {
+            0..=54 => {
+                let (slug, choice) = match rng.below(11) {
+                    0..=2 => (
+                        RUST_BOOK,
+                        PriceChoice {
+                            code: Some("ledger20".into()),
+                            amount_stars: None,
+                        },
+                    ),
+                    3 | 4 => (
+                        LOFI,
+                        PriceChoice {
+                            code: None,
+                            amount_stars: Some(10 + rng.below(200) as u32),
+                        },
+                    ),
+                    5..=7 => (COURSE, PriceChoice::default()),
+                    n => (PLAIN[n as usize - 8], PriceChoice::default()),
+                };
+                let now_s = server::auth::unix_now();
+                match payments::create_priced_order(
+                    &d.db, &d.bot, user, slug, &choice, 10_000, None, now_s,
+                )
+                .await
+                {
+                    Ok(order) => Some(order.invoice_link),
+                    Err(PaymentError::AlreadyOwned) => None,
+                    Err(err) => panic!("{err}"),
+                }
+            }
+            55..=69 => {
+                let request = app::studio::types::TipRequest {
+                    creator_id: None,
+                    slug: Some(PLAIN[rng.below(3) as usize].into()),
+                    amount_stars: 1 + rng.below(100) as u32,
+                };
+                let tip = payments::tips::create(
+                    &d.db,
+                    &d.bot,
+                    user,
+                    &request,
+                    10_000,
+                    server::auth::unix_now(),
+                )
+                .await
+                .unwrap();
+                Some(tip.invoice_link)
+            }
+            70..=79 => {
+                // Telegram renews a subscription (or ends one the bot cancelled).
+                let subs = h.get("subscriptions").await;
+                let live: Vec<String> = subs
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|s| s["ended"] == false)
+                    .map(|s| s["charge_id"].as_str().unwrap().to_owned())
+                    .collect();
+                if !live.is_empty() {
+                    let pick = &live[rng.below(live.len() as u64) as usize];
+                    let renewal = h
+                        .control(&format!("subscriptions/{pick}/renew"), json!({}))
+                        .await;
+                    if renewal["status"] == "renewed" {
+                        let charge = renewal["telegram_payment_charge_id"].clone();
+                        let update = h
+                            .next_matching(|u| {
+                                u["message"]["successful_payment"]["telegram_payment_charge_id"]
+                                    == charge
+                            })
+                            .await;
+                        dispose(&mut rng, update, &mut now, &mut later);
+                    }
+                }
+                None
+            }
+            80..=87 => {
+                let paid: Vec<String> = server::on_db!(&d.db, |pool| sqlx::query_scalar(
+                    "SELECT public_id FROM orders WHERE status = 'paid' ORDER BY id",
+                )
+                .fetch_all(pool)
+                .await)
+                .unwrap();
+                if !paid.is_empty() {
+                    let pick = &paid[rng.below(paid.len() as u64) as usize];
+                    match payments::refund(&d.db, &d.bot, pick.as_str(), admin()).await {
+                        Ok(_) | Err(PaymentError::NotRefundable(_)) => {}
+                        Err(err) => panic!("{err}"),
+                    }
+                }
+                None
+            }
+            88..=94 => {
+                // Support refunds a charge in Telegram, whatever the shop knows of it.
+                let ledger = h.get("transactions").await;
+                let ledger = ledger.as_array().unwrap();
+                let refunded: BTreeSet<&str> = ledger
+                    .iter()
+                    .filter(|t| t.get("receiver").is_some())
+                    .map(|t| t["id"].as_str().unwrap())
+                    .collect();
+                let open: Vec<&Value> = ledger
+                    .iter()
+                    .filter(|t| {
+                        t.get("source").is_some() && !refunded.contains(t["id"].as_str().unwrap())
+                    })
+                    .collect();
+                if !open.is_empty() {
+                    let t = open[rng.below(open.len() as u64) as usize];
+                    let res = h
+                        .bot_api(
+                            "refundStarPayment",
+                            json!({ "user_id": t["source"]["user"]["id"],
+                                    "telegram_payment_charge_id": t["id"] }),
+                        )
+                        .await;
+                    assert_eq!(res["ok"], true, "{res}");
+                }
+                None
+            }
+            95..=97 => {
+                payments::reconcile(&d.db, &d.bot).await.unwrap();
+                None
+            }
+            _ => {
+                d = domain(&h.config).await;
+                restarts += 1;
+                None
+            }
+        };
+        if let Some(link) = link {
+            // Sometimes Buy is tapped twice: two sheets for one invoice, both charged.
+            let sheets = if rng.below(5) == 0 { 2 } else { 1 };
+            for _ in 0..sheets {
+                let (outcome, paid) = h.pay_through(&link, user).await;
+                match paid {
+                    Some(update) => dispose(&mut rng, update, &mut now, &mut later),
+                    None => assert_eq!(outcome["status"], "declined", "{outcome}"),
+                }
+            }
+        }
+        for update in &now {
+            d.inbox
+                .ingest_json(update.to_string().as_bytes())
+                .await
+                .unwrap();
+        }
+    }
+
+    // Late updates in a shuffled order (refund messages too, some lost), then reconciliation.
+    let mut others = std::mem::take(&mut *h.others.lock().unwrap());
+    others.retain(|_| rng.below(4) != 0);
+    later.extend(others);
+    rng.shuffle(&mut later);
+    for update in &later {
+        d.inbox
+            .ingest_json(update.to_string().as_bytes())
+            .await
+            .unwrap();
+    }
+    payments::reconcile(&d.db, &d.bot).await.unwrap();
+    payments::settle_due(&d.db, &d.bot).await.unwrap();
+    payments::reconcile(&d.db, &d.bot).await.unwrap();
+
+    // Telegram's ledger and the shop's, charge by charge.
+    let ledger = h.get("transactions").await;
+    let ledger = ledger.as_array().unwrap();
+    let charged: BTreeMap<String, (i64, i64)> = ledger
+        .iter()
+        .filter(|t| t.get("source").is_some())
+        .map(|t| {
+            (
+                t["id"].as_str().unwrap().to_owned(),
+                (
+                    t["source"]["user"]["id"].as_i64().unwrap(),
+                    t["amount"].as_i64().unwrap(),
+                ),
+            )
+        })
+        .collect();
+    let refunded: BTreeSet<String> = ledger
+        .iter()
+        .filter(|t| t.get("receiver").is_some())
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(charged.len() > 100, "only {} charges", charged.len());
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(String, String, Option<String>, i64, i64, bool, bool, i64)> =
+        server::on_db!(&d.db, |pool| sqlx::query_as(
+            "SELECT c.charge_id, c.state, c.reason, c.payer_id, c.amount_stars,
+                    c.paid_at IS NOT NULL, c.refunded_at IS NOT NULL,
+                    (SELECT count(*) FROM orders o
+                     WHERE o.telegram_payment_charge_id = c.charge_id AND o.status = 'paid'
+                       AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.order_id = o.id))
+                    + (SELECT count(*) FROM membership_charges mc
+                       WHERE mc.telegram_payment_charge_id = c.charge_id
+                         AND mc.refunded_at IS NULL)
+                    + (SELECT count(*) FROM tips t
+                       WHERE t.telegram_payment_charge_id = c.charge_id AND t.status = 'paid')
+             FROM star_charges c",
+        )
+        .fetch_all(pool)
+        .await)
+        .unwrap();
+    let known: BTreeSet<String> = rows.iter().filter(|r| r.5).map(|r| r.0.clone()).collect();
+    assert_eq!(
+        known,
+        charged.keys().cloned().collect::<BTreeSet<_>>(),
+        "the shop heard of every charge, and of nothing else"
+    );
+    let mut kept: BTreeMap<i64, i64> = BTreeMap::new();
+    for (charge, state, reason, payer, amount, _, was_refunded, grants) in &rows {
+        assert_eq!(
+            *was_refunded,
+            refunded.contains(charge),
+            "{charge}: refunded in Telegram iff in the shop"
+        );
+        if refunded.contains(charge) {
+            assert_eq!(state, "refunded", "{charge} ({reason:?})");
+            assert_eq!(*grants, 0, "{charge}: a refunded charge grants nothing");
+        } else {
+            assert_eq!(
+                state, "granted",
+                "{charge} kept without a grant ({reason:?})"
+            );
+            assert_eq!(*grants, 1, "{charge} granted exactly once");
+            assert_eq!(charged[charge], (*payer, *amount), "{charge}");
+            *kept.entry(*payer).or_default() += amount;
+        }
+    }
+    // What each buyer paid and kept paying is what the shop granted them.
+    for user in 0..USERS {
+        let user = 7000 + user;
+        let spent = START - h.stars(user).await;
+        assert_eq!(spent, kept.get(&user).copied().unwrap_or(0), "user {user}");
+    }
+    // One-time products are owned exactly while a paid order grants them.
+    let wrong: i64 = server::on_db!(&d.db, |pool| sqlx::query_scalar(
+        "SELECT count(*) FROM entitlements e JOIN products p ON p.id = e.product_id
+         WHERE p.billing = 'once'
+           AND (e.revoked_at IS NULL) <> EXISTS (
+             SELECT 1 FROM orders o WHERE o.user_id = e.user_id AND o.product_id = e.product_id
+               AND o.status = 'paid')",
+    )
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    assert_eq!(wrong, 0);
+    eprintln!(
+        "seed {seed:#x}: {} charges, {} refunded, {restarts} restarts",
+        charged.len(),
+        refunded.len()
+    );
+}
