@@ -473,23 +473,23 @@ pub async fn settle_loop(db: Db, bot: Bot, every: std::time::Duration) {
     }
 }
 
-/// A charge held for a person, as the studio lists it.
-#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
-pub struct HeldCharge {
-    pub charge_id: String,
-    pub kind: String,
-    pub payer_id: i64,
-    pub amount_stars: i64,
-    pub reason: String,
-    pub paid_at: Option<i64>,
-    /// What it paid for: the product's title, or the creator tipped.
-    pub subject: Option<String>,
+pub use app::studio::types::HeldCharge;
+
+#[derive(sqlx::FromRow)]
+struct HeldRow {
+    charge_id: String,
+    kind: String,
+    payer_id: i64,
+    amount_stars: i64,
+    reason: Option<String>,
+    paid_at: Option<i64>,
+    subject: Option<String>,
 }
 
 /// Charges held for review that `creator` may settle (their products' and tips; all with
 /// `None`, for admins), oldest first.
 pub async fn held(db: &Db, creator: Option<i64>) -> Result<Vec<HeldCharge>, sqlx::Error> {
-    crate::on_db!(db, |pool| sqlx::query_as(
+    let rows: Vec<HeldRow> = crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT c.charge_id, c.kind, c.payer_id, c.amount_stars, c.reason, c.paid_at,
                 COALESCE(p.title, tc.display_name) AS subject
          FROM star_charges c
@@ -503,7 +503,19 @@ pub async fn held(db: &Db, creator: Option<i64>) -> Result<Vec<HeldCharge>, sqlx
     )
     .bind(creator)
     .fetch_all(pool)
-    .await)
+    .await)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| HeldCharge {
+            charge_id: r.charge_id,
+            kind: r.kind,
+            payer_id: r.payer_id,
+            amount_stars: u32::try_from(r.amount_stars).unwrap_or(0),
+            reason: r.reason.unwrap_or_default(),
+            paid_at: r.paid_at,
+            subject: r.subject,
+        })
+        .collect())
 }
 
 /// What a person decides for a held charge.

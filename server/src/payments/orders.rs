@@ -5,12 +5,12 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use tgbot::types::{CreateInvoiceLink, InvoiceParameters, LabeledPrice};
 use url::Url;
 
+use super::payable;
 use super::payload::{Payload, PayloadKind};
 use super::pricing::{self, PricedProduct};
-use super::{discounts, unix_now, PaymentError, Stars, CURRENCY};
+use super::{discounts, unix_now, PaymentError, Stars};
 use crate::db::Db;
 use crate::storage::Storage;
 use crate::telegram::bot::Bot;
@@ -18,9 +18,6 @@ use app::deals::PriceChoice;
 
 /// How long an unpaid order (and its invoice) stays payable.
 pub const ORDER_TTL_SECS: i64 = 60 * 60;
-/// Telegram's limits for invoice texts, in characters.
-const TITLE_MAX: usize = 32;
-const DESCRIPTION_MAX: usize = 255;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -81,10 +78,6 @@ pub(crate) fn new_public_id() -> String {
     // An order id from a broken generator would be guessable; refuse to go on without one.
     getrandom::fill(&mut bytes).expect("the OS random number generator is unavailable");
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-fn truncate_chars(text: &str, max: usize) -> String {
-    text.trim().chars().take(max).collect()
 }
 
 #[derive(sqlx::FromRow)]
@@ -212,7 +205,8 @@ pub async fn create_priced_order(
         });
     }
 
-    let public_id = Payload::new(PayloadKind::Order).into_string();
+    let payload = Payload::new(PayloadKind::Order);
+    let public_id = payload.as_str().to_owned();
     // The code's use and the order that holds it are written together.
     let order_id: i64 = crate::on_db!(db, |pool| {
         let mut tx = pool.begin().await?;
@@ -238,60 +232,21 @@ pub async fn create_priced_order(
         Ok::<_, PaymentError>(order_id)
     })?;
 
-    let title = truncate_chars(&product.title, TITLE_MAX);
-    // Telegram rejects an empty description, and some products have none.
-    let description = match truncate_chars(&product.description, DESCRIPTION_MAX) {
-        d if d.is_empty() => title.clone(),
-        d => d,
-    };
-    // Stars take no provider: the token is the empty string.
-    let mut parameters = InvoiceParameters::default().with_provider_token("");
-    if let Some(photo) = photo_url(public_base, product.cover_key.as_deref()) {
-        parameters = parameters.with_photo_url(photo.as_str());
-    }
-
-    let method = CreateInvoiceLink::new(
-        title.clone(),
-        description,
-        public_id.clone(),
-        CURRENCY,
-        [LabeledPrice::new(amount.as_i64(), title)],
+    let photo = photo_url(public_base, product.cover_key.as_deref());
+    let invoice_link = payable::open_invoice(
+        db,
+        bot,
+        &payload,
+        order_id,
+        amount.as_i64(),
+        payable::InvoiceText {
+            title: &product.title,
+            description: &product.description,
+            photo_url: photo.as_ref().map(Url::as_str),
+            subscription_period: membership.then_some(super::memberships::PERIOD_SECS),
+        },
     )
-    .with_parameters(parameters);
-    let method = if membership {
-        method.with_subscription_period(super::memberships::PERIOD_SECS)
-    } else {
-        method
-    };
-    let invoice_link = match bot.call("createInvoiceLink", method).await {
-        Ok(link) => link,
-        Err(err) => {
-            crate::on_db!(db, |pool| {
-                // Without a link nobody can pay it; do not leave it looking payable (nor holding a
-                // use of its code).
-                let mut tx = pool.begin().await?;
-                let cancelled: Vec<Option<i64>> = sqlx::query_scalar(
-                    "UPDATE orders SET status = 'cancelled' WHERE id = $1 AND status = 'pending'
-                 RETURNING discount_code_id",
-                )
-                .bind(order_id)
-                .fetch_all(&mut *tx)
-                .await?;
-                discounts::release(&mut tx, &cancelled).await?;
-                tx.commit().await?;
-                Ok::<_, PaymentError>(())
-            })?;
-            return Err(err.into());
-        }
-    };
-    crate::on_db!(db, |pool| sqlx::query(
-        "UPDATE orders SET invoice_link = $1 WHERE id = $2"
-    )
-    .bind(&invoice_link)
-    .bind(order_id)
-    .execute(pool)
-    .await
-    .map(crate::db::Done::from))?;
+    .await?;
     Ok(NewOrder {
         public_id,
         invoice_link,
@@ -364,15 +319,6 @@ mod tests {
         assert!(a
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
-    }
-
-    #[test]
-    fn invoice_texts_are_cut_by_characters() {
-        assert_eq!(
-            truncate_chars(&"é".repeat(40), TITLE_MAX).chars().count(),
-            32
-        );
-        assert_eq!(truncate_chars("  short  ", TITLE_MAX), "short");
     }
 
     #[test]

@@ -6,11 +6,109 @@
 //! [`Offer`]/[`Subject`] loading, and its arms in [`SubjectStore`].
 
 use sqlx::Transaction;
+use tgbot::types::{CreateInvoiceLink, InvoiceParameters, LabeledPrice};
 
 use super::checkout::{Decline, PaymentFacts};
 use super::payload::{Payload, PayloadKind};
-use super::{discounts, PaymentError};
+use super::{discounts, PaymentError, CURRENCY};
 use crate::db::Db;
+use crate::telegram::bot::Bot;
+
+/// Telegram's limits for invoice texts, in characters.
+const TITLE_MAX: usize = 32;
+const DESCRIPTION_MAX: usize = 255;
+
+/// What the payment sheet shows for a new subject.
+pub struct InvoiceText<'a> {
+    pub title: &'a str,
+    pub description: &'a str,
+    pub photo_url: Option<&'a str>,
+    /// A membership's renewal period (Telegram's `subscription_period`).
+    pub subscription_period: Option<i64>,
+}
+
+/// Asks Telegram for the Stars invoice link of a new subject (row `id`, named by `payload`)
+/// and keeps it on the row. A subject Telegram would not invoice is closed, since nobody can
+/// pay it: an order is cancelled and gives back its discount code's use, a tip expires.
+pub async fn open_invoice(
+    db: &Db,
+    bot: &Bot,
+    payload: &Payload,
+    id: i64,
+    amount: i64,
+    text: InvoiceText<'_>,
+) -> Result<String, PaymentError> {
+    let title = truncate_chars(text.title, TITLE_MAX);
+    // Telegram rejects an empty description, and some products have none.
+    let description = match truncate_chars(text.description, DESCRIPTION_MAX) {
+        d if d.is_empty() => title.clone(),
+        d => d,
+    };
+    // Stars take no provider: the token is the empty string.
+    let mut parameters = InvoiceParameters::default().with_provider_token("");
+    if let Some(photo) = text.photo_url {
+        parameters = parameters.with_photo_url(photo);
+    }
+    let mut method = CreateInvoiceLink::new(
+        title.clone(),
+        description,
+        payload.as_str(),
+        CURRENCY,
+        [LabeledPrice::new(amount, title)],
+    )
+    .with_parameters(parameters);
+    if let Some(period) = text.subscription_period {
+        method = method.with_subscription_period(period);
+    }
+    let link: String = match bot.call("createInvoiceLink", method).await {
+        Ok(link) => link,
+        Err(err) => {
+            close_unpayable(db, payload.kind, id).await?;
+            return Err(err.into());
+        }
+    };
+    let sql = match payload.kind {
+        PayloadKind::Order => "UPDATE orders SET invoice_link = $1 WHERE id = $2",
+        PayloadKind::Tip => "UPDATE tips SET invoice_link = $1 WHERE id = $2",
+    };
+    crate::on_db!(db, |pool| sqlx::query(sql)
+        .bind(&link)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(crate::db::Done::from))?;
+    Ok(link)
+}
+
+fn truncate_chars(text: &str, max: usize) -> String {
+    text.trim().chars().take(max).collect()
+}
+
+async fn close_unpayable(db: &Db, kind: PayloadKind, id: i64) -> Result<(), PaymentError> {
+    crate::on_db!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        match kind {
+            PayloadKind::Order => {
+                let cancelled: Vec<Option<i64>> = sqlx::query_scalar(
+                    "UPDATE orders SET status = 'cancelled' WHERE id = $1 AND status = 'pending'
+                     RETURNING discount_code_id",
+                )
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
+                discounts::release(&mut tx, &cancelled).await?;
+            }
+            PayloadKind::Tip => {
+                sqlx::query("UPDATE tips SET status = 'expired' WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok::<_, PaymentError>(())
+    })
+}
 
 /// What a charge pays for, as the ledger records it (`star_charges.kind`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -557,3 +655,17 @@ async fn insert_membership_charge<T: MembershipCharges>(
 
 subject_store_for!(sqlx::Sqlite);
 subject_store_for!(sqlx::Postgres);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invoice_texts_are_cut_by_characters() {
+        assert_eq!(
+            truncate_chars(&"é".repeat(40), TITLE_MAX).chars().count(),
+            32
+        );
+        assert_eq!(truncate_chars("  short  ", TITLE_MAX), "short");
+    }
+}

@@ -4,12 +4,12 @@
 //! supporters (the studio reads paid tips).
 
 use super::orders::ORDER_TTL_SECS;
+use super::payable::{open_invoice, InvoiceText};
 use super::payload::{Payload, PayloadKind};
-use super::{PaymentError, CURRENCY};
+use super::PaymentError;
 use crate::db::Db;
 use crate::telegram::bot::Bot;
 use app::studio::types::{TipCheckout, TipRequest};
-use tgbot::types::{CreateInvoiceLink, InvoiceParameters, LabeledPrice};
 
 /// Why a tip was not made.
 #[derive(Debug, thiserror::Error)]
@@ -21,12 +21,6 @@ pub enum TipError {
     NotFound,
     #[error(transparent)]
     Payment(#[from] PaymentError),
-}
-
-impl From<sqlx::Error> for TipError {
-    fn from(err: sqlx::Error) -> Self {
-        TipError::Payment(err.into())
-    }
 }
 
 /// A pending tip from `payer` and its invoice link.
@@ -52,14 +46,16 @@ pub async fn create(
             )
             .bind(slug)
             .fetch_optional(pool)
-            .await)?
+            .await)
+            .map_err(PaymentError::from)?
             .ok_or(TipError::NotFound)?,
             (None, Some(id)) => crate::on_db!(db, |pool| sqlx::query_as(
                 "SELECT user_id, NULL, display_name FROM creators WHERE user_id = $1",
             )
             .bind(id)
             .fetch_optional(pool)
-            .await)?
+            .await)
+            .map_err(PaymentError::from)?
             .ok_or(TipError::NotFound)?,
             (None, None) => {
                 return Err(TipError::Invalid(
@@ -70,7 +66,8 @@ pub async fn create(
     if creator_id == payer {
         return Err(TipError::Invalid("You cannot tip yourself.".into()));
     }
-    let public_id = Payload::new(PayloadKind::Tip).into_string();
+    let payload = Payload::new(PayloadKind::Tip);
+    let public_id = payload.as_str().to_owned();
     let tip_id: i64 = crate::on_db!(db, |pool| {
         sqlx::query_scalar(
         "INSERT INTO tips (public_id, user_id, creator_id, product_id, amount_stars, created_at, expires_at)
@@ -85,41 +82,27 @@ pub async fn create(
     .bind(now + ORDER_TTL_SECS)
     .fetch_one(pool)
     .await
-    })?;
-    let title: String = format!("Support {name}").chars().take(32).collect();
+    })
+    .map_err(PaymentError::from)?;
+    let title = format!("Support {name}");
     let description = format!(
         "A tip of {} Stars for {name}. Thank you for supporting independent creators!",
         request.amount_stars
     );
-    let method = CreateInvoiceLink::new(
-        title.clone(),
-        description.chars().take(255).collect::<String>(),
-        public_id.clone(),
-        CURRENCY,
-        [LabeledPrice::new(i64::from(request.amount_stars), title)],
+    let invoice_link = open_invoice(
+        db,
+        bot,
+        &payload,
+        tip_id,
+        i64::from(request.amount_stars),
+        InvoiceText {
+            title: &title,
+            description: &description,
+            photo_url: None,
+            subscription_period: None,
+        },
     )
-    .with_parameters(InvoiceParameters::default().with_provider_token(""));
-    let invoice_link = match bot.call("createInvoiceLink", method).await {
-        Ok(link) => link,
-        Err(err) => {
-            crate::on_db!(db, |pool| sqlx::query(
-                "UPDATE tips SET status = 'expired' WHERE id = $1"
-            )
-            .bind(tip_id)
-            .execute(pool)
-            .await
-            .map(crate::db::Done::from))?;
-            return Err(PaymentError::from(err).into());
-        }
-    };
-    crate::on_db!(db, |pool| sqlx::query(
-        "UPDATE tips SET invoice_link = $1 WHERE id = $2"
-    )
-    .bind(&invoice_link)
-    .bind(tip_id)
-    .execute(pool)
-    .await
-    .map(crate::db::Done::from))?;
+    .await?;
     Ok(TipCheckout {
         tip_id: public_id,
         invoice_link,
@@ -135,6 +118,7 @@ pub async fn status(db: &Db, payer: i64, public_id: &str) -> Result<String, TipE
     .bind(public_id)
     .bind(payer)
     .fetch_optional(pool)
-    .await)?
+    .await)
+    .map_err(PaymentError::from)?
     .ok_or(TipError::NotFound)
 }
