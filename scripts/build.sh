@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
 # Builds the hydration bundle (target/site/pkg: .js, .wasm, .css) and the server binary.
 #
-#   scripts/build.sh [--release]
+#   scripts/build.sh [--release] [--dev-preview] [--front-only]
 #
 # The bundle is always size-optimised (profile wasm-release + wasm-opt -Oz). The server is built
-# with the dev profile, which the tests share, unless --release is given.
+# with the dev profile, which the tests share, unless --release is given. --dev-preview builds it
+# with the browser dev preview (cargo feature dev-preview: the Bot API emulator and demo catalog);
+# without it the server is the production one and refuses DEV_PREVIEW. --front-only builds the
+# bundle alone (scripts/test.sh runs the end-to-end tests on the server its tests built).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 SERVER_PROFILE=dev
+SERVER_FEATURES=()
+BUILD_SERVER=1
 for arg in "$@"; do
   case "$arg" in
     --release) SERVER_PROFILE=release ;;
-    *) die "unknown argument: $arg (usage: scripts/build.sh [--release])" ;;
+    --dev-preview) SERVER_FEATURES=(--features dev-preview) ;;
+    --front-only) BUILD_SERVER=0 ;;
+    *) die "unknown argument: $arg (usage: scripts/build.sh [--release] [--dev-preview] [--front-only])" ;;
   esac
 done
 cd "$ROOT"
@@ -68,8 +75,9 @@ total_gz=0
 for f in "$pkg/$OUTPUT_NAME".{wasm,js,css}; do total_gz=$(( total_gz + $(gzip -9c "$f" | wc -c) )); done
 printf '   %-16s %9s bytes raw %9s gzip\n' "first load" "$total" "$total_gz"
 
-step "server ($SERVER_PROFILE profile)"
+[ "$BUILD_SERVER" = 1 ] || exit 0
+step "server ($SERVER_PROFILE profile${SERVER_FEATURES[*]:+, ${SERVER_FEATURES[1]}})"
 t=$(date +%s)
-if [ "$SERVER_PROFILE" = release ]; then cargo build --locked -p server --release
-else cargo build --locked -p server; fi
+if [ "$SERVER_PROFILE" = release ]; then cargo build --locked -p server --release "${SERVER_FEATURES[@]}"
+else cargo build --locked -p server "${SERVER_FEATURES[@]}"; fi
 note "cargo: $(( $(date +%s) - t ))s"

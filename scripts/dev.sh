@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs the shop in dev preview on SQLite.
+# Installs what is missing, builds (with the dev-preview feature), and runs the shop in dev preview
+# on SQLite.
 #
 #   scripts/dev.sh [--release]
 #
@@ -8,7 +9,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 bash "$ROOT/scripts/setup.sh"
-bash "$ROOT/scripts/build.sh" "$@"
+bash "$ROOT/scripts/build.sh" --dev-preview "$@"
 
 profile=debug
 for arg in "$@"; do [ "$arg" = --release ] && profile=release; done

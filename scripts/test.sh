@@ -21,7 +21,7 @@ step "cargo fmt --check"
 cargo fmt --all -- --check
 
 step "cargo clippy"
-cargo clippy --locked -p app -p server --all-targets -- -D warnings
+cargo clippy --locked -p app -p server -p telegram-emulator -p starfront-clock --all-targets -- -D warnings
 
 step "S3-compatible test server"
 # The storage tests run against it; STARFRONT_REQUIRE_S3 makes them fail rather than skip
@@ -30,13 +30,21 @@ source scripts/s3.sh
 s3_start
 export STARFRONT_REQUIRE_S3=1
 
+step "production build: no emulator, no dev preview"
+# Before the tests: they rebuild target/debug/starfront with the dev-preview feature, which the
+# end-to-end tests below run. The two builds share every dependency.
+bash scripts/check-production.sh
+
 step "cargo test (unit, SSR and in-process router tests)"
-env -u TEST_DATABASE_URL cargo test --locked -p app -p server
+env -u TEST_DATABASE_URL cargo test --locked -p app -p server -p telegram-emulator -p starfront-clock
 
 step "cargo test on PostgreSQL (the server's tests again, each on a fresh database)"
 bash scripts/pg.sh cargo test --locked -p server
 
-bash scripts/build.sh
+# The end-to-end tests drive the dev preview (the shop's in-process emulator plays Telegram) on
+# target/debug/starfront as `cargo test -p server` left it: built with the dev-preview feature
+# the server's tests turn on, so only the bundle is left to build.
+bash scripts/build.sh --front-only
 
 step "end-to-end tests (headless Chromium)"
 cd end2end

@@ -60,11 +60,7 @@ pub fn derive_key(bot_token: &str, purpose: &str) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
-pub fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
+pub use clock::unix_now;
 
 /// An authenticated Mini App user, as an axum extractor.
 #[derive(Clone, Debug)]

@@ -153,6 +153,13 @@ impl Config {
         );
 
         let dev_preview = get_bool(&get, "DEV_PREVIEW")?.unwrap_or(false);
+        if dev_preview && !cfg!(feature = "dev-preview") {
+            return Err(invalid(
+                "DEV_PREVIEW",
+                &get("DEV_PREVIEW").unwrap_or_default(),
+                "this build has no dev preview (build with --features dev-preview)",
+            ));
+        }
         let bot_token = get("BOT_TOKEN")
             .map(|token| check_bot_token(&token).map(|()| token))
             .transpose()?
@@ -203,6 +210,13 @@ impl Config {
             })
             .transpose()?;
         let seed_demo = get_bool(&get, "SEED_DEMO")?.unwrap_or(dev_preview);
+        if seed_demo && !cfg!(feature = "demo") {
+            return Err(invalid(
+                "SEED_DEMO",
+                &get("SEED_DEMO").unwrap_or_default(),
+                "this build has no demo catalog (build with --features demo)",
+            ));
+        }
         let admin_ids = match get("ADMIN_IDS") {
             None if dev_preview => vec![DEV_ADMIN_ID],
             None => Vec::new(),

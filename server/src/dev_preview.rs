@@ -5,12 +5,12 @@
 use crate::auth::unix_now;
 use crate::config::DEV_ADMIN_ID;
 use crate::http::AppState;
-use crate::telegram::emulator::EmulatedUser;
 use crate::telegram::init_data::sign;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+use telegram_emulator::EmulatedUser;
 
 /// Who the preview can be signed in as: (id, first name, language, what they are for).
 const DEMO_USERS: [(i64, &str, &str, &str); 4] = [

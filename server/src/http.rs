@@ -36,7 +36,8 @@ pub struct AppState {
     /// Present when a bot is configured.
     pub telegram: Option<TelegramState>,
     /// The in-process Bot API emulator (dev preview), mounted at `/emulator`.
-    pub emulator: Option<crate::telegram::emulator::Emulator>,
+    #[cfg(feature = "dev-preview")]
+    pub emulator: Option<telegram_emulator::Emulator>,
     /// The creator studio's limits (prices, uploads).
     pub studio: crate::studio::StudioConfig,
     /// Now for memberships' access; the dev preview's emulator advances it.
@@ -69,10 +70,19 @@ impl AppState {
             signer,
             admin_ids: Arc::new([]),
             telegram: None,
+            #[cfg(feature = "dev-preview")]
             emulator: None,
             studio: crate::studio::StudioConfig::default(),
             clock: crate::clock::Clock::default(),
         }
+    }
+
+    /// Whether the browser dev preview runs; never in a build without the `dev-preview` feature.
+    pub fn dev_preview(&self) -> bool {
+        #[cfg(feature = "dev-preview")]
+        return self.emulator.is_some();
+        #[cfg(not(feature = "dev-preview"))]
+        false
     }
 }
 
@@ -88,7 +98,7 @@ pub fn router(state: AppState) -> Router {
     let routes = leptos_routes();
     let shop = state.shop.clone();
     let leptos = state.leptos.clone();
-    let dev_preview = app::DevPreview(state.emulator.is_some());
+    let dev_preview = app::DevPreview(state.dev_preview());
     let pkg_dir = PathBuf::from(&*leptos.site_root).join(&*leptos.site_pkg_dir);
 
     // The bundle is rebuilt under the same names, so browsers must revalidate it. scripts/build.sh
@@ -120,12 +130,15 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("nosniff"),
         ));
 
+    #[cfg(feature = "dev-preview")]
     let emulator = state.emulator.clone();
-    let router = Router::new()
+    let router = Router::new();
+    // Answers 404 unless the dev preview runs.
+    #[cfg(feature = "dev-preview")]
+    let router = router.route("/dev/webapp.js", get(crate::dev_preview::webapp_js));
+    let router = router
         .route("/healthz", get(healthz))
         .route("/api/me", get(me))
-        // Answers 404 unless the dev preview runs.
-        .route("/dev/webapp.js", get(crate::dev_preview::webapp_js))
         .route("/api/library", get(library))
         .route("/api/orders/{order_id}/refund", post(refund))
         .route("/download/{token}", get(download))
@@ -148,10 +161,11 @@ pub fn router(state: AppState) -> Router {
         >(move || provide_context(dev_preview), app::shell))
         .layer(TraceLayer::new_for_http())
         .with_state(state);
-    match emulator {
-        Some(emulator) => router.nest("/emulator", emulator.router()),
-        None => router,
+    #[cfg(feature = "dev-preview")]
+    if let Some(emulator) = emulator {
+        return router.nest("/emulator", emulator.router());
     }
+    router
 }
 
 /// The authenticated user, for clients and checks.

@@ -2,10 +2,11 @@
 
 pub mod auth;
 pub mod catalog;
-pub mod clock;
+pub use ::clock;
 pub mod config;
 pub mod courses;
 pub mod db;
+#[cfg(feature = "dev-preview")]
 pub mod dev_preview;
 pub mod downloads;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod media;
 pub mod migrate_lock;
 pub mod payments;
 pub mod replica;
+#[cfg(feature = "demo")]
 pub mod seed;
 pub mod shop;
 pub mod storage;
@@ -27,9 +29,10 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use telegram::bot::{Bot, BotError};
 use telegram::dispatch::Dispatcher;
-use telegram::emulator::{Emulator, EmulatorConfig};
 use telegram::init_data::Validator;
 use telegram::updates::{self, Inbox};
+#[cfg(feature = "dev-preview")]
+use telegram_emulator::{Emulator, EmulatorConfig};
 use url::Url;
 
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +47,7 @@ pub enum StartError {
     Db(#[from] db::DbError),
     #[error("cannot open the file store")]
     Storage(#[from] storage::StorageError),
+    #[cfg(feature = "demo")]
     #[error("cannot load the demo catalog")]
     Seed(#[from] seed::SeedError),
     #[error("cannot listen on {addr}")]
@@ -67,6 +71,7 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
     let db = db::connect(&config.database_url).await?;
     let storage = storage::Storage::from_config(&config.storage, &config.files_dir())?;
     tracing::info!(files = %storage.describe(), "file storage");
+    #[cfg(feature = "demo")]
     if config.seed_demo {
         let report = seed::apply(&db, &storage).await?;
         tracing::info!(added = report.products_added, "demo catalog ready");
@@ -95,20 +100,24 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
         .with_max_price_stars(config.max_price_stars);
 
     let mut telegram = None;
+    #[cfg(feature = "dev-preview")]
     let mut emulator = None;
     if let Some(token) = &config.bot_token {
         let local = local_url(config.bind);
         // The dev preview plays Telegram itself, reached over HTTP like the real one.
-        emulator = config.dev_preview.then(|| {
-            Emulator::new(EmulatorConfig {
-                clock: clock.clone(),
-                ..EmulatorConfig::new(token.clone())
-            })
-        });
-        let api_url = match (&config.telegram_api_url, &emulator) {
-            (Some(url), _) => url.clone(),
-            (None, Some(_)) => local.join("emulator/").expect("a valid path"),
-            (None, None) => Url::parse(config::TELEGRAM_API_DEFAULT).expect("a valid URL"),
+        #[cfg(feature = "dev-preview")]
+        {
+            emulator = config.dev_preview.then(|| {
+                Emulator::new(EmulatorConfig {
+                    clock: clock.clone(),
+                    ..EmulatorConfig::new(token.clone())
+                })
+            });
+        }
+        let api_url = match &config.telegram_api_url {
+            Some(url) => url.clone(),
+            None if config.dev_preview => local.join("emulator/").expect("a valid path"),
+            None => Url::parse(config::TELEGRAM_API_DEFAULT).expect("a valid URL"),
         };
         let bot = Bot::new(token, &api_url)?;
         let webapp_url = config
@@ -139,7 +148,10 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
         max_upload_bytes: config.max_upload_bytes,
     };
     state.telegram = telegram;
-    state.emulator = emulator;
+    #[cfg(feature = "dev-preview")]
+    {
+        state.emulator = emulator;
+    }
     state.clock = clock;
     Ok(state)
 }

@@ -357,3 +357,10 @@ async fn the_bot_chat_lists_what_the_bot_sent_newest_last() {
     .await;
     assert_eq!(other, serde_json::json!([]));
 }
+
+#[test]
+fn the_standalone_emulator_plays_the_dev_preview_bot() {
+    // A shop with DEV_PREVIEW and TELEGRAM_API_URL pointing at `telegram-emulator` must find
+    // its own bot there without either side being told the token.
+    assert_eq!(telegram_emulator::DEV_BOT_TOKEN, DEV_BOT_TOKEN);
+}

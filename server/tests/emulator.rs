@@ -8,8 +8,8 @@ use std::{
 
 use axum::{http::HeaderMap, routing::post, Json, Router};
 use serde_json::{json, Value};
-use server::telegram::emulator::{EmulatedUser, Emulator, EmulatorConfig, PaymentOutcome};
 use sha2::{Digest, Sha256};
+use telegram_emulator::{EmulatedUser, Emulator, EmulatorConfig, PaymentOutcome};
 use tgbot::{
     api::{Client, ExecuteError},
     types::{

@@ -1,7 +1,7 @@
 //! Two `starfront` processes on one database behave as one shop.
 //!
-//! Everything runs as separate processes, as in production: the standalone Bot API emulator
-//! (`telegram-emulator`), two replicas of the real `starfront` binary started at the same moment
+//! Everything but the Bot API emulator (served by the test itself) runs as separate processes,
+//! as in production: two replicas of the real `starfront` binary started at the same moment
 //! on one database and one data directory, and, in this test, a small HTTP balancer in front of
 //! them that receives Telegram's webhook (`PUBLIC_URL`) and spreads the deliveries over both.
 //! The balancer also plays the network's tricks: it sends some updates to both replicas at once,
@@ -31,6 +31,7 @@ use std::process::{Child, Command};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use telegram_emulator::{Emulator, EmulatorConfig};
 
 /// Purchases driven through the two replicas. Not to be lowered to make the test faster: the
 /// issue asks for a thousand.
@@ -296,24 +297,16 @@ async fn two_replicas_grant_and_deliver_every_order_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let database_url = shared_database_url(dir.path());
 
-    let emulator_addr = free_addr();
-    let emulator_url = format!("http://{emulator_addr}");
-    let mut emulator = Process::spawn(
-        "emulator",
-        env!("CARGO_BIN_EXE_telegram-emulator"),
-        &[
-            ("BIND", emulator_addr.to_string()),
-            ("BOT_TOKEN", DEV_BOT_TOKEN.into()),
-            // As Telegram does: several deliveries in flight, so both replicas take updates
-            // at the same time, not in turn.
-            ("WEBHOOK_CONNECTIONS", WEBHOOK_CONNECTIONS.to_string()),
-            ("RUST_LOG", "warn".into()),
-        ],
-        dir.path(),
-    );
-    emulator
-        .wait_ready(&format!("{emulator_url}/control/bot"))
-        .await;
+    let emulator = Emulator::new(EmulatorConfig {
+        // As Telegram does: several deliveries in flight, so both replicas take updates
+        // at the same time, not in turn.
+        webhook_connections: WEBHOOK_CONNECTIONS,
+        ..EmulatorConfig::new(DEV_BOT_TOKEN)
+    });
+    let emulator_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let emulator_url = format!("http://{}", emulator_listener.local_addr().unwrap());
+    let emulator =
+        tokio::spawn(async move { axum::serve(emulator_listener, emulator.router()).await });
 
     // The balancer listens before the replicas start: they register it as their webhook.
     let replica_addrs = [free_addr(), free_addr()];
@@ -622,5 +615,5 @@ async fn two_replicas_grant_and_deliver_every_order_exactly_once() {
             "an applier kept losing races:\n{log}"
         );
     }
-    drop(emulator);
+    emulator.abort();
 }

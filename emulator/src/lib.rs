@@ -39,6 +39,10 @@ pub use self::{
     subscriptions::{AdvanceClock, Renewal, RenewalOutcome, Subscription},
 };
 
+/// The bot token the shop's dev preview plays (the server's `config::DEV_BOT_TOKEN`), so a shop
+/// with `DEV_PREVIEW=1` and `TELEGRAM_API_URL` pointing here works against the emulator as is.
+pub const DEV_BOT_TOKEN: &str = "7000000001:AAStarfront-dev-preview-emulator-only";
+
 #[derive(Debug, Clone)]
 pub struct EmulatorConfig {
     /// `{bot_id}:{secret}`; the numeric part is the bot's user id, as in Telegram.
@@ -55,7 +59,7 @@ pub struct EmulatorConfig {
     pub webhook_connections: usize,
     /// Telegram's now. The dev preview shares it with the shop, so advancing it (a month for a
     /// membership's renewal) moves the shop's now too.
-    pub clock: crate::clock::Clock,
+    pub clock: clock::Clock,
 }
 
 impl EmulatorConfig {
@@ -67,7 +71,7 @@ impl EmulatorConfig {
             initial_stars: 2500,
             pre_checkout_timeout: Duration::from_secs(10),
             webhook_connections: 1,
-            clock: crate::clock::Clock::default(),
+            clock: clock::Clock::default(),
         }
     }
 

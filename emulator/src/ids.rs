@@ -54,7 +54,7 @@ pub fn random_file_unique_id() -> String {
     format!("AgAD{}", random_string(ALNUM, 12))
 }
 
-pub use crate::auth::unix_now;
+pub use clock::unix_now;
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,13 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
+/// The system's now in Unix seconds (0 before 1970).
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Clock {
     offset: Arc<AtomicI64>,
@@ -13,7 +20,7 @@ pub struct Clock {
 impl Clock {
     /// Unix seconds.
     pub fn now(&self) -> i64 {
-        crate::auth::unix_now().saturating_add(self.offset.load(Ordering::Relaxed))
+        unix_now().saturating_add(self.offset.load(Ordering::Relaxed))
     }
 
     /// Moves now forward by `secs` for everyone holding this clock.

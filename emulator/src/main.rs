@@ -3,10 +3,9 @@
 //! `http://127.0.0.1:8081` and drive payments through `/control/…`. `WEBHOOK_CONNECTIONS` (1 to
 //! 100, default 1: strictly in order) is how many webhook deliveries run at once.
 
-use server::config::DEV_BOT_TOKEN;
-use server::telegram::emulator::{Emulator, EmulatorConfig};
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use telegram_emulator::{Emulator, EmulatorConfig, DEV_BOT_TOKEN};
 
 #[tokio::main]
 async fn main() -> ExitCode {
