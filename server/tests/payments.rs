@@ -1715,3 +1715,198 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
         refunded.len()
     );
 }
+
+#[tokio::test]
+async fn charges_recorded_before_the_ledger_move_into_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, sub) = match common::fresh_database() {
+        Some(url) => (url, "postgres"),
+        None => (
+            format!("sqlite://{}/m.db?mode=rwc", dir.path().display()),
+            "sqlite",
+        ),
+    };
+    let before = sqlx::migrate::Migrator::new(std::path::PathBuf::from(format!(
+        "{}/../migrations/{sub}",
+        env!("CARGO_MANIFEST_DIR")
+    )))
+    .await
+    .unwrap();
+    let db = if sub == "postgres" {
+        Db::Postgres(sqlx::PgPool::connect(&url).await.unwrap())
+    } else {
+        Db::Sqlite(sqlx::SqlitePool::connect(&url).await.unwrap())
+    };
+    // The schema as it was before the ledger, with what the shop had recorded by then.
+    server::on_db!(&db, |pool| async {
+        before.run_to(20261129110000, pool).await.unwrap();
+        for sql in [
+            "INSERT INTO users (id, first_name) VALUES (1, 'A'), (10, 'C')",
+            "INSERT INTO creators (user_id, display_name) VALUES (10, 'Cleo')",
+            "INSERT INTO products (id, creator_id, slug, kind, title, price_stars, status)
+             VALUES (1, 10, 'p', 'ebook', 'Book', 100, 'published')",
+            "INSERT INTO orders (id, public_id, user_id, product_id, amount_stars, status,
+                                 telegram_payment_charge_id, paid_at, refunded_at, expires_at)
+             VALUES (1, 'order-one-0000000', 1, 1, 100, 'paid', 'ch-paid', 5, NULL, 9),
+                    (2, 'order-two-0000000', 1, 1, 100, 'refunded', 'ch-ref', 5, 6, 9)",
+            "INSERT INTO tips (public_id, user_id, creator_id, amount_stars, status,
+                               telegram_payment_charge_id, paid_at, expires_at)
+             VALUES ('tip_0000000000000000', 1, 10, 7, 'paid', 'ch-tip', 5, 9)",
+            "INSERT INTO unmatched_payments (telegram_payment_charge_id, user_id,
+                 invoice_payload, currency, total_amount, order_id, reason, refunded_at)
+             VALUES ('ch-stray', 1, 'nobody', 'XTR', 3, NULL, 'unknown_payload', NULL),
+                    ('ch-second', 1, 'order-one-0000000', 'XTR', 100, 1,
+                     'order_paid_by_another_charge', NULL),
+                    ('ch-back', 1, 'order-one-0000000', 'XTR', 90, 1, 'amount_mismatch', 8)",
+        ] {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+        pool.close().await;
+    }
+    .await);
+    // The shop starts on the new code: every charge is in the ledger, nothing is lost.
+    let db = server::db::connect(&url).await.unwrap();
+    type Row = (String, String, Option<i64>, String, Option<String>, i64);
+    let mut rows: Vec<Row> = server::on_db!(&db, |pool| sqlx::query_as(
+        "SELECT charge_id, kind, subject_id, state, reason, amount_stars FROM star_charges",
+    )
+    .fetch_all(pool)
+    .await)
+    .unwrap();
+    rows.sort();
+    let row = |c: &str, k: &str, s: Option<i64>, st: &str, r: Option<&str>, a: i64| {
+        (
+            c.to_owned(),
+            k.to_owned(),
+            s,
+            st.to_owned(),
+            r.map(str::to_owned),
+            a,
+        )
+    };
+    assert_eq!(
+        rows,
+        [
+            row(
+                "ch-back",
+                "purchase",
+                Some(1),
+                "refunded",
+                Some("amount_mismatch"),
+                90
+            ),
+            row("ch-paid", "purchase", Some(1), "granted", None, 100),
+            row("ch-ref", "purchase", Some(2), "refunded", None, 100),
+            row(
+                "ch-second",
+                "purchase",
+                Some(1),
+                "held",
+                Some("order_paid_by_another_charge"),
+                100
+            ),
+            row(
+                "ch-stray",
+                "unknown",
+                None,
+                "held",
+                Some("unknown_payload"),
+                3
+            ),
+            row("ch-tip", "tip", Some(1), "granted", None, 7),
+        ]
+    );
+    // The held ones wait for a person in the studio.
+    let held = payments::ledger::held(&db, Some(10)).await.unwrap();
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(held[0].charge_id, "ch-second");
+    assert_eq!(payments::ledger::held(&db, None).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_held_charge_is_granted_or_refunded_by_its_creator_only() {
+    use payments::{ledger, Resolution};
+    let h = harness().await;
+    h.buyer(1741).await;
+    // Two real charges whose amounts reach the shop cut (as an affiliate's share would): held.
+    let mut held = Vec::new();
+    for slug in [SOURDOUGH, RUST_BOOK] {
+        let order = h.order(1741, slug).await;
+        let (_, paid) = h.pay_through(&order.invoice_link, 1741).await;
+        let payment: tgbot::types::SuccessfulPayment =
+            serde_json::from_value(paid.unwrap()["message"]["successful_payment"].clone()).unwrap();
+        let mut facts = payments::PaymentFacts::from_update(1741, &payment);
+        facts.total_amount -= 10;
+        assert_eq!(
+            payments::checkout::apply_payment_facts(&h.d.db, &facts)
+                .await
+                .unwrap(),
+            Applied::Unmatched {
+                reason: "amount_mismatch",
+                refund_due: false
+            }
+        );
+        held.push((order, facts.charge_id));
+    }
+    assert!(!h.owns(1741, SOURDOUGH).await);
+    // Each creator sees their own; an admin sees both.
+    let mine = ledger::held(&h.d.db, Some(1003)).await.unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].charge_id, held[0].1);
+    assert_eq!(mine[0].reason, "amount_mismatch");
+    assert_eq!(ledger::held(&h.d.db, None).await.unwrap().len(), 2);
+
+    let creator = |user_id| Actor {
+        user_id,
+        is_admin: false,
+    };
+    // Another creator may not touch it.
+    assert!(matches!(
+        ledger::resolve(
+            &h.d.db,
+            &h.d.bot,
+            &held[0].1,
+            creator(1001),
+            Resolution::Grant
+        )
+        .await,
+        Err(PaymentError::Forbidden)
+    ));
+    // The sourdough's creator grants theirs; Mira refunds hers.
+    let granted = ledger::resolve(
+        &h.d.db,
+        &h.d.bot,
+        &held[0].1,
+        creator(1003),
+        Resolution::Grant,
+    )
+    .await
+    .unwrap();
+    assert!(matches!(granted, Applied::Granted { .. }), "{granted:?}");
+    assert_eq!(h.status(1741, &held[0].0).await, OrderStatus::Paid);
+    assert!(h.owns(1741, SOURDOUGH).await);
+    ledger::resolve(
+        &h.d.db,
+        &h.d.bot,
+        &held[1].1,
+        creator(1001),
+        Resolution::Refund,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        h.stars(1741).await,
+        2500 - 120,
+        "the rust book's Stars went back"
+    );
+    assert!(!h.owns(1741, RUST_BOOK).await);
+    assert!(ledger::held(&h.d.db, None).await.unwrap().is_empty());
+    // Settled charges are not settled again.
+    assert!(matches!(
+        ledger::resolve(&h.d.db, &h.d.bot, &held[1].1, admin(), Resolution::Refund).await,
+        Err(PaymentError::OrderNotFound)
+    ));
+}
