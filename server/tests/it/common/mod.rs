@@ -1,10 +1,111 @@
-//! What several test files need: a dev-preview configuration on a temp dir, and the whole shop
-//! served on loopback.
-#![allow(dead_code)] // each test file uses its own part
+//! What the test modules share: a dev-preview configuration on a temp dir, the whole shop served
+//! on loopback (`TestApp`), signed-in users (`auth`) and Telegram's side (`Emu`).
+#![allow(dead_code)] // each test module uses its own part
 
-use server::config::Config;
+use serde_json::{json, Value};
+use server::config::{Config, DEV_BOT_TOKEN};
+use server::db::Db;
+use server::http::AppState;
+use server::telegram::bot::Bot;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
+
+/// The whole shop on a loopback port, as `starfront` runs it in dev preview (the in-process
+/// emulator, the demo catalog), on its own temp dir and database, with the handles tests reach
+/// for: the state behind the router (the shop port, the database, the bot), the emulator over
+/// HTTP (`app.control(…)`, `app.chat(…)`, `app.base`, `app.http` through `Deref`).
+pub struct TestApp {
+    pub config: Config,
+    pub state: AppState,
+    pub db: Db,
+    pub bot: Bot,
+    pub emu: Emu,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    /// With the background workers: updates arrive by long polling, deliveries go out,
+    /// reconciliation runs. `extra` variables win over the dev-preview configuration.
+    pub async fn start(extra: &[(&str, &str)]) -> Self {
+        Self::launch(extra, true).await
+    }
+
+    /// The router alone: updates wait at the emulator until the test moves them itself.
+    pub async fn without_workers(extra: &[(&str, &str)]) -> Self {
+        Self::launch(extra, false).await
+    }
+
+    async fn launch(extra: &[(&str, &str)], workers: bool) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut config = config(&dir, extra);
+        config.bind = listener.local_addr().unwrap();
+        let state = server::prepare(&config).await.unwrap();
+        let router = server::http::router(state.clone());
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        let telegram = state.telegram.clone().expect("the dev preview has a bot");
+        if workers {
+            server::start_telegram(&config, &state, &telegram);
+        }
+        let base = format!("http://{}", config.bind);
+        wait_healthy(&base).await;
+        TestApp {
+            db: state.db.clone(),
+            bot: telegram.bot,
+            emu: Emu::new(base),
+            config,
+            state,
+            _dir: dir,
+        }
+    }
+
+    /// A request to the shop at `path`, signed in as user `id` as the Mini App would be.
+    pub fn as_user(&self, id: i64, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .header("authorization", auth(id))
+    }
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Emu;
+
+    fn deref(&self) -> &Emu {
+        &self.emu
+    }
+}
+
+/// Polls `check` until it holds; fails the test after 20 seconds, naming `what` it waited for.
+pub async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Init data for `user` (a Telegram user object) signed at `auth_date` with the dev preview's
+/// bot token, as Telegram signs what it hands the Mini App.
+pub fn signed_init_data(user: &Value, auth_date: i64) -> String {
+    server::telegram::init_data::sign(
+        DEV_BOT_TOKEN,
+        &[
+            ("user", &user.to_string()),
+            ("auth_date", &auth_date.to_string()),
+        ],
+    )
+}
+
+/// Init data of user `id` (first name `User<id>`, English), signed now.
+pub fn init_data(id: i64) -> String {
+    let user = json!({ "id": id, "first_name": format!("User{id}"), "language_code": "en" });
+    signed_init_data(&user, server::auth::unix_now())
+}
+
+/// The `Authorization` value the Mini App sends for user `id`.
+pub fn auth(id: i64) -> String {
+    format!("tma {}", init_data(id))
+}
 
 /// Dev preview (in-process emulator, dev bot token) with the demo catalog, on `dir`; `extra`
 /// variables win. With `TEST_DATABASE_URL` set, on a fresh PostgreSQL database.

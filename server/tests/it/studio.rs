@@ -2,12 +2,10 @@
 //! uploads and their limit, covers, and publish → catalog → buy → dashboard → refund, tips and
 //! invites.
 
-mod common;
+use crate::common::{auth, wait_for, TestApp};
 
 use serde_json::{json, Value};
-use server::config::{Config, DEV_BOT_TOKEN};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 const MIRA: i64 = 1001; // a seeded creator
 const OLEG: i64 = 1002; // another seeded creator
@@ -16,45 +14,25 @@ const BUYER: i64 = 2101;
 /// A small limit so the oversize test stays small.
 const LIMIT: u64 = 4096;
 
-struct Shop {
-    base: String,
-    http: reqwest::Client,
-    emu: common::Emu,
-    config: Config,
-    _stop: tokio::sync::oneshot::Sender<()>,
-    _dir: tempfile::TempDir,
-}
+struct Shop(TestApp);
 
-async fn shop() -> Shop {
-    let dir = tempfile::tempdir().unwrap();
-    let limit = LIMIT.to_string();
-    let (config, stop) = common::serve(common::config(
-        &dir,
-        &[
-            ("ADMIN_IDS", "4242"),
-            ("MAX_UPLOAD_BYTES", &limit),
-            ("MAX_PRICE_STARS", "5000"),
-        ],
-    ))
-    .await;
-    let base = format!("http://{}", config.bind);
-    Shop {
-        emu: common::Emu::new(base.clone()),
-        http: reqwest::Client::new(),
-        base,
-        config,
-        _stop: stop,
-        _dir: dir,
+impl std::ops::Deref for Shop {
+    type Target = TestApp;
+
+    fn deref(&self) -> &TestApp {
+        &self.0
     }
 }
 
-fn auth(id: i64) -> String {
-    let user =
-        json!({ "id": id, "first_name": format!("User{id}"), "language_code": "en" }).to_string();
-    let now = server::auth::unix_now().to_string();
-    format!(
-        "tma {}",
-        server::telegram::init_data::sign(DEV_BOT_TOKEN, &[("user", &user), ("auth_date", &now)])
+async fn shop() -> Shop {
+    let limit = LIMIT.to_string();
+    Shop(
+        TestApp::start(&[
+            ("ADMIN_IDS", "4242"),
+            ("MAX_UPLOAD_BYTES", &limit),
+            ("MAX_PRICE_STARS", "5000"),
+        ])
+        .await,
     )
 }
 
@@ -165,14 +143,6 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
-}
-
-async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! Routers built and pages rendered at the same time, as parallel tests and busy servers do.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};

@@ -13,7 +13,7 @@
 //! Afterwards the database and the emulator's record of what the bot sent must show every order
 //! paid, granted and delivered exactly once.
 
-mod common;
+use crate::common;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -23,7 +23,6 @@ use leptos::server_fn::ServerFn;
 use serde_json::{json, Value};
 use server::config::DEV_BOT_TOKEN;
 use server::db::Db;
-use server::telegram::init_data::sign;
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -219,18 +218,6 @@ async fn balance(State(lb): State<Balancer>, headers: HeaderMap, body: Bytes) ->
     }
 }
 
-fn init_data(user: i64) -> String {
-    let user_json =
-        json!({ "id": user, "first_name": format!("Buyer{user}"), "language_code": "en" });
-    sign(
-        DEV_BOT_TOKEN,
-        &[
-            ("user", &user_json.to_string()),
-            ("auth_date", &server::auth::unix_now().to_string()),
-        ],
-    )
-}
-
 /// The demo catalog, cheapest first: what one buyer buys, and the Stars it costs.
 async fn catalog(db: &Db) -> Vec<(String, i64)> {
     server::on_db!(db, |pool| {
@@ -260,7 +247,7 @@ async fn purchase(
 ) -> Result<(), String> {
     let res = http
         .post(format!("{replica}{}", app::api::StartCheckout::PATH))
-        .header("authorization", format!("tma {}", init_data(buyer)))
+        .header("authorization", common::auth(buyer))
         .header("accept", "application/json")
         .header("content-type", "application/x-www-form-urlencoded")
         // Slugs are URL-safe already.

@@ -1,6 +1,6 @@
 //! The router driven in-process: real SQLite in a temp dir, the demo seed, no network.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};

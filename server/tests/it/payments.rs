@@ -4,11 +4,10 @@
 //! `Harness` serves the same router but lets the test be the update transport, so it can drop,
 //! repeat and reorder updates before they reach the shop's inbox.
 
-mod common;
+use crate::common::{auth, wait_for, TestApp};
 
-use common::config;
 use serde_json::{json, Value};
-use server::config::{Config, DEV_BOT_TOKEN};
+use server::config::Config;
 use server::db::Db;
 use server::payments::{
     self, Actor, Applied, DeliveryConfig, OrderStatus, PaymentError, RefundOutcome,
@@ -49,62 +48,41 @@ async fn domain(config: &Config) -> Domain {
 }
 
 struct Harness {
-    emu: common::Emu,
-    config: Config,
+    app: TestApp,
     d: Domain,
     offset: Mutex<i64>,
     buffered: Mutex<VecDeque<Value>>,
     /// Updates `pay_through` passed over (e.g. `refunded_payment` messages), oldest first.
     others: Mutex<Vec<Value>>,
-    _stop: Option<tokio::sync::oneshot::Sender<()>>,
-    _dir: tempfile::TempDir,
 }
 
-/// The emulator's control API and Bot API, as `h.control(…)`, `h.chat(…)`, `h.base`.
+/// The shop, and through it the emulator: `h.config`, `h.control(…)`, `h.chat(…)`, `h.base`.
 impl std::ops::Deref for Harness {
-    type Target = common::Emu;
+    type Target = TestApp;
 
-    fn deref(&self) -> &common::Emu {
-        &self.emu
+    fn deref(&self) -> &TestApp {
+        &self.app
     }
 }
 
 /// The whole shop as `starfront` runs it: updates arrive by long polling.
 async fn shop() -> Harness {
-    let dir = tempfile::tempdir().unwrap();
-    let (config, stop) = common::serve(config(&dir, &[])).await;
-    Harness::new(dir, config, Some(stop)).await
+    Harness::new(TestApp::start(&[]).await).await
 }
 
 /// The router and its emulator without the update transport: the test moves updates itself.
 async fn harness() -> Harness {
-    let dir = tempfile::tempdir().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let mut config = config(&dir, &[]);
-    config.bind = listener.local_addr().unwrap();
-    let state = server::prepare(&config).await.unwrap();
-    let router = server::http::router(state);
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    let h = Harness::new(dir, config, None).await;
-    common::wait_healthy(&h.base).await;
-    h
+    Harness::new(TestApp::without_workers(&[]).await).await
 }
 
 impl Harness {
-    async fn new(
-        dir: tempfile::TempDir,
-        config: Config,
-        stop: Option<tokio::sync::oneshot::Sender<()>>,
-    ) -> Self {
+    async fn new(app: TestApp) -> Self {
         Harness {
-            emu: common::Emu::new(format!("http://{}", config.bind)),
-            d: domain(&config).await,
-            config,
+            d: domain(&app.config).await,
+            app,
             offset: Mutex::new(0),
             buffered: Mutex::new(VecDeque::new()),
             others: Mutex::new(Vec::new()),
-            _stop: stop,
-            _dir: dir,
         }
     }
 
@@ -260,14 +238,6 @@ fn documents(chat: &[Value]) -> Vec<(String, String)> {
             )
         })
         .collect()
-}
-
-async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test]
@@ -1140,9 +1110,7 @@ async fn randomized_purchases_with_lost_repeated_and_reordered_updates_settle_ex
 
 #[tokio::test]
 async fn demo_refund_mode_gives_the_stars_back_after_delivery() {
-    let dir = tempfile::tempdir().unwrap();
-    let (config, stop) = common::serve(config(&dir, &[("DEMO_REFUND", "1")])).await;
-    let h = Harness::new(dir, config, Some(stop)).await;
+    let h = Harness::new(TestApp::start(&[("DEMO_REFUND", "1")]).await).await;
     h.buyer(1501).await;
     let order = h.order(1501, RUST_BOOK).await;
     let outcome = h.pay(&order.invoice_link, 1501).await.unwrap();
@@ -1162,7 +1130,6 @@ async fn demo_refund_mode_gives_the_stars_back_after_delivery() {
 
 #[tokio::test]
 async fn the_refund_endpoint_lets_the_creator_refund_and_revokes_the_download() {
-    use server::telegram::init_data::sign;
     let h = shop().await;
     h.buyer(1601).await;
     let order = h.order(1601, RUST_BOOK).await;
@@ -1174,14 +1141,6 @@ async fn the_refund_endpoint_lets_the_creator_refund_and_revokes_the_download() 
         h.status(1601, &order).await == OrderStatus::Paid
     })
     .await;
-    let auth = |id: i64| {
-        let user = json!({ "id": id, "first_name": "U" }).to_string();
-        let now = server::auth::unix_now().to_string();
-        format!(
-            "tma {}",
-            sign(DEV_BOT_TOKEN, &[("user", &user), ("auth_date", &now)])
-        )
-    };
     let library: Value = h
         .http
         .get(format!("{}/api/library", h.base))

@@ -1,42 +1,25 @@
 //! The Telegram layer through real HTTP: the shop serves on loopback with its in-process Bot API
 //! emulator (dev preview), and the tests play Telegram's users through the emulator's control API.
 
-mod common;
+use crate::common::{config, signed_init_data, TestApp};
 
-use common::config;
 use serde_json::{json, Value};
-use server::config::DEV_BOT_TOKEN;
-use server::db::Db;
-use server::telegram::init_data::sign;
 use server::telegram::updates::Ingested;
 use std::time::{Duration, Instant};
 
-struct Shop {
-    emu: common::Emu,
-    db: Db,
-    _stop: tokio::sync::oneshot::Sender<()>,
-    _dir: tempfile::TempDir,
-}
+struct Shop(TestApp);
 
-/// The emulator's control API and Bot API, as `shop.control(…)`, `shop.chat(…)`, `shop.base`.
+/// The shop, and through it the emulator: `shop.db`, `shop.control(…)`, `shop.chat(…)`.
 impl std::ops::Deref for Shop {
-    type Target = common::Emu;
+    type Target = TestApp;
 
-    fn deref(&self) -> &common::Emu {
-        &self.emu
+    fn deref(&self) -> &TestApp {
+        &self.0
     }
 }
 
 async fn shop(extra: &[(&str, &str)]) -> Shop {
-    let dir = tempfile::tempdir().unwrap();
-    let (config, stop) = common::serve(common::config(&dir, extra)).await;
-    let db = server::db::connect(&config.database_url).await.unwrap();
-    Shop {
-        emu: common::Emu::new(format!("http://{}", config.bind)),
-        db,
-        _stop: stop,
-        _dir: dir,
-    }
+    Shop(TestApp::start(extra).await)
 }
 
 impl Shop {
@@ -86,13 +69,7 @@ fn now() -> i64 {
 
 fn init_data(user_id: i64, auth_date: i64) -> String {
     let user = json!({ "id": user_id, "first_name": "Ada", "username": "ada", "language_code": "en", "is_premium": true });
-    sign(
-        DEV_BOT_TOKEN,
-        &[
-            ("user", &user.to_string()),
-            ("auth_date", &auth_date.to_string()),
-        ],
-    )
+    signed_init_data(&user, auth_date)
 }
 
 #[tokio::test]

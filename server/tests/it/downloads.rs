@@ -1,12 +1,12 @@
 //! The library, courses and paid downloads, driven in-process through the router.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use http_body_util::BodyExt;
-use serde_json::{json, Value};
-use server::config::{Config, DEV_BOT_TOKEN};
+use serde_json::Value;
+use server::config::Config;
 use server::http::{router, AppState};
 use tower::ServiceExt;
 
@@ -27,13 +27,9 @@ async fn shop() -> (tempfile::TempDir, AppState, Config) {
     (dir, state, config)
 }
 
+/// The buyer's `Authorization`.
 fn auth() -> String {
-    let user = json!({ "id": BUYER, "first_name": "Bea", "language_code": "en" }).to_string();
-    let now = server::auth::unix_now().to_string();
-    format!(
-        "tma {}",
-        server::telegram::init_data::sign(DEV_BOT_TOKEN, &[("user", &user), ("auth_date", &now)])
-    )
+    common::auth(BUYER)
 }
 
 async fn send(

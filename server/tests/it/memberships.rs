@@ -2,22 +2,24 @@
 //! runs as in production (long polling, workers); the test plays the buyer through the shop's
 //! port and Telegram through the emulator's control API, whose clock the shop shares.
 
-mod common;
+use crate::common::{auth, TestApp};
 
 use axum::http::{header, HeaderMap, HeaderValue};
 use serde_json::{json, Value};
-use server::config::DEV_BOT_TOKEN;
-use server::http::AppState;
 use server::payments::memberships::PERIOD_SECS;
 use std::time::{Duration, Instant};
 
 const COURSE: &str = "watercolour-basics"; // by creator 1003, 450 Stars
 const BUYER: i64 = 5151;
 
-struct Shop {
-    state: AppState,
-    emu: common::Emu,
-    _dir: tempfile::TempDir,
+struct Shop(TestApp);
+
+impl std::ops::Deref for Shop {
+    type Target = TestApp;
+
+    fn deref(&self) -> &TestApp {
+        &self.0
+    }
 }
 
 /// The shop with `COURSE` sold as a monthly membership.
@@ -26,17 +28,8 @@ async fn shop() -> Shop {
 }
 
 async fn shop_with(extra: &[(&str, &str)]) -> Shop {
-    let dir = tempfile::tempdir().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let mut config = common::config(&dir, extra);
-    config.bind = listener.local_addr().unwrap();
-    let state = server::prepare(&config).await.unwrap();
-    let router = server::http::router(state.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    server::start_telegram(&config, &state, state.telegram.as_ref().unwrap());
-    let base = format!("http://{}", config.bind);
-    common::wait_healthy(&base).await;
-    server::on_db!(&state.db, |pool| sqlx::query(
+    let app = TestApp::start(extra).await;
+    server::on_db!(&app.db, |pool| sqlx::query(
         "UPDATE products SET billing = 'monthly' WHERE slug = $1"
     )
     .bind(COURSE)
@@ -44,28 +37,20 @@ async fn shop_with(extra: &[(&str, &str)]) -> Shop {
     .await
     .map(server::db::Done::from))
     .unwrap();
-    let emu = common::Emu::new(base);
-    emu.control(
+    app.control(
         "users",
         json!({ "id": BUYER, "first_name": "Bea", "language_code": "en" }),
     )
     .await;
-    Shop {
-        state,
-        emu,
-        _dir: dir,
-    }
+    Shop(app)
 }
 
+/// What the Mini App sends as `user`, for the shop's port.
 fn headers(user: i64) -> HeaderMap {
-    let user = json!({ "id": user, "first_name": "Bea", "language_code": "en" }).to_string();
-    let now = server::auth::unix_now().to_string();
-    let init =
-        server::telegram::init_data::sign(DEV_BOT_TOKEN, &[("user", &user), ("auth_date", &now)]);
     let mut headers = HeaderMap::new();
     headers.insert(
         header::AUTHORIZATION,
-        HeaderValue::from_str(&format!("tma {init}")).unwrap(),
+        HeaderValue::from_str(&auth(user)).unwrap(),
     );
     headers
 }
@@ -473,15 +458,6 @@ async fn the_dashboard_counts_active_members_churn_and_recurring_stars() {
 async fn the_studio_refuses_a_membership_above_10000_stars() {
     // One-time prices may go higher in this shop; a subscription may not.
     let shop = shop_with(&[("MAX_PRICE_STARS", "20000")]).await;
-    let creator = json!({ "id": 1003, "first_name": "North" }).to_string();
-    let now = server::auth::unix_now().to_string();
-    let auth = format!(
-        "tma {}",
-        server::telegram::init_data::sign(
-            DEV_BOT_TOKEN,
-            &[("user", &creator), ("auth_date", &now)]
-        )
-    );
     let id: i64 = server::on_db!(&shop.state.db, |pool| sqlx::query_scalar(
         "SELECT id FROM products WHERE slug = $1"
     )
@@ -490,15 +466,16 @@ async fn the_studio_refuses_a_membership_above_10000_stars() {
     .await)
     .unwrap();
     let put = |price: u32, billing: &str| {
-        shop.emu
-            .http
-            .put(format!("{}/api/studio/products/{id}", shop.emu.base))
-            .header("authorization", auth.clone())
-            .json(&json!({
-                "title": "Watercolour Basics in 7 Lessons", "kind": "course",
-                "description": "Loose, luminous watercolour.", "price_stars": price, "billing": billing
-            }))
-            .send()
+        shop.as_user(
+            1003,
+            reqwest::Method::PUT,
+            &format!("/api/studio/products/{id}"),
+        )
+        .json(&json!({
+            "title": "Watercolour Basics in 7 Lessons", "kind": "course",
+            "description": "Loose, luminous watercolour.", "price_stars": price, "billing": billing
+        }))
+        .send()
     };
     let refused = put(10_001, "monthly").await.unwrap();
     assert_eq!(refused.status(), 400);

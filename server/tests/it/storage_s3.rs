@@ -5,17 +5,17 @@
 //! Without `TEST_S3_ENDPOINT` these tests say so and pass, except where the S3 tests must run
 //! (`CI` or `STARFRONT_REQUIRE_S3` set): there they fail, so CI never skips them silently.
 
-mod common;
+use crate::common::{self, auth, wait_for};
 
 use axum::body::Bytes;
 use serde_json::{json, Value};
-use server::config::{Config, S3Config, Secret, StorageConfig, DEV_BOT_TOKEN};
+use server::config::{Config, S3Config, Secret, StorageConfig};
 use server::payments;
 use server::storage::{Area, Headers, Storage, StorageError};
 use server::studio::uploads::{self, Chunks};
 use server::studio::StudioError;
 use sha2::{Digest, Sha256};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const RUST_BOOK: &str = "pocket-guide-to-rust";
 const BUYER: i64 = 4242;
@@ -284,23 +284,6 @@ async fn studio_uploads_stream_into_the_bucket_and_oversize_ones_leave_nothing()
         .await
         .unwrap();
     assert!(!pending.contains("products/10"), "aborted: {pending}");
-}
-
-fn auth(user: i64) -> String {
-    let user = json!({ "id": user, "first_name": "Bea", "language_code": "en" }).to_string();
-    let now = server::auth::unix_now().to_string();
-    format!(
-        "tma {}",
-        server::telegram::init_data::sign(DEV_BOT_TOKEN, &[("user", &user), ("auth_date", &now)])
-    )
-}
-
-async fn wait_for(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! The dev preview's WebApp stand-in: signed in as the chosen demo user, only in dev preview.
 
-mod common;
+use crate::common;
 
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};

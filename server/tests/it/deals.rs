@@ -2,14 +2,11 @@
 //! made in the studio over HTTP, orders priced with them, invoices paid through the emulator's
 //! payment sheet (pre-checkout answered by the shop), and the limits under concurrent use.
 
-mod common;
+use crate::common::{auth, TestApp};
 
 use app::deals::{PriceChoice, Refusal};
 use serde_json::{json, Value};
-use server::config::{Config, DEV_BOT_TOKEN};
-use server::db::Db;
 use server::payments::{self, OrderStatus, PaymentError};
-use server::telegram::bot::Bot;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,52 +18,20 @@ const MINI_APPS: &str = "telegram-mini-apps-from-scratch"; // 900 Stars
 const SOURDOUGH: &str = "sourdough-at-home"; // 120 Stars
 const MAX_PRICE: u32 = 5000;
 
-struct Shop {
-    base: String,
-    http: reqwest::Client,
-    emu: common::Emu,
-    db: Db,
-    bot: Bot,
-    _stop: tokio::sync::oneshot::Sender<()>,
-    _dir: tempfile::TempDir,
-}
+/// The whole shop as `starfront` runs it (long polling, so payments apply on their own), with
+/// the domain's handles on its database and bot.
+struct Shop(TestApp);
 
-/// The whole shop as `starfront` runs it (long polling, so payments apply on their own), and
-/// the domain's handles on the same database and emulator.
-async fn shop() -> Shop {
-    let dir = tempfile::tempdir().unwrap();
-    let (config, stop) = common::serve(common::config(
-        &dir,
-        &[("MAX_PRICE_STARS", &MAX_PRICE.to_string())],
-    ))
-    .await;
-    let base = format!("http://{}", config.bind);
-    // Prepared and seeded by the served shop already.
-    let state = server::prepare(&Config {
-        seed_demo: false,
-        ..config.clone()
-    })
-    .await
-    .unwrap();
-    Shop {
-        emu: common::Emu::new(base.clone()),
-        http: reqwest::Client::new(),
-        base,
-        db: state.db.clone(),
-        bot: state.telegram.clone().unwrap().bot,
-        _stop: stop,
-        _dir: dir,
+impl std::ops::Deref for Shop {
+    type Target = TestApp;
+
+    fn deref(&self) -> &TestApp {
+        &self.0
     }
 }
 
-fn auth(id: i64) -> String {
-    let user =
-        json!({ "id": id, "first_name": format!("User{id}"), "language_code": "en" }).to_string();
-    let now = server::auth::unix_now().to_string();
-    format!(
-        "tma {}",
-        server::telegram::init_data::sign(DEV_BOT_TOKEN, &[("user", &user), ("auth_date", &now)])
-    )
+async fn shop() -> Shop {
+    Shop(TestApp::start(&[("MAX_PRICE_STARS", &MAX_PRICE.to_string())]).await)
 }
 
 fn code(text: &str) -> PriceChoice {

@@ -1,0 +1,20 @@
+//! The server's integration tests, in one binary: the server and its dependencies are linked once,
+//! not once per file. One module per area; `common` holds what they share.
+//!
+//! `cargo test -p server --test it` runs them all, `cargo test -p server --test it payments::`
+//! one area, and any test by (part of) its name as before.
+
+mod common;
+
+mod concurrency;
+mod deals;
+mod dev_preview;
+mod downloads;
+mod emulator;
+mod http;
+mod memberships;
+mod payments;
+mod replicas;
+mod storage_s3;
+mod studio;
+mod telegram;
