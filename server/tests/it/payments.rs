@@ -1678,7 +1678,7 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
 #[tokio::test]
 async fn charges_recorded_before_the_ledger_move_into_it() {
     let dir = tempfile::tempdir().unwrap();
-    let (url, sub) = match common::fresh_database() {
+    let (url, sub) = match crate::common::fresh_database() {
         Some(url) => (url, "postgres"),
         None => (
             format!("sqlite://{}/m.db?mode=rwc", dir.path().display()),
