@@ -11,24 +11,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
 
-fn locale() -> Locale {
-    use_context::<leptos_i18n::I18nContext<Locale>>()
-        .map(|i18n| i18n.get_locale_untracked())
-        .unwrap_or_default()
-}
-
-macro_rules! texts {
-    ($($name:ident => $key:ident),* $(,)?) => {
-        $(
-            #[allow(non_snake_case)]
-            fn $name() -> &'static str {
-                td_string!(locale(), charges_studio.$key)
-            }
-        )*
-    };
-}
-
-texts! {
+super::studio_texts!(charges_studio {
     HELD => held,
     NO_HELD => no_held,
     BUYER => buyer,
@@ -40,7 +23,7 @@ texts! {
     REASON_REFUSED => reason_refused,
     REASON_BILLING => reason_billing,
     REASON_OTHER => reason_other,
-}
+});
 
 /// The studio nav's label for this page.
 #[allow(non_snake_case)]
