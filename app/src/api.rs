@@ -259,6 +259,10 @@ pub struct Membership {
     pub expires_at: i64,
     /// Renewal is turned off: access runs to `expires_at`, then stops.
     pub canceled: bool,
+    /// Canceled by the shop, which has since allowed renewal again: only the buyer can turn it
+    /// back on, in Telegram (Settings → My Stars); until then it stays canceled.
+    #[serde(default)]
+    pub reenable_in_telegram: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -8,6 +8,7 @@
 //! --release`), `wrk`, `nginx`, `gzip` and `brotli` on PATH; `scripts/bench.sh` sets all that up.
 
 mod bundle;
+mod hostile;
 mod procs;
 mod seed;
 mod stub;
@@ -275,6 +276,49 @@ async fn run() -> Result<(), BenchError> {
     ))
     .await?;
     table.http("JSON `GET /api/me` (init data checked)", &me, false);
+
+    progress(t0, "hostile Authorization headers");
+    let hostile = hostile::run(
+        std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        args.secs,
+    )
+    .await;
+    let refused = hostile
+        .statuses
+        .iter()
+        .filter(|s| s.is_some_and(|s| (400..500).contains(&s)))
+        .count();
+    let closed = hostile.statuses.iter().filter(|s| s.is_none()).count();
+    let codes: std::collections::BTreeSet<u16> =
+        hostile.statuses.iter().flatten().copied().collect();
+    let p99 = hostile::percentile(&hostile.alone, 99.0);
+    table.row(
+        "60,000-key `Authorization` (470 KB, unauthenticated) refused",
+        format!(
+            "{} of {} answered 4xx ({codes:?}), {closed} closed before a status · p50 {} · p99 {}",
+            refused,
+            hostile.statuses.len(),
+            ms(hostile::percentile(&hostile.alone, 50.0)),
+            ms(p99),
+        ),
+        "< 10 ms, 4xx",
+        p99 < Duration::from_millis(10) && refused + closed == hostile.statuses.len(),
+    );
+    let healthz_p99 = hostile::percentile(&hostile.healthz, 99.0);
+    table.row(
+        &format!("`/healthz` while {} such requests run", hostile::CONCURRENT),
+        format!(
+            "p50 {} · p99 {} · max {} ({} checks, {} failed; {} hostile requests refused meanwhile)",
+            ms(hostile::percentile(&hostile.healthz, 50.0)),
+            ms(healthz_p99),
+            ms(hostile::percentile(&hostile.healthz, 100.0)),
+            hostile.healthz.len(),
+            hostile.healthz_failures,
+            hostile.hostile_done,
+        ),
+        "p99 < 50 ms",
+        healthz_p99 < Duration::from_millis(50) && hostile.healthz_failures == 0,
+    );
 
     let server_fn = format!("{base}{}", server_fn_path(&root, "get_product"));
     let body = format!("slug={}", seeded.product_slug);

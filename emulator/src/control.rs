@@ -14,7 +14,7 @@ use super::{
     error::ControlError,
     ids::unix_now,
     shapes::{command_entities, EmulatedUser},
-    state::{RateLimit, SentMessage, UserRecord, UserView},
+    state::{RateLimit, Referral, SentMessage, UserRecord, UserView},
     AdvanceClock, Emulator, PaymentOutcome,
 };
 
@@ -27,6 +27,14 @@ pub struct SetBalance {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct AddStars {
     pub amount: i64,
+}
+
+/// The user followed an affiliate's referral link to the bot (Telegram Star affiliate programs:
+/// the affiliate earns `commission_per_mille` ‰ of what the user pays the bot).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ReferUser {
+    pub affiliate_user_id: i64,
+    pub commission_per_mille: i64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -62,6 +70,9 @@ pub struct DropWebhookDeliveries {
 pub struct RateLimitRequest {
     pub count: u32,
     pub retry_after: u64,
+    /// Only calls of this Bot API method (any case) meet the limit; all calls when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
 }
 
 impl Emulator {
@@ -86,6 +97,7 @@ impl Emulator {
             .or_insert_with(|| UserRecord {
                 user,
                 stars: initial,
+                referral: None,
             });
         Ok(UserView::from(&*record))
     }
@@ -115,6 +127,29 @@ impl Emulator {
             .get_mut(&id)
             .ok_or(ControlError::UnknownUser(id))?;
         record.stars = balance;
+        Ok(UserView::from(&*record))
+    }
+
+    /// From now on `id`'s payments to the bot share `commission_per_mille` ‰ with the affiliate
+    /// `affiliate_user_id` (another emulated user). Telegram's programs pay 1 to 900 ‰.
+    pub async fn refer_user(&self, id: i64, refer: ReferUser) -> Result<UserView, ControlError> {
+        if !(1..=900).contains(&refer.commission_per_mille) {
+            return Err(ControlError::Invalid(
+                "commission_per_mille must be 1 to 900".into(),
+            ));
+        }
+        let mut state = self.state().await;
+        if refer.affiliate_user_id == id || state.user(refer.affiliate_user_id).is_none() {
+            return Err(ControlError::UnknownUser(refer.affiliate_user_id));
+        }
+        let record = state
+            .users
+            .get_mut(&id)
+            .ok_or(ControlError::UnknownUser(id))?;
+        record.referral = Some(Referral {
+            affiliate_id: refer.affiliate_user_id,
+            commission_per_mille: refer.commission_per_mille,
+        });
         Ok(UserView::from(&*record))
     }
 
@@ -176,11 +211,13 @@ impl Emulator {
             .unwrap_or_default()
     }
 
-    /// The next `count` Bot API calls answer 429 with `retry_after` seconds.
-    pub async fn rate_limit_next_calls(&self, count: u32, retry_after: u64) {
+    /// The next `count` Bot API calls (of `method` only, when given) answer 429 with
+    /// `retry_after` seconds.
+    pub async fn rate_limit_next_calls(&self, count: u32, retry_after: u64, method: Option<&str>) {
         self.state().await.rate_limit = (count > 0).then_some(RateLimit {
             remaining: count,
             retry_after,
+            method: method.map(str::to_ascii_lowercase),
         });
     }
 }
@@ -191,6 +228,7 @@ pub fn routes() -> Router<Emulator> {
         .route("/control/users/{id}", get(get_user))
         .route("/control/users/{id}/stars", post(set_stars))
         .route("/control/users/{id}/stars/add", post(add_stars))
+        .route("/control/users/{id}/affiliate", post(refer_user))
         .route("/control/users/{id}/messages", post(user_message))
         .route("/control/invoices/pay", post(pay))
         .route("/control/invoices/cancel", post(cancel))
@@ -209,6 +247,10 @@ pub fn routes() -> Router<Emulator> {
         .route(
             "/control/subscriptions/{charge_id}/cancel",
             post(cancel_subscription),
+        )
+        .route(
+            "/control/subscriptions/{charge_id}/reenable",
+            post(reenable_subscription),
         )
 }
 
@@ -241,6 +283,14 @@ async fn add_stars(
     Json(body): Json<AddStars>,
 ) -> Response {
     reply(emu.add_stars(id, body.amount).await)
+}
+
+async fn refer_user(
+    State(emu): State<Emulator>,
+    Path(id): Path<i64>,
+    Json(body): Json<ReferUser>,
+) -> Response {
+    reply(emu.refer_user(id, body).await)
 }
 
 async fn user_message(
@@ -306,7 +356,7 @@ async fn webhook_status(State(emu): State<Emulator>) -> Response {
 }
 
 async fn rate_limit(State(emu): State<Emulator>, Json(body): Json<RateLimitRequest>) -> Response {
-    emu.rate_limit_next_calls(body.count, body.retry_after)
+    emu.rate_limit_next_calls(body.count, body.retry_after, body.method.as_deref())
         .await;
     Json(json!({ "count": body.count, "retry_after": body.retry_after })).into_response()
 }
@@ -344,4 +394,11 @@ async fn cancel_subscription(
     Path(charge_id): Path<String>,
 ) -> Response {
     reply(emu.cancel_subscription_as_user(&charge_id).await)
+}
+
+async fn reenable_subscription(
+    State(emu): State<Emulator>,
+    Path(charge_id): Path<String>,
+) -> Response {
+    reply(emu.reenable_subscription_as_user(&charge_id).await)
 }

@@ -34,6 +34,8 @@ pub struct DeliveryStats {
     pub failed: u64,
     /// Upcoming delivery attempts that will be dropped on purpose.
     pub pending_drops: u32,
+    /// Updates the webhook gave up on after `webhook_max_attempts` failed deliveries.
+    pub given_up: u64,
     pub last_error_date: Option<i64>,
     pub last_error_message: Option<String>,
 }
@@ -127,6 +129,15 @@ async fn run_worker(emulator: Weak<Inner>, mut changes: watch::Receiver<u64>) {
                     }
                     Attempt::Failed(message) => {
                         state.delivery.failed += 1;
+                        let max = inner.config.webhook_max_attempts.max(1);
+                        if let Some(at) = state.updates.iter().position(|u| u.id == update_id) {
+                            let update = &mut state.updates[at];
+                            update.failed_deliveries += 1;
+                            if update.failed_deliveries >= max {
+                                state.updates.remove(at);
+                                state.delivery.given_up += 1;
+                            }
+                        }
                         state.delivery.last_error_date = Some(unix_now());
                         state.delivery.last_error_message = Some(message);
                         drop(state);
@@ -149,6 +160,7 @@ async fn run_worker(emulator: Weak<Inner>, mut changes: watch::Receiver<u64>) {
 async fn next_job(inner: &Inner, in_flight: &HashSet<i64>) -> Option<Job> {
     let mut state = inner.state.lock().await;
     let webhook = state.webhook.clone()?;
+    state.drop_expired();
     state.discard_disallowed();
     let update = state
         .updates

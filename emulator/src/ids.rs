@@ -40,6 +40,11 @@ pub fn pre_checkout_query_id() -> String {
     u64::from_le_bytes(random_bytes::<8>()).to_string()
 }
 
+/// The first update_id after a week without updates: random, positive, with room to count on.
+pub fn restarted_update_id() -> i64 {
+    1 + i64::from(u32::from_le_bytes(random_bytes::<4>()) >> 1)
+}
+
 /// Document file ids share the `BQACAgIAAxkDAAI` prefix in production.
 pub fn document_file_id() -> String {
     format!("BQACAgIAAxkDAAI{}", random_string(URL_SAFE, 56))

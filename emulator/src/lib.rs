@@ -29,7 +29,8 @@ use tokio::sync::{watch, Mutex, MutexGuard};
 
 pub use self::{
     control::{
-        AddStars, DropWebhookDeliveries, PayRequest, RateLimitRequest, SetBalance, UserMessage,
+        AddStars, DropWebhookDeliveries, PayRequest, RateLimitRequest, ReferUser, SetBalance,
+        UserMessage,
     },
     delivery::DeliveryStats,
     error::{ApiError, ControlError},
@@ -57,6 +58,10 @@ pub struct EmulatorConfig {
     /// `max_connections` (40 by default) and then gives no order; 1, the default here, delivers
     /// strictly in order, which tests of update sequences rely on.
     pub webhook_connections: usize,
+    /// Failed deliveries of one update after which the webhook gives up on it (Bot API,
+    /// setWebhook: "we will repeat the request and give up after a reasonable amount of
+    /// attempts").
+    pub webhook_max_attempts: u32,
     /// Telegram's now. The dev preview shares it with the shop, so advancing it (a month for a
     /// membership's renewal) moves the shop's now too.
     pub clock: clock::Clock,
@@ -71,6 +76,7 @@ impl EmulatorConfig {
             initial_stars: 2500,
             pre_checkout_timeout: Duration::from_secs(10),
             webhook_connections: 1,
+            webhook_max_attempts: 50,
             clock: clock::Clock::default(),
         }
     }
@@ -106,6 +112,7 @@ use self::state::State;
 impl Emulator {
     pub fn new(config: EmulatorConfig) -> Self {
         let (changes, _) = watch::channel(0);
+        let state = State::new(config.clock.clone());
         let http = reqwest::Client::builder()
             .timeout(delivery::REQUEST_TIMEOUT)
             .build()
@@ -113,7 +120,7 @@ impl Emulator {
         Emulator {
             inner: Arc::new(Inner {
                 config,
-                state: Mutex::new(State::new()),
+                state: Mutex::new(state),
                 changes,
                 http,
                 worker_started: AtomicBool::new(false),

@@ -78,16 +78,23 @@ impl Emulator {
         if token != self.inner.config.bot_token {
             return Err(ApiError::Unauthorized);
         }
-        self.take_rate_limit().await?;
+        self.take_rate_limit(method).await?;
         let params = Params::from_request(request).await?;
         self.dispatch(&method.to_ascii_lowercase(), &params).await
     }
 
-    async fn take_rate_limit(&self) -> Result<(), ApiError> {
+    async fn take_rate_limit(&self, method: &str) -> Result<(), ApiError> {
         let mut state = self.state().await;
         let Some(limit) = state.rate_limit.as_mut() else {
             return Ok(());
         };
+        if limit
+            .method
+            .as_ref()
+            .is_some_and(|m| !m.eq_ignore_ascii_case(method))
+        {
+            return Ok(());
+        }
         let retry_after = limit.retry_after;
         limit.remaining = limit.remaining.saturating_sub(1);
         if limit.remaining == 0 {

@@ -21,6 +21,8 @@ use super::{
 pub(super) const STARS: &str = "XTR";
 /// The only subscription period Telegram accepts: 30 days.
 pub const SUBSCRIPTION_PERIOD: i64 = 2_592_000;
+/// Telegram's highest price for a subscription, in Stars.
+pub const MAX_SUBSCRIPTION_STARS: i64 = 10_000;
 const LINK_PREFIX: &str = "https://t.me/$";
 
 /// An invoice created with `createInvoiceLink`, kept under its link's slug.
@@ -42,9 +44,100 @@ pub struct Invoice {
 #[derive(Debug, Clone)]
 pub struct Charge {
     pub user_id: i64,
+    /// What the user paid, in Stars.
     pub amount: i64,
     pub payload: String,
     pub refunded: bool,
+    /// The affiliate's commission, when the payer was referred by one.
+    pub affiliate: Option<AffiliateCut>,
+    /// For a subscription's charge: its period.
+    pub subscription_period: Option<i64>,
+}
+
+/// 1 Star in nanostars (Bot API: `nanostar_amount` counts 1/1000000000 shares of a Star).
+pub(super) const NANOSTARS: i64 = 1_000_000_000;
+
+/// An affiliate's commission on one charge (Bot API `AffiliateInfo`).
+#[derive(Debug, Clone)]
+pub struct AffiliateCut {
+    pub affiliate: EmulatedUser,
+    pub commission_per_mille: i64,
+    pub nanostars: i64,
+}
+
+impl Charge {
+    /// A charge of `amount` Stars by `user_id`, split with the affiliate who referred them.
+    pub(super) fn new(
+        state: &State,
+        user_id: i64,
+        amount: i64,
+        payload: &str,
+        subscription_period: Option<i64>,
+    ) -> Self {
+        let affiliate = state
+            .users
+            .get(&user_id)
+            .and_then(|r| r.referral.clone())
+            .and_then(|referral| {
+                let affiliate = state.user(referral.affiliate_id)?.clone();
+                Some(AffiliateCut {
+                    affiliate,
+                    commission_per_mille: referral.commission_per_mille,
+                    // ‰ of the amount: amount × per_mille / 1000 Stars, exactly, in nanostars.
+                    nanostars: amount * referral.commission_per_mille * (NANOSTARS / 1000),
+                })
+            });
+        Charge {
+            user_id,
+            amount,
+            payload: payload.to_owned(),
+            refunded: false,
+            affiliate,
+            subscription_period,
+        }
+    }
+
+    /// What the bot received: the amount less the affiliate's commission.
+    pub(super) fn bot_nanostars(&self) -> i64 {
+        self.amount * NANOSTARS - self.affiliate.as_ref().map_or(0, |a| a.nanostars)
+    }
+
+    /// The bot's `StarTransaction` for this charge (`refund`: for its refund). Bot API: the
+    /// transaction's `amount`/`nanostar_amount` are what the bot's balance moved by; the payer is
+    /// the `source` of the payment and the `receiver` of its refund (`TransactionPartnerUser`,
+    /// `transaction_type` "invoice_payment"), whose `affiliate` (AffiliateInfo: `amount` "rounded
+    /// to 0; can be negative for refunds", `nanostar_amount` from -999999999 to 999999999) is
+    /// the affiliate's commission, returned on a refund.
+    pub(super) fn transaction(
+        &self,
+        id: &str,
+        user: &EmulatedUser,
+        date: i64,
+        refund: bool,
+    ) -> StarTransaction {
+        let mut partner = user_partner(user, &self.payload, self.subscription_period);
+        if let Some(cut) = &self.affiliate {
+            let sign = if refund { -1 } else { 1 };
+            let mut info = json!({
+                "affiliate_user": cut.affiliate.to_json(),
+                "commission_per_mille": cut.commission_per_mille,
+                "amount": sign * (cut.nanostars / NANOSTARS),
+            });
+            if cut.nanostars % NANOSTARS != 0 {
+                info["nanostar_amount"] = json!(sign * (cut.nanostars % NANOSTARS));
+            }
+            partner["affiliate"] = info;
+        }
+        let bot = self.bot_nanostars();
+        StarTransaction {
+            id: id.to_owned(),
+            amount: bot / NANOSTARS,
+            nanostar_amount: (bot % NANOSTARS != 0).then_some(bot % NANOSTARS),
+            date,
+            source: (!refund).then(|| partner.clone()),
+            receiver: refund.then_some(partner),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -58,6 +151,10 @@ pub struct CheckoutAnswer {
 pub struct StarTransaction {
     pub id: String,
     pub amount: i64,
+    /// Bot API: "The number of 1/1000000000 shares of Telegram Stars transferred by the
+    /// transaction; from 0 to 999999999".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nanostar_amount: Option<i64>,
     pub date: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<Value>,
@@ -153,6 +250,12 @@ fn validate_invoice(params: &Params) -> Result<Invoice, ApiError> {
     if subscription_period.is_some_and(|p| p != SUBSCRIPTION_PERIOD) {
         return Err(ApiError::bad_request("SUBSCRIPTION_PERIOD_INVALID"));
     }
+    // Bot API, createInvoiceLink: "Subscription price must no exceed 10000 Telegram Stars." The
+    // text of the refusal is not documented; Telegram's error for a Stars invoice it will not
+    // make is STARS_INVOICE_INVALID.
+    if subscription_period.is_some() && amount > MAX_SUBSCRIPTION_STARS {
+        return Err(ApiError::bad_request("STARS_INVOICE_INVALID"));
+    }
     let slug = ids::invoice_slug();
     Ok(Invoice {
         link: format!("{LINK_PREFIX}{slug}"),
@@ -193,9 +296,12 @@ impl Emulator {
         let waiting = self.state().await.pending_checkouts.remove(&id);
         let answered =
             waiting.is_some_and(|tx| tx.send(CheckoutAnswer { ok, error_message }).is_ok());
-        // A missing waiter means unknown, already answered, or expired: Telegram says the same.
+        // A missing waiter means unknown, already answered, or expired: Telegram says the same,
+        // in the words it uses for every query answered late.
         if !answered {
-            return Err(ApiError::bad_request("QUERY_ID_INVALID"));
+            return Err(ApiError::bad_request(
+                "query is too old and response timeout expired or query ID is invalid",
+            ));
         }
         Ok(Reply::new(json!(true)))
     }
@@ -217,10 +323,11 @@ impl Emulator {
             if charge.refunded {
                 return Err(ApiError::bad_request("CHARGE_ALREADY_REFUNDED"));
             }
-            if state.bot_stars < charge.amount {
+            // The bot pays back what it received; the affiliate returns the commission.
+            if state.bot_nanostars < charge.bot_nanostars() {
                 return Err(ApiError::bad_request("BALANCE_TOO_LOW"));
             }
-            state.bot_stars -= charge.amount;
+            state.bot_nanostars -= charge.bot_nanostars();
             if let Some(record) = state.users.get_mut(&user_id) {
                 record.stars += charge.amount;
             }
@@ -229,13 +336,8 @@ impl Emulator {
             }
             let date = self.now();
             // Telegram lists a refund under the charge's id, with the user as the receiver.
-            state.transactions.push(StarTransaction {
-                id: charge_id.clone(),
-                amount: charge.amount,
-                date,
-                source: None,
-                receiver: Some(user_partner(&user, &charge.payload, None)),
-            });
+            let refund = charge.transaction(&charge_id, &user, date, true);
+            state.transactions.push(refund);
             let refunded = json!({
                 "currency": STARS,
                 "total_amount": charge.amount,
@@ -258,7 +360,13 @@ impl Emulator {
     }
 
     pub(super) async fn star_balance(&self) -> Reply {
-        Reply::new(json!({ "amount": self.state().await.bot_stars }))
+        // Bot API `StarAmount`: whole Stars and, when there are any, the nanostars beyond them.
+        let balance = self.state().await.bot_nanostars;
+        let mut amount = json!({ "amount": balance / NANOSTARS });
+        if balance % NANOSTARS != 0 {
+            amount["nanostar_amount"] = json!(balance % NANOSTARS);
+        }
+        Reply::new(amount)
     }
 
     /// The invoice behind a link or slug, as created.
@@ -345,7 +453,7 @@ impl Emulator {
         let answer = tokio::time::timeout(self.inner.config.pre_checkout_timeout, answer_rx).await;
         let answer = match answer {
             Ok(Ok(answer)) => answer,
-            // Late answers must then fail with QUERY_ID_INVALID, so the query is forgotten.
+            // Late answers must then be refused as too old, so the query is forgotten.
             Ok(Err(_)) | Err(_) => {
                 self.state().await.pending_checkouts.remove(&query_id);
                 return Ok(PaymentOutcome::TimedOut);
@@ -383,29 +491,20 @@ impl Emulator {
         }
         record.stars -= invoice.amount;
         let user = record.user.clone();
-        state.bot_stars += invoice.amount;
         let charge_id = ids::charge_id();
         let date = self.now();
-        state.charges.insert(
-            charge_id.clone(),
-            Charge {
-                user_id,
-                amount: invoice.amount,
-                payload: invoice.payload.clone(),
-                refunded: false,
-            },
+        let charge = Charge::new(
+            state,
+            user_id,
+            invoice.amount,
+            &invoice.payload,
+            invoice.subscription_period,
         );
-        state.transactions.push(StarTransaction {
-            id: charge_id.clone(),
-            amount: invoice.amount,
-            date,
-            source: Some(user_partner(
-                &user,
-                &invoice.payload,
-                invoice.subscription_period,
-            )),
-            receiver: None,
-        });
+        state.bot_nanostars += charge.bot_nanostars();
+        state
+            .transactions
+            .push(charge.transaction(&charge_id, &user, date, false));
+        state.charges.insert(charge_id.clone(), charge);
         let mut payment = json!({
             "currency": invoice.currency,
             "total_amount": invoice.amount,

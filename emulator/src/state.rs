@@ -21,6 +21,16 @@ const OPT_IN_KINDS: [&str; 3] = ["chat_member", "message_reaction", "message_rea
 pub struct UserRecord {
     pub user: EmulatedUser,
     pub stars: i64,
+    /// The affiliate whose link brought this user to the bot, if any.
+    pub referral: Option<Referral>,
+}
+
+/// A user referred through a Telegram Star affiliate program: each of their payments to the bot
+/// pays `commission_per_mille` ‰ of it to the affiliate (Bot API `AffiliateInfo`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Referral {
+    pub affiliate_id: i64,
+    pub commission_per_mille: i64,
 }
 
 /// A user with their Star balance, as the control API shows it.
@@ -89,17 +99,30 @@ pub struct SentMessage {
     pub file: Option<StoredFile>,
 }
 
+/// How long Telegram keeps an update nobody took (Bot API, Getting updates: "they will not be
+/// kept longer than 24 hours").
+pub const UPDATE_KEPT_SECS: i64 = 86_400;
+/// Bot API, Update: "If there are no new updates for at least a week, then identifier of the next
+/// update will be chosen randomly instead of sequentially."
+pub const SEQUENCE_RESTART_SECS: i64 = 7 * 86_400;
+
 #[derive(Debug, Clone)]
 pub struct QueuedUpdate {
     pub id: i64,
     pub kind: String,
     pub body: Value,
+    /// When it was queued, on the emulator's clock.
+    pub queued_at: i64,
+    /// Webhook deliveries of it that failed so far.
+    pub failed_deliveries: u32,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct RateLimit {
     pub remaining: u32,
     pub retry_after: u64,
+    /// Lower-case method name the limit applies to; every method when `None`.
+    pub method: Option<String>,
 }
 
 #[derive(Debug)]
@@ -113,10 +136,17 @@ pub struct State {
     /// Star subscriptions, under their first charge's id.
     pub subscriptions: BTreeMap<String, Subscription>,
     pub transactions: Vec<StarTransaction>,
-    pub bot_stars: i64,
+    /// The bot's Star balance in nanostars (1/1,000,000,000 Star): affiliate commissions leave
+    /// fractions of a Star (Bot API `StarAmount.nanostar_amount`).
+    pub bot_nanostars: i64,
     pub pending_checkouts: HashMap<String, oneshot::Sender<CheckoutAnswer>>,
     pub updates: VecDeque<QueuedUpdate>,
     next_update_id: i64,
+    /// When the last update was queued: a week later the sequence restarts at random.
+    last_update_at: Option<i64>,
+    /// Bumped by every getUpdates; an older long poll that sees it changed ends with 409.
+    pub poll_generation: u64,
+    clock: clock::Clock,
     pub allowed_updates: Option<Vec<String>>,
     pub webhook: Option<WebhookConfig>,
     pub delivery: DeliveryStats,
@@ -126,7 +156,7 @@ pub struct State {
 }
 
 impl State {
-    pub fn new() -> Self {
+    pub fn new(clock: clock::Clock) -> Self {
         State {
             users: BTreeMap::new(),
             next_message_ids: HashMap::new(),
@@ -136,10 +166,13 @@ impl State {
             charges: HashMap::new(),
             subscriptions: BTreeMap::new(),
             transactions: Vec::new(),
-            bot_stars: 0,
+            bot_nanostars: 0,
             pending_checkouts: HashMap::new(),
             updates: VecDeque::new(),
             next_update_id: 1,
+            last_update_at: None,
+            poll_generation: 0,
+            clock,
             allowed_updates: None,
             webhook: None,
             delivery: DeliveryStats::default(),
@@ -159,6 +192,14 @@ impl State {
 
     /// Appends `{"update_id": N, kind: payload}` to the queue and returns it.
     pub fn queue_update(&mut self, kind: &str, payload: Value) -> Value {
+        let now = self.clock.now();
+        if self
+            .last_update_at
+            .is_some_and(|last| now - last >= SEQUENCE_RESTART_SECS)
+        {
+            self.next_update_id = super::ids::restarted_update_id();
+        }
+        self.last_update_at = Some(now);
         let id = self.next_update_id;
         self.next_update_id += 1;
         let body = json!({ "update_id": id, kind: payload });
@@ -166,8 +207,16 @@ impl State {
             id,
             kind: kind.to_owned(),
             body: body.clone(),
+            queued_at: now,
+            failed_deliveries: 0,
         });
         body
+    }
+
+    /// Forgets the updates Telegram would no longer keep.
+    pub fn drop_expired(&mut self) {
+        let cutoff = self.clock.now() - UPDATE_KEPT_SECS;
+        self.updates.retain(|u| u.queued_at > cutoff);
     }
 
     pub fn is_allowed(&self, kind: &str) -> bool {
@@ -211,7 +260,7 @@ mod tests {
 
     #[test]
     fn queue_assigns_increasing_ids_and_offset_confirms() {
-        let mut state = State::new();
+        let mut state = State::new(Default::default());
         for text in ["a", "b", "c"] {
             state.queue_update("message", json!({ "text": text }));
         }
@@ -229,7 +278,7 @@ mod tests {
 
     #[test]
     fn allowed_updates_filter_and_defaults() {
-        let mut state = State::new();
+        let mut state = State::new(Default::default());
         state.queue_update("message_reaction", json!({}));
         state.queue_update("message", json!({}));
         state.queue_update("pre_checkout_query", json!({}));

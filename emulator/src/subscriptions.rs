@@ -2,8 +2,11 @@
 //! paid; at each period's end Telegram charges the user again and sends the bot a
 //! `successful_payment` with `is_recurring`, a new charge id and the new
 //! `subscription_expiration_date` (no pre-checkout query). `editUserStarSubscription` lets the bot
-//! stop (and re-allow) the renewal; the user can stop it in Telegram too. Renewals happen when the
-//! emulator's clock is advanced past a subscription's end, or at once through the control API.
+//! stop the renewal, and later allow the user to turn it back on (Bot API: "Pass False to allow
+//! the user to re-enable a subscription that was previously canceled by the bot"): it stays off
+//! until the user does so in Telegram. The user can stop and restart it in Telegram too. Renewals
+//! happen when the emulator's clock is advanced past a subscription's end, or at once through the
+//! control API.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -13,7 +16,7 @@ use super::{
     ids,
     methods::Reply,
     params::Params,
-    payments::{queue_user_message, user_partner, Charge, Invoice, StarTransaction, STARS},
+    payments::{queue_user_message, Charge, Invoice, STARS},
     state::State,
     Emulator,
 };
@@ -30,7 +33,11 @@ pub struct Subscription {
     pub period: i64,
     /// Paid up to here (Unix time).
     pub expires_at: i64,
+    /// Renewal is off: the subscription ends with its period.
+    pub canceled: bool,
+    /// The bot canceled it and has not allowed the user to turn it back on.
     pub canceled_by_bot: bool,
+    /// The user turned renewal off in Telegram.
     pub canceled_by_user: bool,
     /// No longer renews: it ran out after a cancellation or a failed charge.
     pub ended: bool,
@@ -54,15 +61,12 @@ impl Subscription {
             amount: invoice.amount,
             period,
             expires_at,
+            canceled: false,
             canceled_by_bot: false,
             canceled_by_user: false,
             ended: false,
             charges: vec![charge_id.to_owned()],
         }
-    }
-
-    fn canceled(&self) -> bool {
-        self.canceled_by_bot || self.canceled_by_user
     }
 }
 
@@ -96,7 +100,8 @@ pub struct AdvanceClock {
 
 impl Emulator {
     /// `editUserStarSubscription`: the bot cancels renewal (access runs to the period's end) or
-    /// re-enables a renewal it canceled itself. Any charge of the subscription names it.
+    /// lifts its own cancellation, which lets the user turn renewal back on but does not turn it
+    /// on. Any charge of the subscription names it.
     pub(super) async fn edit_user_star_subscription(
         &self,
         params: &Params,
@@ -122,6 +127,7 @@ impl Emulator {
             return Err(ApiError::bad_request("SUBSCRIPTION_EXPIRED"));
         }
         if is_canceled {
+            subscription.canceled = true;
             subscription.canceled_by_bot = true;
         } else {
             // The bot may only undo its own cancellation; the user's stands.
@@ -148,7 +154,32 @@ impl Emulator {
             .subscriptions
             .get_mut(charge_id)
             .ok_or_else(|| ControlError::Invalid(format!("no subscription {charge_id:?}")))?;
+        subscription.canceled = true;
         subscription.canceled_by_user = true;
+        Ok(subscription.clone())
+    }
+
+    /// The user turns renewal back on in Telegram's subscription settings (the bot hears
+    /// nothing until the next charge). Refused while the bot's cancellation stands.
+    pub async fn reenable_subscription_as_user(
+        &self,
+        charge_id: &str,
+    ) -> Result<Subscription, ControlError> {
+        let mut state = self.state().await;
+        let subscription = state
+            .subscriptions
+            .get_mut(charge_id)
+            .ok_or_else(|| ControlError::Invalid(format!("no subscription {charge_id:?}")))?;
+        if subscription.ended {
+            return Err(ControlError::Invalid("the subscription has ended".into()));
+        }
+        if subscription.canceled_by_bot {
+            return Err(ControlError::Invalid(
+                "the bot canceled this subscription; only the bot can allow it again".into(),
+            ));
+        }
+        subscription.canceled = false;
+        subscription.canceled_by_user = false;
         Ok(subscription.clone())
     }
 
@@ -221,7 +252,7 @@ fn renew(state: &mut State, charge_id: &str, now: i64) -> Result<Renewal, Contro
             outcome,
         }
     };
-    if sub.ended || sub.canceled() {
+    if sub.ended || sub.canceled {
         return Ok(end(state, RenewalOutcome::Ended));
     }
     let record = state
@@ -240,25 +271,20 @@ fn renew(state: &mut State, charge_id: &str, now: i64) -> Result<Renewal, Contro
     }
     record.stars -= sub.amount;
     let user = record.user.clone();
-    state.bot_stars += sub.amount;
     let new_charge = ids::charge_id();
     let expires_at = sub.expires_at + sub.period;
-    state.charges.insert(
-        new_charge.clone(),
-        Charge {
-            user_id: sub.user_id,
-            amount: sub.amount,
-            payload: sub.payload.clone(),
-            refunded: false,
-        },
+    let charge = Charge::new(
+        state,
+        sub.user_id,
+        sub.amount,
+        &sub.payload,
+        Some(sub.period),
     );
-    state.transactions.push(StarTransaction {
-        id: new_charge.clone(),
-        amount: sub.amount,
-        date: now,
-        source: Some(user_partner(&user, &sub.payload, Some(sub.period))),
-        receiver: None,
-    });
+    state.bot_nanostars += charge.bot_nanostars();
+    state
+        .transactions
+        .push(charge.transaction(&new_charge, &user, now, false));
+    state.charges.insert(new_charge.clone(), charge);
     if let Some(s) = state.subscriptions.get_mut(charge_id) {
         s.expires_at = expires_at;
         s.charges.push(new_charge.clone());

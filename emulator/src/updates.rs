@@ -23,6 +23,14 @@ fn allowed_updates(params: &Params) -> Result<Option<Vec<String>>, ApiError> {
         .map_err(|_| ApiError::bad_request("can't parse allowed_updates JSON array"))
 }
 
+/// Telegram's answer to a long poll that another getUpdates replaced.
+fn poll_conflict() -> ApiError {
+    ApiError::Conflict(
+        "terminated by other getUpdates request; make sure that only one bot instance is running"
+            .into(),
+    )
+}
+
 fn webhook_conflict() -> ApiError {
     ApiError::Conflict(
         "can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
@@ -41,18 +49,22 @@ impl Emulator {
         let allowed = allowed_updates(params)?;
         let deadline = Instant::now() + Duration::from_secs(wait as u64);
         let mut changes = self.inner.changes.subscribe();
-        {
+        let generation = {
             let mut state = self.state().await;
             if state.webhook.is_some() {
                 return Err(webhook_conflict());
             }
+            state.poll_generation += 1;
             if let Some(allowed) = allowed {
                 state.allowed_updates = Some(allowed);
             }
             if let Some(offset) = offset {
                 state.confirm_updates(offset);
             }
-        }
+            state.poll_generation
+        };
+        // Wakes a long poll still waiting, which then ends with 409.
+        self.notify_changes();
         loop {
             changes.borrow_and_update();
             {
@@ -60,6 +72,10 @@ impl Emulator {
                 if state.webhook.is_some() {
                     return Err(webhook_conflict());
                 }
+                if state.poll_generation != generation {
+                    return Err(poll_conflict());
+                }
+                state.drop_expired();
                 state.discard_disallowed();
                 let batch: Vec<Value> = state
                     .updates
@@ -154,6 +170,7 @@ impl Emulator {
 
     pub(super) async fn webhook_info(&self) -> Value {
         let mut state = self.state().await;
+        state.drop_expired();
         state.discard_disallowed();
         let mut info = json!({
             "url": state.webhook.as_ref().map(|w| w.url.clone()).unwrap_or_default(),

@@ -64,8 +64,10 @@ test("a buyer subscribes to a course and reaches a member-only lesson", async ({
         return all.find((s: any) => s.charge_id === mine.charge_id).canceled_by_bot;
       })
       .toBe(true);
+    // Re-enable only allows the buyer to turn renewal back on in Telegram; it stays canceled.
     await item.getByRole("button", { name: "Re-enable" }).click();
-    await expect(item.locator(".membership-status")).toContainText("Member · renews");
+    await expect(item.locator(".membership-status")).toContainText("turn renewal back on in Telegram");
+    await expect(item.locator(".membership-toggle")).toHaveCount(0);
   } finally {
     // Out of the catalog again, so the other specs see the demo catalog they expect.
     await request.post(`/api/studio/products/${product.id}/archive`, { headers: studio });

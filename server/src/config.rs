@@ -25,6 +25,8 @@ pub struct Config {
     pub telegram_api_url: Option<Url>,
     /// How old init data may be; `None` (from `INIT_DATA_MAX_AGE_SECS=0`) turns the check off.
     pub init_data_max_age: Option<Duration>,
+    /// How old init data may be for refunds and studio writes; `None` means as for the rest.
+    pub init_data_sensitive_max_age: Option<Duration>,
     /// Also accept init data Telegram signed for this bot id (Ed25519, Bot API 8.0).
     pub third_party_bot_id: Option<i64>,
     /// Use Telegram's test-environment key for third-party validation.
@@ -51,6 +53,17 @@ pub struct Config {
     pub reconcile_interval: Duration,
     /// Where product files live: `DATA_DIR/files` or an S3-compatible bucket.
     pub storage: StorageConfig,
+    /// Connections, request heads and the graceful stop (`MAX_CONNECTIONS`,
+    /// `HEADER_READ_TIMEOUT_SECS`, `SHUTDOWN_GRACE_SECS`).
+    pub connection_limits: crate::listen::ConnectionLimits,
+    /// How long a request may take before it is answered 408 (`REQUEST_TIMEOUT_SECS`); uploads,
+    /// which stream for as long as the file takes, are exempt.
+    pub request_timeout: Duration,
+    /// With it, `/metrics` answers `Authorization: Bearer <token>` from anywhere; without it,
+    /// loopback only (`METRICS_TOKEN`).
+    pub metrics_token: Option<String>,
+    /// Checkouts, tips and studio writes a user (or address) may make a minute.
+    pub rate_limits: crate::rate_limit::RateLimitConfig,
 }
 
 /// `STORAGE=local` (default): files under `DATA_DIR/files`. `STORAGE=s3`: an S3-compatible
@@ -181,6 +194,20 @@ impl Config {
                 }
             },
         };
+        let init_data_sensitive_max_age = match get("INIT_DATA_SENSITIVE_MAX_AGE_SECS") {
+            None => Some(Duration::from_secs(3600)),
+            Some(v) => match v.trim().parse::<u64>() {
+                Ok(0) => None,
+                Ok(secs) => Some(Duration::from_secs(secs)),
+                Err(_) => {
+                    return Err(invalid(
+                        "INIT_DATA_SENSITIVE_MAX_AGE_SECS",
+                        &v,
+                        "expected whole seconds (0: as INIT_DATA_MAX_AGE_SECS)",
+                    ))
+                }
+            },
+        };
         let third_party_bot_id = get("THIRD_PARTY_BOT_ID")
             .map(|v| {
                 v.parse::<i64>()
@@ -301,8 +328,29 @@ impl Config {
                 })?,
         };
         let storage = storage_config(&get)?;
+        let defaults = crate::listen::ConnectionLimits::default();
+        let connection_limits = crate::listen::ConnectionLimits {
+            max_connections: bounded(&get, "MAX_CONNECTIONS", 1, 1_000_000)?
+                .map_or(defaults.max_connections, |n| n as usize),
+            header_read_timeout: secs(&get, "HEADER_READ_TIMEOUT_SECS", 1, 3600)?
+                .unwrap_or(defaults.header_read_timeout),
+            max_header_bytes: defaults.max_header_bytes,
+            shutdown_grace: secs(&get, "SHUTDOWN_GRACE_SECS", 1, 3600)?
+                .unwrap_or(defaults.shutdown_grace),
+        };
+        let request_timeout =
+            secs(&get, "REQUEST_TIMEOUT_SECS", 1, 3600)?.unwrap_or(Duration::from_secs(30));
 
-        Ok(Config {
+        let metrics_token = get("METRICS_TOKEN").map(|t| t.trim().to_owned());
+        let rate_defaults = crate::rate_limit::RateLimitConfig::default();
+        let rate_limits = crate::rate_limit::RateLimitConfig {
+            checkout_per_min: bounded(&get, "RATE_LIMIT_CHECKOUT_PER_MIN", 1, 100_000)?
+                .map_or(rate_defaults.checkout_per_min, |n| n as u32),
+            studio_per_min: bounded(&get, "RATE_LIMIT_STUDIO_PER_MIN", 1, 100_000)?
+                .map_or(rate_defaults.studio_per_min, |n| n as u32),
+        };
+
+        let config = Config {
             bind,
             database_url,
             data_dir,
@@ -310,6 +358,7 @@ impl Config {
             bot_token,
             telegram_api_url,
             init_data_max_age,
+            init_data_sensitive_max_age,
             third_party_bot_id,
             telegram_test_env,
             webhook_secret,
@@ -324,7 +373,56 @@ impl Config {
             replica_id,
             reconcile_interval,
             storage,
-        })
+            connection_limits,
+            request_timeout,
+            metrics_token,
+            rate_limits,
+        };
+        config.check_dev_preview()?;
+        Ok(config)
+    }
+
+    /// The dev preview signs anyone in as any user (the demo admin included) and plays Telegram
+    /// itself, so it may only run on this machine, never with a real bot or a public address.
+    /// Checked again by `serve` once the listening address is known.
+    pub fn check_dev_preview(&self) -> Result<(), ConfigError> {
+        if !self.dev_preview {
+            return Ok(());
+        }
+        let why = "the dev preview lets anyone sign in as any user";
+        if !self.bind.ip().is_loopback() {
+            return Err(invalid(
+                "DEV_PREVIEW",
+                "1",
+                &format!(
+                    "{why}, so it listens on loopback only, but the address is {} \
+                     (set BIND=127.0.0.1:<port> and leave PORT unset, or unset DEV_PREVIEW)",
+                    self.bind
+                ),
+            ));
+        }
+        if self
+            .bot_token
+            .as_deref()
+            .is_some_and(|t| t != DEV_BOT_TOKEN)
+        {
+            return Err(invalid(
+                "DEV_PREVIEW",
+                "1",
+                &format!("{why}, so it never runs with a real BOT_TOKEN (unset one of them)"),
+            ));
+        }
+        if let Some(url) = &self.public_url {
+            return Err(invalid(
+                "DEV_PREVIEW",
+                "1",
+                &format!(
+                    "{why}, so it never runs with a PUBLIC_URL ({url}) that would register a \
+                     webhook and publish the shop (unset one of them)"
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// The directory for stored product files (covers, samples, content).
@@ -384,6 +482,40 @@ fn storage_config(get: &impl Fn(&str) -> Option<String>) -> Result<StorageConfig
         secret_access_key,
         virtual_hosted_style: get_bool(get, "S3_VIRTUAL_HOSTED_STYLE")?.unwrap_or(false),
     }))
+}
+
+/// A whole number from `min` to `max`, when `var` is set.
+fn bounded(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    min: u64,
+    max: u64,
+) -> Result<Option<u64>, ConfigError> {
+    get(var)
+        .map(|v| {
+            v.trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (min..=max).contains(n))
+                .ok_or_else(|| {
+                    invalid(
+                        var,
+                        &v,
+                        &format!("expected a whole number from {min} to {max}"),
+                    )
+                })
+        })
+        .transpose()
+}
+
+/// Whole seconds from `min` to `max`, when `var` is set.
+fn secs(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    min: u64,
+    max: u64,
+) -> Result<Option<Duration>, ConfigError> {
+    Ok(bounded(get, var, min, max)?.map(Duration::from_secs))
 }
 
 fn invalid(var: &'static str, value: &str, reason: &str) -> ConfigError {
@@ -554,6 +686,7 @@ mod tests {
             ("DEV_PREVIEW", "maybe"),
             ("INIT_DATA_MAX_AGE_SECS", "-5"),
             ("THIRD_PARTY_BOT_ID", "bot"),
+            ("INIT_DATA_SENSITIVE_MAX_AGE_SECS", "1h"),
             ("ADMIN_IDS", "12,abc"),
             ("DEMO_REFUND", "sometimes"),
             ("MAX_PRICE_STARS", "0"),
@@ -562,11 +695,55 @@ mod tests {
             ("REPLICA_ID", "web 1"),
             ("RECONCILE_INTERVAL_SECS", "0"),
             ("STORAGE", "ftp"),
+            ("MAX_CONNECTIONS", "0"),
+            ("HEADER_READ_TIMEOUT_SECS", "soon"),
+            ("REQUEST_TIMEOUT_SECS", "0"),
+            ("SHUTDOWN_GRACE_SECS", "99999"),
+            ("RATE_LIMIT_CHECKOUT_PER_MIN", "0"),
         ];
         for (var, value) in cases {
             let err = config(&[(var, value)]).expect_err(var);
             assert_eq!(err.var, var);
             assert!(err.to_string().starts_with(var), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_dev_preview_refuses_public_addresses_real_bots_and_public_urls() {
+        let refused = [
+            vec![("DEV_PREVIEW", "1"), ("PORT", "3102")],
+            vec![
+                ("DEV_PREVIEW", "1"),
+                ("PORT", "3102"),
+                ("PUBLIC_URL", "https://x.example"),
+            ],
+            vec![("DEV_PREVIEW", "1"), ("BIND", "0.0.0.0:3000")],
+            vec![("DEV_PREVIEW", "1"), ("BIND", "192.168.1.5:3000")],
+            vec![
+                ("DEV_PREVIEW", "1"),
+                (
+                    "BOT_TOKEN",
+                    "5768337691:AAH5YkoiEuPk8-FZa32hStHTqXiLPtAEhx8",
+                ),
+            ],
+            vec![("DEV_PREVIEW", "1"), ("PUBLIC_URL", "https://x.example")],
+        ];
+        for vars in refused {
+            let err = config(&vars).expect_err(&format!("{vars:?}"));
+            assert_eq!(err.var, "DEV_PREVIEW", "{vars:?}");
+            assert!(err.to_string().contains("sign in as any user"), "{err}");
+        }
+        let err = config(&[("DEV_PREVIEW", "1"), ("PORT", "3102")]).unwrap_err();
+        assert!(err.to_string().contains("0.0.0.0:3102"), "{err}");
+
+        for vars in [
+            vec![("DEV_PREVIEW", "1")],
+            vec![("DEV_PREVIEW", "1"), ("BIND", "[::1]:3000")],
+            vec![("DEV_PREVIEW", "1"), ("BOT_TOKEN", DEV_BOT_TOKEN)],
+            // Without the dev preview, a public address is the point.
+            vec![("PORT", "3102"), ("PUBLIC_URL", "https://x.example")],
+        ] {
+            assert!(config(&vars).is_ok(), "{vars:?}");
         }
     }
 

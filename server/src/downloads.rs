@@ -236,6 +236,7 @@ pub async fn library(
                     membership: row.expires_at.map(|expires_at| Membership {
                         expires_at,
                         canceled: false,
+                        reenable_in_telegram: false,
                     }),
                 },
             )),
@@ -250,6 +251,7 @@ pub async fn library(
                 crate::payments::memberships::latest(db, user_id, *product_id).await?
             {
                 membership.canceled = latest.canceled;
+                membership.reenable_in_telegram = latest.reenable_in_telegram;
             }
         }
     }

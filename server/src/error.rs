@@ -65,6 +65,9 @@ impl ApiError {
 
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
+            ApiError::Unauthorized(
+                err @ (InitDataError::TooLong | InitDataError::TooManyFields),
+            ) => (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, err.code()),
             ApiError::Unauthorized(err) => (StatusCode::UNAUTHORIZED, err.code()),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::Invalid { .. } => (StatusCode::BAD_REQUEST, "invalid"),

@@ -7,7 +7,6 @@ use crate::error::ApiError;
 use crate::storage::{Area, Storage};
 use crate::telegram::updates::Inbox;
 use app::api::{LibraryItem, ShopHandle, Viewer};
-use axum::body::Bytes;
 use axum::extract::{FromRef, Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -42,6 +41,10 @@ pub struct AppState {
     pub studio: crate::studio::StudioConfig,
     /// Now for memberships' access; the dev preview's emulator advances it.
     pub clock: crate::clock::Clock,
+    /// Who may read `/metrics`.
+    pub metrics: crate::metrics::MetricsAccess,
+    /// Checkout, tip and studio-write budgets per user or address.
+    pub rate_limits: crate::rate_limit::RateLimits,
 }
 
 /// What the webhook needs.
@@ -62,6 +65,7 @@ impl AppState {
         shop: ShopHandle,
     ) -> Self {
         Self {
+            rate_limits: crate::rate_limit::RateLimits::new(Default::default(), auth.clone()),
             leptos,
             db,
             shop,
@@ -74,6 +78,7 @@ impl AppState {
             emulator: None,
             studio: crate::studio::StudioConfig::default(),
             clock: crate::clock::Clock::default(),
+            metrics: crate::metrics::MetricsAccess::default(),
         }
     }
 
@@ -124,10 +129,14 @@ pub fn router(state: AppState) -> Router {
             header::CACHE_CONTROL,
             HeaderValue::from_static("public, max-age=3600"),
         ))
-        // Creators upload samples: browsers must take the type the server names, never guess one.
+        // Creators upload samples: see FILE_HEADERS.
         .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
+            FILE_HEADERS[0].0.clone(),
+            HeaderValue::from_static(FILE_HEADERS[0].1),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            FILE_HEADERS[1].0.clone(),
+            HeaderValue::from_static(FILE_HEADERS[1].1),
         ));
 
     #[cfg(feature = "dev-preview")]
@@ -138,6 +147,7 @@ pub fn router(state: AppState) -> Router {
     let router = router.route("/dev/webapp.js", get(crate::dev_preview::webapp_js));
     let router = router
         .route("/healthz", get(healthz))
+        .route("/metrics", get(crate::metrics::render))
         .route("/api/me", get(me))
         .route("/api/library", get(library))
         .route("/api/orders/{order_id}/refund", post(refund))
@@ -159,13 +169,85 @@ pub fn router(state: AppState) -> Router {
             AppState,
             _,
         >(move || provide_context(dev_preview), app::shell))
-        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(bound_range))
+        .layer(axum::middleware::from_fn_with_state(
+            state.rate_limits.clone(),
+            crate::rate_limit::limit,
+        ))
         .with_state(state);
+    let router = security_headers(router).layer(TraceLayer::new_for_http().make_span_with(
+        |request: &axum::http::Request<_>| {
+            // Download links carry their signed token in the path: keep it out of the logs.
+            let path = request.uri().path();
+            let path = match path.strip_prefix("/download/") {
+                Some(_) => "/download/…",
+                None => path,
+            };
+            tracing::info_span!("request", method = %request.method(), path)
+        },
+    ));
     #[cfg(feature = "dev-preview")]
     if let Some(emulator) = emulator {
         return router.nest("/emulator", emulator.router());
     }
     router
+}
+
+/// Headers every response carries unless its handler set them (files set stricter ones). No
+/// `X-Frame-Options`: the Mini App runs in Telegram Web's iframe.
+fn security_headers(router: Router) -> Router {
+    [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
+    ]
+    .into_iter()
+    .fold(router, |router, (name, value)| {
+        router.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ))
+    })
+}
+
+/// Refuses an over-long `Range` header (416) before any file service parses it.
+async fn bound_range(request: Request, next: axum::middleware::Next) -> Response {
+    match request.headers().get(header::RANGE) {
+        Some(range) if range.len() > MAX_RANGE_HEADER_BYTES => {
+            StatusCode::RANGE_NOT_SATISFIABLE.into_response()
+        }
+        _ => next.run(request).await,
+    }
+}
+
+/// Answers 408 when a request takes longer than `limit` (its handler is dropped). Uploads stream
+/// for as long as the file takes and are bounded by their size instead.
+pub async fn request_timeout(
+    State(limit): State<std::time::Duration>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let streaming_upload = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if streaming_upload {
+        return next.run(request).await;
+    }
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(?limit, "request timed out");
+            (
+                StatusCode::REQUEST_TIMEOUT,
+                Json(serde_json::json!({
+                    "error": "timeout",
+                    "message": format!("the request took longer than {} s", limit.as_secs()),
+                })),
+            )
+                .into_response()
+        }
+    }
 }
 
 /// The authenticated user, for clients and checks.
@@ -201,6 +283,17 @@ async fn refund(
     };
     Ok(Json(serde_json::json!({ "status": status })))
 }
+
+/// On every creator file (downloads and `/media`): browsers take the type the server names and
+/// never guess one, and whatever a file holds runs in a sandbox without the shop's origin.
+const FILE_HEADERS: [(header::HeaderName, &str); 2] = [
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    (header::CONTENT_SECURITY_POLICY, "sandbox"),
+];
+
+/// Longest `Range` header accepted. One range is at most 41 bytes (`bytes=` and two 20-digit
+/// numbers); a few ranges fit, a long list is no download manager and costs parsing.
+pub const MAX_RANGE_HEADER_BYTES: usize = 256;
 
 /// Read size for paid files (see `download`).
 const DOWNLOAD_CHUNK: usize = 1 << 20;
@@ -242,8 +335,11 @@ async fn download(
         ));
     }
     let headers = response.headers_mut();
-    if let Ok(mime) = HeaderValue::from_str(&file.mime_type) {
+    if let Ok(mime) = HeaderValue::from_str(crate::studio::uploads::served_type(&file.mime_type)) {
         headers.insert(header::CONTENT_TYPE, mime);
+    }
+    for (name, value) in FILE_HEADERS {
+        headers.insert(name, HeaderValue::from_static(value));
     }
     if let Ok(disposition) = HeaderValue::from_str(&content_disposition(&file.file_name)) {
         headers.insert(header::CONTENT_DISPOSITION, disposition);
@@ -298,10 +394,18 @@ pub(crate) fn content_disposition(name: &str) -> String {
 
 const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 
-/// Telegram's webhook. 401 without the secret; 200 once the update is handled or safely recorded
-/// (and for a body that is no update, so it cannot block the queue); 500 only when it could not be
-/// recorded, so that Telegram delivers it again.
-async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> StatusCode {
+/// Largest webhook body read. Telegram's updates are a few KB; a message with a long text and
+/// entities stays far below this.
+pub const WEBHOOK_MAX_BYTES: usize = 1024 * 1024;
+
+/// Telegram's webhook. 401 without the secret, checked before a byte of the body is read; 200
+/// once the update is handled or safely recorded (and for a body that is no update, so it cannot
+/// block the queue); 500 only when it could not be recorded, so that Telegram delivers it again.
+async fn webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> StatusCode {
     let Some(telegram) = state.telegram else {
         return StatusCode::NOT_FOUND;
     };
@@ -311,17 +415,69 @@ async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         .unwrap_or_default();
     if !bool::from(given.ct_eq(telegram.webhook_secret.as_bytes())) {
         tracing::warn!("webhook call with a wrong or missing secret token");
+        metrics::counter!(crate::metrics::WEBHOOK_ERRORS, "reason" => "secret").increment(1);
         return StatusCode::UNAUTHORIZED;
     }
-    match telegram.inbox.ingest_json(&body).await {
+    let body = match axum::body::to_bytes(body, WEBHOOK_MAX_BYTES).await {
+        Ok(body) => body,
+        Err(err) => {
+            tracing::warn!(error = %err, "webhook body unreadable or over {WEBHOOK_MAX_BYTES} bytes");
+            metrics::counter!(crate::metrics::WEBHOOK_ERRORS, "reason" => "body").increment(1);
+            return StatusCode::PAYLOAD_TOO_LARGE;
+        }
+    };
+    let (update_id, kind) = update_kind(&body);
+    let span = tracing::info_span!("update", update_id, kind);
+    let started = std::time::Instant::now();
+    let outcome = tracing::Instrument::instrument(telegram.inbox.ingest_json(&body), span).await;
+    let took = started.elapsed().as_secs_f64();
+    metrics::histogram!(crate::metrics::UPDATE_SECONDS, "kind" => kind).record(took);
+    if kind == "pre_checkout_query" {
+        metrics::histogram!(crate::metrics::PRE_CHECKOUT_SECONDS).record(took);
+    }
+    match outcome {
         Ok(outcome) => {
-            tracing::debug!(?outcome, "webhook update");
+            tracing::debug!(?outcome, update_id, kind, "webhook update");
             StatusCode::OK
         }
         Err(err) => {
-            tracing::error!(error = %err, "cannot record a webhook update");
+            tracing::error!(error = %err, update_id, kind, "cannot record a webhook update");
+            metrics::counter!(crate::metrics::WEBHOOK_ERRORS, "reason" => "record").increment(1);
             StatusCode::INTERNAL_SERVER_ERROR
         }
+    }
+}
+
+/// An update's id and kind (the field beside `update_id`, one of the kinds the shop asks for),
+/// for its span and metrics, read without building the update.
+fn update_kind(body: &[u8]) -> (Option<i64>, &'static str) {
+    #[derive(serde::Deserialize)]
+    struct Peek {
+        update_id: Option<i64>,
+        #[serde(flatten)]
+        rest: std::collections::BTreeMap<String, serde::de::IgnoredAny>,
+    }
+    const KINDS: [&str; 8] = [
+        "message",
+        "edited_message",
+        "callback_query",
+        "pre_checkout_query",
+        "shipping_query",
+        "my_chat_member",
+        "purchased_paid_media",
+        "inline_query",
+    ];
+    match serde_json::from_slice::<Peek>(body) {
+        Ok(peek) => {
+            let kind = peek
+                .rest
+                .keys()
+                .find_map(|key| KINDS.iter().find(|k| **k == key.as_str()))
+                .copied()
+                .unwrap_or("other");
+            (peek.update_id, kind)
+        }
+        Err(_) => (None, "invalid"),
     }
 }
 

@@ -11,9 +11,12 @@ pub mod dev_preview;
 pub mod downloads;
 pub mod error;
 pub mod http;
+pub mod listen;
 pub mod media;
+pub mod metrics;
 pub mod migrate_lock;
 pub mod payments;
+pub mod rate_limit;
 pub mod replica;
 #[cfg(feature = "demo")]
 pub mod seed;
@@ -60,6 +63,8 @@ pub enum StartError {
     Serve(#[source] std::io::Error),
     #[error(transparent)]
     Bot(#[from] BotError),
+    #[error("configuration error: {0}")]
+    Config(#[from] config::ConfigError),
 }
 
 /// Everything start-up prepares: the state behind the router.
@@ -86,7 +91,8 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
     if let Some(bot_id) = config.third_party_bot_id {
         validator = validator.with_third_party(bot_id, config.telegram_test_env);
     }
-    let auth = auth::Authenticator::new(validator, db.clone());
+    let auth = auth::Authenticator::new(validator, db.clone())
+        .with_sensitive_max_age(config.init_data_sensitive_max_age);
     let signer = match &config.bot_token {
         Some(token) => downloads::Signer::new(auth::derive_key(token, "download links")),
         None => downloads::Signer::ephemeral(),
@@ -153,6 +159,10 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
         state.emulator = emulator;
     }
     state.clock = clock;
+    state.rate_limits = rate_limit::RateLimits::new(config.rate_limits, state.auth.clone());
+    state.metrics = metrics::MetricsAccess {
+        token: config.metrics_token.clone(),
+    };
     Ok(state)
 }
 
@@ -178,14 +188,41 @@ fn local_url(bind: SocketAddr) -> Url {
     Url::parse(&format!("http://{}/", SocketAddr::new(ip, bind.port()))).expect("a valid URL")
 }
 
+/// The background tasks of one process, stopped together at shutdown. Dropping this leaves them
+/// running (tests that never stop the shop).
+#[derive(Default)]
+pub struct Workers(Vec<tokio::task::JoinHandle<()>>);
+
+impl Workers {
+    fn spawn(&mut self, task: impl std::future::Future<Output = ()> + Send + 'static) {
+        self.0.push(tokio::spawn(task));
+    }
+
+    /// Stops every task at its next await. Work that was mid-transaction rolls back and is
+    /// picked up again at the next start (by its inbox row, outbox claim or reconciliation).
+    pub async fn stop(self) {
+        for task in &self.0 {
+            task.abort();
+        }
+        for task in self.0 {
+            let _ = task.await;
+        }
+    }
+}
+
 /// Starts the Telegram side: the webhook registration (with `PUBLIC_URL`) or long polling, and
 /// the retry of pending updates.
-pub fn start_telegram(config: &Config, state: &http::AppState, telegram: &http::TelegramState) {
+pub fn start_telegram(
+    config: &Config,
+    state: &http::AppState,
+    telegram: &http::TelegramState,
+) -> Workers {
+    let mut workers = Workers::default();
     let state_db = state.db.clone();
     let storage = state.storage.clone();
     let inbox = telegram.inbox.clone();
-    tokio::spawn(updates::retry_worker(inbox.clone()));
-    tokio::spawn(payments::delivery_loop(
+    workers.spawn(updates::retry_worker(inbox.clone()));
+    workers.spawn(payments::delivery_loop(
         state_db.clone(),
         telegram.bot.clone(),
         storage.clone(),
@@ -196,7 +233,7 @@ pub fn start_telegram(config: &Config, state: &http::AppState, telegram: &http::
     ));
     // At start, then every RECONCILE_INTERVAL_SECS: payments whose updates were lost still get
     // applied. Every replica runs it; applying is keyed by charge id, so two runs grant once.
-    tokio::spawn(payments::reconcile_loop(
+    workers.spawn(payments::reconcile_loop(
         state_db.clone(),
         telegram.bot.clone(),
         config.reconcile_interval,
@@ -209,14 +246,14 @@ pub fn start_telegram(config: &Config, state: &http::AppState, telegram: &http::
     ));
     if config.demo_refund {
         tracing::info!("DEMO_REFUND: every purchase is refunded after delivery");
-        tokio::spawn(payments::demo::demo_refund_loop(
+        workers.spawn(payments::demo::demo_refund_loop(
             state_db.clone(),
             telegram.bot.clone(),
         ));
     }
-    tokio::spawn(expire_orders(state_db));
+    workers.spawn(expire_orders(state_db));
     let bot = telegram.bot.clone();
-    tokio::spawn(async move {
+    workers.spawn(async move {
         if let Err(err) = telegram::bot::publish_commands(&bot).await {
             tracing::warn!(error = %err, "cannot publish the bot's command menu");
         }
@@ -226,7 +263,7 @@ pub fn start_telegram(config: &Config, state: &http::AppState, telegram: &http::
             let url = public.join("telegram/webhook").expect("a valid path");
             let bot = telegram.bot.clone();
             let secret = telegram.webhook_secret.clone();
-            tokio::spawn(async move {
+            workers.spawn(async move {
                 let mut delay = 1;
                 loop {
                     let method = tgbot::types::SetWebhook::new(url.as_str())
@@ -243,9 +280,10 @@ pub fn start_telegram(config: &Config, state: &http::AppState, telegram: &http::
         }
         None => {
             tracing::info!("no PUBLIC_URL: receiving updates by long polling");
-            tokio::spawn(updates::poll_loop(telegram.bot.clone(), inbox));
+            workers.spawn(updates::poll_loop(telegram.bot.clone(), inbox));
         }
     }
+    workers
 }
 
 /// Runs the shop until Ctrl-C or SIGTERM.
@@ -269,16 +307,44 @@ pub async fn serve(
     let replica = replica::init(config.replica_id.as_deref());
     // With port 0 the system picked one; everything that links back to us must know which.
     config.bind = addr;
+    config.check_dev_preview()?;
     let state = prepare(&config).await?;
-    if let Some(telegram) = &state.telegram {
-        start_telegram(&config, &state, telegram);
-    }
+    let mut workers = match &state.telegram {
+        Some(telegram) => start_telegram(&config, &state, telegram),
+        None => Workers::default(),
+    };
+    metrics::handle();
+    workers.spawn(metrics::upkeep_loop());
+    let limits = state.rate_limits.clone();
+    workers.spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            limits.forget_idle();
+        }
+    });
     tracing::info!(%addr, replica, dev_preview = config.dev_preview, "listening");
     println!("Starfront is running at http://{addr}/");
-    axum::serve(listener, http::router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(StartError::Serve)
+    let router = http::router(state).layer(axum::middleware::from_fn_with_state(
+        config.request_timeout,
+        http::request_timeout,
+    ));
+    // At the signal, intake stops (no new connections, no more long polling) and the background
+    // workers stop together, while requests in flight finish, and with them their transactions.
+    // Workers stop at once rather than after the requests: in the dev preview their Bot API
+    // calls are requests to this very server (the emulator), which the drain would wait for.
+    let (stopping, mut stopped) = tokio::sync::watch::channel(false);
+    let http = listen::serve(listener, router, config.connection_limits, async move {
+        shutdown.await;
+        let _ = stopping.send(true);
+    });
+    let workers = async move {
+        let _ = stopped.wait_for(|stopping| *stopping).await;
+        workers.stop().await;
+    };
+    tokio::join!(http, workers);
+    tracing::info!("stopped");
+    Ok(())
 }
 
 async fn shutdown_signal() {

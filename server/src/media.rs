@@ -27,7 +27,7 @@ pub async fn redirect_to_store(
             Area::Private,
             &file.storage_key,
             downloads::STORE_URL_TTL,
-            &file.mime_type,
+            crate::studio::uploads::served_type(&file.mime_type),
             &disposition,
         )
         .await?
@@ -135,7 +135,7 @@ fn parse_range(value: &HeaderValue) -> Option<GetRange> {
         (true, false) => Some(GetRange::Suffix(end.parse().ok().filter(|n| *n > 0)?)),
         (false, false) => {
             let (start, end): (u64, u64) = (start.parse().ok()?, end.parse().ok()?);
-            (start <= end).then(|| GetRange::Bounded(start..end + 1))
+            (start <= end).then_some(GetRange::Bounded(start..end.checked_add(1)?))
         }
         (true, true) => None,
     }
@@ -159,6 +159,17 @@ mod tests {
             "bytes=-0",
         ] {
             assert_eq!(range(bad), None, "{bad}");
+        }
+        // The last byte of the largest file there could be: no overflow, just refused.
+        assert_eq!(range("bytes=0-18446744073709551615"), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_range_header_is_understood_or_refused_without_panic(
+            spec in "(bytes|items)=[0-9]{0,21}-[0-9]{0,21}(,[0-9]{0,3}-[0-9]{0,3})?",
+        ) {
+            let _ = parse_range(&HeaderValue::from_str(&spec).unwrap());
         }
     }
 }

@@ -164,8 +164,8 @@ impl Shop for ShopBackend {
         slug: &str,
         choice: PriceChoice,
     ) -> Result<Quote, ShopError> {
-        // A quote needs nobody signed in, but speaks the viewer's language when there is one.
-        let viewer = self.maybe_authenticate(headers).await?;
+        // Only for a signed-in buyer: the quote tells which codes work, so it is not for crawlers.
+        let viewer = Some(self.authenticate(headers).await?);
         payments::pricing::quote(
             &self.db,
             slug,
@@ -271,6 +271,7 @@ impl Shop for ShopBackend {
         Ok(Membership {
             expires_at: state.expires_at,
             canceled: state.canceled,
+            reenable_in_telegram: state.reenable_in_telegram,
         })
     }
 }

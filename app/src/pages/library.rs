@@ -132,20 +132,26 @@ fn MembershipNote(slug: String, membership: Membership) -> impl IntoView {
                 {move || {
                     let current = state.get();
                     let date = format::civil_date(current.expires_at.div_euclid(86_400));
-                    if current.canceled {
+                    if current.reenable_in_telegram {
+                        t!(i18n, library.member_reenable_in_telegram, date = move || date.clone()).into_any()
+                    } else if current.canceled {
                         t!(i18n, library.member_canceled, date = move || date.clone()).into_any()
                     } else {
                         t!(i18n, library.member_renews, date = move || date.clone()).into_any()
                     }
                 }}
             </p>
-            <button class="button secondary membership-toggle" disabled=move || busy.get() on:click=toggle>
-                {move || if state.get().canceled {
-                    t!(i18n, library.reenable_membership).into_any()
-                } else {
-                    t!(i18n, library.cancel_membership).into_any()
-                }}
-            </button>
+            // Once the shop allowed it again, renewal is the buyer's to turn on in Telegram.
+            <Show when=move || !state.get().reenable_in_telegram>
+                <button class="button secondary membership-toggle" disabled=move || busy.get()
+                    on:click=toggle.clone()>
+                    {move || if state.get().canceled {
+                        t!(i18n, library.reenable_membership).into_any()
+                    } else {
+                        t!(i18n, library.cancel_membership).into_any()
+                    }}
+                </button>
+            </Show>
             {move || error.get().map(|message| view! { <p class="status error" role="alert">{message}</p> })}
         </div>
     }

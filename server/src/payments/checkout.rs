@@ -120,16 +120,34 @@ pub struct PaymentFacts {
     pub charge_id: String,
     pub payload: String,
     pub currency: String,
+    /// What the payer paid (`successful_payment.total_amount`); from the Star ledger, what the
+    /// bot received (`StarTransaction.amount`), which is less when an affiliate took a share.
     pub total_amount: i64,
+    /// The fraction of a Star beyond `total_amount` the bot received (Bot API
+    /// `StarTransaction.nanostar_amount`, 0 to 999999999); 0 from an update.
+    pub nanostar_amount: i64,
+    /// The Telegram Star affiliate program's commission on this charge, known from the Star
+    /// ledger only (Bot API `TransactionPartnerUser.affiliate`).
+    pub affiliate: Option<AffiliateShare>,
     /// For a subscription's charge: the end of the period it paid (Telegram's
     /// `subscription_expiration_date`).
     pub subscription_expires_at: Option<i64>,
-    /// Telegram's `is_first_recurring`: the first charge of a subscription (updates only).
-    pub first_recurring: Option<bool>,
-    /// From the Star ledger: fractions of a Star, and an affiliate program's share (JSON).
-    pub nanostar_amount: Option<i64>,
-    pub affiliate: Option<String>,
+    /// `successful_payment.is_first_recurring`: the first charge of a subscription. `None`
+    /// when the ledger told of the charge (it does not say).
+    pub is_first_recurring: Option<bool>,
+    /// How the shop learnt of the charge (an update or the Star ledger).
     pub source: Source,
+}
+
+/// An affiliate's commission on a charge (Bot API `AffiliateInfo`): `amount` whole Stars
+/// ("rounded to 0; can be negative for refunds") and `nanostar_amount` beyond them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AffiliateShare {
+    /// `affiliate_user.id`, or `affiliate_chat.id` when a chat received the commission.
+    pub affiliate_id: Option<i64>,
+    pub commission_per_mille: i64,
+    pub amount: i64,
+    pub nanostar_amount: i64,
 }
 
 impl PaymentFacts {
@@ -140,12 +158,19 @@ impl PaymentFacts {
             payload: payment.invoice_payload.clone(),
             currency: payment.currency.clone(),
             total_amount: payment.total_amount,
-            subscription_expires_at: payment.subscription_expiration_date,
-            first_recurring: payment.is_first_recurring,
-            nanostar_amount: None,
+            nanostar_amount: 0,
             affiliate: None,
+            subscription_expires_at: payment.subscription_expiration_date,
+            is_first_recurring: payment.is_first_recurring,
             source: Source::Webhook,
         }
+    }
+
+    /// Whether the amount fits a price of `price` Stars. A charge an affiliate shared is
+    /// smaller than the price by the commission, so it is matched by charge id, payload and
+    /// payer alone.
+    pub fn amount_matches(&self, price: i64) -> bool {
+        self.affiliate.is_some() || self.total_amount == price
     }
 }
 

@@ -106,7 +106,7 @@ impl CodeRow {
 }
 
 /// The creator's code `typed` for buying `product_id` now, if it may be used (nothing is
-/// reserved). A code of another creator's is named as such; anything else unknown is unknown.
+/// reserved). A code of another creator's is unknown, like any other.
 /// `count_uses` checks the limit too; an order leaves that to [`reserve`], which decides it in
 /// the write (and a buyer's repeated Buy reuses the order that already holds a use).
 pub async fn find_usable(
@@ -127,19 +127,10 @@ pub async fn find_usable(
     .bind(&code)
     .fetch_optional(pool)
     .await)?;
+    // Another creator's code is as unknown here as a made-up one: telling them apart would let
+    // anyone probe which codes other creators have.
     let Some(row) = row else {
-        let elsewhere: bool = crate::on_db!(db, |pool| sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM discount_codes WHERE code = $1)"
-        )
-        .bind(&code)
-        .fetch_one(pool)
-        .await)?;
-        return Err(if elsewhere {
-            Refusal::OtherCreator
-        } else {
-            Refusal::UnknownCode
-        }
-        .into());
+        return Err(Refusal::UnknownCode.into());
     };
     row.usable(product_id, now, count_uses)?;
     Ok(row)

@@ -75,7 +75,7 @@ pub fn decide(subject: Option<&Subject>, facts: &PaymentFacts) -> Decision {
     if subject.payer != facts.payer {
         return Decision::Refund("other_payer");
     }
-    if subject.amount != facts.total_amount {
+    if !facts.amount_matches(subject.amount) {
         return Decision::Hold("amount_mismatch");
     }
     let subscription = facts.subscription_expires_at;
@@ -155,6 +155,19 @@ pub(crate) trait LedgerStore: Sized {
     async fn fill_in_payment(&mut self, facts: &PaymentFacts, now: i64) -> Result<(), sqlx::Error>;
 }
 
+/// An affiliate program's share of a charge as the ledger keeps it (JSON, Bot API names).
+fn affiliate_json(facts: &PaymentFacts) -> Option<String> {
+    facts.affiliate.as_ref().map(|a| {
+        serde_json::json!({
+            "affiliate_id": a.affiliate_id,
+            "commission_per_mille": a.commission_per_mille,
+            "amount": a.amount,
+            "nanostar_amount": a.nanostar_amount,
+        })
+        .to_string()
+    })
+}
+
 macro_rules! ledger_store_for {
     ($database:ty) => {
         impl LedgerStore for Transaction<'_, $database> {
@@ -192,7 +205,7 @@ macro_rules! ledger_store_for {
                 .bind(&facts.currency)
                 .bind(facts.total_amount)
                 .bind(facts.nanostar_amount)
-                .bind(&facts.affiliate)
+                .bind(affiliate_json(facts))
                 .bind(facts.subscription_expires_at)
                 .bind(paid_at)
                 .bind(refunded_at)
@@ -249,7 +262,7 @@ macro_rules! ledger_store_for {
                 .bind(&facts.currency)
                 .bind(facts.total_amount)
                 .bind(facts.nanostar_amount)
-                .bind(&facts.affiliate)
+                .bind(affiliate_json(facts))
                 .bind(facts.subscription_expires_at)
                 .execute(&mut **self)
                 .await?;
@@ -716,7 +729,7 @@ mod tests {
         );
         // The first charge heard after its renewal is no duplicate.
         let mut first = facts(1, 100, Some(9 * p));
-        first.first_recurring = Some(true);
+        first.is_first_recurring = Some(true);
         assert_eq!(
             decide(Some(&member), &first),
             Decision::Grant(Grant::Renewal(3))

@@ -26,6 +26,8 @@ pub struct MembershipState {
     pub product_id: i64,
     pub expires_at: i64,
     pub canceled: bool,
+    /// Canceled, and the shop has allowed the buyer to turn renewal back on in Telegram.
+    pub reenable_in_telegram: bool,
     pub ended: bool,
 }
 
@@ -60,9 +62,11 @@ impl From<sqlx::Error> for RenewalError {
     }
 }
 
-/// The buyer stops (`renew = false`) or resumes the renewal of their membership of `slug`
-/// through the bot; Telegram decides, the shop records what it said. Access is untouched: it
-/// runs to the end of the paid period either way.
+/// The buyer stops (`renew = false`) the renewal of their membership of `slug` through the bot,
+/// or lifts that stop (`renew = true`). Lifting it only allows the buyer to turn renewal back on
+/// in Telegram (Bot API, editUserStarSubscription: "Pass False to allow the user to re-enable a
+/// subscription that was previously canceled by the bot"), so the membership stays canceled
+/// until a renewal charge arrives. Access is untouched: it runs to the end of the paid period.
 pub async fn set_renewal(
     db: &Db,
     bot: &Bot,
@@ -95,9 +99,13 @@ pub async fn set_renewal(
         return Err(RenewalError::Payment(err.into()));
     }
     crate::on_db!(db, |pool| sqlx::query(
-        "UPDATE memberships SET canceled_at = $1 WHERE id = $2"
+        "UPDATE memberships
+         SET canceled_at = CASE WHEN $1 THEN canceled_at ELSE $2 END,
+             renewal_allowed_at = CASE WHEN $1 AND canceled_at IS NOT NULL THEN $2 END
+         WHERE id = $3"
     )
-    .bind((!renew).then_some(now))
+    .bind(renew)
+    .bind(now)
     .bind(id)
     .execute(pool)
     .await
@@ -150,22 +158,24 @@ pub async fn latest(
     user_id: i64,
     product_id: i64,
 ) -> Result<Option<MembershipState>, sqlx::Error> {
-    let row: Option<(i64, Option<i64>, Option<i64>)> = crate::on_db!(db, |pool| sqlx::query_as(
-        "SELECT expires_at, canceled_at, ended_at FROM memberships
+    type Row = (i64, Option<i64>, Option<i64>, Option<i64>);
+    let row: Option<Row> = crate::on_db!(db, |pool| sqlx::query_as(
+        "SELECT expires_at, canceled_at, renewal_allowed_at, ended_at FROM memberships
          WHERE user_id = $1 AND product_id = $2 ORDER BY id DESC LIMIT 1",
     )
     .bind(user_id)
     .bind(product_id)
     .fetch_optional(pool)
     .await)?;
-    Ok(
-        row.map(|(expires_at, canceled_at, ended_at)| MembershipState {
+    Ok(row.map(
+        |(expires_at, canceled_at, allowed_at, ended_at)| MembershipState {
             product_id,
             expires_at,
             canceled: canceled_at.is_some(),
+            reenable_in_telegram: canceled_at.is_some() && allowed_at.is_some(),
             ended: ended_at.is_some(),
-        }),
-    )
+        },
+    ))
 }
 
 /// The studio's membership figures for one creator (`None`: the whole shop) at `now`.

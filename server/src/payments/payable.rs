@@ -444,14 +444,21 @@ macro_rules! subject_store_for {
                             return Err(PaymentError::Corrupt("a renewal without a period".into()));
                         };
                         // Access moves to the new end, never backwards (updates may be
-                        // reordered).
+                        // reordered). A charge for a period that began after the renewal was
+                        // turned off shows the buyer turned it back on in Telegram: the
+                        // membership renews again.
                         sqlx::query(
                             "UPDATE memberships
-                             SET expires_at = CASE WHEN expires_at < $1 THEN $1 ELSE expires_at END
+                             SET expires_at = CASE WHEN expires_at < $1 THEN $1 ELSE expires_at END,
+                                 canceled_at = CASE WHEN canceled_at <= $1 - $3 THEN NULL
+                                                    ELSE canceled_at END,
+                                 renewal_allowed_at = CASE WHEN canceled_at <= $1 - $3 THEN NULL
+                                                           ELSE renewal_allowed_at END
                              WHERE id = $2",
                         )
                         .bind(expires_at)
                         .bind(membership)
+                        .bind(super::memberships::PERIOD_SECS)
                         .execute(&mut **tx)
                         .await?;
                         sqlx::query(

@@ -4,11 +4,13 @@
 //! webhook is safe because both apply by unique charge id in one transaction.
 
 use tgbot::types::{
-    GetStarTransactions, StarTransaction, TransactionPartner, TransactionPartnerUserType,
+    AffiliateInfo, GetStarTransactions, StarTransaction, TransactionPartner,
+    TransactionPartnerUserParameters, TransactionPartnerUserType,
 };
 
 use super::checkout::{
-    apply_payment_facts, apply_refund_facts, Applied, PaymentFacts, RefundApplied, RefundFacts,
+    apply_payment_facts, apply_refund_facts, AffiliateShare, Applied, PaymentFacts, RefundApplied,
+    RefundFacts,
 };
 use super::{PaymentError, CURRENCY};
 use crate::db::Db;
@@ -39,42 +41,66 @@ enum Entry {
     Other,
 }
 
-fn classify(tx: &StarTransaction) -> Entry {
-    let invoice = |partner: &Option<TransactionPartner>| match partner {
+/// Bot API `StarTransaction`: "Coincides with the identifier of the original transaction for
+/// refund transactions. Coincides with SuccessfulPayment.telegram_payment_charge_id for
+/// successful incoming payments from users." Its `amount` (and `nanostar_amount`) is what the
+/// bot's balance moved by: for a buyer brought by a Star affiliate program, the price less the
+/// affiliate's commission (`TransactionPartnerUser.affiliate`, an `AffiliateInfo`). Such a
+/// payment is matched by charge id, payload and payer, not by amount, and carries both.
+fn invoice(
+    partner: &Option<TransactionPartner>,
+) -> Option<(&TransactionPartnerUserParameters, String)> {
+    match partner {
         Some(TransactionPartner::User(user))
             if user.transaction_type == TransactionPartnerUserType::InvoicePayment =>
         {
-            user.invoice_payload
-                .clone()
-                .map(|payload| (i64::from(user.user.id), payload, user.subscription_period))
+            user.invoice_payload.clone().map(|payload| (user, payload))
         }
         _ => None,
-    };
+    }
+}
+
+fn classify(tx: &StarTransaction) -> Entry {
     // Incoming Stars from a user's invoice payment name the user as the source; a refund of
     // such a payment names them as the receiver, under the same id as the charge.
-    if let Some((payer, payload, period)) = invoice(&tx.source) {
+    if let Some((user, payload)) = invoice(&tx.source) {
         return Entry::Payment(PaymentFacts {
-            payer,
+            payer: i64::from(user.user.id),
             charge_id: tx.id.clone(),
             payload,
             currency: CURRENCY.to_owned(),
             total_amount: tx.amount,
+            nanostar_amount: tx.nanostar_amount.unwrap_or(0),
+            affiliate: user.affiliate.as_ref().map(affiliate_share),
             // The ledger has no expiration date: a subscription charge pays the period from
             // its date (Telegram charges renewals when the previous period ends).
-            subscription_expires_at: period.map(|p| tx.date + p),
+            subscription_expires_at: user.subscription_period.map(|p| tx.date + p),
+            is_first_recurring: None,
             source: super::Source::Reconciliation,
-            ..PaymentFacts::default()
         });
     }
-    if let Some((payer, payload, _)) = invoice(&tx.receiver) {
+    if let Some((user, payload)) = invoice(&tx.receiver) {
         return Entry::Refund(RefundFacts {
             charge_id: tx.id.clone(),
             payload,
             total_amount: tx.amount,
-            payer,
+            payer: i64::from(user.user.id),
         });
     }
     Entry::Other
+}
+
+fn affiliate_share(info: &AffiliateInfo) -> AffiliateShare {
+    AffiliateShare {
+        affiliate_id: info
+            .affiliate_user
+            .as_ref()
+            .map(|u| i64::from(u.id))
+            .or_else(|| info.affiliate_chat.as_ref().map(|c| i64::from(c.get_id()))),
+        commission_per_mille: info.commission_per_mille,
+        amount: info.amount,
+        nanostar_amount: info.nanostar_amount.unwrap_or(0),
+    }
 }
 
 /// Scans the ledger from the stored position to its end and applies what is missing.
@@ -192,7 +218,6 @@ mod tests {
                 payload: "ord".into(),
                 currency: "XTR".into(),
                 total_amount: 250,
-                subscription_expires_at: None,
                 source: crate::payments::Source::Reconciliation,
                 ..PaymentFacts::default()
             })
@@ -208,5 +233,42 @@ mod tests {
         );
         assert_eq!(classify(&gift), Entry::Other);
         assert_eq!(classify(&ads), Entry::Other);
+    }
+
+    #[test]
+    fn an_affiliate_shared_payment_carries_the_share() {
+        // A 250-Star purchase by a user an affiliate referred at 125 ‰: the bot received
+        // 218.75 Stars, the affiliate 31.25.
+        let paid = tx(json!({
+            "id": "stx4", "amount": 218, "nanostar_amount": 750_000_000, "date": 1,
+            "source": {
+                "type": "user", "transaction_type": "invoice_payment", "user": user(),
+                "invoice_payload": "ord",
+                "affiliate": {
+                    "affiliate_user": { "id": 77, "is_bot": false, "first_name": "Aff" },
+                    "commission_per_mille": 125, "amount": 31, "nanostar_amount": 250_000_000
+                }
+            }
+        }));
+        let Entry::Payment(facts) = classify(&paid) else {
+            panic!("a payment");
+        };
+        assert_eq!(
+            (facts.total_amount, facts.nanostar_amount),
+            (218, 750_000_000)
+        );
+        assert_eq!(
+            facts.affiliate,
+            Some(AffiliateShare {
+                affiliate_id: Some(77),
+                commission_per_mille: 125,
+                amount: 31,
+                nanostar_amount: 250_000_000,
+            })
+        );
+        assert!(
+            facts.amount_matches(250),
+            "matched by charge, payload and payer"
+        );
     }
 }

@@ -308,10 +308,8 @@ async fn upload_cover(
     check_announced_length(&headers, covers::COVER_MAX_BYTES)?;
     let mut field = file_field(&mut multipart).await?;
     let bytes = uploads::read_small(&mut field, covers::COVER_MAX_BYTES).await?;
-    // Decoding and scaling are CPU work: off the async threads.
-    let cover = tokio::task::spawn_blocking(move || covers::process(&bytes))
-        .await
-        .map_err(|err| ApiError::Internal(Box::new(err)))??;
+    // Decoding and scaling are CPU work: off the async threads, a few at a time.
+    let cover = covers::process_bounded(bytes).await?;
     let key = uploads::new_key("covers", cover.mime);
     state
         .storage

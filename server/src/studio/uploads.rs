@@ -149,6 +149,17 @@ pub fn extension_for(mime: &str) -> &'static str {
     }
 }
 
+/// The type a stored file is served as. Markup (HTML, SVG, XML) and unknown bytes are served as
+/// `application/octet-stream`, so no browser renders a creator's file from the shop's origin,
+/// whatever type was recorded when it was uploaded.
+pub fn served_type(mime: &str) -> &str {
+    if extension_for(mime) == "bin" {
+        "application/octet-stream"
+    } else {
+        mime
+    }
+}
+
 /// A fresh storage key under `dir` for a file of type `mime`.
 pub fn new_key(dir: &str, mime: &str) -> String {
     let id = crate::payments::orders::new_public_id();
@@ -199,8 +210,8 @@ pub async fn store(
     let mime = sniff_mime(&head, &file_name);
     let key = new_key(dir, mime);
     let headers = match area {
-        Area::Private => Headers::attachment(mime, &file_name),
-        Area::Public => Headers::inline(mime),
+        Area::Private => Headers::attachment(served_type(mime), &file_name),
+        Area::Public => Headers::inline(served_type(mime)),
     };
     let mut writer = storage.writer(area, &key, &headers)?;
     let written = async {
@@ -315,6 +326,9 @@ mod tests {
             "application/octet-stream"
         );
         assert_eq!(extension_for("text/html"), "bin");
+        assert_eq!(served_type("text/html"), "application/octet-stream");
+        assert_eq!(served_type("image/svg+xml"), "application/octet-stream");
+        assert_eq!(served_type("application/pdf"), "application/pdf");
         assert!(new_key("products/1", "application/pdf").ends_with(".pdf"));
     }
 

@@ -15,6 +15,13 @@ use std::time::Duration;
 
 type HmacSha256 = Hmac<Sha256>;
 
+/// Longest init data accepted, in bytes. Telegram's is about 1 KB (user, chat and receiver objects
+/// with photo URLs, hash and signature); the bound keeps a hostile header cheap to refuse.
+pub const MAX_INIT_DATA_BYTES: usize = 8 * 1024;
+/// Most fields accepted. Telegram sends at most a dozen (`query_id`, `user`, `receiver`, `chat`,
+/// `chat_type`, `chat_instance`, `start_param`, `can_send_after`, `auth_date`, `hash`, `signature`).
+pub const MAX_INIT_DATA_FIELDS: usize = 32;
+
 /// Telegram's published Ed25519 keys for third-party validation.
 const TELEGRAM_PUBLIC_KEY: [u8; 32] =
     hex_literal("e7bf03a2fa4602af4580703d88dda5bb59f32ed8b02a56c187fe7d34caed242d");
@@ -55,6 +62,10 @@ pub enum InitDataError {
     Missing,
     #[error("init data is malformed: {0}")]
     Malformed(&'static str),
+    #[error("init data is longer than {MAX_INIT_DATA_BYTES} bytes")]
+    TooLong,
+    #[error("init data has more than {MAX_INIT_DATA_FIELDS} fields")]
+    TooManyFields,
     #[error("init data carries no hash or signature")]
     SignatureMissing,
     #[error("init data signature does not match")]
@@ -76,6 +87,7 @@ impl InitDataError {
         match self {
             InitDataError::Missing => "init_data_missing",
             InitDataError::Malformed(_) => "init_data_malformed",
+            InitDataError::TooLong | InitDataError::TooManyFields => "init_data_too_large",
             InitDataError::SignatureMissing => "init_data_unsigned",
             InitDataError::SignatureInvalid => "init_data_forged",
             InitDataError::AuthDateMissing | InitDataError::AuthDateInvalid => {
@@ -135,38 +147,54 @@ impl Validator {
 
     /// Validates raw init data at time `now` (Unix seconds).
     pub fn validate(&self, raw: &str, now: i64) -> Result<InitData, InitDataError> {
+        self.validate_within(raw, now, self.max_age)
+    }
+
+    /// As [`Validator::validate`], with a stricter age: the shorter of `max_age` and the
+    /// validator's own (for refunds and studio writes).
+    pub fn validate_within(
+        &self,
+        raw: &str,
+        now: i64,
+        max_age: Option<Duration>,
+    ) -> Result<InitData, InitDataError> {
+        let max_age = match (self.max_age, max_age) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let raw = raw.trim();
         if raw.is_empty() {
             return Err(InitDataError::Missing);
         }
-        let mut pairs = parse_pairs(raw)?;
-        pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let pairs = parse_pairs(raw)?;
         let field = |key: &str| {
             pairs
-                .iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v.as_str())
+                .binary_search_by(|(k, _)| k.as_str().cmp(key))
+                .ok()
+                .map(|i| pairs[i].1.as_str())
         };
 
-        match (
-            self.secret,
-            field("hash"),
-            &self.third_party,
-            field("signature"),
-        ) {
-            (Some(secret), Some(hash), _, _) => verify_hash(&secret, &pairs, hash)?,
-            (_, _, Some((bot_id, key)), Some(signature)) => {
-                verify_signature(key, *bot_id, &pairs, signature)?
-            }
-            _ => return Err(InitDataError::SignatureMissing),
+        // Data of our own bot carries a valid hash. Data Telegram signed for the third-party bot
+        // carries a hash too (by that bot's token, which we lack), so a failed hash still leaves
+        // the signature to try.
+        let mut verified = Err(InitDataError::SignatureMissing);
+        if let (Some(secret), Some(hash)) = (self.secret, field("hash")) {
+            verified = verify_hash(&secret, &pairs, hash);
         }
+        if verified.is_err() {
+            if let (Some((bot_id, key)), Some(signature)) = (&self.third_party, field("signature"))
+            {
+                verified = verify_signature(key, *bot_id, &pairs, signature);
+            }
+        }
+        verified?;
 
         // Freshness is checked only on signed data, so an attacker learns nothing from it.
         let auth_date: i64 = field("auth_date")
             .ok_or(InitDataError::AuthDateMissing)?
             .parse()
             .map_err(|_| InitDataError::AuthDateInvalid)?;
-        if let Some(max_age) = self.max_age {
+        if let Some(max_age) = max_age {
             let age_secs = now.saturating_sub(auth_date);
             if age_secs > max_age.as_secs() as i64 {
                 return Err(InitDataError::Expired {
@@ -263,10 +291,18 @@ fn data_check_string(pairs: &[(String, String)], skip: &[&str]) -> String {
     out
 }
 
-/// Splits a query string into percent-decoded pairs, strictly: every field needs `=`, escapes must
-/// be well formed UTF-8, and no key may repeat (two values would make the check ambiguous).
+/// Splits a query string into percent-decoded pairs sorted by key, strictly: every field needs
+/// `=`, escapes must be well formed UTF-8, and no key may repeat (two values would make the check
+/// ambiguous). Size and field count are bounded before anything is decoded, and repeats are found
+/// next to each other once sorted, so hostile input costs at most `n log n` on a small `n`.
 fn parse_pairs(raw: &str) -> Result<Vec<(String, String)>, InitDataError> {
-    let mut pairs: Vec<(String, String)> = Vec::new();
+    if raw.len() > MAX_INIT_DATA_BYTES {
+        return Err(InitDataError::TooLong);
+    }
+    if raw.bytes().filter(|&b| b == b'&').count() >= MAX_INIT_DATA_FIELDS {
+        return Err(InitDataError::TooManyFields);
+    }
+    let mut pairs = Vec::with_capacity(MAX_INIT_DATA_FIELDS);
     for part in raw.split('&') {
         let (k, v) = part
             .split_once('=')
@@ -275,10 +311,11 @@ fn parse_pairs(raw: &str) -> Result<Vec<(String, String)>, InitDataError> {
         if k.is_empty() {
             return Err(InitDataError::Malformed("an empty field name"));
         }
-        if pairs.iter().any(|(seen, _)| *seen == k) {
-            return Err(InitDataError::Malformed("a repeated field"));
-        }
         pairs.push((k, v));
+    }
+    pairs.sort_unstable_by(|a: &(String, String), b| a.0.cmp(&b.0));
+    if pairs.windows(2).any(|w| w[0].0 == w[1].0) {
+        return Err(InitDataError::Malformed("a repeated field"));
     }
     Ok(pairs)
 }
@@ -482,7 +519,83 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_third_party_bot_is_accepted_alongside_our_own_token() {
+        let both = Validator::new(Some(TOKEN), None).with_third_party(THIRD_PARTY_BOT, false);
+        let data = both.validate(THIRD_PARTY, 1733584787).unwrap();
+        assert_eq!(data.user.id, 279058397);
+        assert!(both.validate(VECTOR, VECTOR_AUTH_DATE).is_ok());
+        // Neither the hash nor the signature fits: refused.
+        let tampered = THIRD_PARTY.replace("chat_type=private", "chat_type=group");
+        assert_eq!(
+            both.validate(&tampered, 0),
+            Err(InitDataError::SignatureInvalid)
+        );
+        let forged_hash = VECTOR.replace("hash=c501", "hash=d501");
+        assert_eq!(
+            both.validate(&forged_hash, 0),
+            Err(InitDataError::SignatureInvalid)
+        );
+    }
+
+    /// A query string of `n` distinct empty fields, like the hostile header in issue 15.
+    fn many_keys(n: usize) -> String {
+        (1..=n)
+            .map(|i| format!("k{i}="))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    #[test]
+    fn oversized_init_data_is_refused_before_any_parsing() {
+        let v = Validator::new(Some(TOKEN), DAY).with_third_party(THIRD_PARTY_BOT, false);
+        let huge = many_keys(60_000);
+        assert!(huge.len() > 300_000);
+        let err = v.validate(&huge, 0).unwrap_err();
+        assert_eq!(err, InitDataError::TooLong);
+        assert_eq!(err.code(), "init_data_too_large");
+        let long_value = format!("{VECTOR}&x={}", "a".repeat(MAX_INIT_DATA_BYTES));
+        assert_eq!(v.validate(&long_value, 0), Err(InitDataError::TooLong));
+    }
+
+    #[test]
+    fn field_count_is_bounded_and_the_bound_itself_is_accepted() {
+        let v = Validator::new(Some(TOKEN), None);
+        let too_many = many_keys(MAX_INIT_DATA_FIELDS + 1);
+        assert!(too_many.len() < MAX_INIT_DATA_BYTES);
+        assert_eq!(v.validate(&too_many, 0), Err(InitDataError::TooManyFields));
+
+        // Signed data with exactly the most fields passes (hash included in the count).
+        let names: Vec<String> = (3..MAX_INIT_DATA_FIELDS).map(|i| format!("f{i}")).collect();
+        let mut fields: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "1")).collect();
+        fields.push(("user", r#"{"id":7,"first_name":"A"}"#));
+        fields.push(("auth_date", "100"));
+        let raw = sign(TOKEN, &fields);
+        assert_eq!(raw.matches('&').count() + 1, MAX_INIT_DATA_FIELDS);
+        assert_eq!(v.validate(&raw, 100).unwrap().user.id, 7);
+    }
+
     proptest::proptest! {
+        /// The parser's answer matches a plain model: sorted pairs when keys are distinct, a
+        /// repeated-field refusal when any key appears twice, limits before everything else.
+        #[test]
+        fn the_parser_agrees_with_a_simple_model(
+            fields in proptest::collection::vec(("[a-c]{1,2}", "[a-z0-9]{0,3}"), 1..40),
+        ) {
+            let raw = fields.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
+            let distinct: std::collections::HashSet<&String> = fields.iter().map(|(k, _)| k).collect();
+            let result = parse_pairs(&raw);
+            if fields.len() > MAX_INIT_DATA_FIELDS {
+                proptest::prop_assert_eq!(result, Err(InitDataError::TooManyFields));
+            } else if distinct.len() < fields.len() {
+                proptest::prop_assert_eq!(result, Err(InitDataError::Malformed("a repeated field")));
+            } else {
+                let mut expected = fields.clone();
+                expected.sort();
+                proptest::prop_assert_eq!(result, Ok(expected));
+            }
+        }
+
         #[test]
         fn arbitrary_input_never_panics(raw in ".{0,400}", now in proptest::num::i64::ANY) {
             let v = Validator::new(Some(TOKEN), DAY).with_third_party(THIRD_PARTY_BOT, false);

@@ -1,6 +1,19 @@
 //! Updates from Telegram, from the webhook or from long polling, into one durable inbox and one
 //! dispatcher. Each update is recorded before it is handled: a repeat is recognised by its
 //! `update_id`, and an update whose handling failed stays pending and is retried.
+//!
+//! Two rules keep a sale from being lost at intake:
+//! - A `pre_checkout_query` must be answered within 10 seconds or Telegram cancels the payment
+//!   (Bot API, answerPreCheckoutQuery: "the Bot API must receive an answer within 10 seconds
+//!   after the pre-checkout query was sent"). So it is answered ahead of everything else: first
+//!   in a polled batch, and never behind a slow update, since intake waits for no handling longer
+//!   than [`HANDLING_BUDGET`] (the handling goes on in the background under its claim).
+//! - `update_id`s are only unique for a while: Telegram starts the sequence anew after a week
+//!   without updates (Bot API, Update: "If there are no new updates for at least a week, then
+//!   identifier of the next update will be chosen randomly instead of sequentially"), and a new
+//!   bot on the same database has a sequence of its own. Ids older than [`SEEN_FOR_SECS`] count
+//!   as new, and a pre-checkout is never dropped as a repeat: answering it twice is harmless,
+//!   not answering it loses the sale.
 
 use super::bot::{Bot, POLL_TIMEOUT_SECS};
 use super::dispatch::{DispatchError, Dispatcher};
@@ -8,12 +21,20 @@ use crate::auth::unix_now;
 use crate::db::Db;
 use serde_json::Value;
 use std::time::Duration;
-use tgbot::types::{AllowedUpdate, GetUpdates, Update};
+use tgbot::types::{AllowedUpdate, GetUpdates, Update, UpdateType};
 
 /// After this many failed attempts an update is left for a person to look at.
 const MAX_ATTEMPTS: i64 = 10;
 /// How long a handler's claim on an update lasts before another may take it over.
 const CLAIM_SECS: i64 = 60;
+/// How long an `update_id` counts as seen. Telegram keeps an unconfirmed update for 24 hours
+/// (Bot API, getUpdates), so no repeat can come later than that; past a week the id may be
+/// reused by a restarted sequence.
+pub const SEEN_FOR_SECS: i64 = 7 * 86_400;
+/// How long intake (the webhook's answer, the polling loop) waits for one update's handling
+/// before it moves on and lets the handling finish in the background. Well under Telegram's 10
+/// seconds for a pre-checkout that may be queued behind it.
+pub const HANDLING_BUDGET: Duration = Duration::from_secs(2);
 
 /// The updates the shop asks Telegram for.
 pub fn allowed_updates() -> Vec<AllowedUpdate> {
@@ -32,6 +53,9 @@ pub enum Ingested {
     Duplicate,
     /// Recorded, but handling failed; the retry worker will try again.
     Pending,
+    /// Recorded and still being handled after [`HANDLING_BUDGET`]; it finishes in the background
+    /// (or, if it fails there, stays pending for the retry worker).
+    InProgress,
     /// Not an update at all; logged and dropped so it cannot block the queue.
     Rejected,
 }
@@ -78,26 +102,98 @@ impl Inbox {
             .and_then(|o| o.keys().find(|k| *k != "update_id").cloned())
             .unwrap_or_else(|| "empty".into());
         // Recorded already claimed by this handler (first attempt): one write instead of an
-        // insert and a claim, while the claim still keeps the retry worker off it.
-        let claim = unix_now() + CLAIM_SECS;
+        // insert and a claim, while the claim still keeps the retry worker off it. A row older
+        // than SEEN_FOR_SECS is another update that had the same id: it is replaced.
+        let now = unix_now();
+        let claim = now + CLAIM_SECS;
         let inserted = crate::on_db!(&self.db, |pool| sqlx::query(
-            "INSERT INTO telegram_updates (update_id, kind, payload, locked_until, attempts)
-             VALUES ($1, $2, $3, $4, 1)
-             ON CONFLICT (update_id) DO NOTHING",
+            "INSERT INTO telegram_updates (update_id, kind, payload, received_at, locked_until, attempts)
+             VALUES ($1, $2, $3, $4, $5, 1)
+             ON CONFLICT (update_id) DO UPDATE
+               SET kind = excluded.kind, payload = excluded.payload,
+                   received_at = excluded.received_at, handled_at = NULL,
+                   locked_until = excluded.locked_until, attempts = 1, last_error = NULL
+               WHERE telegram_updates.received_at < $6",
         )
         .bind(update_id)
         .bind(&kind)
         .bind(value.to_string())
+        .bind(now)
         .bind(claim)
+        .bind(now - SEEN_FOR_SECS)
         .execute(pool)
         .await
         .map(crate::db::Done::from))?
         .rows_affected();
         if inserted == 0 {
+            if kind == "pre_checkout_query" {
+                // A repeat (answered again, harmless) or a new query under a reused id: either
+                // way it is answered, unrecorded, rather than lose the sale.
+                tracing::info!(
+                    update_id,
+                    "pre-checkout under a seen update_id; answered anyway"
+                );
+                return Ok(self.handle_unrecorded(update_id, value).await);
+            }
             tracing::debug!(update_id, "duplicate update ignored");
             return Ok(Ingested::Duplicate);
         }
-        Ok(self.handle_claimed(update_id, value, claim).await)
+        Ok(self.handle_within_budget(update_id, value, claim).await)
+    }
+
+    /// Handles a pre-checkout whose id is taken by a recorded update.
+    async fn handle_unrecorded(&self, update_id: i64, value: Value) -> Ingested {
+        let update = match serde_json::from_value::<Update>(value) {
+            Ok(update) => update,
+            Err(err) => {
+                tracing::warn!(update_id, error = %err, "unreadable update; skipped");
+                return Ingested::Rejected;
+            }
+        };
+        match self.dispatcher.handle(&update).await {
+            Ok(()) => Ingested::Handled,
+            Err(err) => {
+                tracing::error!(update_id, error = %err, "pre-checkout under a seen update_id failed");
+                Ingested::Rejected
+            }
+        }
+    }
+
+    /// Handles a claimed update in a task of its own and waits for it at most
+    /// [`HANDLING_BUDGET`]: a slow update (a `sendMessage` waiting out `retry_after`) must not
+    /// hold up the webhook's answer or the polling loop, and with them the next pre-checkout.
+    /// The task also survives the webhook caller hanging up.
+    async fn handle_within_budget(&self, update_id: i64, value: Value, claim: i64) -> Ingested {
+        let inbox = self.clone();
+        let task = tokio::spawn(async move { inbox.handle_claimed(update_id, value, claim).await });
+        match tokio::time::timeout(HANDLING_BUDGET, task).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(err)) => {
+                // The claim expires and the retry worker takes the update over.
+                tracing::error!(update_id, error = %err, "update handler panicked");
+                Ingested::Pending
+            }
+            Err(_) => {
+                tracing::info!(update_id, "update still being handled; intake moves on");
+                Ingested::InProgress
+            }
+        }
+    }
+
+    /// Forgets update ids recorded more than [`SEEN_FOR_SECS`] ago once they are settled
+    /// (handled, or given up after [`MAX_ATTEMPTS`]). Returns how many went.
+    pub async fn prune(&self) -> Result<u64, sqlx::Error> {
+        let cutoff = unix_now() - SEEN_FOR_SECS;
+        Ok(crate::on_db!(&self.db, |pool| sqlx::query(
+            "DELETE FROM telegram_updates
+             WHERE received_at < $1 AND (handled_at IS NOT NULL OR attempts >= $2)",
+        )
+        .bind(cutoff)
+        .bind(MAX_ATTEMPTS)
+        .execute(pool)
+        .await
+        .map(crate::db::Done::from))?
+        .rows_affected())
     }
 
     /// Handles a recorded update if no one else holds it.
@@ -202,14 +298,25 @@ impl Inbox {
     }
 }
 
-/// Retries pending updates every few seconds, for as long as the process runs.
+/// Retries pending updates every few seconds, and forgets old update ids about hourly, for as
+/// long as the process runs.
 pub async fn retry_worker(inbox: Inbox) {
+    const PRUNE_EVERY: u32 = 720;
     let mut tick = tokio::time::interval(Duration::from_secs(5));
+    let mut ticks: u32 = 0;
     loop {
         tick.tick().await;
         if let Err(err) = inbox.retry_pending().await {
             tracing::error!(error = %err, "retrying pending updates failed");
         }
+        if ticks.is_multiple_of(PRUNE_EVERY) {
+            match inbox.prune().await {
+                Ok(0) => {}
+                Ok(pruned) => tracing::info!(pruned, "old update ids forgotten"),
+                Err(err) => tracing::warn!(error = %err, "cannot prune old update ids"),
+            }
+        }
+        ticks = ticks.wrapping_add(1);
     }
 }
 
@@ -236,17 +343,10 @@ pub async fn poll_loop(bot: Bot, inbox: Inbox) {
         match bot.poll(request).await {
             Ok(updates) => {
                 backoff.reset();
-                for update in updates {
-                    // Advance past an update only once it is recorded: a failed write means
-                    // Telegram keeps it and hands it out again.
-                    match inbox.ingest_update(&update).await {
-                        Ok(_) => offset = Some(update.id + 1),
-                        Err(err) => {
-                            tracing::error!(error = %err, "cannot record update; will poll it again");
-                            backoff.wait().await;
-                            break;
-                        }
-                    }
+                let (next, failed) = ingest_batch(&inbox, updates).await;
+                offset = next.or(offset);
+                if failed {
+                    backoff.wait().await;
                 }
             }
             Err(err) => {
@@ -254,6 +354,45 @@ pub async fn poll_loop(bot: Bot, inbox: Inbox) {
                 backoff.wait().await;
             }
         }
+    }
+}
+
+/// Records and handles one `getUpdates` batch: its pre-checkout queries first, all at once, then
+/// the rest in order. Returns the offset that confirms what was recorded, and whether a write
+/// failed. The offset never passes an update that could not be recorded: Telegram keeps it and
+/// hands it out again (with whatever followed it, which is then recognised as a repeat).
+async fn ingest_batch(inbox: &Inbox, updates: Vec<Update>) -> (Option<i64>, bool) {
+    let is_checkout = |u: &Update| matches!(u.update_type, UpdateType::PreCheckoutQuery(_));
+    let last = updates.iter().map(|u| u.id).max();
+    let (checkouts, rest): (Vec<Update>, Vec<Update>) = updates.into_iter().partition(is_checkout);
+    let mut unrecorded: Option<i64> = None;
+    let mut note = |id: i64, err: &sqlx::Error| {
+        tracing::error!(update_id = id, error = %err, "cannot record update; will poll it again");
+        unrecorded = Some(unrecorded.map_or(id, |u: i64| u.min(id)));
+    };
+    let answering: Vec<_> = checkouts
+        .into_iter()
+        .map(|update| {
+            let inbox = inbox.clone();
+            tokio::spawn(async move { (update.id, inbox.ingest_update(&update).await) })
+        })
+        .collect();
+    for task in answering {
+        match task.await {
+            Ok((_, Ok(_))) => {}
+            Ok((id, Err(err))) => note(id, &err),
+            Err(err) => tracing::error!(error = %err, "pre-checkout intake panicked"),
+        }
+    }
+    for update in rest {
+        if let Err(err) = inbox.ingest_update(&update).await {
+            note(update.id, &err);
+            break;
+        }
+    }
+    match unrecorded {
+        Some(id) => (Some(id), true),
+        None => (last.map(|id| id + 1), false),
     }
 }
 

@@ -305,10 +305,10 @@ async fn unusable_codes_are_refused_with_their_reason() {
         refused(s.order(3101, MINI_APPS, &code("rustonly")).await),
         Refusal::OtherProduct
     );
-    // Mira's code on Anna's product.
+    // Mira's code on Anna's product: unknown there, so nobody learns Mira's codes.
     assert_eq!(
         refused(s.order(3101, SOURDOUGH, &code("RUSTONLY")).await),
-        Refusal::OtherCreator
+        Refusal::UnknownCode
     );
     assert_eq!(
         refused(s.order(3101, RUST_BOOK, &code("off")).await),
@@ -512,7 +512,7 @@ async fn an_expired_reservation_gives_its_use_back() {
             payload: first.public_id.clone(),
             currency: "XTR".into(),
             total_amount: 150,
-            ..payments::PaymentFacts::default()
+            ..Default::default()
         },
     )
     .await

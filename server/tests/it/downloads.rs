@@ -404,3 +404,70 @@ async fn a_buyer_follows_the_course_and_resumes_where_they_stopped() {
     .unwrap();
     assert_eq!(kept, 1);
 }
+
+#[tokio::test]
+async fn markup_is_downloaded_as_bytes_in_a_sandbox_and_long_ranges_are_refused() {
+    let (_dir, state, config) = shop().await;
+    grant(&state, "pocket-guide-to-rust").await;
+    let url = library(&state).await[0]["files"][0]["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // A creator's "book" that is really a page with a script, typed as sniffed (text/html).
+    let page = b"<!DOCTYPE html><script>alert(document.cookie)</script>";
+    std::fs::write(
+        config
+            .files_dir()
+            .join("private/content/pocket-guide-to-rust/pocket-guide-to-rust.pdf"),
+        page,
+    )
+    .unwrap();
+    server::on_db!(&state.db, |pool| sqlx::query(
+        "UPDATE product_files SET mime_type = 'text/html' WHERE storage_key LIKE '%pocket-guide-to-rust.pdf'"
+    )
+    .execute(pool)
+    .await
+    .map(server::db::Done::from))
+    .unwrap();
+
+    let (status, headers, body) = send(&state, get(&url)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, page);
+    assert_eq!(headers[header::CONTENT_TYPE], "application/octet-stream");
+    assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert_eq!(headers[header::CONTENT_SECURITY_POLICY], "sandbox");
+
+    // One range is a few dozen bytes; a header of hundreds is no download manager.
+    let ranges = (0..100).map(|i| format!("{i}-{i}")).collect::<Vec<_>>();
+    let long = Request::get(&url)
+        .header(header::RANGE, format!("bytes={}", ranges.join(",")))
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, _) = send(&state, long).await;
+    assert_eq!(status, StatusCode::RANGE_NOT_SATISFIABLE);
+}
+
+#[tokio::test]
+async fn media_is_sandboxed_and_pages_carry_security_headers() {
+    let (_dir, state, _) = shop().await;
+    let (status, _, html) = send(&state, get("/p/lofi-sample-pack-vol-1")).await;
+    assert_eq!(status, StatusCode::OK);
+    let html = String::from_utf8(html).unwrap();
+    let media = html
+        .split('"')
+        .find(|s| s.starts_with("/media/"))
+        .expect("the page links a cover or sample")
+        .to_owned();
+    let (status, headers, _) = send(&state, get(&media)).await;
+    assert_eq!(status, StatusCode::OK, "{media}");
+    assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert_eq!(headers[header::CONTENT_SECURITY_POLICY], "sandbox");
+
+    let (_, headers, _) = send(&state, get("/")).await;
+    assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert_eq!(
+        headers[header::REFERRER_POLICY],
+        "strict-origin-when-cross-origin"
+    );
+    assert!(!headers.contains_key(header::CONTENT_SECURITY_POLICY));
+}

@@ -33,6 +33,7 @@ fn config() -> EmulatorConfig {
         initial_stars: 2500,
         pre_checkout_timeout: Duration::from_secs(5),
         webhook_connections: 1,
+        webhook_max_attempts: 50,
         clock: Default::default(),
     }
 }
@@ -394,7 +395,11 @@ async fn payment_updates_have_the_bot_api_shape() {
     assert_eq!(status, 400);
     assert_eq!(
         again,
-        json!({"ok": false, "error_code": 400, "description": "Bad Request: QUERY_ID_INVALID"})
+        json!({
+            "ok": false,
+            "error_code": 400,
+            "description": "Bad Request: query is too old and response timeout expired or query ID is invalid"
+        })
     );
     for update in updates {
         serde_json::from_value::<Update>(update.clone()).expect("tgbot reads the update");
@@ -667,7 +672,10 @@ async fn timed_out_pre_checkout_charges_nothing() {
     )
     .await;
     assert_eq!(status, 400);
-    assert_eq!(late["description"], "Bad Request: QUERY_ID_INVALID");
+    assert_eq!(
+        late["description"],
+        "Bad Request: query is too old and response timeout expired or query ID is invalid"
+    );
     assert_eq!(emulator.balance(BUYER).await.unwrap(), 2500);
     assert_eq!(body["result"].as_array().unwrap().len(), 1);
 }
@@ -1131,4 +1139,130 @@ async fn control_api_over_http_when_nested() {
         .await
         .unwrap();
     assert_eq!(missing.status(), 404);
+}
+
+/// Bot API, createInvoiceLink: "subscription_period … Subscription price must no exceed 10000
+/// Telegram Stars."
+#[tokio::test]
+async fn a_subscription_invoice_above_10000_stars_is_refused() {
+    let (_emulator, base) = start(config()).await;
+    let invoice = |amount: i64| {
+        json!({
+            "title": "Club", "description": "Monthly", "payload": "club", "currency": "XTR",
+            "prices": [{ "label": "Month", "amount": amount }], "subscription_period": 2_592_000
+        })
+    };
+    let (status, body) = raw(&base, "createInvoiceLink", invoice(10_001)).await;
+    assert_eq!(
+        (status, &body["description"]),
+        (400, &json!("Bad Request: STARS_INVOICE_INVALID"))
+    );
+    let (status, body) = raw(&base, "createInvoiceLink", invoice(10_000)).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+/// Telegram ends a long poll when another getUpdates arrives: "Conflict: terminated by other
+/// getUpdates request; make sure that only one bot instance is running".
+#[tokio::test]
+async fn a_second_get_updates_ends_the_first_with_409() {
+    let (_emulator, base) = start(config()).await;
+    let first = {
+        let base = base.clone();
+        tokio::spawn(async move { raw(&base, "getUpdates", json!({ "timeout": 5 })).await })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    let (status, _) = raw(&base, "getUpdates", json!({ "timeout": 1 })).await;
+    assert_eq!(status, 200);
+    let (status, body) = first.await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "the first poll ended early"
+    );
+    assert_eq!(status, 409);
+    assert_eq!(
+        body["description"],
+        "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+    );
+}
+
+/// Bot API, Getting updates: updates "will not be kept longer than 24 hours".
+#[tokio::test]
+async fn updates_nobody_takes_within_24_hours_are_dropped() {
+    let (emulator, base) = start(config()).await;
+    emulator.send_user_message(BUYER, "early").await.unwrap();
+    emulator.advance_clock(86_400 - 60).await.unwrap();
+    emulator.send_user_message(BUYER, "later").await.unwrap();
+    emulator.advance_clock(120).await.unwrap();
+    let (_, body) = raw(&base, "getUpdates", json!({})).await;
+    let texts: Vec<&str> = body["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|u| u["message"]["text"].as_str())
+        .collect();
+    assert_eq!(texts, ["later"]);
+}
+
+/// Bot API, Update: "If there are no new updates for at least a week, then identifier of the
+/// next update will be chosen randomly instead of sequentially."
+#[tokio::test]
+async fn update_ids_restart_at_random_after_a_week_without_updates() {
+    let (emulator, _base) = start(config()).await;
+    let first = emulator.send_user_message(BUYER, "one").await.unwrap();
+    let second = emulator.send_user_message(BUYER, "two").await.unwrap();
+    assert_eq!(
+        second["update_id"],
+        first["update_id"].as_i64().unwrap() + 1
+    );
+    emulator.advance_clock(6 * 86_400).await.unwrap();
+    let third = emulator.send_user_message(BUYER, "three").await.unwrap();
+    assert_eq!(
+        third["update_id"],
+        second["update_id"].as_i64().unwrap() + 1,
+        "within a week"
+    );
+    emulator.advance_clock(7 * 86_400).await.unwrap();
+    let fourth = emulator.send_user_message(BUYER, "four").await.unwrap();
+    let id = fourth["update_id"].as_i64().unwrap();
+    assert!(
+        id > 0 && id != third["update_id"].as_i64().unwrap() + 1,
+        "{id}"
+    );
+    let fifth = emulator.send_user_message(BUYER, "five").await.unwrap();
+    assert_eq!(fifth["update_id"], id + 1, "then sequential again");
+}
+
+/// Bot API, setWebhook: "In case of an unsuccessful request … we will repeat the request and
+/// give up after a reasonable amount of attempts."
+#[tokio::test]
+async fn webhook_delivery_gives_up_after_repeated_failures() {
+    let (emulator, base) = start(EmulatorConfig {
+        webhook_max_attempts: 3,
+        ..config()
+    })
+    .await;
+    let app = Router::new().route(
+        "/hook",
+        post(|| async { axum::http::StatusCode::INTERNAL_SERVER_ERROR }),
+    );
+    let hook_base = serve(app).await;
+    client(&base)
+        .execute(SetWebhook::new(format!("{hook_base}/hook")))
+        .await
+        .unwrap();
+    emulator.send_user_message(BUYER, "lost").await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while emulator.delivery_stats().await.given_up < 1 {
+        assert!(
+            Instant::now() < deadline,
+            "{:?}",
+            emulator.delivery_stats().await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let stats = emulator.delivery_stats().await;
+    assert_eq!((stats.delivered, stats.failed, stats.given_up), (0, 3, 1));
+    let (_, info) = raw(&base, "getWebhookInfo", json!({})).await;
+    assert_eq!(info["result"]["pending_update_count"], 0);
 }

@@ -311,8 +311,12 @@ async fn subscribe_renew_twice_cancel_and_access_ends_at_the_periods_end() {
         .any(|l| l.id == lesson && l.completed));
 }
 
+/// Re-enable after the shop canceled: `editUserStarSubscription(is_canceled = false)` only
+/// allows the buyer to turn renewal back on in Telegram (Bot API: "Pass False to allow the user
+/// to re-enable a subscription that was previously canceled by the bot"). Nothing renews until
+/// they do; the library says so, and says "renews" again once a renewal charge arrives.
 #[tokio::test]
-async fn a_canceled_membership_can_be_re_enabled_and_renews_again() {
+async fn a_re_enabled_membership_renews_only_once_the_buyer_turns_it_on_in_telegram() {
     let shop = shop().await;
     let (_, charge) = shop.subscribe().await;
     let e1 = expires(&shop.membership().await);
@@ -321,15 +325,31 @@ async fn a_canceled_membership_can_be_re_enabled_and_renews_again() {
         .set_membership_renewal(&headers(BUYER), COURSE, false)
         .await
         .unwrap();
-    let resumed = shop
+    let allowed = shop
         .state
         .shop
         .set_membership_renewal(&headers(BUYER), COURSE, true)
         .await
         .unwrap();
-    assert!(!resumed.canceled);
-    assert_eq!(shop.subscription(&charge).await["canceled_by_bot"], false);
+    assert!(allowed.canceled, "still canceled until the buyer acts");
+    assert!(allowed.reenable_in_telegram);
+    let library = shop.membership().await.unwrap();
+    assert_eq!(
+        (&library["canceled"], &library["reenable_in_telegram"]),
+        (&json!(true), &json!(true))
+    );
+    let sub = shop.subscription(&charge).await;
+    assert_eq!(
+        (&sub["canceled_by_bot"], &sub["canceled"]),
+        (&json!(false), &json!(true)),
+        "{sub}"
+    );
 
+    // The buyer turns renewal on in Telegram's subscription settings: Telegram charges the
+    // next period, and the shop learns of it from that charge alone.
+    shop.emu
+        .control(&format!("subscriptions/{charge}/reenable"), json!({}))
+        .await;
     let renewals = shop.advance(PERIOD_SECS).await;
     assert_eq!(renewals[0]["status"], "renewed");
     let renewed = shop
@@ -337,8 +357,31 @@ async fn a_canceled_membership_can_be_re_enabled_and_renews_again() {
             m.as_ref()
                 .is_some_and(|m| m["expires_at"] == e1 + PERIOD_SECS)
         })
-        .await;
-    assert_eq!(renewed.unwrap()["canceled"], false);
+        .await
+        .unwrap();
+    assert_eq!(renewed["canceled"], false);
+    assert_eq!(renewed["reenable_in_telegram"], false);
+}
+
+#[tokio::test]
+async fn a_re_enabled_membership_the_buyer_leaves_off_ends_with_its_period() {
+    let shop = shop().await;
+    let (_, _charge) = shop.subscribe().await;
+    for renew in [false, true] {
+        shop.state
+            .shop
+            .set_membership_renewal(&headers(BUYER), COURSE, renew)
+            .await
+            .unwrap();
+    }
+    let renewals = shop.advance(PERIOD_SECS).await;
+    assert_eq!(
+        renewals[0]["status"], "ended",
+        "nothing charged: {renewals:?}"
+    );
+    let lesson = shop.member_lesson().await;
+    assert!(!shop.can_open(lesson).await);
+    assert!(shop.membership().await.is_none());
 }
 
 #[tokio::test]

@@ -652,6 +652,81 @@ async fn reconciliation_recovers_lost_payment_updates() {
 }
 
 #[tokio::test]
+async fn reconciliation_grants_a_payment_an_affiliate_shared() {
+    let h = harness().await;
+    h.buyer(1103).await;
+    h.control("users", json!({ "id": 1190, "first_name": "Affiliate" }))
+        .await;
+    // The buyer came through an affiliate's link: 125 ‰ of what they pay goes to the affiliate.
+    h.control(
+        "users/1103/affiliate",
+        json!({ "affiliate_user_id": 1190, "commission_per_mille": 125 }),
+    )
+    .await;
+    let order = h.order(1103, RUST_BOOK).await; // 250 Stars
+    let (_, late) = h.pay_through(&order.invoice_link, 1103).await;
+    let ledger = h.get("transactions").await;
+    let entry = &ledger[0];
+    assert_eq!(
+        (&entry["amount"], &entry["nanostar_amount"]),
+        (&json!(218), &json!(750_000_000)),
+        "the bot got 218.75 Stars: {entry}"
+    );
+    let affiliate = &entry["source"]["affiliate"];
+    assert_eq!(affiliate["affiliate_user"]["id"], 1190, "{entry}");
+    assert_eq!(
+        (&affiliate["amount"], &affiliate["nanostar_amount"]),
+        (&json!(31), &json!(250_000_000))
+    );
+
+    // Reconciliation sees the charge before its successful_payment: it grants.
+    let report = payments::reconcile(&h.d.db, &h.d.bot).await.unwrap();
+    assert_eq!(
+        (report.payments_applied, report.payments_unmatched),
+        (1, 0),
+        "{report:?}"
+    );
+    assert_eq!(h.status(1103, &order).await, OrderStatus::Paid);
+    assert!(h.owns(1103, RUST_BOOK).await);
+    // The successful_payment (with the full 250) turning up later changes nothing.
+    h.feed(&late.unwrap()).await;
+    assert_eq!(h.status(1103, &order).await, OrderStatus::Paid);
+    let held: i64 = server::on_db!(&h.d.db, |pool| sqlx::query_scalar(
+        "SELECT count(*) FROM unmatched_payments"
+    )
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    assert_eq!(held, 0);
+
+    // A refund: the bot pays back its share, the affiliate's commission is returned.
+    let charge: String = server::on_db!(&h.d.db, |pool| sqlx::query_scalar(
+        "SELECT telegram_payment_charge_id FROM orders WHERE public_id = $1"
+    )
+    .bind(&order.public_id)
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    let refunded = h
+        .bot_api(
+            "refundStarPayment",
+            json!({ "user_id": 1103, "telegram_payment_charge_id": charge }),
+        )
+        .await;
+    assert_eq!(refunded["ok"], true, "{refunded}");
+    let ledger = h.get("transactions").await;
+    assert_eq!(
+        ledger[1]["receiver"]["affiliate"]["amount"], -31,
+        "{ledger}"
+    );
+    let report = payments::reconcile(&h.d.db, &h.d.bot).await.unwrap();
+    assert_eq!(report.refunds_applied, 1, "{report:?}");
+    assert_eq!(h.status(1103, &order).await, OrderStatus::Refunded);
+    let buyer = h.get("users/1103").await;
+    assert_eq!(buyer["stars"], 2500, "the buyer has every Star back");
+}
+
+#[tokio::test]
 async fn the_creator_refunds_once_and_nobody_else_can() {
     let h = harness().await;
     h.buyer(1201).await;

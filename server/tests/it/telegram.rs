@@ -4,6 +4,7 @@
 use crate::common::{config, signed_init_data, TestApp};
 
 use serde_json::{json, Value};
+use server::db::Db;
 use server::telegram::updates::Ingested;
 use std::time::{Duration, Instant};
 
@@ -443,4 +444,171 @@ async fn an_update_whose_handling_fails_stays_pending_and_is_retried() {
     assert_eq!(inbox.retry_pending().await.unwrap(), 1);
     let (attempts, handled, _) = row().await;
     assert_eq!((attempts, handled), (2, None));
+}
+
+/// Records `ids` in the inbox as updates handled `age_secs` ago (by this bot or a previous one).
+async fn seen_updates(db: &Db, ids: impl IntoIterator<Item = i64>, age_secs: i64, attempts: i64) {
+    let at = now() - age_secs;
+    for id in ids {
+        server::on_db!(db, |pool| sqlx::query(
+            "INSERT INTO telegram_updates (update_id, kind, payload, received_at, handled_at, attempts)
+             VALUES ($1, 'message', '{}', $2, CASE WHEN $3 < 10 THEN $2 END, $3)",
+        )
+        .bind(id)
+        .bind(at)
+        .bind(attempts)
+        .execute(pool)
+        .await
+        .map(server::db::Done::from))
+        .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_pre_checkout_under_an_update_id_seen_before_is_still_answered() {
+    // A new bot on the same database (or Telegram's sequence restarted): the emulator numbers
+    // its updates from 1, ids the inbox saw minutes ago.
+    let shop = shop(&[]).await;
+    seen_updates(&shop.db, 1..=30, 60, 1).await;
+    shop.user(703, "Again", "en").await;
+    let link = create_invoice(&shop).await;
+    let outcome = shop
+        .control("invoices/pay", json!({ "link": link, "user_id": 703 }))
+        .await;
+    assert_eq!(
+        outcome["status"], "declined",
+        "answered, not dropped: {outcome}"
+    );
+}
+
+#[tokio::test]
+async fn update_ids_older_than_a_week_count_as_new() {
+    let shop = shop(&[("WEBHOOK_SECRET", WEBHOOK_SECRET)]).await;
+    shop.user(604, "Week", "en").await;
+    seen_updates(&shop.db, [9400], 8 * 86_400, 1).await;
+    seen_updates(&shop.db, [9401], 6 * 86_400, 1).await;
+    let post = |update: Value| {
+        shop.http
+            .post(format!("{}/telegram/webhook", shop.base))
+            .header("X-Telegram-Bot-Api-Secret-Token", WEBHOOK_SECRET)
+            .body(update.to_string())
+            .send()
+    };
+    assert_eq!(
+        post(command_update(9401, 604, "/help"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert!(shop.chat(604).await.is_empty(), "a repeat within the week");
+    assert_eq!(
+        post(command_update(9400, 604, "/help"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let messages = shop.chat(604).await;
+    assert_eq!(messages.len(), 1, "{messages:#?}");
+    let kind: String = server::on_db!(&shop.db, |pool| {
+        sqlx::query_scalar(
+        "SELECT payload FROM telegram_updates WHERE update_id = 9400 AND handled_at IS NOT NULL"
+    )
+    .fetch_one(pool)
+    .await
+    })
+    .unwrap();
+    assert!(
+        kind.contains("/help"),
+        "the new update replaced the old record: {kind}"
+    );
+}
+
+#[tokio::test]
+async fn settled_update_ids_are_forgotten_after_a_week() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(&dir, &[("TELEGRAM_API_URL", "http://127.0.0.1:9")]);
+    let state = server::prepare(&config).await.unwrap();
+    let inbox = state.telegram.as_ref().unwrap().inbox.clone();
+    seen_updates(&state.db, [1], 8 * 86_400, 1).await; // handled long ago
+    seen_updates(&state.db, [2], 8 * 86_400, 10).await; // given up long ago
+    seen_updates(&state.db, [3], 6 * 86_400, 1).await; // handled this week
+    server::on_db!(&state.db, |pool| sqlx::query(
+        "INSERT INTO telegram_updates (update_id, kind, payload, received_at, attempts)
+         VALUES (4, 'message', '{}', $1, 3)"
+    )
+    .bind(now() - 8 * 86_400)
+    .execute(pool)
+    .await
+    .map(server::db::Done::from))
+    .unwrap(); // still being retried
+    assert_eq!(inbox.prune().await.unwrap(), 2);
+    let left: Vec<i64> = server::on_db!(&state.db, |pool| sqlx::query_scalar(
+        "SELECT update_id FROM telegram_updates ORDER BY update_id"
+    )
+    .fetch_all(pool)
+    .await)
+    .unwrap();
+    assert_eq!(left, [3, 4]);
+}
+
+/// A bot command whose reply meets a rate limit of `retry_after` seconds (waited out by the Bot
+/// API client), then a payment: its pre-checkout must be answered within Telegram's 10 seconds.
+async fn pay_behind_a_rate_limited_reply(shop: &Shop, user: i64) {
+    shop.user(user, "Busy", "en").await;
+    let link = create_invoice(shop).await;
+    shop.control(
+        "rate-limit",
+        json!({ "count": 1, "retry_after": 12, "method": "sendMessage" }),
+    )
+    .await;
+    shop.say(user, "/help").await;
+    // The reply has met the 429 once the command is recorded and a moment has passed.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let recorded: i64 = server::on_db!(&shop.db, |pool| sqlx::query_scalar(
+            "SELECT count(*) FROM telegram_updates WHERE kind = 'message'"
+        )
+        .fetch_one(pool)
+        .await)
+        .unwrap();
+        if recorded > 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the command never arrived");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started = Instant::now();
+    let outcome = shop
+        .control("invoices/pay", json!({ "link": link, "user_id": user }))
+        .await;
+    assert_eq!(outcome["status"], "declined", "answered in time: {outcome}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    // The reply is not lost: it goes out once the rate limit has passed.
+    let deadline = Instant::now() + Duration::from_secs(25);
+    while shop.chat(user).await.is_empty() {
+        assert!(Instant::now() < deadline, "the reply never went out");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn long_polling_answers_a_pre_checkout_behind_a_rate_limited_reply() {
+    let shop = shop(&[]).await;
+    pay_behind_a_rate_limited_reply(&shop, 605).await;
+}
+
+#[tokio::test]
+async fn the_webhook_answers_a_pre_checkout_behind_a_rate_limited_reply() {
+    let shop = shop(&[("WEBHOOK_SECRET", WEBHOOK_SECRET)]).await;
+    let set = shop
+        .bot_api(
+            "setWebhook",
+            json!({ "url": format!("{}/telegram/webhook", shop.base), "secret_token": WEBHOOK_SECRET }),
+        )
+        .await;
+    assert_eq!(set["ok"], true, "{set}");
+    pay_behind_a_rate_limited_reply(&shop, 606).await;
 }
