@@ -692,7 +692,7 @@ async fn reconciliation_grants_a_payment_an_affiliate_shared() {
     h.feed(&late.unwrap()).await;
     assert_eq!(h.status(1103, &order).await, OrderStatus::Paid);
     let held: i64 = server::on_db!(&h.d.db, |pool| sqlx::query_scalar(
-        "SELECT count(*) FROM unmatched_payments"
+        "SELECT count(*) FROM star_charges WHERE state <> 'granted'"
     )
     .fetch_one(pool)
     .await)
