@@ -231,6 +231,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/studio/p/:id") view=studio::pages::EditProduct />
                     <Route path=path!("/studio/sales") view=studio::pages::StudioSales />
                     <Route path=path!("/studio/discounts") view=studio::deals::StudioDiscounts />
+                    <Route path=path!("/studio/charges") view=studio::charges::StudioCharges />
                 </Routes>
             </main>
         </div>

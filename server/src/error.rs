@@ -55,7 +55,9 @@ impl ApiError {
         match err {
             P::OrderNotFound | P::NotOnSale(_) => (StatusCode::NOT_FOUND, "not_found"),
             P::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
-            P::AlreadyOwned | P::NotRefundable(_) => (StatusCode::CONFLICT, "conflict"),
+            P::AlreadyOwned | P::NotRefundable(_) | P::NotGrantable => {
+                (StatusCode::CONFLICT, "conflict")
+            }
             P::Deal(_) => (StatusCode::CONFLICT, "refused"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }

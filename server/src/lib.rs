@@ -137,7 +137,9 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
             .or_else(|| config.dev_preview.then_some(local));
         let inbox = Inbox::new(
             db.clone(),
-            Dispatcher::new(db.clone(), bot.clone(), webapp_url).with_admins(&config.admin_ids),
+            Dispatcher::new(db.clone(), bot.clone(), webapp_url)
+                .with_admins(&config.admin_ids)
+                .with_clock(clock.clone()),
         );
         shop = shop.with_payments(bot.clone(), config.public_url.clone());
         telegram = Some(http::TelegramState {
@@ -241,6 +243,12 @@ pub fn start_telegram(
         state_db.clone(),
         telegram.bot.clone(),
         config.reconcile_interval,
+    ));
+    // Charges the ledger owes back whose refund call failed are retried here.
+    tokio::spawn(payments::settle_loop(
+        state_db.clone(),
+        telegram.bot.clone(),
+        std::time::Duration::from_secs(30),
     ));
     if config.demo_refund {
         tracing::info!("DEMO_REFUND: every purchase is refunded after delivery");

@@ -147,6 +147,7 @@ impl Shop for ShopBackend {
             &choice,
             self.max_price_stars,
             public_base.as_ref(),
+            self.clock.now(),
         )
         .await
         .map_err(|err| refusal(err, locale))?;

@@ -12,24 +12,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
 
-fn locale() -> Locale {
-    use_context::<leptos_i18n::I18nContext<Locale>>()
-        .map(|i18n| i18n.get_locale_untracked())
-        .unwrap_or_default()
-}
-
-macro_rules! texts {
-    ($($name:ident => $key:ident),* $(,)?) => {
-        $(
-            #[allow(non_snake_case)]
-            fn $name() -> &'static str {
-                td_string!(locale(), deals_studio.$key)
-            }
-        )*
-    };
-}
-
-texts! {
+super::studio_texts!(deals_studio {
     DISCOUNTS => discounts,
     NO_DISCOUNTS => no_discounts,
     CODE => code,
@@ -48,7 +31,7 @@ texts! {
     PWYW_MIN => pwyw_min,
     PWYW_OFF => pwyw_off,
     PWYW_SAVE => pwyw_save,
-}
+});
 
 /// The studio nav's label for this page.
 #[allow(non_snake_case)]

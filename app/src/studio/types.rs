@@ -243,3 +243,19 @@ pub struct ApiErrorBody {
     pub error: String,
     pub message: String,
 }
+
+/// A Star charge the shop's ledger holds for a person (`GET /api/studio/charges/held`): it
+/// granted nothing, and is refunded or granted by `POST /api/studio/charges/{id}/refund|grant`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldCharge {
+    pub charge_id: String,
+    /// `purchase`, `membership`, `tip` or `unknown`.
+    pub kind: String,
+    pub payer_id: i64,
+    pub amount_stars: u32,
+    /// Why it is held (`amount_mismatch`, `refund_refused`, …).
+    pub reason: String,
+    pub paid_at: Option<i64>,
+    /// What it paid for: the product's title, or the creator tipped.
+    pub subject: Option<String>,
+}

@@ -1,10 +1,13 @@
-//! The money moments: answering `pre_checkout_query`, applying `successful_payment` and
-//! `refunded_payment`. Webhook, long polling and reconciliation all arrive here, so each
-//! application is one transaction keyed by Telegram's unique charge id.
+//! The money moments at the edge: answering `pre_checkout_query`, and the facts of
+//! `successful_payment` and `refunded_payment` (payload parsed once, `payload.rs`) handed to the
+//! ledger (`ledger.rs`), where each is applied in one transaction keyed by Telegram's unique
+//! charge id, whichever way it arrived (webhook, long polling, reconciliation).
 
 use tgbot::types::{AnswerPreCheckoutQuery, PreCheckoutQuery, RefundedPayment, SuccessfulPayment};
 
-use super::{api_error, unix_now, PaymentError, CURRENCY};
+use super::ledger::Source;
+use super::payload::Payload;
+use super::{api_error, PaymentError, CURRENCY};
 use crate::db::Db;
 use crate::telegram::bot::Bot;
 
@@ -62,71 +65,26 @@ impl Decline {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct CheckoutRow {
-    user_id: i64,
-    amount_stars: i64,
-    status: String,
-    expires_at: i64,
-    product_status: String,
-    owned: bool,
-    discount_code_id: Option<i64>,
-}
-
-/// Decides a pre-checkout query with one indexed query (order by unique payload, product by
-/// primary key, entitlement by its unique pair): Telegram gives the bot 10 seconds.
-pub async fn check_pre_checkout(db: &Db, query: &PreCheckoutQuery) -> Result<(), Decline> {
+/// Decides a pre-checkout query for whatever its payload names (`payable::check_offer`: one
+/// indexed read, no network call), on the shop's clock `now`. Telegram gives the bot 10
+/// seconds.
+pub async fn check_pre_checkout(
+    db: &Db,
+    query: &PreCheckoutQuery,
+    now: i64,
+) -> Result<(), Decline> {
     if query.currency != CURRENCY {
         return Err(Decline::WrongCurrency);
     }
-    if crate::studio::tips::is_tip(&query.invoice_payload) {
-        return crate::studio::tips::check_pre_checkout(db, query).await;
-    }
-    let row: Option<CheckoutRow> = crate::on_db!(db, |pool| sqlx::query_as(
-        "SELECT o.user_id, o.amount_stars, o.status, o.expires_at, p.status AS product_status,
-                o.discount_code_id,
-                EXISTS (SELECT 1 FROM entitlements e
-                        WHERE e.user_id = o.user_id AND e.product_id = o.product_id
-                          AND e.revoked_at IS NULL
-                          AND (e.expires_at IS NULL OR e.expires_at > $2)) AS owned
-         FROM orders o JOIN products p ON p.id = o.product_id
-         WHERE o.public_id = $1",
+    let payload = Payload::parse(&query.invoice_payload);
+    super::payable::check_offer(
+        db,
+        &payload,
+        i64::from(query.from.id),
+        query.total_amount,
+        now,
     )
-    .bind(&query.invoice_payload)
-    .bind(unix_now())
-    .fetch_optional(pool)
-    .await)
-    .map_err(|err| {
-        tracing::error!(error = %err, "pre-checkout lookup failed; declining");
-        Decline::Unavailable
-    })?;
-    let Some(order) = row else {
-        return Err(Decline::UnknownOrder);
-    };
-    match order.status.as_str() {
-        "pending" => {}
-        "paid" | "refunded" => return Err(Decline::AlreadyPaid),
-        _ => return Err(Decline::Expired),
-    }
-    if order.expires_at <= unix_now() {
-        return Err(Decline::Expired);
-    }
-    if i64::from(query.from.id) != order.user_id {
-        return Err(Decline::OtherPayer);
-    }
-    if query.total_amount != order.amount_stars {
-        return Err(Decline::PriceChanged);
-    }
-    if order.product_status != "published" {
-        return Err(Decline::NotOnSale);
-    }
-    if order.owned {
-        return Err(Decline::AlreadyOwned);
-    }
-    if order.discount_code_id.is_some() {
-        super::discounts::check_pre_checkout(db, &query.invoice_payload, unix_now()).await?;
-    }
-    Ok(())
+    .await
 }
 
 /// Answers a pre-checkout query: ok only for a payable order of the shop's own. The outer
@@ -135,8 +93,9 @@ pub async fn answer_pre_checkout(
     db: &Db,
     bot: &Bot,
     query: &PreCheckoutQuery,
+    now: i64,
 ) -> Result<Result<(), Decline>, PaymentError> {
-    let verdict = check_pre_checkout(db, query).await;
+    let verdict = check_pre_checkout(db, query, now).await;
     let answer = match verdict {
         Ok(()) => AnswerPreCheckoutQuery::ok(query.id.clone()),
         Err(decline) => AnswerPreCheckoutQuery::error(query.id.clone(), decline.message()),
@@ -176,6 +135,8 @@ pub struct PaymentFacts {
     /// `successful_payment.is_first_recurring`: the first charge of a subscription. `None`
     /// when the ledger told of the charge (it does not say).
     pub is_first_recurring: Option<bool>,
+    /// How the shop learnt of the charge (an update or the Star ledger).
+    pub source: Source,
 }
 
 /// An affiliate's commission on a charge (Bot API `AffiliateInfo`): `amount` whole Stars
@@ -201,6 +162,7 @@ impl PaymentFacts {
             affiliate: None,
             subscription_expires_at: payment.subscription_expiration_date,
             is_first_recurring: payment.is_first_recurring,
+            source: Source::Webhook,
         }
     }
 
@@ -214,25 +176,20 @@ impl PaymentFacts {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Applied {
-    /// The order is paid, the entitlement granted and the delivery queued.
+    /// What the charge paid for is granted (an order paid, a membership started or renewed, a
+    /// tip paid); `order_id` is the order's (or tip's) row id.
     Granted { order_id: i64 },
     /// This charge was applied (or recorded) before; nothing changed.
     AlreadyApplied,
-    /// Recorded in `unmatched_payments` for review; nothing granted.
-    Unmatched { reason: &'static str },
+    /// Recorded in the ledger, nothing granted: refunded by rule (`refund_due`) or held for a
+    /// person, for `reason`.
+    Unmatched {
+        reason: &'static str,
+        refund_due: bool,
+    },
 }
 
-#[derive(sqlx::FromRow)]
-struct OrderRow {
-    id: i64,
-    user_id: i64,
-    product_id: i64,
-    amount_stars: i64,
-    status: String,
-    telegram_payment_charge_id: Option<String>,
-}
-
-/// Applies a `successful_payment` from `payer`.
+/// Applies a `successful_payment` from `payer` (the ledger's one apply-payment).
 pub async fn apply_payment(
     db: &Db,
     payer: i64,
@@ -241,113 +198,29 @@ pub async fn apply_payment(
     apply_payment_facts(db, &PaymentFacts::from_update(payer, payment)).await
 }
 
-/// The one code path for charges. In a single write transaction: the order pending → paid with
-/// its charge id, the entitlement granted (or restored), the delivery enqueued.
-///
-/// Rules: a charge id seen before changes nothing. A charge for an order that is `expired` or
-/// `cancelled` still pays it and grants: the buyer's Stars were taken, and Telegram only charges
-/// after our pre-checkout said ok, so the order was pending then. A charge for an unknown payload,
-/// a refunded order, an order paid by another charge, or with a different amount, payer or
-/// currency is recorded in `unmatched_payments` for review and grants nothing.
+/// Applies a charge however it was learnt of: see [`super::ledger::apply_payment`].
 pub async fn apply_payment_facts(db: &Db, facts: &PaymentFacts) -> Result<Applied, PaymentError> {
-    // Tips travel the same path under their own payloads; they grant nothing.
-    if crate::studio::tips::is_tip(&facts.payload) {
-        return crate::studio::tips::apply_payment(db, facts).await;
-    }
-    // Memberships: a first charge and every renewal carry the paid period's end.
-    if facts.subscription_expires_at.is_some() {
-        return super::memberships::apply_charge(db, facts).await;
-    }
-    // IMMEDIATE takes the write lock up front, so two appliers of the same charge serialise
-    // instead of both reading "unknown" and one failing on upgrade.
-    crate::on_db!(db, |pool| {
-        let mut tx = crate::db::BeginWrite::begin_write(pool).await?;
-        let known: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM orders WHERE telegram_payment_charge_id = $1)
-             OR EXISTS (SELECT 1 FROM unmatched_payments WHERE telegram_payment_charge_id = $1)",
-        )
-        .bind(&facts.charge_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        if known {
-            return Ok(Applied::AlreadyApplied);
-        }
-        let order: Option<OrderRow> = sqlx::query_as(
-            "SELECT id, user_id, product_id, amount_stars, status, telegram_payment_charge_id
-         FROM orders WHERE public_id = $1",
-        )
-        .bind(&facts.payload)
-        .fetch_optional(&mut *tx)
-        .await?;
+    super::ledger::apply_payment(db, facts).await
+}
 
-        let mismatch = match &order {
-            None => Some("unknown_payload"),
-            Some(_) if facts.currency != CURRENCY => Some("wrong_currency"),
-            Some(o) if o.status == "refunded" => Some("order_refunded"),
-            Some(o) if o.status == "paid" || o.telegram_payment_charge_id.is_some() => {
-                Some("order_paid_by_another_charge")
-            }
-            Some(o) if !facts.amount_matches(o.amount_stars) => Some("amount_mismatch"),
-            Some(o) if o.user_id != facts.payer => Some("other_payer"),
-            Some(_) => None,
-        };
-        if let Some(reason) = mismatch {
-            sqlx::query(
-            "INSERT INTO unmatched_payments
-               (telegram_payment_charge_id, user_id, invoice_payload, currency, total_amount, order_id, reason)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&facts.charge_id)
-        .bind(facts.payer)
-        .bind(&facts.payload)
-        .bind(&facts.currency)
-        .bind(facts.total_amount)
-        .bind(order.as_ref().map(|o| o.id))
-        .bind(reason)
-        .execute(&mut *tx)
-        .await?;
-            tx.commit().await?;
-            tracing::warn!(charge_id = %facts.charge_id, reason, "payment recorded for review");
-            return Ok(Applied::Unmatched { reason });
+/// Applies a `successful_payment` and, when the charge grants nothing by rule, returns its
+/// Stars at once (a failure is left to the ledger's settling loop).
+pub async fn take_payment(
+    db: &Db,
+    bot: &Bot,
+    payer: i64,
+    payment: &SuccessfulPayment,
+) -> Result<Applied, PaymentError> {
+    let applied = apply_payment(db, payer, payment).await?;
+    if let Applied::Unmatched {
+        refund_due: true, ..
+    } = applied
+    {
+        if let Err(err) = super::ledger::settle_due(db, bot).await {
+            tracing::warn!(error = %err, "cannot refund a charge now; the settling loop will");
         }
-        let Some(order) = order else {
-            return Err(PaymentError::Corrupt("order vanished".into()));
-        };
-
-        let now = unix_now();
-        super::discounts::retake_if_released(&mut tx, order.id).await?;
-        sqlx::query(
-            "UPDATE orders SET status = 'paid', telegram_payment_charge_id = $1, paid_at = $2
-         WHERE id = $3 AND status IN ('pending', 'expired', 'cancelled')",
-        )
-        .bind(&facts.charge_id)
-        .bind(now)
-        .bind(order.id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO entitlements (user_id, product_id, granted_at, order_id)
-         VALUES ($1, $2, $3, $4)
-         ON CONFLICT (user_id, product_id) DO UPDATE
-           SET revoked_at = NULL, granted_at = excluded.granted_at, order_id = excluded.order_id",
-        )
-        .bind(order.user_id)
-        .bind(order.product_id)
-        .bind(now)
-        .bind(order.id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO deliveries (order_id, next_attempt_at) VALUES ($1, $2)
-         ON CONFLICT (order_id) DO NOTHING",
-        )
-        .bind(order.id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(Applied::Granted { order_id: order.id })
-    })
+    }
+    Ok(applied)
 }
 
 /// A refund, from a `refunded_payment` message, the shop's own call, or the Star ledger.
@@ -356,134 +229,45 @@ pub struct RefundFacts {
     pub charge_id: String,
     pub payload: String,
     pub total_amount: i64,
+    /// Who got the Stars back (0 when a message came without a sender).
+    pub payer: i64,
 }
 
-impl From<&RefundedPayment> for RefundFacts {
-    fn from(refund: &RefundedPayment) -> Self {
+impl RefundFacts {
+    pub fn from_update(payer: i64, refund: &RefundedPayment) -> Self {
         RefundFacts {
             charge_id: refund.telegram_payment_charge_id.clone(),
             payload: refund.invoice_payload.clone(),
             total_amount: refund.total_amount,
+            payer,
         }
     }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RefundApplied {
-    /// The order is refunded and its entitlement revoked.
+    /// What the charge granted is taken back (the order or tip refunded, access revoked), or a
+    /// refund heard before its payment settled the open order or tip as refunded.
     Refunded { order_id: i64 },
     /// Applied before; nothing changed.
     AlreadyRefunded,
-    /// A charge recorded in `unmatched_payments` was refunded (marked there).
+    /// A charge that granted nothing (held, owed back, or naming nothing) is refunded.
     UnmatchedRefunded,
-    /// No order or recorded payment has this charge.
-    Unknown,
 }
 
-/// Applies a `refunded_payment` message.
+/// Applies a `refunded_payment` message from `payer`.
 pub async fn apply_refund(
     db: &Db,
+    payer: i64,
     refund: &RefundedPayment,
 ) -> Result<RefundApplied, PaymentError> {
-    apply_refund_facts(db, &RefundFacts::from(refund)).await
+    apply_refund_facts(db, &RefundFacts::from_update(payer, refund)).await
 }
 
-/// The one code path for refunds: order paid → refunded, its entitlement revoked and an unsent
-/// delivery cancelled, in one transaction. A refund that arrives before its payment (updates
-/// reordered) marks the still-pending order paid-then-refunded with the charge id, so the late
-/// `successful_payment` finds the charge known and grants nothing.
+/// Applies a refund however it was learnt of: see [`super::ledger::apply_refund`].
 pub async fn apply_refund_facts(
     db: &Db,
     facts: &RefundFacts,
 ) -> Result<RefundApplied, PaymentError> {
-    if let Some(applied) = crate::studio::tips::apply_refund(db, facts).await? {
-        return Ok(applied);
-    }
-    if let Some(applied) = super::memberships::apply_refund(db, facts).await? {
-        return Ok(applied);
-    }
-    crate::on_db!(db, |pool| {
-        let mut tx = crate::db::BeginWrite::begin_write(pool).await?;
-        let now = unix_now();
-        let by_charge: Option<OrderRow> = sqlx::query_as(
-            "SELECT id, user_id, product_id, amount_stars, status, telegram_payment_charge_id
-         FROM orders WHERE telegram_payment_charge_id = $1",
-        )
-        .bind(&facts.charge_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let order = match by_charge {
-            Some(order) => order,
-            None => {
-                let unmatched = sqlx::query(
-                    "UPDATE unmatched_payments SET refunded_at = coalesce(refunded_at, $1)
-                 WHERE telegram_payment_charge_id = $2",
-                )
-                .bind(now)
-                .bind(&facts.charge_id)
-                .execute(&mut *tx)
-                .await?;
-                if unmatched.rows_affected() > 0 {
-                    tx.commit().await?;
-                    return Ok(RefundApplied::UnmatchedRefunded);
-                }
-                // The refund overtook its payment: settle the order as paid and refunded at once.
-                let unpaid: Option<OrderRow> = sqlx::query_as(
-                "SELECT id, user_id, product_id, amount_stars, status, telegram_payment_charge_id
-                 FROM orders WHERE public_id = $1 AND telegram_payment_charge_id IS NULL
-                   AND status IN ('pending', 'expired', 'cancelled') AND amount_stars = $2",
-            )
-            .bind(&facts.payload)
-            .bind(facts.total_amount)
-            .fetch_optional(&mut *tx)
-            .await?;
-                let Some(order) = unpaid else {
-                    return Ok(RefundApplied::Unknown);
-                };
-                super::discounts::retake_if_released(&mut tx, order.id).await?;
-                sqlx::query(
-                    "UPDATE orders SET status = 'refunded', telegram_payment_charge_id = $1,
-                        paid_at = $2, refunded_at = $2
-                 WHERE id = $3",
-                )
-                .bind(&facts.charge_id)
-                .bind(now)
-                .bind(order.id)
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                return Ok(RefundApplied::Refunded { order_id: order.id });
-            }
-        };
-        if order.status == "refunded" {
-            return Ok(RefundApplied::AlreadyRefunded);
-        }
-        sqlx::query(
-        "UPDATE orders SET status = 'refunded', refunded_at = $1 WHERE id = $2 AND status = 'paid'",
-    )
-    .bind(now)
-    .bind(order.id)
-    .execute(&mut *tx)
-    .await?;
-        // Only the grant this order made is revoked: a later order may have granted it again.
-        sqlx::query(
-            "UPDATE entitlements SET revoked_at = $1
-         WHERE user_id = $2 AND product_id = $3 AND order_id = $4 AND revoked_at IS NULL",
-        )
-        .bind(now)
-        .bind(order.user_id)
-        .bind(order.product_id)
-        .bind(order.id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE deliveries SET status = 'cancelled', locked_until = NULL, claim_token = NULL
-         WHERE order_id = $1 AND status IN ('pending', 'failed')",
-        )
-        .bind(order.id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(RefundApplied::Refunded { order_id: order.id })
-    })
+    super::ledger::apply_refund(db, facts).await
 }

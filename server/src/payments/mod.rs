@@ -2,26 +2,34 @@
 //! `successful_payment` and `refunded_payment`, shop-initiated refunds, the delivery outbox and
 //! reconciliation against `getStarTransactions`.
 //!
-//! Every path that changes money state goes through [`checkout::apply_payment_facts`] or
-//! [`checkout::apply_refund_facts`], each one SQLite transaction keyed by Telegram's unique charge
-//! id, so webhook, long polling, retries and reconciliation may race without granting twice.
+//! Every path that changes money state goes through the ledger of Star charges
+//! ([`ledger::apply_payment`], [`ledger::apply_refund`]), each one write transaction keyed by
+//! Telegram's unique charge id, so webhook, long polling, retries and reconciliation may race
+//! without granting twice. What can be paid (purchases, membership charges, tips) is one
+//! mechanism ([`payable`]), named by one payload type ([`payload`]). This module imports
+//! nothing from the studio.
 
 pub mod checkout;
 pub mod delivery;
 pub mod demo;
 pub mod discounts;
+pub mod ledger;
 pub mod memberships;
 pub mod orders;
+pub mod payable;
+pub mod payload;
 pub mod pricing;
 pub mod reconcile;
 pub mod refunds;
 pub mod stars;
+pub mod tips;
 
 pub use checkout::{
-    answer_pre_checkout, apply_payment, apply_refund, Applied, Decline, PaymentFacts,
+    answer_pre_checkout, apply_payment, apply_refund, take_payment, Applied, Decline, PaymentFacts,
     RefundApplied, RefundFacts,
 };
 pub use delivery::{deliver_due, delivery_loop, DeliveryConfig};
+pub use ledger::{settle_due, settle_loop, HeldCharge, Resolution, Source};
 pub use orders::{
     create_order, create_priced_order, expire_stale, order_status, NewOrder, OrderStatus,
 };
@@ -48,6 +56,9 @@ pub enum PaymentError {
     Forbidden,
     #[error("the order is {0} and cannot be refunded")]
     NotRefundable(OrderStatus),
+    /// A held charge cannot be granted: what it paid for is paid, refunded or gone.
+    #[error("this charge cannot be granted: what it paid for is no longer open")]
+    NotGrantable,
     #[error("invalid amount of Stars: {0}")]
     InvalidAmount(i64),
     /// A discount code or a pay-what-you-want amount the shop does not accept; says why.

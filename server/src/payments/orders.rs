@@ -5,11 +5,12 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use tgbot::types::{CreateInvoiceLink, InvoiceParameters, LabeledPrice};
 use url::Url;
 
+use super::payable;
+use super::payload::{Payload, PayloadKind};
 use super::pricing::{self, PricedProduct};
-use super::{discounts, unix_now, PaymentError, Stars, CURRENCY};
+use super::{discounts, unix_now, PaymentError, Stars};
 use crate::db::Db;
 use crate::storage::Storage;
 use crate::telegram::bot::Bot;
@@ -17,9 +18,6 @@ use app::deals::PriceChoice;
 
 /// How long an unpaid order (and its invoice) stays payable.
 pub const ORDER_TTL_SECS: i64 = 60 * 60;
-/// Telegram's limits for invoice texts, in characters.
-const TITLE_MAX: usize = 32;
-const DESCRIPTION_MAX: usize = 255;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -82,10 +80,6 @@ pub(crate) fn new_public_id() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn truncate_chars(text: &str, max: usize) -> String {
-    text.trim().chars().take(max).collect()
-}
-
 #[derive(sqlx::FromRow)]
 struct ProductRow {
     id: i64,
@@ -119,13 +113,17 @@ pub async fn create_order(
         &PriceChoice::default(),
         u32::MAX,
         public_base,
+        unix_now(),
     )
     .await
 }
 
 /// [`create_order`] with the buyer's discount code or pay-what-you-want amount (`choice`, priced
 /// by [`pricing::price`]; `max_stars` caps the amount). An order made with a code holds one use
-/// of it until it is paid (kept) or expires or is cancelled (given back).
+/// of it until it is paid (kept) or expires or is cancelled (given back). `now` is the shop's
+/// clock: the order's hour to be paid, and whether a membership still runs, are judged by it
+/// (as pre-checkout judges them).
+#[allow(clippy::too_many_arguments)]
 pub async fn create_priced_order(
     db: &Db,
     bot: &Bot,
@@ -134,6 +132,7 @@ pub async fn create_priced_order(
     choice: &PriceChoice,
     max_stars: u32,
     public_base: Option<&Url>,
+    now: i64,
 ) -> Result<NewOrder, PaymentError> {
     let product: ProductRow = crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT id, creator_id, min_price_stars, title, description, price_stars, status, cover_key, billing
@@ -144,7 +143,6 @@ pub async fn create_priced_order(
     .await)?
     .filter(|p: &ProductRow| p.status == "published")
     .ok_or_else(|| PaymentError::NotOnSale(slug.to_owned()))?;
-    let now = unix_now();
     let priced = pricing::price(
         db,
         &PricedProduct {
@@ -175,7 +173,7 @@ pub async fn create_priced_order(
     )
     .bind(buyer)
     .bind(product.id)
-    .bind(unix_now())
+    .bind(now)
     .fetch_one(pool)
     .await)?;
     if !known {
@@ -207,7 +205,8 @@ pub async fn create_priced_order(
         });
     }
 
-    let public_id = new_public_id();
+    let payload = Payload::new(PayloadKind::Order);
+    let public_id = payload.as_str().to_owned();
     // The code's use and the order that holds it are written together.
     let order_id: i64 = crate::on_db!(db, |pool| {
         let mut tx = pool.begin().await?;
@@ -233,60 +232,21 @@ pub async fn create_priced_order(
         Ok::<_, PaymentError>(order_id)
     })?;
 
-    let title = truncate_chars(&product.title, TITLE_MAX);
-    // Telegram rejects an empty description, and some products have none.
-    let description = match truncate_chars(&product.description, DESCRIPTION_MAX) {
-        d if d.is_empty() => title.clone(),
-        d => d,
-    };
-    // Stars take no provider: the token is the empty string.
-    let mut parameters = InvoiceParameters::default().with_provider_token("");
-    if let Some(photo) = photo_url(public_base, product.cover_key.as_deref()) {
-        parameters = parameters.with_photo_url(photo.as_str());
-    }
-
-    let method = CreateInvoiceLink::new(
-        title.clone(),
-        description,
-        public_id.clone(),
-        CURRENCY,
-        [LabeledPrice::new(amount.as_i64(), title)],
+    let photo = photo_url(public_base, product.cover_key.as_deref());
+    let invoice_link = payable::open_invoice(
+        db,
+        bot,
+        &payload,
+        order_id,
+        amount.as_i64(),
+        payable::InvoiceText {
+            title: &product.title,
+            description: &product.description,
+            photo_url: photo.as_ref().map(Url::as_str),
+            subscription_period: membership.then_some(super::memberships::PERIOD_SECS),
+        },
     )
-    .with_parameters(parameters);
-    let method = if membership {
-        method.with_subscription_period(super::memberships::PERIOD_SECS)
-    } else {
-        method
-    };
-    let invoice_link = match bot.call("createInvoiceLink", method).await {
-        Ok(link) => link,
-        Err(err) => {
-            crate::on_db!(db, |pool| {
-                // Without a link nobody can pay it; do not leave it looking payable (nor holding a
-                // use of its code).
-                let mut tx = pool.begin().await?;
-                let cancelled: Vec<Option<i64>> = sqlx::query_scalar(
-                    "UPDATE orders SET status = 'cancelled' WHERE id = $1 AND status = 'pending'
-                 RETURNING discount_code_id",
-                )
-                .bind(order_id)
-                .fetch_all(&mut *tx)
-                .await?;
-                discounts::release(&mut tx, &cancelled).await?;
-                tx.commit().await?;
-                Ok::<_, PaymentError>(())
-            })?;
-            return Err(err.into());
-        }
-    };
-    crate::on_db!(db, |pool| sqlx::query(
-        "UPDATE orders SET invoice_link = $1 WHERE id = $2"
-    )
-    .bind(&invoice_link)
-    .bind(order_id)
-    .execute(pool)
-    .await
-    .map(crate::db::Done::from))?;
+    .await?;
     Ok(NewOrder {
         public_id,
         invoice_link,
@@ -316,8 +276,8 @@ pub async fn order_status(
     status.parse()
 }
 
-/// Moves pending orders older than `max_age` to `expired`, giving back the discount code uses
-/// they held; returns how many.
+/// Moves pending orders (and tips) older than `max_age` to `expired`, giving back the discount
+/// code uses the orders held; returns how many orders.
 pub async fn expire_stale(db: &Db, max_age: Duration) -> Result<u64, PaymentError> {
     let age = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
     let cutoff = unix_now().saturating_sub(age);
@@ -333,6 +293,13 @@ pub async fn expire_stale(db: &Db, max_age: Duration) -> Result<u64, PaymentErro
         .fetch_all(&mut *tx)
         .await?;
         discounts::release(&mut tx, &expired).await?;
+        // Tips left unpaid stop being payable the same way.
+        sqlx::query(
+            "UPDATE tips SET status = 'expired' WHERE status = 'pending' AND created_at <= $1",
+        )
+        .bind(cutoff)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok::<_, sqlx::Error>(expired)
     })?;
@@ -352,15 +319,6 @@ mod tests {
         assert!(a
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
-    }
-
-    #[test]
-    fn invoice_texts_are_cut_by_characters() {
-        assert_eq!(
-            truncate_chars(&"é".repeat(40), TITLE_MAX).chars().count(),
-            32
-        );
-        assert_eq!(truncate_chars("  short  ", TITLE_MAX), "short");
     }
 
     #[test]

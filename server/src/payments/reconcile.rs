@@ -76,13 +76,15 @@ fn classify(tx: &StarTransaction) -> Entry {
             // its date (Telegram charges renewals when the previous period ends).
             subscription_expires_at: user.subscription_period.map(|p| tx.date + p),
             is_first_recurring: None,
+            source: super::Source::Reconciliation,
         });
     }
-    if let Some((_, payload)) = invoice(&tx.receiver) {
+    if let Some((user, payload)) = invoice(&tx.receiver) {
         return Entry::Refund(RefundFacts {
             charge_id: tx.id.clone(),
             payload,
             total_amount: tx.amount,
+            payer: i64::from(user.user.id),
         });
     }
     Entry::Other
@@ -216,6 +218,7 @@ mod tests {
                 payload: "ord".into(),
                 currency: "XTR".into(),
                 total_amount: 250,
+                source: crate::payments::Source::Reconciliation,
                 ..PaymentFacts::default()
             })
         );
@@ -224,7 +227,8 @@ mod tests {
             Entry::Refund(RefundFacts {
                 charge_id: "stx1".into(),
                 payload: "ord".into(),
-                total_amount: 250
+                total_amount: 250,
+                payer: 42,
             })
         );
         assert_eq!(classify(&gift), Entry::Other);

@@ -113,6 +113,7 @@ pub async fn refund(
             charge_id,
             payload: row.public_id,
             total_amount: row.amount_stars,
+            payer: row.user_id,
         },
     )
     .await?;

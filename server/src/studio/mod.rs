@@ -1,6 +1,6 @@
 //! The creator studio's backend: who may use it (`roles`), products and lessons (`products`),
 //! streamed uploads (`uploads`), Markdown (`markdown`), the sales dashboard (`sales`, `chart`),
-//! tips (`tips`), and its HTTP surface (`routes`).
+//! supporters' tips (paid through `payments::tips`), and its HTTP surface (`routes`).
 
 pub mod bot_texts;
 pub mod chart;
@@ -11,7 +11,6 @@ pub mod products;
 pub mod roles;
 pub mod routes;
 pub mod sales;
-pub mod tips;
 pub mod uploads;
 
 pub use roles::Caller;
@@ -57,6 +56,17 @@ pub enum StudioError {
     Db(#[from] sqlx::Error),
     #[error(transparent)]
     Payment(#[from] crate::payments::PaymentError),
+}
+
+impl From<crate::payments::tips::TipError> for StudioError {
+    fn from(err: crate::payments::tips::TipError) -> Self {
+        use crate::payments::tips::TipError;
+        match err {
+            TipError::Invalid(message) => StudioError::Invalid(message),
+            TipError::NotFound => StudioError::NotFound,
+            TipError::Payment(err) => StudioError::Payment(err),
+        }
+    }
 }
 
 pub(crate) fn human_bytes(n: u64) -> String {

@@ -2,10 +2,11 @@
 //! caller's role on the server before anything else), and `/api/tips` for buyers.
 
 use super::roles::{self, Caller};
-use super::{covers, products, sales, tips, uploads, StudioError};
+use super::{covers, products, sales, uploads, StudioError};
 use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::http::AppState;
+use crate::payments::tips;
 use crate::storage::Area;
 use app::studio::types::{
     Invite, LessonInput, ProductInput, ProductStatus, SalesDashboard, StudioFile, StudioMe,
@@ -39,6 +40,11 @@ pub fn router() -> Router<AppState> {
         .route("/api/studio/files/{id}", delete(delete_file))
         .route("/api/studio/sales", get(dashboard))
         .route("/api/studio/orders/{order_id}/refund", post(refund))
+        .route("/api/studio/charges/held", get(held_charges))
+        .route(
+            "/api/studio/charges/{charge_id}/{action}",
+            post(resolve_charge),
+        )
         .route("/api/studio/creators", post(add_creator))
         .route("/api/studio/invites", post(invite))
         .route("/api/tips", post(tip))
@@ -355,6 +361,41 @@ async fn refund(
     Ok(Json(serde_json::json!({ "status": status })))
 }
 
+/// Charges held for review that the caller may settle: a creator's own products and tips, every
+/// one for an admin.
+async fn held_charges(
+    State(state): State<AppState>,
+    Studio(caller): Studio,
+) -> ApiResult<Vec<crate::payments::HeldCharge>> {
+    let scope = (!caller.is_admin()).then_some(caller.user_id);
+    Ok(Json(crate::payments::ledger::held(&state.db, scope).await?))
+}
+
+/// Settles a held charge: `refund` returns the Stars, `grant` grants what it paid for.
+async fn resolve_charge(
+    State(state): State<AppState>,
+    Studio(caller): Studio,
+    Path((charge_id, action)): Path<(String, String)>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let resolution = match action.as_str() {
+        "refund" => crate::payments::Resolution::Refund,
+        "grant" => crate::payments::Resolution::Grant,
+        _ => return Err(ApiError::NotFound),
+    };
+    let bot = &state.telegram.as_ref().ok_or(ApiError::NotFound)?.bot;
+    let actor = crate::payments::Actor {
+        user_id: caller.user_id,
+        is_admin: caller.is_admin(),
+    };
+    let applied =
+        crate::payments::ledger::resolve(&state.db, bot, &charge_id, actor, resolution).await?;
+    let status = match applied {
+        crate::payments::Applied::Granted { .. } => "granted",
+        _ => "refunded",
+    };
+    Ok(Json(serde_json::json!({ "status": status })))
+}
+
 #[derive(Deserialize)]
 struct NewCreator {
     user_id: i64,
@@ -414,8 +455,10 @@ async fn tip(
         data.user.id,
         &request,
         state.studio.max_price_stars,
+        state.clock.now(),
     )
-    .await?;
+    .await
+    .map_err(StudioError::from)?;
     Ok(Json(checkout))
 }
 
@@ -424,6 +467,8 @@ async fn tip_status(
     AuthUser(data): AuthUser,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let status = tips::status(&state.db, data.user.id, &id).await?;
+    let status = tips::status(&state.db, data.user.id, &id)
+        .await
+        .map_err(StudioError::from)?;
     Ok(Json(serde_json::json!({ "status": status })))
 }

@@ -184,7 +184,7 @@ pub async fn dashboard(
     .fetch_all(pool)
     .await)?;
 
-    let (supporters, tips_stars) = super::tips::supporters(db, creator).await?;
+    let (supporters, tips_stars) = supporters(db, creator).await?;
     Ok(SalesDashboard {
         totals: totals.into(),
         products: products
@@ -239,6 +239,53 @@ pub(crate) fn to_supporter(
         paid_at,
         product_title,
     }
+}
+
+/// Paid tips for `creator` (everyone's with `None`), newest first, and their sum.
+pub async fn supporters(
+    db: &Db,
+    creator: Option<i64>,
+) -> Result<(Vec<Supporter>, u64), sqlx::Error> {
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(
+        i64,
+        String,
+        Option<String>,
+        Option<String>,
+        i64,
+        i64,
+        Option<String>,
+    )> = crate::on_db!(db, |pool| sqlx::query_as(
+        "SELECT t.user_id, u.first_name, u.last_name, u.username, t.amount_stars, t.paid_at,
+                    p.title
+             FROM tips t JOIN users u ON u.id = t.user_id
+             LEFT JOIN products p ON p.id = t.product_id
+             WHERE t.status = 'paid' AND ($1 IS NULL OR t.creator_id = $1)
+             ORDER BY t.paid_at DESC, t.id DESC LIMIT 200",
+    )
+    .bind(creator)
+    .fetch_all(pool)
+    .await)?;
+    let total: i64 = crate::on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT CAST(coalesce(sum(amount_stars), 0) AS BIGINT) FROM tips
+         WHERE status = 'paid' AND ($1 IS NULL OR creator_id = $1)",
+    )
+    .bind(creator)
+    .fetch_one(pool)
+    .await)?;
+    let list = rows
+        .into_iter()
+        .map(|(user_id, first, last, username, amount, paid_at, title)| {
+            to_supporter(
+                user_id,
+                supporter_name(&first, last.as_deref(), username.as_deref()),
+                amount,
+                paid_at,
+                title,
+            )
+        })
+        .collect();
+    Ok((list, u64::try_from(total).unwrap_or(0)))
 }
 
 #[cfg(test)]

@@ -27,6 +27,8 @@ pub struct Dispatcher {
     pub(super) webapp_url: Option<Url>,
     /// `ADMIN_IDS`: who may use admin commands such as `/makecreator`.
     pub(super) admin_ids: std::sync::Arc<[i64]>,
+    /// The shop's clock: pre-checkout judges an order's time by it.
+    pub(super) clock: crate::clock::Clock,
 }
 
 impl Dispatcher {
@@ -36,7 +38,14 @@ impl Dispatcher {
             bot,
             webapp_url,
             admin_ids: std::sync::Arc::new([]),
+            clock: crate::clock::Clock::default(),
         }
+    }
+
+    /// The shop's clock (shared with the dev preview's emulator).
+    pub fn with_clock(mut self, clock: crate::clock::Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     pub fn with_admins(mut self, admin_ids: &[i64]) -> Self {
@@ -49,9 +58,10 @@ impl Dispatcher {
             UpdateType::Message(message) => match &message.data {
                 MessageData::SuccessfulPayment(payment) => {
                     // A service message from the payer; without a sender it cannot be checked
-                    // against the order, so it is recorded as unmatched (payer 0) for review.
+                    // against the order, so the ledger holds it (payer 0) for review.
                     let payer = message.sender.get_user().map_or(0, |u| i64::from(u.id));
-                    let applied = payments::apply_payment(&self.db, payer, payment).await?;
+                    let applied =
+                        payments::take_payment(&self.db, &self.bot, payer, payment).await?;
                     tracing::info!(
                         update_id = update.id,
                         charge_id = %payment.telegram_payment_charge_id,
@@ -61,7 +71,8 @@ impl Dispatcher {
                     Ok(())
                 }
                 MessageData::RefundedPayment(refund) => {
-                    let applied = payments::apply_refund(&self.db, refund).await?;
+                    let payer = message.sender.get_user().map_or(0, |u| i64::from(u.id));
+                    let applied = payments::apply_refund(&self.db, payer, refund).await?;
                     tracing::info!(
                         update_id = update.id,
                         charge_id = %refund.telegram_payment_charge_id,
@@ -76,7 +87,9 @@ impl Dispatcher {
                 _ => Ok(()),
             },
             UpdateType::PreCheckoutQuery(query) => {
-                let verdict = payments::answer_pre_checkout(&self.db, &self.bot, query).await?;
+                let verdict =
+                    payments::answer_pre_checkout(&self.db, &self.bot, query, self.clock.now())
+                        .await?;
                 tracing::info!(update_id = update.id, ?verdict, "pre-checkout answered");
                 Ok(())
             }

@@ -102,8 +102,17 @@ impl Shop {
         slug: &str,
         choice: &PriceChoice,
     ) -> Result<payments::NewOrder, PaymentError> {
-        payments::create_priced_order(&self.db, &self.bot, buyer, slug, choice, MAX_PRICE, None)
-            .await
+        payments::create_priced_order(
+            &self.db,
+            &self.bot,
+            buyer,
+            slug,
+            choice,
+            MAX_PRICE,
+            None,
+            server::auth::unix_now(),
+        )
+        .await
     }
 
     /// What the emulator invoiced for an order.

@@ -263,7 +263,8 @@ async fn subscribe_renew_twice_cancel_and_access_ends_at_the_periods_end() {
         3
     );
     assert_eq!(
-        shop.count("SELECT COUNT(*) FROM unmatched_payments").await,
+        shop.count("SELECT COUNT(*) FROM star_charges WHERE state <> 'granted'")
+            .await,
         0
     );
 
@@ -533,4 +534,38 @@ async fn the_studio_refuses_a_membership_above_10000_stars() {
     assert_eq!(saved["billing"], "monthly");
     let once: Value = put(10_001, "once").await.unwrap().json().await.unwrap();
     assert_eq!(once["billing"], "once");
+}
+
+#[tokio::test]
+async fn orders_pre_checkout_and_ownership_follow_the_shop_clock() {
+    let shop = shop().await;
+    // An order made now is not payable two hours later on the shop's clock.
+    let checkout = shop
+        .state
+        .shop
+        .checkout(&headers(BUYER), COURSE)
+        .await
+        .unwrap();
+    shop.advance(2 * 3600).await;
+    let paid = shop
+        .emu
+        .control(
+            "invoices/pay",
+            json!({ "link": checkout.invoice_link, "user_id": BUYER }),
+        )
+        .await;
+    assert_eq!(paid["status"], "declined", "{paid}");
+    // Buying again makes a new order, which can be paid.
+    let (order, _) = shop.subscribe().await;
+    assert_ne!(order, checkout.order_id);
+    // The membership runs out on the shop's clock: the buyer may subscribe again.
+    shop.state
+        .shop
+        .set_membership_renewal(&headers(BUYER), COURSE, false)
+        .await
+        .unwrap();
+    shop.advance(PERIOD_SECS + 3600).await;
+    shop.until(|m| m.is_none()).await;
+    let again = shop.state.shop.checkout(&headers(BUYER), COURSE).await;
+    assert!(again.is_ok(), "{:?}", again.err());
 }

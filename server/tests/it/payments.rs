@@ -396,7 +396,7 @@ async fn pre_checkout_declines_each_unpayable_case_with_its_message() {
     }))
     .unwrap();
     assert_eq!(
-        payments::checkout::check_pre_checkout(&h.d.db, &query).await,
+        payments::checkout::check_pre_checkout(&h.d.db, &query, server::auth::unix_now()).await,
         Err(payments::Decline::WrongCurrency)
     );
     // Nobody was charged for any of it.
@@ -457,7 +457,7 @@ async fn repeated_and_reordered_payment_updates_grant_once() {
         h.content_files(RUST_BOOK).await.len()
     );
 
-    // A payment whose payload names no order is kept for review, once, and grants nothing.
+    // A payment whose payload names no order is recorded once, owed back, and grants nothing.
     let mut stray = payment.clone();
     stray.invoice_payload = "nobody-knows".into();
     stray.telegram_payment_charge_id = "stx-stray".into();
@@ -468,15 +468,19 @@ async fn repeated_and_reordered_payment_updates_grant_once() {
             "{applied:?}"
         );
     }
-    let unmatched: Vec<(String, String)> = server::on_db!(&h.d.db, |pool| sqlx::query_as(
-        "SELECT telegram_payment_charge_id, reason FROM unmatched_payments"
+    let unmatched: Vec<(String, String, String)> = server::on_db!(&h.d.db, |pool| sqlx::query_as(
+        "SELECT charge_id, state, reason FROM star_charges WHERE state <> 'granted'"
     )
     .fetch_all(pool)
     .await)
     .unwrap();
     assert_eq!(
         unmatched,
-        [("stx-stray".to_owned(), "unknown_payload".to_owned())]
+        [(
+            "stx-stray".to_owned(),
+            "refund_due".to_owned(),
+            "unknown_payload".to_owned()
+        )]
     );
 }
 
@@ -534,7 +538,7 @@ async fn a_refund_that_overtakes_its_payment_leaves_nothing_granted() {
     }))
     .unwrap();
     assert!(matches!(
-        payments::apply_refund(&h.d.db, &refund).await.unwrap(),
+        payments::apply_refund(&h.d.db, 951, &refund).await.unwrap(),
         payments::RefundApplied::Refunded { .. }
     ));
     h.feed(&paid).await;
@@ -566,7 +570,7 @@ async fn late_payments_grant_expired_orders_and_are_held_for_refunded_ones() {
     );
     assert!(h.owns(1051, SOURDOUGH).await);
 
-    // A second charge for the same order, after it was refunded, is held for review.
+    // A second charge for the same order, after it was refunded, is owed back by rule.
     let creator = Actor {
         user_id: 1003,
         is_admin: false,
@@ -582,7 +586,8 @@ async fn late_payments_grant_expired_orders_and_are_held_for_refunded_ones() {
             .await
             .unwrap(),
         Applied::Unmatched {
-            reason: "order_refunded"
+            reason: "subject_refunded",
+            refund_due: true
         }
     );
     assert_eq!(
@@ -687,7 +692,7 @@ async fn reconciliation_grants_a_payment_an_affiliate_shared() {
     h.feed(&late.unwrap()).await;
     assert_eq!(h.status(1103, &order).await, OrderStatus::Paid);
     let held: i64 = server::on_db!(&h.d.db, |pool| sqlx::query_scalar(
-        "SELECT count(*) FROM unmatched_payments"
+        "SELECT count(*) FROM star_charges WHERE state <> 'granted'"
     )
     .fetch_one(pool)
     .await)
@@ -1117,7 +1122,7 @@ async fn randomized_purchases_with_lost_repeated_and_reordered_updates_settle_ex
         assert_eq!(status, expected, "{charge}");
     }
     let unmatched: i64 = server::on_db!(&h.d.db, |pool| sqlx::query_scalar(
-        "SELECT count(*) FROM unmatched_payments"
+        "SELECT count(*) FROM star_charges WHERE state IN ('held', 'refund_due')"
     )
     .fetch_one(pool)
     .await)
@@ -1248,4 +1253,694 @@ async fn the_refund_endpoint_lets_the_creator_refund_and_revokes_the_download() 
 
     assert_eq!(h.http.get(&download).send().await.unwrap().status(), 403);
     assert_eq!(h.stars(1601).await, 2500);
+}
+
+const COURSE: &str = "watercolour-basics"; // by creator 1003, 450 Stars
+
+fn admin() -> Actor {
+    Actor {
+        user_id: 1,
+        is_admin: true,
+    }
+}
+
+/// The Star transactions the emulator's ledger holds that returned Stars to `user`.
+async fn refunds_to(h: &Harness, user: i64) -> usize {
+    h.get("transactions")
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["receiver"]["user"]["id"] == user)
+        .count()
+}
+
+#[tokio::test]
+async fn a_second_sheet_for_one_order_is_refunded_not_kept() {
+    let h = harness().await;
+    h.buyer(1701).await;
+    let order = h.order(1701, SOURDOUGH).await;
+    // Buy tapped twice hands back the same invoice link: two sheets, both pass pre-checkout
+    // before either charge reaches the shop.
+    let (first_outcome, first) = h.pay_through(&order.invoice_link, 1701).await;
+    let (second_outcome, second) = h.pay_through(&order.invoice_link, 1701).await;
+    assert_eq!(first_outcome["status"], "paid", "{first_outcome}");
+    assert_eq!(second_outcome["status"], "paid", "{second_outcome}");
+    h.feed(&first.unwrap()).await;
+    h.feed(&second.unwrap()).await;
+    assert_eq!(h.status(1701, &order).await, OrderStatus::Paid);
+    assert!(h.owns(1701, SOURDOUGH).await);
+    assert_eq!(
+        h.stars(1701).await,
+        2500 - 120,
+        "the second charge went back"
+    );
+    assert_eq!(refunds_to(&h, 1701).await, 1);
+    // The refund's own update changes nothing more.
+    let refund = h
+        .next_matching(|u| u["message"].get("refunded_payment").is_some())
+        .await;
+    h.feed(&refund).await;
+    assert_eq!(h.status(1701, &order).await, OrderStatus::Paid);
+    assert!(h.owns(1701, SOURDOUGH).await);
+}
+
+#[tokio::test]
+async fn a_tip_refund_that_overtakes_its_payment_stays_refunded() {
+    use app::studio::types::TipRequest;
+    let h = harness().await;
+    h.buyer(1711).await;
+    let request = TipRequest {
+        creator_id: None,
+        slug: Some(SOURDOUGH.into()),
+        amount_stars: 50,
+    };
+    let now = server::auth::unix_now();
+    let tip = payments::tips::create(&h.d.db, &h.d.bot, 1711, &request, 10_000, now)
+        .await
+        .unwrap();
+    let (outcome, paid) = h.pay_through(&tip.invoice_link, 1711).await;
+    // Support refunds it at once; Telegram delivers the refund before the payment.
+    let refunded = h
+        .bot_api(
+            "refundStarPayment",
+            json!({ "user_id": 1711, "telegram_payment_charge_id": outcome["telegram_payment_charge_id"] }),
+        )
+        .await;
+    assert_eq!(refunded["ok"], true, "{refunded}");
+    let refund = h
+        .next_matching(|u| u["message"].get("refunded_payment").is_some())
+        .await;
+    h.feed(&refund).await;
+    h.feed(&paid.unwrap()).await;
+    assert_eq!(
+        payments::tips::status(&h.d.db, 1711, &tip.tip_id)
+            .await
+            .unwrap(),
+        "refunded"
+    );
+    assert_eq!(h.stars(1711).await, 2500);
+}
+
+#[tokio::test]
+async fn refunding_one_order_keeps_what_another_paid_order_grants() {
+    let h = harness().await;
+    h.buyer(1721).await;
+    // Order A's sheet passed pre-checkout; its charge lands only after A expired and the buyer
+    // bought again with order B. Both are paid (the buyer confirmed both).
+    let a = h.order(1721, SOURDOUGH).await;
+    let (_, paid_a) = h.pay_through(&a.invoice_link, 1721).await;
+    payments::expire_stale(&h.d.db, Duration::ZERO)
+        .await
+        .unwrap();
+    let b = h.order(1721, SOURDOUGH).await;
+    assert_ne!(a.public_id, b.public_id);
+    let (_, paid_b) = h.pay_through(&b.invoice_link, 1721).await;
+    h.feed(&paid_b.unwrap()).await;
+    h.feed(&paid_a.unwrap()).await;
+    assert_eq!(h.status(1721, &a).await, OrderStatus::Paid);
+    assert_eq!(h.status(1721, &b).await, OrderStatus::Paid);
+
+    payments::refund(&h.d.db, &h.d.bot, a.public_id.as_str(), admin())
+        .await
+        .unwrap();
+    assert!(h.owns(1721, SOURDOUGH).await, "order B still grants it");
+    payments::refund(&h.d.db, &h.d.bot, b.public_id.as_str(), admin())
+        .await
+        .unwrap();
+    assert!(!h.owns(1721, SOURDOUGH).await);
+}
+
+#[tokio::test]
+async fn a_second_first_membership_charge_is_refunded_and_its_subscription_cancelled() {
+    let h = harness().await;
+    server::on_db!(&h.d.db, |pool| sqlx::query(
+        "UPDATE products SET billing = 'monthly' WHERE slug = $1"
+    )
+    .bind(COURSE)
+    .execute(pool)
+    .await
+    .map(server::db::Done::from))
+    .unwrap();
+    h.buyer(1731).await;
+    let order = h.order(1731, COURSE).await;
+    let (first_outcome, first) = h.pay_through(&order.invoice_link, 1731).await;
+    let (second_outcome, second) = h.pay_through(&order.invoice_link, 1731).await;
+    h.feed(&first.unwrap()).await;
+    h.feed(&second.unwrap()).await;
+    assert_eq!(h.status(1731, &order).await, OrderStatus::Paid);
+    let charges: i64 = server::on_db!(&h.d.db, |pool| sqlx::query_scalar(
+        "SELECT count(*) FROM membership_charges"
+    )
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    assert_eq!(charges, 1, "the second first charge is no renewal");
+    assert_eq!(
+        h.stars(1731).await,
+        2500 - 450,
+        "the second charge went back"
+    );
+    let subscriptions = h.get("subscriptions").await;
+    let canceled = |charge: &Value| {
+        subscriptions
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["charge_id"] == *charge)
+            .unwrap()["canceled_by_bot"]
+            .clone()
+    };
+    assert_eq!(
+        canceled(&first_outcome["telegram_payment_charge_id"]),
+        false
+    );
+    assert_eq!(
+        canceled(&second_outcome["telegram_payment_charge_id"]),
+        true,
+        "Telegram must not run two subscriptions"
+    );
+}
+
+/// Where a payment update goes in the randomized runs: now, later, twice, or lost on the way.
+fn dispose(rng: &mut Rng, update: Value, now: &mut Vec<Value>, later: &mut Vec<Value>) {
+    match rng.below(10) {
+        0..=4 => now.push(update),
+        5 | 6 => later.push(update),
+        7 => {}
+        _ => {
+            now.push(update.clone());
+            later.push(update);
+        }
+    }
+}
+
+#[tokio::test]
+async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
+    use app::deals::PriceChoice;
+    use std::collections::{BTreeMap, BTreeSet};
+    const LOFI: &str = "lofi-sample-pack-vol-1";
+    const PLAIN: [&str; 3] = [
+        SOURDOUGH,
+        "night-photography-field-notes",
+        "telegram-mini-apps-from-scratch",
+    ];
+    const USERS: i64 = 30;
+    const START: i64 = 1_000_000;
+    let seed = std::env::var("LEDGER_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x1ed6_e5ee_u64);
+    let rounds: u32 = std::env::var("LEDGER_ROUNDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(250);
+    let mut rng = Rng(seed | 1);
+    let h = harness().await;
+    // Every kind: plain purchases, a discount code, pay what you want, a membership, tips.
+    server::on_db!(&h.d.db, |pool| async {
+        let mut tx = pool.begin().await?;
+        sqlx::query("UPDATE products SET billing = 'monthly' WHERE slug = $1")
+            .bind(COURSE)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE products SET min_price_stars = 10 WHERE slug = $1")
+            .bind(LOFI)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO discount_codes (creator_id, product_id, code, percent_off, created_at)
+             SELECT creator_id, id, 'LEDGER20', 20, 0 FROM products WHERE slug = $1",
+        )
+        .bind(RUST_BOOK)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    }
+    .await)
+    .unwrap();
+    for user in 0..USERS {
+        h.buyer(7000 + user).await;
+        h.control(
+            &format!("users/{}/stars", 7000 + user),
+            json!({ "balance": START }),
+        )
+        .await;
+    }
+    // The process applying updates; a restart replaces it (nothing survives but the database).
+    let mut d = domain(&h.config).await;
+    let mut later: Vec<Value> = Vec::new();
+    let mut restarts = 0;
+    for _ in 0..rounds {
+        let user = 7000 + rng.below(USERS as u64) as i64;
+        let mut now = Vec::new();
+        let link = match rng.below(100) {
+            0..=54 => {
+                let (slug, choice) = match rng.below(11) {
+                    0..=2 => (
+                        RUST_BOOK,
+                        PriceChoice {
+                            code: Some("ledger20".into()),
+                            amount_stars: None,
+                        },
+                    ),
+                    3 | 4 => (
+                        LOFI,
+                        PriceChoice {
+                            code: None,
+                            amount_stars: Some(10 + rng.below(200) as u32),
+                        },
+                    ),
+                    5..=7 => (COURSE, PriceChoice::default()),
+                    n => (PLAIN[n as usize - 8], PriceChoice::default()),
+                };
+                let now_s = server::auth::unix_now();
+                match payments::create_priced_order(
+                    &d.db, &d.bot, user, slug, &choice, 10_000, None, now_s,
+                )
+                .await
+                {
+                    Ok(order) => Some(order.invoice_link),
+                    Err(PaymentError::AlreadyOwned) => None,
+                    Err(err) => panic!("{err}"),
+                }
+            }
+            55..=69 => {
+                let request = app::studio::types::TipRequest {
+                    creator_id: None,
+                    slug: Some(PLAIN[rng.below(3) as usize].into()),
+                    amount_stars: 1 + rng.below(100) as u32,
+                };
+                let tip = payments::tips::create(
+                    &d.db,
+                    &d.bot,
+                    user,
+                    &request,
+                    10_000,
+                    server::auth::unix_now(),
+                )
+                .await
+                .unwrap();
+                Some(tip.invoice_link)
+            }
+            70..=79 => {
+                // Telegram renews a subscription (or ends one the bot cancelled).
+                let subs = h.get("subscriptions").await;
+                let live: Vec<String> = subs
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|s| s["ended"] == false)
+                    .map(|s| s["charge_id"].as_str().unwrap().to_owned())
+                    .collect();
+                if !live.is_empty() {
+                    let pick = &live[rng.below(live.len() as u64) as usize];
+                    let renewal = h
+                        .control(&format!("subscriptions/{pick}/renew"), json!({}))
+                        .await;
+                    if renewal["status"] == "renewed" {
+                        let charge = renewal["telegram_payment_charge_id"].clone();
+                        let update = h
+                            .next_matching(|u| {
+                                u["message"]["successful_payment"]["telegram_payment_charge_id"]
+                                    == charge
+                            })
+                            .await;
+                        dispose(&mut rng, update, &mut now, &mut later);
+                    }
+                }
+                None
+            }
+            80..=87 => {
+                let paid: Vec<String> = server::on_db!(&d.db, |pool| sqlx::query_scalar(
+                    "SELECT public_id FROM orders WHERE status = 'paid' ORDER BY id",
+                )
+                .fetch_all(pool)
+                .await)
+                .unwrap();
+                if !paid.is_empty() {
+                    let pick = &paid[rng.below(paid.len() as u64) as usize];
+                    match payments::refund(&d.db, &d.bot, pick.as_str(), admin()).await {
+                        Ok(_) | Err(PaymentError::NotRefundable(_)) => {}
+                        Err(err) => panic!("{err}"),
+                    }
+                }
+                None
+            }
+            88..=94 => {
+                // Support refunds a charge in Telegram, whatever the shop knows of it.
+                let ledger = h.get("transactions").await;
+                let ledger = ledger.as_array().unwrap();
+                let refunded: BTreeSet<&str> = ledger
+                    .iter()
+                    .filter(|t| t.get("receiver").is_some())
+                    .map(|t| t["id"].as_str().unwrap())
+                    .collect();
+                let open: Vec<&Value> = ledger
+                    .iter()
+                    .filter(|t| {
+                        t.get("source").is_some() && !refunded.contains(t["id"].as_str().unwrap())
+                    })
+                    .collect();
+                if !open.is_empty() {
+                    let t = open[rng.below(open.len() as u64) as usize];
+                    let res = h
+                        .bot_api(
+                            "refundStarPayment",
+                            json!({ "user_id": t["source"]["user"]["id"],
+                                    "telegram_payment_charge_id": t["id"] }),
+                        )
+                        .await;
+                    assert_eq!(res["ok"], true, "{res}");
+                }
+                None
+            }
+            95..=97 => {
+                payments::reconcile(&d.db, &d.bot).await.unwrap();
+                None
+            }
+            _ => {
+                d = domain(&h.config).await;
+                restarts += 1;
+                None
+            }
+        };
+        if let Some(link) = link {
+            // Sometimes Buy is tapped twice: two sheets for one invoice, both charged.
+            let sheets = if rng.below(5) == 0 { 2 } else { 1 };
+            for _ in 0..sheets {
+                let (outcome, paid) = h.pay_through(&link, user).await;
+                match paid {
+                    Some(update) => dispose(&mut rng, update, &mut now, &mut later),
+                    None => assert_eq!(outcome["status"], "declined", "{outcome}"),
+                }
+            }
+        }
+        for update in &now {
+            d.inbox
+                .ingest_json(update.to_string().as_bytes())
+                .await
+                .unwrap();
+        }
+    }
+
+    // Late updates in a shuffled order (refund messages too, some lost), then reconciliation.
+    let mut others = std::mem::take(&mut *h.others.lock().unwrap());
+    others.retain(|_| rng.below(4) != 0);
+    later.extend(others);
+    rng.shuffle(&mut later);
+    for update in &later {
+        d.inbox
+            .ingest_json(update.to_string().as_bytes())
+            .await
+            .unwrap();
+    }
+    payments::reconcile(&d.db, &d.bot).await.unwrap();
+    payments::settle_due(&d.db, &d.bot).await.unwrap();
+    payments::reconcile(&d.db, &d.bot).await.unwrap();
+
+    // Telegram's ledger and the shop's, charge by charge.
+    let ledger = h.get("transactions").await;
+    let ledger = ledger.as_array().unwrap();
+    let charged: BTreeMap<String, (i64, i64)> = ledger
+        .iter()
+        .filter(|t| t.get("source").is_some())
+        .map(|t| {
+            (
+                t["id"].as_str().unwrap().to_owned(),
+                (
+                    t["source"]["user"]["id"].as_i64().unwrap(),
+                    t["amount"].as_i64().unwrap(),
+                ),
+            )
+        })
+        .collect();
+    let refunded: BTreeSet<String> = ledger
+        .iter()
+        .filter(|t| t.get("receiver").is_some())
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(charged.len() > 100, "only {} charges", charged.len());
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(String, String, Option<String>, i64, i64, bool, bool, i64)> =
+        server::on_db!(&d.db, |pool| sqlx::query_as(
+            "SELECT c.charge_id, c.state, c.reason, c.payer_id, c.amount_stars,
+                    c.paid_at IS NOT NULL, c.refunded_at IS NOT NULL,
+                    (SELECT count(*) FROM orders o
+                     WHERE o.telegram_payment_charge_id = c.charge_id AND o.status = 'paid'
+                       AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.order_id = o.id))
+                    + (SELECT count(*) FROM membership_charges mc
+                       WHERE mc.telegram_payment_charge_id = c.charge_id
+                         AND mc.refunded_at IS NULL)
+                    + (SELECT count(*) FROM tips t
+                       WHERE t.telegram_payment_charge_id = c.charge_id AND t.status = 'paid')
+             FROM star_charges c",
+        )
+        .fetch_all(pool)
+        .await)
+        .unwrap();
+    let known: BTreeSet<String> = rows.iter().filter(|r| r.5).map(|r| r.0.clone()).collect();
+    assert_eq!(
+        known,
+        charged.keys().cloned().collect::<BTreeSet<_>>(),
+        "the shop heard of every charge, and of nothing else"
+    );
+    let mut kept: BTreeMap<i64, i64> = BTreeMap::new();
+    for (charge, state, reason, payer, amount, _, was_refunded, grants) in &rows {
+        assert_eq!(
+            *was_refunded,
+            refunded.contains(charge),
+            "{charge}: refunded in Telegram iff in the shop"
+        );
+        if refunded.contains(charge) {
+            assert_eq!(state, "refunded", "{charge} ({reason:?})");
+            assert_eq!(*grants, 0, "{charge}: a refunded charge grants nothing");
+        } else {
+            assert_eq!(
+                state, "granted",
+                "{charge} kept without a grant ({reason:?})"
+            );
+            assert_eq!(*grants, 1, "{charge} granted exactly once");
+            assert_eq!(charged[charge], (*payer, *amount), "{charge}");
+            *kept.entry(*payer).or_default() += amount;
+        }
+    }
+    // What each buyer paid and kept paying is what the shop granted them.
+    for user in 0..USERS {
+        let user = 7000 + user;
+        let spent = START - h.stars(user).await;
+        assert_eq!(spent, kept.get(&user).copied().unwrap_or(0), "user {user}");
+    }
+    // One-time products are owned exactly while a paid order grants them.
+    let wrong: i64 = server::on_db!(&d.db, |pool| sqlx::query_scalar(
+        "SELECT count(*) FROM entitlements e JOIN products p ON p.id = e.product_id
+         WHERE p.billing = 'once'
+           AND (e.revoked_at IS NULL) <> EXISTS (
+             SELECT 1 FROM orders o WHERE o.user_id = e.user_id AND o.product_id = e.product_id
+               AND o.status = 'paid')",
+    )
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    assert_eq!(wrong, 0);
+    eprintln!(
+        "seed {seed:#x}: {} charges, {} refunded, {restarts} restarts",
+        charged.len(),
+        refunded.len()
+    );
+}
+
+#[tokio::test]
+async fn charges_recorded_before_the_ledger_move_into_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, sub) = match crate::common::fresh_database() {
+        Some(url) => (url, "postgres"),
+        None => (
+            format!("sqlite://{}/m.db?mode=rwc", dir.path().display()),
+            "sqlite",
+        ),
+    };
+    let before = sqlx::migrate::Migrator::new(std::path::PathBuf::from(format!(
+        "{}/../migrations/{sub}",
+        env!("CARGO_MANIFEST_DIR")
+    )))
+    .await
+    .unwrap();
+    let db = if sub == "postgres" {
+        Db::Postgres(sqlx::PgPool::connect(&url).await.unwrap())
+    } else {
+        Db::Sqlite(sqlx::SqlitePool::connect(&url).await.unwrap())
+    };
+    // The schema as it was before the ledger, with what the shop had recorded by then.
+    server::on_db!(&db, |pool| async {
+        before.run_to(20261129110000, pool).await.unwrap();
+        for sql in [
+            "INSERT INTO users (id, first_name) VALUES (1, 'A'), (10, 'C')",
+            "INSERT INTO creators (user_id, display_name) VALUES (10, 'Cleo')",
+            "INSERT INTO products (id, creator_id, slug, kind, title, price_stars, status)
+             VALUES (1, 10, 'p', 'ebook', 'Book', 100, 'published')",
+            "INSERT INTO orders (id, public_id, user_id, product_id, amount_stars, status,
+                                 telegram_payment_charge_id, paid_at, refunded_at, expires_at)
+             VALUES (1, 'order-one-0000000', 1, 1, 100, 'paid', 'ch-paid', 5, NULL, 9),
+                    (2, 'order-two-0000000', 1, 1, 100, 'refunded', 'ch-ref', 5, 6, 9)",
+            "INSERT INTO tips (public_id, user_id, creator_id, amount_stars, status,
+                               telegram_payment_charge_id, paid_at, expires_at)
+             VALUES ('tip_0000000000000000', 1, 10, 7, 'paid', 'ch-tip', 5, 9)",
+            "INSERT INTO unmatched_payments (telegram_payment_charge_id, user_id,
+                 invoice_payload, currency, total_amount, order_id, reason, refunded_at)
+             VALUES ('ch-stray', 1, 'nobody', 'XTR', 3, NULL, 'unknown_payload', NULL),
+                    ('ch-second', 1, 'order-one-0000000', 'XTR', 100, 1,
+                     'order_paid_by_another_charge', NULL),
+                    ('ch-back', 1, 'order-one-0000000', 'XTR', 90, 1, 'amount_mismatch', 8)",
+        ] {
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+        pool.close().await;
+    }
+    .await);
+    // The shop starts on the new code: every charge is in the ledger, nothing is lost.
+    let db = server::db::connect(&url).await.unwrap();
+    type Row = (String, String, Option<i64>, String, Option<String>, i64);
+    let mut rows: Vec<Row> = server::on_db!(&db, |pool| sqlx::query_as(
+        "SELECT charge_id, kind, subject_id, state, reason, amount_stars FROM star_charges",
+    )
+    .fetch_all(pool)
+    .await)
+    .unwrap();
+    rows.sort();
+    let row = |c: &str, k: &str, s: Option<i64>, st: &str, r: Option<&str>, a: i64| {
+        (
+            c.to_owned(),
+            k.to_owned(),
+            s,
+            st.to_owned(),
+            r.map(str::to_owned),
+            a,
+        )
+    };
+    assert_eq!(
+        rows,
+        [
+            row(
+                "ch-back",
+                "purchase",
+                Some(1),
+                "refunded",
+                Some("amount_mismatch"),
+                90
+            ),
+            row("ch-paid", "purchase", Some(1), "granted", None, 100),
+            row("ch-ref", "purchase", Some(2), "refunded", None, 100),
+            row(
+                "ch-second",
+                "purchase",
+                Some(1),
+                "held",
+                Some("order_paid_by_another_charge"),
+                100
+            ),
+            row(
+                "ch-stray",
+                "unknown",
+                None,
+                "held",
+                Some("unknown_payload"),
+                3
+            ),
+            row("ch-tip", "tip", Some(1), "granted", None, 7),
+        ]
+    );
+    // The held ones wait for a person in the studio.
+    let held = payments::ledger::held(&db, Some(10)).await.unwrap();
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(held[0].charge_id, "ch-second");
+    assert_eq!(payments::ledger::held(&db, None).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_held_charge_is_granted_or_refunded_by_its_creator_only() {
+    use payments::{ledger, Resolution};
+    let h = harness().await;
+    h.buyer(1741).await;
+    // Two real charges whose amounts reach the shop cut (as an affiliate's share would): held.
+    let mut held = Vec::new();
+    for slug in [SOURDOUGH, RUST_BOOK] {
+        let order = h.order(1741, slug).await;
+        let (_, paid) = h.pay_through(&order.invoice_link, 1741).await;
+        let payment: tgbot::types::SuccessfulPayment =
+            serde_json::from_value(paid.unwrap()["message"]["successful_payment"].clone()).unwrap();
+        let mut facts = payments::PaymentFacts::from_update(1741, &payment);
+        facts.total_amount -= 10;
+        assert_eq!(
+            payments::checkout::apply_payment_facts(&h.d.db, &facts)
+                .await
+                .unwrap(),
+            Applied::Unmatched {
+                reason: "amount_mismatch",
+                refund_due: false
+            }
+        );
+        held.push((order, facts.charge_id));
+    }
+    assert!(!h.owns(1741, SOURDOUGH).await);
+    // Each creator sees their own; an admin sees both.
+    let mine = ledger::held(&h.d.db, Some(1003)).await.unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].charge_id, held[0].1);
+    assert_eq!(mine[0].reason, "amount_mismatch");
+    assert_eq!(ledger::held(&h.d.db, None).await.unwrap().len(), 2);
+
+    let creator = |user_id| Actor {
+        user_id,
+        is_admin: false,
+    };
+    // Another creator may not touch it.
+    assert!(matches!(
+        ledger::resolve(
+            &h.d.db,
+            &h.d.bot,
+            &held[0].1,
+            creator(1001),
+            Resolution::Grant
+        )
+        .await,
+        Err(PaymentError::Forbidden)
+    ));
+    // The sourdough's creator grants theirs; Mira refunds hers.
+    let granted = ledger::resolve(
+        &h.d.db,
+        &h.d.bot,
+        &held[0].1,
+        creator(1003),
+        Resolution::Grant,
+    )
+    .await
+    .unwrap();
+    assert!(matches!(granted, Applied::Granted { .. }), "{granted:?}");
+    assert_eq!(h.status(1741, &held[0].0).await, OrderStatus::Paid);
+    assert!(h.owns(1741, SOURDOUGH).await);
+    ledger::resolve(
+        &h.d.db,
+        &h.d.bot,
+        &held[1].1,
+        creator(1001),
+        Resolution::Refund,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        h.stars(1741).await,
+        2500 - 120,
+        "the rust book's Stars went back"
+    );
+    assert!(!h.owns(1741, RUST_BOOK).await);
+    assert!(ledger::held(&h.d.db, None).await.unwrap().is_empty());
+    // Settled charges are not settled again.
+    assert!(matches!(
+        ledger::resolve(&h.d.db, &h.d.bot, &held[1].1, admin(), Resolution::Refund).await,
+        Err(PaymentError::OrderNotFound)
+    ));
 }

@@ -1,0 +1,678 @@
+//! What can be paid in Stars: the kinds of subject a charge pays for (a one-time purchase, a
+//! membership's charge, a tip), each with what it expects of a charge, what it checks at
+//! pre-checkout, what it grants and what a refund takes back. The ledger (`ledger.rs`) decides
+//! *whether* a charge grants; this module says *what* granting and revoking mean per kind. A new
+//! kind (bundles, gifts) adds a [`Kind`], a payload prefix (`payload.rs`), its row in
+//! [`Offer`]/[`Subject`] loading, and its arms in [`SubjectStore`].
+
+use sqlx::Transaction;
+use tgbot::types::{CreateInvoiceLink, InvoiceParameters, LabeledPrice};
+
+use super::checkout::{Decline, PaymentFacts};
+use super::payload::{Payload, PayloadKind};
+use super::{discounts, PaymentError, CURRENCY};
+use crate::db::Db;
+use crate::telegram::bot::Bot;
+
+/// Telegram's limits for invoice texts, in characters.
+const TITLE_MAX: usize = 32;
+const DESCRIPTION_MAX: usize = 255;
+
+/// What the payment sheet shows for a new subject.
+pub struct InvoiceText<'a> {
+    pub title: &'a str,
+    pub description: &'a str,
+    pub photo_url: Option<&'a str>,
+    /// A membership's renewal period (Telegram's `subscription_period`).
+    pub subscription_period: Option<i64>,
+}
+
+/// Asks Telegram for the Stars invoice link of a new subject (row `id`, named by `payload`)
+/// and keeps it on the row. A subject Telegram would not invoice is closed, since nobody can
+/// pay it: an order is cancelled and gives back its discount code's use, a tip expires.
+pub async fn open_invoice(
+    db: &Db,
+    bot: &Bot,
+    payload: &Payload,
+    id: i64,
+    amount: i64,
+    text: InvoiceText<'_>,
+) -> Result<String, PaymentError> {
+    let title = truncate_chars(text.title, TITLE_MAX);
+    // Telegram rejects an empty description, and some products have none.
+    let description = match truncate_chars(text.description, DESCRIPTION_MAX) {
+        d if d.is_empty() => title.clone(),
+        d => d,
+    };
+    // Stars take no provider: the token is the empty string.
+    let mut parameters = InvoiceParameters::default().with_provider_token("");
+    if let Some(photo) = text.photo_url {
+        parameters = parameters.with_photo_url(photo);
+    }
+    let mut method = CreateInvoiceLink::new(
+        title.clone(),
+        description,
+        payload.as_str(),
+        CURRENCY,
+        [LabeledPrice::new(amount, title)],
+    )
+    .with_parameters(parameters);
+    if let Some(period) = text.subscription_period {
+        method = method.with_subscription_period(period);
+    }
+    let link: String = match bot.call("createInvoiceLink", method).await {
+        Ok(link) => link,
+        Err(err) => {
+            close_unpayable(db, payload.kind, id).await?;
+            return Err(err.into());
+        }
+    };
+    let sql = match payload.kind {
+        PayloadKind::Order => "UPDATE orders SET invoice_link = $1 WHERE id = $2",
+        PayloadKind::Tip => "UPDATE tips SET invoice_link = $1 WHERE id = $2",
+    };
+    crate::on_db!(db, |pool| sqlx::query(sql)
+        .bind(&link)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(crate::db::Done::from))?;
+    Ok(link)
+}
+
+fn truncate_chars(text: &str, max: usize) -> String {
+    text.trim().chars().take(max).collect()
+}
+
+async fn close_unpayable(db: &Db, kind: PayloadKind, id: i64) -> Result<(), PaymentError> {
+    crate::on_db!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        match kind {
+            PayloadKind::Order => {
+                let cancelled: Vec<Option<i64>> = sqlx::query_scalar(
+                    "UPDATE orders SET status = 'cancelled' WHERE id = $1 AND status = 'pending'
+                     RETURNING discount_code_id",
+                )
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
+                discounts::release(&mut tx, &cancelled).await?;
+            }
+            PayloadKind::Tip => {
+                sqlx::query("UPDATE tips SET status = 'expired' WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok::<_, PaymentError>(())
+    })
+}
+
+/// What a charge pays for, as the ledger records it (`star_charges.kind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Purchase,
+    Membership,
+    Tip,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Purchase => "purchase",
+            Kind::Membership => "membership",
+            Kind::Tip => "tip",
+        }
+    }
+}
+
+/// Where a subject's payment stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Standing {
+    /// Not paid yet (pending, or expired/cancelled: a charge after pre-checkout still pays it).
+    Open,
+    Paid,
+    Refunded,
+}
+
+impl Standing {
+    fn of(status: &str) -> Self {
+        match status {
+            "paid" => Standing::Paid,
+            "refunded" => Standing::Refunded,
+            _ => Standing::Open,
+        }
+    }
+}
+
+/// A running (or ended) membership of a subscribing order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MembershipRow {
+    pub id: i64,
+    pub ended: bool,
+    /// The period ends every charge of it paid up to.
+    pub charge_ends: Vec<i64>,
+}
+
+/// The row a payload names, as the ledger weighs a charge against it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Subject {
+    pub kind: Kind,
+    /// `orders.id` or `tips.id`.
+    pub id: i64,
+    /// Who must pay, and how much.
+    pub payer: i64,
+    pub amount: i64,
+    pub standing: Standing,
+    pub membership: Option<MembershipRow>,
+}
+
+/// How a charge the ledger accepted is granted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Grant {
+    /// The subject's first (or only) charge.
+    First,
+    /// Another period of the membership with this id.
+    Renewal(i64),
+}
+
+/// A subject as pre-checkout reads it, with one indexed query per kind.
+#[derive(sqlx::FromRow)]
+struct Offer {
+    payer: i64,
+    amount: i64,
+    status: String,
+    expires_at: i64,
+    /// A purchase's product status; `None` for a tip.
+    product_status: Option<String>,
+    owned: bool,
+    has_code: bool,
+}
+
+/// Pre-checkout for any kind: `Ok` only for an open subject of this payer and amount, still
+/// within its time on the shop's clock (`now`), whose kind-specific conditions hold. Reads
+/// only: Telegram gives the bot 10 seconds, and a declined query costs nothing.
+pub async fn check_offer(
+    db: &Db,
+    payload: &Payload,
+    payer: i64,
+    amount: i64,
+    now: i64,
+) -> Result<(), Decline> {
+    let offer: Result<Option<Offer>, sqlx::Error> = match payload.kind {
+        PayloadKind::Order => crate::on_db!(db, |pool| sqlx::query_as(
+            "SELECT o.user_id AS payer, o.amount_stars AS amount, o.status, o.expires_at,
+                    p.status AS product_status, o.discount_code_id IS NOT NULL AS has_code,
+                    EXISTS (SELECT 1 FROM entitlements e
+                            WHERE e.user_id = o.user_id AND e.product_id = o.product_id
+                              AND e.revoked_at IS NULL
+                              AND (e.expires_at IS NULL OR e.expires_at > $2)) AS owned
+             FROM orders o JOIN products p ON p.id = o.product_id
+             WHERE o.public_id = $1",
+        )
+        .bind(payload.as_str())
+        .bind(now)
+        .fetch_optional(pool)
+        .await),
+        PayloadKind::Tip => crate::on_db!(db, |pool| sqlx::query_as(
+            "SELECT user_id AS payer, amount_stars AS amount, status, expires_at,
+                    CAST(NULL AS TEXT) AS product_status, FALSE AS owned, FALSE AS has_code
+             FROM tips WHERE public_id = $1",
+        )
+        .bind(payload.as_str())
+        .fetch_optional(pool)
+        .await),
+    };
+    let offer = offer.map_err(|err| {
+        tracing::error!(error = %err, "pre-checkout lookup failed; declining");
+        Decline::Unavailable
+    })?;
+    let offer = offer.ok_or(Decline::UnknownOrder)?;
+    match offer.status.as_str() {
+        "pending" if offer.expires_at > now => {}
+        "paid" | "refunded" => return Err(Decline::AlreadyPaid),
+        _ => return Err(Decline::Expired),
+    }
+    if payer != offer.payer {
+        return Err(Decline::OtherPayer);
+    }
+    if amount != offer.amount {
+        return Err(Decline::PriceChanged);
+    }
+    if offer
+        .product_status
+        .as_deref()
+        .is_some_and(|s| s != "published")
+    {
+        return Err(Decline::NotOnSale);
+    }
+    if offer.owned {
+        return Err(Decline::AlreadyOwned);
+    }
+    if offer.has_code {
+        discounts::check_pre_checkout(db, payload.as_str(), now).await?;
+    }
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct SubjectRow {
+    id: i64,
+    payer: i64,
+    amount: i64,
+    status: String,
+    monthly: bool,
+    membership_id: Option<i64>,
+    membership_ended: bool,
+}
+
+/// The kinds' reads and writes inside the ledger's write transaction. Implemented once per
+/// database's transaction type from the same bodies (as `discounts::CodeUses` is).
+pub(crate) trait SubjectStore: Sized {
+    /// The subject `payload` names, if any.
+    async fn load_subject(&mut self, payload: &Payload) -> Result<Option<Subject>, sqlx::Error>;
+    /// Grants what `facts`' charge paid for.
+    async fn grant(
+        &mut self,
+        subject: &Subject,
+        facts: &PaymentFacts,
+        grant: Grant,
+        now: i64,
+    ) -> Result<(), PaymentError>;
+    /// Takes back what the refunded charge `charge_id` granted.
+    async fn revoke(
+        &mut self,
+        subject: &Subject,
+        charge_id: &str,
+        now: i64,
+    ) -> Result<(), sqlx::Error>;
+    /// A refund heard before its charge: the open subject is settled as paid and refunded, so
+    /// the late charge finds it known and grants nothing.
+    async fn settle_unpaid(
+        &mut self,
+        subject: &Subject,
+        charge_id: &str,
+        now: i64,
+    ) -> Result<(), sqlx::Error>;
+}
+
+macro_rules! subject_store_for {
+    ($database:ty) => {
+        impl SubjectStore for Transaction<'_, $database> {
+            async fn load_subject(
+                &mut self,
+                payload: &Payload,
+            ) -> Result<Option<Subject>, sqlx::Error> {
+                let sql = match payload.kind {
+                    PayloadKind::Order => {
+                        "SELECT o.id, o.user_id AS payer, o.amount_stars AS amount, o.status,
+                                p.billing = 'monthly' AS monthly, m.id AS membership_id,
+                                m.ended_at IS NOT NULL AS membership_ended
+                         FROM orders o JOIN products p ON p.id = o.product_id
+                         LEFT JOIN memberships m ON m.order_id = o.id
+                         WHERE o.public_id = $1"
+                    }
+                    PayloadKind::Tip => {
+                        "SELECT id, user_id AS payer, amount_stars AS amount, status,
+                                FALSE AS monthly, CAST(NULL AS BIGINT) AS membership_id,
+                                FALSE AS membership_ended
+                         FROM tips WHERE public_id = $1"
+                    }
+                };
+                let row: Option<SubjectRow> = sqlx::query_as(sql)
+                    .bind(payload.as_str())
+                    .fetch_optional(&mut **self)
+                    .await?;
+                let Some(row) = row else {
+                    return Ok(None);
+                };
+                let membership = match row.membership_id {
+                    Some(id) => Some(MembershipRow {
+                        id,
+                        ended: row.membership_ended,
+                        charge_ends: sqlx::query_scalar(
+                            "SELECT expires_at FROM membership_charges WHERE membership_id = $1",
+                        )
+                        .bind(id)
+                        .fetch_all(&mut **self)
+                        .await?,
+                    }),
+                    None => None,
+                };
+                let kind = match payload.kind {
+                    PayloadKind::Tip => Kind::Tip,
+                    PayloadKind::Order if row.monthly || membership.is_some() => Kind::Membership,
+                    PayloadKind::Order => Kind::Purchase,
+                };
+                Ok(Some(Subject {
+                    kind,
+                    id: row.id,
+                    payer: row.payer,
+                    amount: row.amount,
+                    standing: Standing::of(&row.status),
+                    membership,
+                }))
+            }
+
+            async fn grant(
+                &mut self,
+                subject: &Subject,
+                facts: &PaymentFacts,
+                grant: Grant,
+                now: i64,
+            ) -> Result<(), PaymentError> {
+                let tx = self;
+                match (subject.kind, grant) {
+                    (Kind::Tip, _) => {
+                        sqlx::query(
+                            "UPDATE tips SET status = 'paid', telegram_payment_charge_id = $1,
+                                 paid_at = $2
+                             WHERE id = $3",
+                        )
+                        .bind(&facts.charge_id)
+                        .bind(now)
+                        .bind(subject.id)
+                        .execute(&mut **tx)
+                        .await?;
+                    }
+                    (Kind::Purchase | Kind::Membership, Grant::First) => {
+                        // The charge may pay an order that expired after its pre-checkout said
+                        // ok: its discount code's use is taken again.
+                        discounts::retake_if_released(tx, subject.id).await?;
+                        let product_id: i64 = sqlx::query_scalar(
+                            "UPDATE orders SET status = 'paid', telegram_payment_charge_id = $1,
+                                 paid_at = $2
+                             WHERE id = $3 RETURNING product_id",
+                        )
+                        .bind(&facts.charge_id)
+                        .bind(now)
+                        .bind(subject.id)
+                        .fetch_one(&mut **tx)
+                        .await?;
+                        let access_until = match subject.kind {
+                            Kind::Membership => facts.subscription_expires_at,
+                            _ => None,
+                        };
+                        sqlx::query(
+                            "INSERT INTO entitlements
+                               (user_id, product_id, granted_at, order_id, expires_at)
+                             VALUES ($1, $2, $3, $4, $5)
+                             ON CONFLICT (user_id, product_id) DO UPDATE
+                               SET revoked_at = NULL, granted_at = excluded.granted_at,
+                                   order_id = excluded.order_id,
+                                   expires_at = excluded.expires_at",
+                        )
+                        .bind(subject.payer)
+                        .bind(product_id)
+                        .bind(now)
+                        .bind(subject.id)
+                        .bind(access_until)
+                        .execute(&mut **tx)
+                        .await?;
+                        sqlx::query(
+                            "INSERT INTO deliveries (order_id, next_attempt_at) VALUES ($1, $2)
+                             ON CONFLICT (order_id) DO NOTHING",
+                        )
+                        .bind(subject.id)
+                        .bind(now)
+                        .execute(&mut **tx)
+                        .await?;
+                        if let (Kind::Membership, Some(expires_at)) = (subject.kind, access_until) {
+                            let membership: i64 = sqlx::query_scalar(
+                                "INSERT INTO memberships
+                                   (user_id, product_id, order_id, subscription_charge_id,
+                                    amount_stars, started_at, expires_at)
+                                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                            )
+                            .bind(subject.payer)
+                            .bind(product_id)
+                            .bind(subject.id)
+                            .bind(&facts.charge_id)
+                            .bind(facts.total_amount)
+                            .bind(now)
+                            .bind(expires_at)
+                            .fetch_one(&mut **tx)
+                            .await?;
+                            insert_membership_charge(tx, membership, facts, expires_at, now)
+                                .await?;
+                        }
+                    }
+                    (_, Grant::Renewal(membership)) => {
+                        let Some(expires_at) = facts.subscription_expires_at else {
+                            return Err(PaymentError::Corrupt("a renewal without a period".into()));
+                        };
+                        // Access moves to the new end, never backwards (updates may be
+                        // reordered). A charge for a period that began after the renewal was
+                        // turned off shows the buyer turned it back on in Telegram: the
+                        // membership renews again.
+                        sqlx::query(
+                            "UPDATE memberships
+                             SET expires_at = CASE WHEN expires_at < $1 THEN $1 ELSE expires_at END,
+                                 canceled_at = CASE WHEN canceled_at <= $1 - $3 THEN NULL
+                                                    ELSE canceled_at END,
+                                 renewal_allowed_at = CASE WHEN canceled_at <= $1 - $3 THEN NULL
+                                                           ELSE renewal_allowed_at END
+                             WHERE id = $2",
+                        )
+                        .bind(expires_at)
+                        .bind(membership)
+                        .bind(super::memberships::PERIOD_SECS)
+                        .execute(&mut **tx)
+                        .await?;
+                        sqlx::query(
+                            "UPDATE entitlements
+                             SET expires_at = CASE WHEN expires_at < $1 THEN $1 ELSE expires_at END
+                             WHERE order_id = $2 AND revoked_at IS NULL AND expires_at IS NOT NULL",
+                        )
+                        .bind(expires_at)
+                        .bind(subject.id)
+                        .execute(&mut **tx)
+                        .await?;
+                        insert_membership_charge(tx, membership, facts, expires_at, now).await?;
+                    }
+                }
+                Ok(())
+            }
+
+            async fn revoke(
+                &mut self,
+                subject: &Subject,
+                charge_id: &str,
+                now: i64,
+            ) -> Result<(), sqlx::Error> {
+                let tx = self;
+                if subject.kind == Kind::Tip {
+                    sqlx::query(
+                        "UPDATE tips SET status = 'refunded', refunded_at = $1
+                         WHERE id = $2 AND status = 'paid'",
+                    )
+                    .bind(now)
+                    .bind(subject.id)
+                    .execute(&mut **tx)
+                    .await?;
+                    return Ok(());
+                }
+                if let Some(membership) = &subject.membership {
+                    // Any charge of a membership refunded ends it.
+                    sqlx::query(
+                        "UPDATE membership_charges SET refunded_at = $1
+                         WHERE telegram_payment_charge_id = $2 AND refunded_at IS NULL",
+                    )
+                    .bind(now)
+                    .bind(charge_id)
+                    .execute(&mut **tx)
+                    .await?;
+                    sqlx::query(
+                        "UPDATE memberships SET ended_at = COALESCE(ended_at, $1) WHERE id = $2",
+                    )
+                    .bind(now)
+                    .bind(membership.id)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                let refunded: Option<(i64, i64)> = sqlx::query_as(
+                    "UPDATE orders SET status = 'refunded', refunded_at = $1
+                     WHERE id = $2 AND status = 'paid' RETURNING user_id, product_id",
+                )
+                .bind(now)
+                .bind(subject.id)
+                .fetch_optional(&mut **tx)
+                .await?;
+                let Some((user_id, product_id)) = refunded else {
+                    return Ok(());
+                };
+                // Access stays when another paid one-time order of the buyer grants the same
+                // product: the entitlement is handed to that order instead.
+                let other: Option<i64> = sqlx::query_scalar(
+                    "SELECT o.id FROM orders o
+                     WHERE o.user_id = $1 AND o.product_id = $2 AND o.status = 'paid'
+                       AND o.id <> $3
+                       AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.order_id = o.id)
+                     ORDER BY o.id DESC LIMIT 1",
+                )
+                .bind(user_id)
+                .bind(product_id)
+                .bind(subject.id)
+                .fetch_optional(&mut **tx)
+                .await?;
+                match other {
+                    Some(other) => {
+                        sqlx::query(
+                            "UPDATE entitlements SET order_id = $1, expires_at = NULL
+                             WHERE user_id = $2 AND product_id = $3 AND order_id = $4
+                               AND revoked_at IS NULL",
+                        )
+                        .bind(other)
+                        .bind(user_id)
+                        .bind(product_id)
+                        .bind(subject.id)
+                        .execute(&mut **tx)
+                        .await?;
+                    }
+                    None => {
+                        // Only the grant this order made: a later order may have granted it
+                        // again.
+                        sqlx::query(
+                            "UPDATE entitlements SET revoked_at = $1
+                             WHERE user_id = $2 AND product_id = $3 AND order_id = $4
+                               AND revoked_at IS NULL",
+                        )
+                        .bind(now)
+                        .bind(user_id)
+                        .bind(product_id)
+                        .bind(subject.id)
+                        .execute(&mut **tx)
+                        .await?;
+                    }
+                }
+                sqlx::query(
+                    "UPDATE deliveries SET status = 'cancelled', locked_until = NULL,
+                         claim_token = NULL
+                     WHERE order_id = $1 AND status IN ('pending', 'failed')",
+                )
+                .bind(subject.id)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
+            async fn settle_unpaid(
+                &mut self,
+                subject: &Subject,
+                charge_id: &str,
+                now: i64,
+            ) -> Result<(), sqlx::Error> {
+                let tx = self;
+                if subject.kind == Kind::Tip {
+                    sqlx::query(
+                        "UPDATE tips SET status = 'refunded', telegram_payment_charge_id = $1,
+                             paid_at = $2, refunded_at = $2
+                         WHERE id = $3 AND status IN ('pending', 'expired')",
+                    )
+                    .bind(charge_id)
+                    .bind(now)
+                    .bind(subject.id)
+                    .execute(&mut **tx)
+                    .await?;
+                    return Ok(());
+                }
+                discounts::retake_if_released(tx, subject.id).await?;
+                sqlx::query(
+                    "UPDATE orders SET status = 'refunded', telegram_payment_charge_id = $1,
+                         paid_at = $2, refunded_at = $2
+                     WHERE id = $3 AND status IN ('pending', 'expired', 'cancelled')",
+                )
+                .bind(charge_id)
+                .bind(now)
+                .bind(subject.id)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+        }
+
+        impl MembershipCharges for Transaction<'_, $database> {
+            async fn insert_charge(
+                tx: &mut Self,
+                membership: i64,
+                facts: &PaymentFacts,
+                expires_at: i64,
+                now: i64,
+            ) -> Result<(), sqlx::Error> {
+                sqlx::query(
+                    "INSERT INTO membership_charges
+                       (membership_id, telegram_payment_charge_id, amount_stars, paid_at, expires_at)
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(membership)
+                .bind(&facts.charge_id)
+                .bind(facts.total_amount)
+                .bind(now)
+                .bind(expires_at)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+/// A membership's record of each period paid (what its renewals are told apart by).
+pub(crate) trait MembershipCharges: Sized {
+    async fn insert_charge(
+        tx: &mut Self,
+        membership: i64,
+        facts: &PaymentFacts,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<(), sqlx::Error>;
+}
+
+async fn insert_membership_charge<T: MembershipCharges>(
+    tx: &mut T,
+    membership: i64,
+    facts: &PaymentFacts,
+    expires_at: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    T::insert_charge(tx, membership, facts, expires_at, now).await
+}
+
+subject_store_for!(sqlx::Sqlite);
+subject_store_for!(sqlx::Postgres);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invoice_texts_are_cut_by_characters() {
+        assert_eq!(
+            truncate_chars(&"é".repeat(40), TITLE_MAX).chars().count(),
+            32
+        );
+        assert_eq!(truncate_chars("  short  ", TITLE_MAX), "short");
+    }
+}
