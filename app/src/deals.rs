@@ -41,29 +41,28 @@ pub struct Quote {
 }
 
 /// Why the server refused a code or an amount. Each has its message in both languages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Refusal {
-    #[error("There is no such discount code.")]
     UnknownCode,
-    #[error("This discount code is for another creator's products.")]
     OtherCreator,
-    #[error("This discount code is for another product.")]
     OtherProduct,
-    #[error("This discount code has expired.")]
     CodeExpired,
-    #[error("This discount code has been used up.")]
     CodeExhausted,
-    #[error("This discount code is no longer active.")]
     CodeDisabled,
-    #[error("Discount codes do not apply to pay-what-you-want products.")]
     NotForPayWhatYouWant,
-    #[error("The minimum for this product is {0} Stars.")]
     BelowMinimum(u32),
-    #[error("The most you can pay is {0} Stars.")]
     AboveMaximum(u32),
-    #[error("This product has a fixed price.")]
     FixedPrice,
 }
+
+/// In English, for logs; people read `in_locale`.
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.in_locale(crate::i18n::Locale::en))
+    }
+}
+
+impl std::error::Error for Refusal {}
 
 impl Refusal {
     pub fn in_locale(self, locale: crate::i18n::Locale) -> String {
@@ -76,14 +75,12 @@ impl Refusal {
             Refusal::CodeExhausted => td_string!(locale, deals.code_exhausted).to_string(),
             Refusal::CodeDisabled => td_string!(locale, deals.code_disabled).to_string(),
             Refusal::NotForPayWhatYouWant => td_string!(locale, deals.not_for_pwyw).to_string(),
-            // Server texts are plain strings here (no interpolation feature): the number goes in
-            // by replacement.
-            Refusal::BelowMinimum(min) => td_string!(locale, deals.below_minimum)
-                .to_string()
-                .replace("{min}", &min.to_string()),
-            Refusal::AboveMaximum(max) => td_string!(locale, deals.above_maximum)
-                .to_string()
-                .replace("{max}", &max.to_string()),
+            Refusal::BelowMinimum(min) => {
+                crate::texts::fill(td_string!(locale, deals.below_minimum), &[("min", &min)])
+            }
+            Refusal::AboveMaximum(max) => {
+                crate::texts::fill(td_string!(locale, deals.above_maximum), &[("max", &max)])
+            }
             Refusal::FixedPrice => td_string!(locale, deals.fixed_price).to_string(),
         }
     }

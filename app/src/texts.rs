@@ -35,6 +35,85 @@ impl ServerText {
     }
 }
 
+/// A server text with its `{name}` placeholders filled in. Texts only the server reads (the bot's
+/// messages, refusals) write placeholders as `{name}`, not the pages' `{{ name }}`: the pages'
+/// interpolation would build a view, and these go into plain strings.
+pub fn fill(text: &str, values: &[(&str, &(dyn std::fmt::Display + Sync))]) -> String {
+    values.iter().fold(text.to_owned(), |text, (name, value)| {
+        text.replace(&format!("{{{name}}}"), &value.to_string())
+    })
+}
+
+/// A text for a person, chosen where the reason arises and put into words where the answer is
+/// made: errors travel up as values before anyone has looked at the request's language. Written
+/// with [`text!`](crate::text): `text!(studio_errors.title_length, max = 120)`.
+#[derive(Clone)]
+pub struct Text {
+    words: std::sync::Arc<dyn Fn(Locale) -> String + Send + Sync>,
+    values: Vec<(&'static str, String)>,
+}
+
+impl Text {
+    /// A catalogue entry (`text!` writes this).
+    pub fn new(words: fn(Locale) -> &'static str) -> Self {
+        Self::from_fn(move |locale| words(locale).to_owned())
+    }
+
+    /// Words that are put together in each language by `words` (a refusal with its number).
+    pub fn from_fn(words: impl Fn(Locale) -> String + Send + Sync + 'static) -> Self {
+        Self {
+            words: std::sync::Arc::new(words),
+            values: Vec::new(),
+        }
+    }
+
+    /// Fills the `{name}` placeholder.
+    pub fn with(mut self, name: &'static str, value: impl std::fmt::Display) -> Self {
+        self.values.push((name, value.to_string()));
+        self
+    }
+
+    pub fn in_locale(&self, locale: Locale) -> String {
+        let values: Vec<(&str, &(dyn std::fmt::Display + Sync))> = self
+            .values
+            .iter()
+            .map(|(name, value)| (*name, value as &(dyn std::fmt::Display + Sync)))
+            .collect();
+        fill(&(self.words)(locale), &values)
+    }
+}
+
+/// In English: for logs, and wherever no reader's language is known.
+impl std::fmt::Display for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.in_locale(Locale::en))
+    }
+}
+
+impl std::fmt::Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.to_string())
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Self) -> bool {
+        <Locale as leptos_i18n::Locale>::get_all()
+            .iter()
+            .all(|&locale| self.in_locale(locale) == other.in_locale(locale))
+    }
+}
+
+/// A [`Text`] from the catalogue: `text!(section.key)` or `text!(section.key, name = value, …)`.
+/// The key is checked when the crate compiles, as with `td_string!`.
+#[macro_export]
+macro_rules! text {
+    ($($key:ident).+ $(, $name:ident = $value:expr)* $(,)?) => {
+        $crate::texts::Text::new(|locale| ::leptos_i18n::td_string!(locale, $($key).+))
+            $(.with(stringify!($name), $value))*
+    };
+}
+
 /// The cookie the pages keep the reader's language in (leptos_i18n's default name).
 pub const LOCALE_COOKIE: &str = "i18n_pref_locale";
 
@@ -64,6 +143,11 @@ pub fn request_locale(headers: &http::HeaderMap, telegram_language: Option<&str>
         },
     )
 }
+
+#[cfg(test)]
+mod catalogue_tests;
+#[cfg(test)]
+mod scan_tests;
 
 #[cfg(all(test, feature = "ssr"))]
 mod tests {

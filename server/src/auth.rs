@@ -126,7 +126,9 @@ where
         } else {
             auth.authenticate(&parts.headers).await
         };
-        data.map(AuthUser)
+        let data = data?;
+        crate::language::learn_user(&parts.headers, data.user.language_code.as_deref());
+        Ok(AuthUser(data))
     }
 }
 

@@ -1,8 +1,11 @@
 //! The one place where backend errors become HTTP responses: a JSON body with a stable `error`
-//! code and a message for people; causes go to the log, never to the client.
+//! code and a message for people, in their language (`app/locales`); causes go to the log, never
+//! to the client.
 
 use crate::downloads::DownloadError;
 use crate::telegram::init_data::InitDataError;
+use app::text;
+use app::texts::Text;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -11,14 +14,9 @@ use axum::Json;
 pub enum ApiError {
     #[error(transparent)]
     Unauthorized(#[from] InitDataError),
-    #[error("{0}")]
-    BadRequest(String),
     /// Input refused because of one field; the response names it (`"field"`).
     #[error("{message}")]
-    Invalid {
-        field: &'static str,
-        message: String,
-    },
+    Invalid { field: &'static str, message: Text },
     #[error("not found")]
     NotFound,
     #[error(transparent)]
@@ -69,7 +67,6 @@ impl ApiError {
                 err @ (InitDataError::TooLong | InitDataError::TooManyFields),
             ) => (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, err.code()),
             ApiError::Unauthorized(err) => (StatusCode::UNAUTHORIZED, err.code()),
-            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::Invalid { .. } => (StatusCode::BAD_REQUEST, "invalid"),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Payment(err) => ApiError::payment_status(err),
@@ -101,23 +98,84 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// What the person is told; 500s say only that something went wrong.
+    fn text(&self) -> Text {
+        use crate::payments::PaymentError as P;
+        use crate::studio::StudioError as S;
+        let payment = |err: &P| match err {
+            P::OrderNotFound => text!(errors.no_order),
+            P::NotOnSale(_) => text!(errors.not_on_sale),
+            P::Forbidden => text!(errors.refund_forbidden),
+            P::AlreadyOwned => text!(errors.already_owned),
+            P::NotRefundable(_) => text!(errors.not_refundable),
+            P::NotGrantable => text!(errors.not_grantable),
+            P::Deal(refusal) => {
+                let refusal = *refusal;
+                Text::from_fn(move |locale| refusal.in_locale(locale))
+            }
+            _ => text!(errors.internal),
+        };
+        match self {
+            ApiError::Unauthorized(err) => unauthorized(err),
+            ApiError::Invalid { message, .. } => message.clone(),
+            ApiError::NotFound => text!(errors.not_found),
+            ApiError::Payment(err) => payment(err),
+            ApiError::Download(err) => match err {
+                DownloadError::BadLink => text!(errors.bad_link),
+                DownloadError::Expired => text!(errors.link_expired),
+                DownloadError::NotEntitled => text!(errors.not_entitled),
+                DownloadError::Db(_) => text!(errors.internal),
+            },
+            ApiError::Studio(err) => match err {
+                S::Forbidden(text)
+                | S::Invalid(text)
+                | S::UnsupportedMedia(text)
+                | S::Conflict(text) => text.clone(),
+                S::NotFound => text!(errors.not_found),
+                S::TooLarge { limit } => {
+                    text!(
+                        studio_errors.too_large,
+                        limit = crate::studio::human_bytes(*limit)
+                    )
+                }
+                S::Payment(err) => payment(err),
+                S::Storage(_) | S::Io(_) | S::Db(_) => text!(errors.internal),
+            },
+            ApiError::Internal(_) => text!(errors.internal),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+        if status == StatusCode::INTERNAL_SERVER_ERROR {
             // The cause is for the log; the user gets what to do.
             let cause = std::error::Error::source(&self)
                 .map(ToString::to_string)
                 .unwrap_or_default();
             tracing::error!(error = %self, %cause, "request failed");
-            "Something went wrong on our side; please try again.".to_owned()
-        } else {
-            self.to_string()
-        };
+        }
+        let message = self.text().in_locale(crate::language::current());
         let mut body = serde_json::json!({ "error": code, "message": message });
         if let ApiError::Invalid { field, .. } = &self {
             body["field"] = serde_json::Value::from(*field);
         }
         (status, Json(body)).into_response()
     }
+}
+
+/// What to do, and what exactly was wrong with the init data (API clients and tests read it).
+fn unauthorized(err: &InitDataError) -> Text {
+    let expired = matches!(err, InitDataError::Expired { .. });
+    let detail = err.to_string();
+    Text::from_fn(move |locale| {
+        let words = if expired {
+            app::i18n::td_string!(locale, errors.session_expired)
+        } else {
+            app::i18n::td_string!(locale, errors.unauthorized)
+        };
+        format!("{words} ({detail})")
+    })
 }

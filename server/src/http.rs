@@ -185,6 +185,8 @@ pub fn router(state: AppState) -> Router {
             state.rate_limits.clone(),
             crate::rate_limit::limit,
         ))
+        // Outermost: whatever answers below, a refusal or an error, knows the request's language.
+        .layer(axum::middleware::from_fn(crate::language::layer))
         .with_state(state);
     let router = security_headers(router).layer(TraceLayer::new_for_http().make_span_with(
         |request: &axum::http::Request<_>| {

@@ -12,6 +12,7 @@ pub mod dev_preview;
 pub mod downloads;
 pub mod error;
 pub mod http;
+pub mod language;
 pub mod listen;
 pub mod media;
 pub mod metrics;

@@ -142,7 +142,8 @@ fn too_many(kind: Kind, wait: Duration) -> Response {
         StatusCode::TOO_MANY_REQUESTS,
         Json(serde_json::json!({
             "error": "rate_limited",
-            "message": format!("Too many requests; try again in {secs} s."),
+            "message": app::text!(errors.rate_limited, secs = secs)
+                .in_locale(crate::language::current()),
         })),
     )
         .into_response();

@@ -49,3 +49,17 @@ pub async fn upsert(db: &Db, user: &WebAppUser) -> Result<(), sqlx::Error> {
     .map(crate::db::Done::from))
     .map(drop)
 }
+
+/// The language to write to a user in where no request is at hand (invoices, deliveries): their
+/// Telegram language as last recorded.
+pub async fn locale(db: &Db, user_id: i64) -> Result<app::i18n::Locale, sqlx::Error> {
+    let code: Option<Option<String>> = crate::on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT language_code FROM users WHERE id = $1"
+    )
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await)?;
+    Ok(app::locale_for(
+        code.flatten().as_deref().unwrap_or_default(),
+    ))
+}

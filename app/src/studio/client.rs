@@ -2,6 +2,8 @@
 //! init data (`Authorization: tma …`); uploads go through XMLHttpRequest for progress events.
 //! On the server these do nothing: studio pages load in the browser only.
 
+use super::strings as s;
+use crate::texts::fill;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -22,7 +24,7 @@ impl std::fmt::Display for CallError {
 fn error_from(status: u16, body: &str) -> CallError {
     let message = serde_json::from_str::<super::types::ApiErrorBody>(body)
         .map(|b| b.message)
-        .unwrap_or_else(|_| format!("The server answered {status}."));
+        .unwrap_or_else(|_| fill(s::SERVER_ANSWERED(), &[("status", &status)]));
     CallError { status, message }
 }
 
@@ -81,7 +83,7 @@ async fn call<T: DeserializeOwned, B: Serialize>(
     let promise = window.fetch_with_str_and_init(path, &init);
     let response = wasm_bindgen_futures::JsFuture::from(promise)
         .await
-        .map_err(|_| fail("The network is unreachable; please try again.".into()))?
+        .map_err(|_| fail(s::NETWORK().into()))?
         .dyn_into::<web_sys::Response>()
         .map_err(|_| fail("not a response".into()))?;
     let text = match response.text() {
@@ -95,7 +97,7 @@ async fn call<T: DeserializeOwned, B: Serialize>(
     if !response.ok() {
         return Err(error_from(response.status(), &text));
     }
-    serde_json::from_str(&text).map_err(|e| fail(format!("Unexpected answer: {e}")))
+    serde_json::from_str(&text).map_err(|e| fail(fill(s::UNEXPECTED(), &[("detail", &e)])))
 }
 
 #[cfg(not(feature = "hydrate"))]
@@ -106,7 +108,7 @@ async fn call<T: DeserializeOwned, B: Serialize>(
 ) -> Result<T, CallError> {
     Err(CallError {
         status: 0,
-        message: "The studio loads in the browser.".into(),
+        message: s::LOADS_IN_BROWSER().into(),
     })
 }
 
@@ -161,7 +163,7 @@ pub async fn upload<T: DeserializeOwned>(
     let file = input
         .files()
         .and_then(|files| files.get(0))
-        .ok_or_else(|| fail("Choose a file first."))?;
+        .ok_or_else(|| fail(s::CHOOSE_FILE_FIRST()))?;
     let form = web_sys::FormData::new().map_err(|_| fail("no form data"))?;
     form.append_with_blob_and_filename("file", &file, &file.name())
         .map_err(|_| fail("cannot read the file"))?;
@@ -202,7 +204,7 @@ pub async fn upload<T: DeserializeOwned>(
     let status = xhr.status().unwrap_or(0);
     let text = xhr.response_text().ok().flatten().unwrap_or_default();
     if status == 0 {
-        return Err(fail("The upload broke off; please try again."));
+        return Err(fail(s::UPLOAD_BROKE_OFF()));
     }
     if !(200..300).contains(&status) {
         return Err(error_from(status, &text));
@@ -210,7 +212,7 @@ pub async fn upload<T: DeserializeOwned>(
     input.set_value("");
     serde_json::from_str(&text).map_err(|e| CallError {
         status,
-        message: format!("Unexpected answer: {e}"),
+        message: fill(s::UNEXPECTED(), &[("detail", &e)]),
     })
 }
 
@@ -222,6 +224,6 @@ pub async fn upload<T: DeserializeOwned>(
 ) -> Result<T, CallError> {
     Err(CallError {
         status: 0,
-        message: "Uploads run in the browser.".into(),
+        message: s::UPLOADS_IN_BROWSER().into(),
     })
 }

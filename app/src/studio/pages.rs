@@ -9,6 +9,7 @@ use super::types::{
 use crate::api::{Billing, ProductKind};
 use crate::components::KindLabel;
 use crate::format;
+use crate::texts::fill;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::Title;
@@ -147,7 +148,7 @@ impl Fields {
             .parse::<u32>()
             .map_err(|_| CallError {
                 status: 0,
-                message: "The price must be a whole number of Stars.".into(),
+                message: s::PRICE_WHOLE().into(),
             })?;
         Ok(ProductInput {
             title: self.title.get_untracked(),
@@ -659,9 +660,9 @@ fn OrderRow(order: StudioOrder, reload: Callback<()>) -> impl IntoView {
     };
     let paid = order.status == "paid";
     let amount = format::stars(order.amount_stars);
-    let prompt = format!(
-        "Refund ⭐ {} to {}? They lose access.",
-        amount, order.buyer_name
+    let prompt = fill(
+        s::REFUND_PROMPT(),
+        &[("amount", &amount), ("buyer", &order.buyer_name)],
     );
     view! {
         <li class="studio-order" data-status=order.status.clone() data-order=order.order_id.clone()>

@@ -3,7 +3,7 @@
 
 use crate::i18n::*;
 
-fn locale() -> Locale {
+pub(crate) fn locale() -> Locale {
     leptos::prelude::use_context::<leptos_i18n::I18nContext<Locale>>()
         .map(|i18n| i18n.get_locale_untracked())
         .unwrap_or_default()
@@ -79,4 +79,20 @@ texts! {
     DOWNLOADS => downloads,
     SUPPORT_CREATOR => support_creator,
     TIP_THANKS => tip_thanks,
+    TIP_NOT_SENT => tip_not_sent,
+    TIP_CONFIRMING => tip_confirming,
+    TIP_WHOLE_NUMBER => tip_whole_number,
+    TIP_OTHER_AMOUNT => tip_other_amount,
+    TIP_EXPIRED => tip_expired,
+    TIP_CANCELLED => tip_cancelled,
+    TIP_SLOW => tip_slow,
+    PRICE_WHOLE => price_whole,
+    REFUND_PROMPT => refund_prompt,
+    SERVER_ANSWERED => server_answered,
+    NETWORK => network,
+    UNEXPECTED => unexpected,
+    LOADS_IN_BROWSER => loads_in_browser,
+    CHOOSE_FILE_FIRST => choose_file_first,
+    UPLOAD_BROKE_OFF => upload_broke_off,
+    UPLOADS_IN_BROWSER => uploads_in_browser,
 }

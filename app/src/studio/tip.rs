@@ -5,6 +5,7 @@ use super::client;
 use super::strings as s;
 use super::types::{TipCheckout, TipRequest};
 use crate::format;
+use crate::i18n::td_string;
 use crate::webapp;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -26,7 +27,7 @@ pub fn TipButton(slug: String) -> impl IntoView {
     let custom = RwSignal::new(String::new());
     let slug = StoredValue::new(slug);
     let tip = move |amount: u32| {
-        step.set(Step::Working("Preparing the invoice…"));
+        step.set(Step::Working(td_string!(s::locale(), buy.preparing)));
         let request = TipRequest {
             creator_id: None,
             slug: Some(slug.get_value()),
@@ -40,16 +41,14 @@ pub fn TipButton(slug: String) -> impl IntoView {
             let tip_id = checkout.tip_id.clone();
             let opened = webapp::open_invoice(&checkout.invoice_link, move |status| {
                 if status == "cancelled" || status == "failed" {
-                    return step.set(Step::Stopped(
-                        "No tip was sent. You were not charged.".into(),
-                    ));
+                    return step.set(Step::Stopped(s::TIP_NOT_SENT().into()));
                 }
-                step.set(Step::Working("Confirming your tip…"));
+                step.set(Step::Working(s::TIP_CONFIRMING()));
                 spawn_local(confirm(tip_id, step));
             });
             if !opened {
                 step.set(Step::Stopped(
-                    "Open Starfront inside Telegram to pay with Stars.".into(),
+                    td_string!(s::locale(), buy.outside_telegram).into(),
                 ));
             }
         });
@@ -67,11 +66,11 @@ pub fn TipButton(slug: String) -> impl IntoView {
                         {AMOUNTS.map(|a| view! {
                             <button class="chip" type="button" on:click=move |_| tip(a)>{format!("⭐ {}", format::stars(a))}</button>
                         }).collect_view()}
-                        <input class="tip-custom" type="number" min="1" inputmode="numeric" placeholder="Other amount" bind:value=custom />
+                        <input class="tip-custom" type="number" min="1" inputmode="numeric" placeholder=s::TIP_OTHER_AMOUNT() bind:value=custom />
                         <button class="chip" type="button" on:click=move |_| {
                             match custom.get_untracked().trim().parse::<u32>() {
                                 Ok(a) if a > 0 => tip(a),
-                                _ => step.set(Step::Stopped("Enter a whole number of Stars.".into())),
+                                _ => step.set(Step::Stopped(s::TIP_WHOLE_NUMBER().into())),
                             }
                         }>"OK"</button>
                     </div>
@@ -95,12 +94,11 @@ async fn confirm(tip_id: String, step: RwSignal<Step>) {
             match v["status"].as_str() {
                 Some("paid") => return step.set(Step::Done),
                 Some("pending") | None => {}
-                Some(other) => return step.set(Step::Stopped(format!("This tip is {other}."))),
+                Some("expired") => return step.set(Step::Stopped(s::TIP_EXPIRED().into())),
+                Some(_) => return step.set(Step::Stopped(s::TIP_CANCELLED().into())),
             }
         }
         webapp::sleep(1000).await;
     }
-    step.set(Step::Stopped(
-        "Your tip is taking longer than usual to confirm.".into(),
-    ));
+    step.set(Step::Stopped(s::TIP_SLOW().into()));
 }

@@ -10,6 +10,7 @@ use super::payload::Payload;
 use super::{api_error, PaymentError, CURRENCY};
 use crate::db::Db;
 use crate::telegram::bot::Bot;
+use app::i18n::{td_string, Locale};
 
 /// Why a pre-checkout query is declined; each reason has the message the buyer sees.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,35 +33,22 @@ pub enum Decline {
 }
 
 impl Decline {
-    pub fn message(self) -> &'static str {
+    /// What Telegram shows the buyer (`answerPreCheckoutQuery`'s `error_message`), in their
+    /// language.
+    pub fn message(self, locale: Locale) -> &'static str {
         match self {
-            // The same words as before orders existed: clients and tests rely on them.
-            Decline::UnknownOrder => {
-                "This invoice is not known to the shop. Please start again from the catalog."
-            }
-            Decline::WrongCurrency => "This invoice must be paid in Telegram Stars.",
-            Decline::AlreadyPaid => "This order is already paid. Find it in your library.",
-            Decline::Expired => {
-                "This invoice has expired. Please start again from the product page."
-            }
-            Decline::OtherPayer => {
-                "This invoice was made for another Telegram account. Please buy from your own."
-            }
-            Decline::PriceChanged => {
-                "The amount does not match this order. Please start again from the product page."
-            }
-            Decline::NotOnSale => "Sorry, this product is no longer on sale.",
-            Decline::AlreadyOwned => "You already own this product. Find it in your library.",
-            Decline::CodeDisabled => {
-                "This discount code is no longer active. Please start again from the product page."
-            }
-            Decline::CodeExpired => {
-                "This discount code has expired. Please start again from the product page."
-            }
-            Decline::CodeOtherProduct => "This discount code does not apply to this product.",
-            Decline::Unavailable => {
-                "The shop cannot take payments right now. Please try again in a minute."
-            }
+            Decline::UnknownOrder => td_string!(locale, declines.unknown_order),
+            Decline::WrongCurrency => td_string!(locale, declines.wrong_currency),
+            Decline::AlreadyPaid => td_string!(locale, declines.already_paid),
+            Decline::Expired => td_string!(locale, declines.expired),
+            Decline::OtherPayer => td_string!(locale, declines.other_payer),
+            Decline::PriceChanged => td_string!(locale, declines.price_changed),
+            Decline::NotOnSale => td_string!(locale, declines.not_on_sale),
+            Decline::AlreadyOwned => td_string!(locale, declines.already_owned),
+            Decline::CodeDisabled => td_string!(locale, declines.code_disabled),
+            Decline::CodeExpired => td_string!(locale, declines.code_expired),
+            Decline::CodeOtherProduct => td_string!(locale, declines.code_other_product),
+            Decline::Unavailable => td_string!(locale, declines.unavailable),
         }
     }
 }
@@ -98,7 +86,10 @@ pub async fn answer_pre_checkout(
     let verdict = check_pre_checkout(db, query, now).await;
     let answer = match verdict {
         Ok(()) => AnswerPreCheckoutQuery::ok(query.id.clone()),
-        Err(decline) => AnswerPreCheckoutQuery::error(query.id.clone(), decline.message()),
+        Err(decline) => {
+            let locale = app::locale_for(query.from.language_code.as_deref().unwrap_or_default());
+            AnswerPreCheckoutQuery::error(query.id.clone(), decline.message(locale))
+        }
     };
     match bot.call("answerPreCheckoutQuery", answer).await {
         Ok(_) => {}

@@ -16,6 +16,8 @@ use super::{api_error, unix_now, PaymentError};
 use crate::db::Db;
 use crate::storage::{Area, Storage};
 use crate::telegram::bot::Bot;
+use app::i18n::{td_string, Locale};
+use app::texts::fill;
 
 /// The Bot API's upload limit for bots; bigger files go as a link to the library.
 pub const MAX_UPLOAD_BYTES: i64 = 50 * 1024 * 1024;
@@ -207,10 +209,21 @@ async fn attempt(
     .await)?;
     let max_upload = config.max_upload_bytes.unwrap_or(MAX_UPLOAD_BYTES);
     let start = usize::try_from(claimed.files_sent).unwrap_or(0);
+    let locale = crate::users::locale(db, order.user_id).await?;
     for (index, file) in files.iter().enumerate().skip(start) {
-        let caption = (index == 0).then(|| format!("Thank you for buying «{}»!", order.title));
+        let caption = (index == 0).then(|| {
+            fill(
+                td_string!(locale, delivery.thanks),
+                &[("title", &order.title)],
+            )
+        });
         if file.size_bytes > max_upload {
-            let text = large_file_text(&order.title, &file.file_name, config.public_base.as_ref());
+            let text = large_file_text(
+                locale,
+                &order.title,
+                &file.file_name,
+                config.public_base.as_ref(),
+            );
             bot.call("sendMessage", SendMessage::new(order.user_id, text))
                 .await
                 .map_err(PaymentError::from)?;
@@ -264,12 +277,13 @@ async fn attempt(
     Ok(true)
 }
 
-fn large_file_text(title: &str, file_name: &str, base: Option<&Url>) -> String {
+fn large_file_text(locale: Locale, title: &str, file_name: &str, base: Option<&Url>) -> String {
     let link = base
         .and_then(|b| b.join("library").ok())
         .map_or_else(|| "/library".to_owned(), |u| u.to_string());
-    format!(
-        "«{title}»: {file_name} is too large to send here. Download it from your library: {link}"
+    fill(
+        td_string!(locale, delivery.too_large),
+        &[("title", &title), ("file", &file_name), ("link", &link)],
     )
 }
 
@@ -344,8 +358,8 @@ mod tests {
     #[test]
     fn large_files_point_to_the_library() {
         let base = Url::parse("https://shop.example/").unwrap();
-        let text = large_file_text("Course", "video.mp4", Some(&base));
+        let text = large_file_text(Locale::en, "Course", "video.mp4", Some(&base));
         assert!(text.ends_with("https://shop.example/library"), "{text}");
-        assert!(large_file_text("Course", "v", None).ends_with("/library"));
+        assert!(large_file_text(Locale::ru, "Course", "v", None).ends_with("/library"));
     }
 }

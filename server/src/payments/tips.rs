@@ -9,14 +9,17 @@ use super::payload::{Payload, PayloadKind};
 use super::PaymentError;
 use crate::db::Db;
 use crate::telegram::bot::Bot;
+use app::i18n::td_string;
 use app::studio::types::{TipCheckout, TipRequest};
+use app::text;
+use app::texts::{fill, Text};
 
 /// Why a tip was not made.
 #[derive(Debug, thiserror::Error)]
 pub enum TipError {
     /// The request cannot be a tip; says why, for the buyer.
     #[error("{0}")]
-    Invalid(String),
+    Invalid(Text),
     #[error("no such creator, product or tip")]
     NotFound,
     #[error(transparent)]
@@ -33,8 +36,9 @@ pub async fn create(
     now: i64,
 ) -> Result<TipCheckout, TipError> {
     if request.amount_stars < 1 || request.amount_stars > max_stars {
-        return Err(TipError::Invalid(format!(
-            "A tip is 1 to {max_stars} Stars."
+        return Err(TipError::Invalid(text!(
+            studio_errors.tip_range,
+            max = max_stars
         )));
     }
     let (creator_id, product_id, name): (i64, Option<i64>, String) =
@@ -57,14 +61,10 @@ pub async fn create(
             .await)
             .map_err(PaymentError::from)?
             .ok_or(TipError::NotFound)?,
-            (None, None) => {
-                return Err(TipError::Invalid(
-                    "Say which creator or product the tip is for.".into(),
-                ))
-            }
+            (None, None) => return Err(TipError::Invalid(text!(studio_errors.tip_target))),
         };
     if creator_id == payer {
-        return Err(TipError::Invalid("You cannot tip yourself.".into()));
+        return Err(TipError::Invalid(text!(studio_errors.tip_self)));
     }
     let payload = Payload::new(PayloadKind::Tip);
     let public_id = payload.as_str().to_owned();
@@ -84,10 +84,14 @@ pub async fn create(
     .await
     })
     .map_err(PaymentError::from)?;
-    let title = format!("Support {name}");
-    let description = format!(
-        "A tip of {} Stars for {name}. Thank you for supporting independent creators!",
-        request.amount_stars
+    // The buyer reads the invoice in Telegram: it is written in their Telegram language.
+    let locale = crate::users::locale(db, payer)
+        .await
+        .map_err(PaymentError::from)?;
+    let title = fill(td_string!(locale, tips.invoice_title), &[("name", &name)]);
+    let description = fill(
+        td_string!(locale, tips.invoice_description),
+        &[("amount", &request.amount_stars), ("name", &name)],
     );
     let invoice_link = open_invoice(
         db,

@@ -2,7 +2,9 @@
 //! them. It is inlined into the page, so text and axes take the page's text colour
 //! (`currentColor`) and bars the Telegram theme's colours: readable in light and dark themes.
 
+use app::i18n::{td_string, Locale};
 use app::studio::types::DaySales;
+use app::texts::fill;
 use std::fmt::Write;
 
 const WIDTH: f64 = 600.0;
@@ -31,7 +33,8 @@ fn nice_ceiling(max: u64) -> u64 {
     }
 }
 
-pub fn draw(days: &[DaySales], title: &str) -> String {
+/// The chart with its words (title, the bars' tooltips) in `locale`.
+pub fn draw(days: &[DaySales], locale: Locale) -> String {
     let max = days
         .iter()
         .map(|d| d.gross_stars.max(d.refunded_stars))
@@ -45,9 +48,14 @@ pub fn draw(days: &[DaySales], title: &str) -> String {
     let y = |v: u64| TOP + plot_h - plot_h * (v as f64 / top as f64);
     let total: u64 = days.iter().map(|d| d.gross_stars).sum();
     let refunded: u64 = days.iter().map(|d| d.refunded_stars).sum();
-    let label = format!(
-        "{title}: {total} Stars gross, {refunded} Stars refunded over {} days",
-        days.len()
+    let label = fill(
+        td_string!(locale, studio.chart_label),
+        &[
+            ("title", &td_string!(locale, studio.chart_title)),
+            ("gross", &total),
+            ("refunded", &refunded),
+            ("days", &days.len()),
+        ],
     );
 
     let mut svg = String::with_capacity(8 * 1024);
@@ -72,23 +80,30 @@ pub fn draw(days: &[DaySales], title: &str) -> String {
         if day.gross_stars > 0 {
             let _ = write!(
                 svg,
-                r#"<rect class="gross" x="{x:.1}" y="{y:.1}" width="{bar:.1}" height="{h:.1}" fill="var(--tg-theme-button-color, #2481cc)"><title>{d}: {g} Stars, {s} sales</title></rect>"#,
+                r#"<rect class="gross" x="{x:.1}" y="{y:.1}" width="{bar:.1}" height="{h:.1}" fill="var(--tg-theme-button-color, #2481cc)"><title>{tip}</title></rect>"#,
                 y = y(day.gross_stars),
                 h = plot_h * day.gross_stars as f64 / top as f64,
-                d = escape(&day.day),
-                g = day.gross_stars,
-                s = day.sales
+                tip = escape(&fill(
+                    td_string!(locale, studio.chart_day),
+                    &[
+                        ("day", &day.day),
+                        ("stars", &day.gross_stars),
+                        ("sales", &day.sales)
+                    ],
+                )),
             );
         }
         if day.refunded_stars > 0 {
             let _ = write!(
                 svg,
-                r#"<rect class="refunded" x="{x:.1}" y="{y:.1}" width="{bar:.1}" height="{h:.1}" fill="var(--tg-theme-destructive-text-color, #e53935)"><title>{d}: {r} Stars refunded</title></rect>"#,
+                r#"<rect class="refunded" x="{x:.1}" y="{y:.1}" width="{bar:.1}" height="{h:.1}" fill="var(--tg-theme-destructive-text-color, #e53935)"><title>{tip}</title></rect>"#,
                 x = x + bar,
                 y = y(day.refunded_stars),
                 h = plot_h * day.refunded_stars as f64 / top as f64,
-                d = escape(&day.day),
-                r = day.refunded_stars
+                tip = escape(&fill(
+                    td_string!(locale, studio.chart_day_refunded),
+                    &[("day", &day.day), ("stars", &day.refunded_stars)],
+                )),
             );
         }
         // A date under every seventh bar and the last.
@@ -131,14 +146,15 @@ mod tests {
                 day("2026-11-28", 250, 0),
                 day("2026-11-29", 500, 250),
             ],
-            "Sales <&>",
+            Locale::en,
         );
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         assert_eq!(svg.matches(r#"class="gross""#).count(), 2);
         assert_eq!(svg.matches(r#"class="refunded""#).count(), 1);
         assert!(svg.contains("currentColor"));
         assert!(svg.contains("var(--tg-theme-button-color"));
-        assert!(svg.contains("Sales &lt;&amp;&gt;: 750 Stars gross, 250 Stars refunded"));
+        assert!(svg.contains("Sales, last 30 days: 750 Stars gross, 250 Stars refunded"));
+        assert!(svg.contains("<title>2026-11-29: 250 Stars refunded</title>"));
         assert!(!svg.contains("<script"));
         // The 500-Star bar reaches the top of the axis (500), the 250 one half of it.
         assert!(svg.contains(">500</text>"));
@@ -158,8 +174,10 @@ mod tests {
         let days: Vec<_> = (1..=30)
             .map(|d| day(&format!("2026-11-{d:02}"), 0, 0))
             .collect();
-        let svg = draw(&days, "Sales");
+        let svg = draw(&days, Locale::en);
         assert!(!svg.contains("<rect"));
         assert!(svg.contains("0 Stars gross"));
+        let svg = draw(&days, Locale::ru);
+        assert!(svg.contains("Продажи за 30 дней: 0 Stars выручки"), "{svg}");
     }
 }

@@ -2,6 +2,9 @@
 //! under limits, scaled down to a phone-friendly size and re-encoded, which also drops metadata.
 
 use super::StudioError;
+use app::i18n::{td_string, Locale};
+use app::text;
+use app::texts::{fill, Text};
 use image::{ImageFormat, ImageReader, Limits};
 use std::io::Cursor;
 
@@ -45,14 +48,20 @@ pub fn process(bytes: &[u8]) -> Result<Cover, StudioError> {
         "image/jpeg" => ImageFormat::Jpeg,
         "image/webp" => ImageFormat::WebP,
         other => {
-            return Err(StudioError::UnsupportedMedia(format!(
-                "A cover must be a PNG, JPEG or WebP image; this file is {}.",
-                describe(other)
-            )))
+            let other = other.to_owned();
+            return Err(StudioError::UnsupportedMedia(Text::from_fn(
+                move |locale| {
+                    fill(
+                        td_string!(locale, studio_errors.cover_type),
+                        &[("kind", &describe(&other, locale))],
+                    )
+                },
+            )));
         }
     };
     let unreadable = |err: image::ImageError| {
-        StudioError::UnsupportedMedia(format!("The cover image cannot be read: {err}."))
+        tracing::info!(error = %err, "unreadable cover");
+        StudioError::UnsupportedMedia(text!(studio_errors.cover_unreadable))
     };
     // The header alone says how large the image is: refuse before a pixel is decoded.
     let (width, height) = ImageReader::with_format(Cursor::new(bytes), format)
@@ -60,10 +69,12 @@ pub fn process(bytes: &[u8]) -> Result<Cover, StudioError> {
         .map_err(unreadable)?;
     let pixels = u64::from(width) * u64::from(height);
     if pixels > DECODE_MAX_PIXELS || width.max(height) > DECODE_MAX_SIDE {
-        return Err(StudioError::Invalid(format!(
-            "The cover is {width}×{height} pixels; it may have at most {} megapixels and \
-             {DECODE_MAX_SIDE} pixels a side.",
-            DECODE_MAX_PIXELS / 1_000_000
+        return Err(StudioError::Invalid(text!(
+            studio_errors.cover_too_big,
+            width = width,
+            height = height,
+            megapixels = DECODE_MAX_PIXELS / 1_000_000,
+            side = DECODE_MAX_SIDE
         )));
     }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
@@ -75,10 +86,11 @@ pub fn process(bytes: &[u8]) -> Result<Cover, StudioError> {
     reader.limits(limits);
     let image = reader.decode().map_err(unreadable)?;
     if image.width() < COVER_MIN_SIDE || image.height() < COVER_MIN_SIDE {
-        return Err(StudioError::Invalid(format!(
-            "The cover is {}×{} pixels; it must be at least {COVER_MIN_SIDE}×{COVER_MIN_SIDE}.",
-            image.width(),
-            image.height()
+        return Err(StudioError::Invalid(text!(
+            studio_errors.cover_too_small,
+            width = image.width(),
+            height = image.height(),
+            min = COVER_MIN_SIDE
         )));
     }
     let image = if image.width() > COVER_MAX_SIDE || image.height() > COVER_MAX_SIDE {
@@ -102,7 +114,10 @@ pub fn process(bytes: &[u8]) -> Result<Cover, StudioError> {
     } else {
         image.write_to(&mut out, format)
     };
-    encoded.map_err(|err| StudioError::Invalid(format!("The cover cannot be encoded: {err}.")))?;
+    encoded.map_err(|err| {
+        tracing::warn!(error = %err, "cover not encoded");
+        StudioError::Invalid(text!(studio_errors.cover_encode))
+    })?;
     Ok(Cover {
         width: image.width(),
         height: image.height(),
@@ -111,11 +126,11 @@ pub fn process(bytes: &[u8]) -> Result<Cover, StudioError> {
     })
 }
 
-fn describe(mime: &str) -> &str {
+fn describe(mime: &str, locale: Locale) -> &str {
     match mime {
-        "text/html" => "SVG or HTML markup",
-        "image/gif" => "a GIF",
-        "application/octet-stream" => "not an image",
+        "text/html" => td_string!(locale, studio_errors.cover_markup),
+        "image/gif" => td_string!(locale, studio_errors.cover_gif),
+        "application/octet-stream" => td_string!(locale, studio_errors.cover_not_image),
         other => other,
     }
 }

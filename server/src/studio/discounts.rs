@@ -11,6 +11,8 @@ use crate::error::ApiError;
 use crate::http::AppState;
 use crate::payments::discounts::{normalize, CODE_MAX, CODE_MIN};
 use app::deals::{DiscountCode, DiscountCodeInput, PayWhatYouWant};
+use app::text;
+use app::texts::Text;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -19,21 +21,15 @@ use axum::{Json, Router};
 #[derive(Debug, thiserror::Error)]
 pub enum DealError {
     #[error("{message}")]
-    Invalid {
-        field: &'static str,
-        message: String,
-    },
+    Invalid { field: &'static str, message: Text },
     #[error(transparent)]
     Studio(#[from] StudioError),
     #[error("database error")]
     Db(#[from] sqlx::Error),
 }
 
-fn invalid(field: &'static str, message: impl Into<String>) -> DealError {
-    DealError::Invalid {
-        field,
-        message: message.into(),
-    }
+fn invalid(field: &'static str, message: Text) -> DealError {
+    DealError::Invalid { field, message }
 }
 
 impl From<DealError> for ApiError {
@@ -182,36 +178,38 @@ pub async fn create(
     let code = normalize(&input.code).ok_or_else(|| {
         invalid(
             "code",
-            format!("The code must be {CODE_MIN} to {CODE_MAX} letters (A–Z), digits, '-' or '_'."),
+            text!(studio_errors.code_format, min = CODE_MIN, max = CODE_MAX),
         )
     })?;
     match (input.percent_off, input.stars_off) {
         (Some(_), Some(_)) => {
             return Err(invalid(
                 "percent_off",
-                "Give a percentage or Stars off, not both.",
+                text!(studio_errors.percent_or_stars_not_both),
             ))
         }
-        (None, None) => return Err(invalid("percent_off", "Give a percentage or Stars off.")),
+        (None, None) => {
+            return Err(invalid(
+                "percent_off",
+                text!(studio_errors.percent_or_stars),
+            ))
+        }
         (Some(p), None) if !(1..=99).contains(&p) => {
-            return Err(invalid("percent_off", "Percent off must be 1 to 99."))
+            return Err(invalid("percent_off", text!(studio_errors.percent_range)))
         }
         (None, Some(s)) if s < 1 || s > config.max_price_stars => {
             return Err(invalid(
                 "stars_off",
-                format!("Stars off must be 1 to {}.", config.max_price_stars),
+                text!(studio_errors.stars_off_range, max = config.max_price_stars),
             ))
         }
         _ => {}
     }
     if input.max_uses == Some(0) {
-        return Err(invalid("max_uses", "The limit must be at least 1 use."));
+        return Err(invalid("max_uses", text!(studio_errors.limit_min)));
     }
     if input.expires_at.is_some_and(|at| at <= now) {
-        return Err(invalid(
-            "expires_at",
-            "The expiry date must be in the future.",
-        ));
+        return Err(invalid("expires_at", text!(studio_errors.expiry_future)));
     }
     let creator_id = match input.product_id {
         Some(product_id) => {
@@ -222,25 +220,19 @@ pub async fn create(
             .fetch_optional(pool)
             .await)?;
             let Some((creator_id, min_price)) = row else {
-                return Err(invalid("product_id", "There is no such product."));
+                return Err(invalid("product_id", text!(studio_errors.no_product)));
             };
             caller
                 .require_owner(creator_id)
-                .map_err(|_| invalid("product_id", super::roles::NOT_YOURS))?;
+                .map_err(|_| invalid("product_id", text!(studio_errors.not_yours)))?;
             if min_price.is_some() {
-                return Err(invalid(
-                    "product_id",
-                    "Codes do not apply to pay-what-you-want products.",
-                ));
+                return Err(invalid("product_id", text!(studio_errors.codes_not_pwyw)));
             }
             creator_id
         }
         None => {
             if !super::roles::is_creator(db, caller.user_id).await? {
-                return Err(invalid(
-                    "product_id",
-                    "Pick a product: a code for all products belongs to a creator.",
-                ));
+                return Err(invalid("product_id", text!(studio_errors.pick_product)));
             }
             caller.user_id
         }
@@ -265,7 +257,7 @@ pub async fn create(
     let Some(id) = id else {
         return Err(invalid(
             "code",
-            format!("There is already a code {code} (codes ignore case)."),
+            text!(studio_errors.code_exists, code = &code),
         ));
     };
     one(db, id).await
@@ -324,9 +316,7 @@ pub async fn set_pay_what_you_want(
         if min < 1 || i64::from(min) > price {
             return Err(invalid(
                 "min_price_stars",
-                format!(
-                    "The minimum price must be 1 to {price} Stars (the price, which buyers see as the suggested amount)."
-                ),
+                text!(studio_errors.pwyw_min_range, price = price),
             ));
         }
     }

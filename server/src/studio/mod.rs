@@ -2,7 +2,6 @@
 //! streamed uploads (`uploads`), Markdown (`markdown`), the sales dashboard (`sales`, `chart`),
 //! supporters' tips (paid through `payments::tips`), and its HTTP surface (`routes`).
 
-pub mod bot_texts;
 pub mod chart;
 pub mod covers;
 pub mod discounts;
@@ -14,6 +13,8 @@ pub mod sales;
 pub mod uploads;
 
 pub use roles::Caller;
+
+use app::texts::Text;
 
 /// The studio's limits, from configuration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,19 +36,19 @@ impl Default for StudioConfig {
 pub enum StudioError {
     /// Not a creator (or not this product's creator); the message says what to do.
     #[error("{0}")]
-    Forbidden(&'static str),
+    Forbidden(Text),
     #[error("not found")]
     NotFound,
     /// Input the studio cannot take; the message says why.
     #[error("{0}")]
-    Invalid(String),
+    Invalid(Text),
     #[error("the file is larger than the limit of {} ({limit} bytes)", human_bytes(*limit))]
     TooLarge { limit: u64 },
     #[error("{0}")]
-    UnsupportedMedia(String),
+    UnsupportedMedia(Text),
     /// The product's state does not allow it (publishing an empty product, …).
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Text),
     #[error("storage error")]
     Storage(#[from] crate::storage::StorageError),
     #[error("file I/O failed")]

@@ -8,10 +8,13 @@ use super::{StudioConfig, StudioError};
 use crate::db::Db;
 use crate::storage::Storage;
 use app::api::{Billing, ProductKind};
+use app::i18n::{td_string, Locale};
 use app::studio::types::{
     LessonInput, ProductInput, ProductStatus, StudioFile, StudioLesson, StudioProduct,
     StudioProductRow,
 };
+use app::text;
+use app::texts::{fill, Text};
 
 pub const TITLE_MAX: usize = 200;
 pub const DESCRIPTION_MAX: usize = 20_000;
@@ -32,9 +35,11 @@ struct ProductRow {
 
 impl ProductRow {
     fn kind(&self) -> Result<ProductKind, StudioError> {
-        self.kind
-            .parse()
-            .map_err(|_| StudioError::Invalid(format!("stored kind {:?}", self.kind)))
+        self.kind.parse().map_err(|_| {
+            StudioError::Db(sqlx::Error::Decode(
+                format!("stored kind {:?}", self.kind).into(),
+            ))
+        })
     }
 
     fn status(&self) -> ProductStatus {
@@ -148,34 +153,44 @@ impl FileRow {
     }
 }
 
+/// A status as the studio shows it.
+fn status_name(status: ProductStatus, locale: Locale) -> &'static str {
+    match status {
+        ProductStatus::Draft => td_string!(locale, studio.status_draft),
+        ProductStatus::Published => td_string!(locale, studio.status_published),
+        ProductStatus::Archived => td_string!(locale, studio.status_archived),
+    }
+}
+
 /// Checked and trimmed input, or the reason it cannot be saved.
 fn validate(input: &ProductInput, config: StudioConfig) -> Result<(String, String), StudioError> {
     let title = input.title.trim();
     if title.is_empty() || title.chars().count() > TITLE_MAX {
-        return Err(StudioError::Invalid(format!(
-            "The title must have 1 to {TITLE_MAX} characters."
+        return Err(StudioError::Invalid(text!(
+            studio_errors.title_length,
+            max = TITLE_MAX
         )));
     }
     if title.chars().any(char::is_control) {
-        return Err(StudioError::Invalid(
-            "The title cannot contain control characters.".into(),
-        ));
+        return Err(StudioError::Invalid(text!(studio_errors.title_control)));
     }
     if input.description.chars().count() > DESCRIPTION_MAX {
-        return Err(StudioError::Invalid(format!(
-            "The description is limited to {DESCRIPTION_MAX} characters."
+        return Err(StudioError::Invalid(text!(
+            studio_errors.description_length,
+            max = DESCRIPTION_MAX
         )));
     }
     if input.price_stars < 1 || input.price_stars > config.max_price_stars {
-        return Err(StudioError::Invalid(format!(
-            "The price must be 1 to {} Stars.",
-            config.max_price_stars
+        return Err(StudioError::Invalid(text!(
+            studio_errors.price_range,
+            max = config.max_price_stars
         )));
     }
     let membership_max = crate::payments::memberships::MAX_PRICE_STARS;
     if input.billing == Billing::Monthly && input.price_stars > membership_max {
-        return Err(StudioError::Invalid(format!(
-            "A monthly membership costs at most {membership_max} Stars (Telegram's limit for subscriptions)."
+        return Err(StudioError::Invalid(text!(
+            studio_errors.membership_max,
+            max = membership_max
         )));
     }
     Ok((title.to_owned(), input.description.trim_end().to_owned()))
@@ -313,9 +328,7 @@ pub async fn create(
             Err(err) => return Err(err.into()),
         }
     }
-    Err(StudioError::Conflict(
-        "Please try again: the product's address was taken.".into(),
-    ))
+    Err(StudioError::Conflict(text!(studio_errors.slug_taken)))
 }
 
 pub async fn update(
@@ -328,9 +341,7 @@ pub async fn update(
     let (_, kind, status) = owned(db, caller.require_studio()?, id).await?;
     let (title, description) = validate(input, config)?;
     if input.kind != kind && status != ProductStatus::Draft {
-        return Err(StudioError::Conflict(
-            "The kind of a product can only change while it is a draft.".into(),
-        ));
+        return Err(StudioError::Conflict(text!(studio_errors.kind_locked)));
     }
     crate::on_db!(db, |pool| sqlx::query(
         "UPDATE products SET title = $1, description = $2, price_stars = $3, kind = $4,
@@ -381,17 +392,18 @@ pub async fn set_status(
         }
         (ProductStatus::Published, ProductStatus::Archived) => {}
         (_, ProductStatus::Draft) => {
-            return Err(StudioError::Conflict(
-                "A product that was on sale cannot become a draft again; archive it instead."
-                    .into(),
-            ))
+            return Err(StudioError::Conflict(text!(studio_errors.no_back_to_draft)))
         }
         _ => {
-            return Err(StudioError::Conflict(format!(
-                "A {} product cannot be {}.",
-                status.as_str(),
-                target.as_str()
-            )))
+            return Err(StudioError::Conflict(Text::from_fn(move |locale| {
+                fill(
+                    td_string!(locale, studio_errors.status_change),
+                    &[
+                        ("from", &status_name(status, locale)),
+                        ("to", &status_name(target, locale)),
+                    ],
+                )
+            })))
         }
     }
     crate::on_db!(db, |pool| sqlx::query(
@@ -420,17 +432,15 @@ async fn ready_to_publish(db: &Db, id: i64, kind: ProductKind) -> Result<(), Stu
     .await
     })?;
     let problem = match kind {
-        ProductKind::Course if lessons == 0 => Some("Add at least one lesson before publishing."),
-        ProductKind::Course if previews == 0 => {
-            Some("Mark at least one lesson as a free preview before publishing.")
-        }
+        ProductKind::Course if lessons == 0 => Some(text!(studio_errors.needs_lesson)),
+        ProductKind::Course if previews == 0 => Some(text!(studio_errors.needs_preview)),
         ProductKind::Ebook | ProductKind::File if content == 0 => {
-            Some("Upload the file buyers get before publishing.")
+            Some(text!(studio_errors.needs_file))
         }
         _ => None,
     };
     match problem {
-        Some(reason) => Err(StudioError::Conflict(reason.into())),
+        Some(reason) => Err(StudioError::Conflict(reason)),
         None => Ok(()),
     }
 }
@@ -486,9 +496,9 @@ pub async fn attach_file(
             .fetch_one(&mut *tx)
             .await?;
                 if clash {
-                    return Err(StudioError::Conflict(format!(
-                        "Another file is already called {:?}.",
-                        upload.file_name
+                    return Err(StudioError::Conflict(text!(
+                        studio_errors.file_name_taken,
+                        name = &upload.file_name
                     )));
                 }
                 sqlx::query(
@@ -560,9 +570,7 @@ pub async fn delete_file(db: &Db, caller: Caller, file_id: i64) -> Result<(), St
     .ok_or(StudioError::NotFound)?;
     let (_, _, status) = owned(db, caller.require_studio()?, product_id).await?;
     if status != ProductStatus::Draft {
-        return Err(StudioError::Conflict(
-            "Files of a product that was on sale can be replaced, not removed.".into(),
-        ));
+        return Err(StudioError::Conflict(text!(studio_errors.files_kept)));
     }
     crate::on_db!(db, |pool| sqlx::query(
         "DELETE FROM product_files WHERE id = $1"
@@ -613,14 +621,13 @@ async fn lessons(db: &Db, product_id: i64) -> Result<Vec<StudioLesson>, StudioEr
 fn validate_lesson(input: &LessonInput) -> Result<String, StudioError> {
     let title = input.title.trim();
     if title.is_empty() || title.chars().count() > TITLE_MAX {
-        return Err(StudioError::Invalid(format!(
-            "A lesson title must have 1 to {TITLE_MAX} characters."
+        return Err(StudioError::Invalid(text!(
+            studio_errors.lesson_title_length,
+            max = TITLE_MAX
         )));
     }
     if input.body.chars().count() > DESCRIPTION_MAX * 5 {
-        return Err(StudioError::Invalid(
-            "This lesson's text is too long.".into(),
-        ));
+        return Err(StudioError::Invalid(text!(studio_errors.lesson_too_long)));
     }
     Ok(title.to_owned())
 }
@@ -643,16 +650,14 @@ async fn check_lesson_file(
     if ok {
         Ok(())
     } else {
-        Err(StudioError::Invalid(
-            "That file is not one of this course's files.".into(),
-        ))
+        Err(StudioError::Invalid(text!(studio_errors.not_course_file)))
     }
 }
 
 async fn course(db: &Db, caller: Caller, product_id: i64) -> Result<(), StudioError> {
     let (_, kind, _) = owned(db, caller.require_studio()?, product_id).await?;
     if kind != ProductKind::Course {
-        return Err(StudioError::Conflict("Only courses have lessons.".into()));
+        return Err(StudioError::Conflict(text!(studio_errors.courses_only)));
     }
     Ok(())
 }

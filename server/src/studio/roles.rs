@@ -5,11 +5,7 @@
 use super::StudioError;
 use crate::db::Db;
 use app::studio::types::Role;
-
-pub const NOT_A_CREATOR: &str =
-    "The studio is for creators. Ask an admin for a creator invite to start selling.";
-pub const NOT_YOURS: &str = "This product belongs to another creator.";
-pub const ADMINS_ONLY: &str = "Only an admin may do this.";
+use app::text;
 
 /// The authenticated caller with their role.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,7 +23,7 @@ impl Caller {
     pub fn require_studio(self) -> Result<Self, StudioError> {
         match self.role {
             Role::Admin | Role::Creator => Ok(self),
-            Role::Member => Err(StudioError::Forbidden(NOT_A_CREATOR)),
+            Role::Member => Err(StudioError::Forbidden(text!(studio_errors.not_a_creator))),
         }
     }
 
@@ -35,7 +31,7 @@ impl Caller {
         if self.is_admin() {
             Ok(self)
         } else {
-            Err(StudioError::Forbidden(ADMINS_ONLY))
+            Err(StudioError::Forbidden(text!(studio_errors.admins_only)))
         }
     }
 
@@ -44,7 +40,7 @@ impl Caller {
         if self.is_admin() || self.user_id == creator_id {
             Ok(())
         } else {
-            Err(StudioError::Forbidden(NOT_YOURS))
+            Err(StudioError::Forbidden(text!(studio_errors.not_yours)))
         }
     }
 }

@@ -12,6 +12,7 @@ use app::studio::types::{
     Invite, LessonInput, ProductInput, ProductStatus, SalesDashboard, StudioFile, StudioMe,
     StudioProduct, StudioProductRow, TipCheckout, TipRequest,
 };
+use app::text;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
@@ -193,7 +194,7 @@ async fn move_lesson(
     let up = match q.dir.as_str() {
         "up" => true,
         "down" => false,
-        _ => return Err(StudioError::Invalid("dir is up or down".into()).into()),
+        _ => return Err(StudioError::Invalid(text!(studio_errors.bad_direction)).into()),
     };
     Ok(Json(
         products::move_lesson(&state.db, caller, id, up).await?,
@@ -236,15 +237,13 @@ fn check_announced_length(headers: &HeaderMap, limit: u64) -> Result<(), StudioE
 async fn file_field(
     multipart: &mut Multipart,
 ) -> Result<axum::extract::multipart::Field<'_>, StudioError> {
-    let field = multipart
-        .next_field()
-        .await
-        .map_err(|err| StudioError::Invalid(format!("not a valid upload: {}", err.body_text())))?;
+    let field = multipart.next_field().await.map_err(|err| {
+        tracing::info!(error = %err.body_text(), "unreadable upload");
+        StudioError::Invalid(text!(studio_errors.bad_upload))
+    })?;
     match field {
         Some(field) if field.name() == Some("file") => Ok(field),
-        _ => Err(StudioError::Invalid(
-            "the upload must be one part named \"file\"".into(),
-        )),
+        _ => Err(StudioError::Invalid(text!(studio_errors.one_file_part))),
     }
 }
 
@@ -261,11 +260,7 @@ async fn upload_file(
     let (role, area) = match q.role.as_deref().unwrap_or("content") {
         "content" => ("content", Area::Private),
         "sample" => ("sample", Area::Public),
-        other => {
-            return Err(
-                StudioError::Invalid(format!("role {other:?}: expected content or sample")).into(),
-            )
-        }
+        _ => return Err(StudioError::Invalid(text!(studio_errors.bad_role)).into()),
     };
     let limit = state.studio.max_upload_bytes;
     check_announced_length(&headers, limit)?;
@@ -276,10 +271,7 @@ async fn upload_file(
     // Samples are served from the shop's own origin: markup there could run script.
     if area == Area::Public && uploads::extension_for(&upload.mime_type) == "bin" {
         discard(&state, area, &upload.key).await;
-        return Err(StudioError::UnsupportedMedia(
-            "A free sample must be a document, image, audio, video or text file; HTML, SVG and unknown types are refused.".into(),
-        )
-        .into());
+        return Err(StudioError::UnsupportedMedia(text!(studio_errors.sample_type)).into());
     }
     match products::attach_file(&state.db, id, role, q.replace, &upload).await {
         Ok(file) => Ok(Json(file)),
@@ -338,7 +330,13 @@ async fn dashboard(
     let scope = sales::scope(caller, q.creator)?;
     // The shop's clock: a membership counts as active until its paid period ends.
     Ok(Json(
-        sales::dashboard(&state.db, scope, state.clock.now()).await?,
+        sales::dashboard(
+            &state.db,
+            scope,
+            state.clock.now(),
+            crate::language::current(),
+        )
+        .await?,
     ))
 }
 
@@ -408,10 +406,7 @@ async fn add_creator(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     caller.require_admin()?;
     if !roles::grant_creator(&state.db, body.user_id).await? {
-        return Err(StudioError::Invalid(
-            "This user has not opened the shop or the bot yet; send them an invite instead.".into(),
-        )
-        .into());
+        return Err(StudioError::Invalid(text!(studio_errors.user_unknown)).into());
     }
     Ok(Json(
         serde_json::json!({ "status": "creator", "user_id": body.user_id }),
@@ -445,9 +440,7 @@ async fn tip(
     Json(request): Json<TipRequest>,
 ) -> ApiResult<TipCheckout> {
     let Some(telegram) = &state.telegram else {
-        return Err(
-            StudioError::Conflict("Payments are not set up on this shop yet.".into()).into(),
-        );
+        return Err(StudioError::Conflict(text!(errors.no_payments)).into());
     };
     let checkout = tips::create(
         &state.db,

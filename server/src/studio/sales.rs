@@ -100,6 +100,7 @@ pub async fn dashboard(
     db: &Db,
     creator: Option<i64>,
     now: i64,
+    locale: app::i18n::Locale,
 ) -> Result<SalesDashboard, StudioError> {
     let totals: TotalsRow =
         crate::on_db!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -196,7 +197,7 @@ pub async fn dashboard(
                 totals: p.totals.into(),
             })
             .collect(),
-        chart_svg: chart::draw(&days, "Sales, last 30 days"),
+        chart_svg: chart::draw(&days, locale),
         days,
         orders: orders
             .into_iter()

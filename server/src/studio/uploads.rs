@@ -176,7 +176,8 @@ pub trait Chunks: Send {
 impl Chunks for axum::extract::multipart::Field<'_> {
     async fn next_chunk(&mut self) -> Result<Option<Bytes>, StudioError> {
         self.chunk().await.map_err(|err| {
-            StudioError::Invalid(format!("the upload broke off: {}", err.body_text()))
+            tracing::info!(error = %err.body_text(), "upload broke off");
+            StudioError::Invalid(app::text!(studio_errors.upload_broke_off))
         })
     }
 }

@@ -91,13 +91,19 @@ impl Bot {
 
 /// Publishes the command menu in English (the default) and Russian.
 pub async fn publish_commands(bot: &Bot) -> Result<(), BotError> {
-    use super::texts::{texts, Lang};
+    use app::i18n::{td_string, Locale};
     use tgbot::types::{BotCommand, SetBotCommands};
-    for (lang, code) in [(Lang::En, None), (Lang::Ru, Some("ru"))] {
-        let commands = texts(lang)
-            .menu
-            .iter()
-            .filter_map(|(name, description)| BotCommand::new(*name, *description).ok());
+    for (locale, code) in [(Locale::en, None), (Locale::ru, Some("ru"))] {
+        let menu = [
+            ("start", td_string!(locale, bot.menu_start)),
+            ("library", td_string!(locale, bot.menu_library)),
+            ("terms", td_string!(locale, bot.menu_terms)),
+            ("paysupport", td_string!(locale, bot.menu_paysupport)),
+            ("help", td_string!(locale, bot.menu_help)),
+        ];
+        let commands = menu
+            .into_iter()
+            .filter_map(|(name, description)| BotCommand::new(name, description).ok());
         let mut method = SetBotCommands::new(commands);
         if let Some(code) = code {
             method = method.with_language_code(code);

@@ -2,8 +2,9 @@
 
 use super::dispatch::{DispatchError, Dispatcher};
 use super::init_data::WebAppUser;
-use super::texts::{texts, Lang};
 use crate::users;
+use app::i18n::{td_string, Locale};
+use app::texts::fill;
 use tgbot::types::{
     ChatPeerId, Command, InlineKeyboardButton, InlineKeyboardMarkup, Message, SendMessage, User,
     WebAppInfo,
@@ -19,8 +20,7 @@ pub async fn handle(ctx: &Dispatcher, message: &Message) -> Result<(), DispatchE
     // The bot learns its users from their messages too, not only from the Mini App.
     users::upsert(&ctx.db, &web_app_user(user)).await?;
     let chat = message.chat.get_id();
-    let lang = Lang::from_code(user.language_code.as_deref());
-    let t = texts(lang);
+    let locale = app::locale_for(user.language_code.as_deref().unwrap_or_default());
     // "/start@shop_bot" in groups names the bot; the command is what comes before '@'.
     let name = command.get_name().split('@').next().unwrap_or_default();
     let args = command.get_args();
@@ -28,21 +28,32 @@ pub async fn handle(ctx: &Dispatcher, message: &Message) -> Result<(), DispatchE
     match name {
         "/start" => {
             if let Some(token) = args.first().and_then(|a| a.strip_prefix("inv_")) {
-                return redeem_invite(ctx, chat, user, lang, token).await;
+                return redeem_invite(ctx, chat, user, locale, token).await;
             }
             let (path, label) = match args.first().and_then(|a| a.strip_prefix("p_")) {
-                Some(slug) if is_slug(slug) => (format!("p/{slug}"), t.open_product),
-                _ => (String::new(), t.open_shop),
+                Some(slug) if is_slug(slug) => {
+                    (format!("p/{slug}"), td_string!(locale, bot.open_product))
+                }
+                _ => (String::new(), td_string!(locale, bot.open_shop)),
             };
-            let text = t.greeting.replace("{name}", &user.first_name);
+            let text = fill(
+                td_string!(locale, bot.greeting),
+                &[("name", &user.first_name)],
+            );
             send(ctx, chat, text, ctx.webapp_button(label, &path)).await
         }
-        "/help" => send(ctx, chat, t.help.to_owned(), None).await,
-        "/terms" => send(ctx, chat, t.terms.to_owned(), None).await,
+        "/help" => send(ctx, chat, td_string!(locale, bot.help).to_owned(), None).await,
+        "/terms" => send(ctx, chat, td_string!(locale, bot.terms).to_owned(), None).await,
         "/paysupport" => {
             let request = args.join(" ");
             if request.trim().is_empty() {
-                return send(ctx, chat, t.paysupport_usage.to_owned(), None).await;
+                return send(
+                    ctx,
+                    chat,
+                    td_string!(locale, bot.paysupport_usage).to_owned(),
+                    None,
+                )
+                .await;
             }
             let id: i64 = crate::on_db!(&ctx.db, |pool| {
                 sqlx::query_scalar(
@@ -62,7 +73,7 @@ pub async fn handle(ctx: &Dispatcher, message: &Message) -> Result<(), DispatchE
             send(
                 ctx,
                 chat,
-                t.paysupport_ack.replace("{id}", &id.to_string()),
+                fill(td_string!(locale, bot.paysupport_ack), &[("id", &id)]),
                 None,
             )
             .await
@@ -84,26 +95,38 @@ pub async fn handle(ctx: &Dispatcher, message: &Message) -> Result<(), DispatchE
                 send(
                     ctx,
                     chat,
-                    t.library_empty.to_owned(),
-                    ctx.webapp_button(t.open_shop, ""),
+                    td_string!(locale, bot.library_empty).to_owned(),
+                    ctx.webapp_button(td_string!(locale, bot.open_shop), ""),
                 )
                 .await
             } else {
                 let list: Vec<String> = titles.iter().map(|title| format!("• {title}")).collect();
-                let text = format!("{}\n{}", t.library_header, list.join("\n"));
+                let text = format!(
+                    "{}\n{}",
+                    td_string!(locale, bot.library_header),
+                    list.join("\n")
+                );
                 send(
                     ctx,
                     chat,
                     text,
-                    ctx.webapp_button(t.open_library, "library"),
+                    ctx.webapp_button(td_string!(locale, bot.open_library), "library"),
                 )
                 .await
             }
         }
         "/makecreator" => {
-            make_creator(ctx, chat, user, lang, args.first().map(String::as_str)).await
+            make_creator(ctx, chat, user, locale, args.first().map(String::as_str)).await
         }
-        _ => send(ctx, chat, t.unknown_command.to_owned(), None).await,
+        _ => {
+            send(
+                ctx,
+                chat,
+                td_string!(locale, bot.unknown_command).to_owned(),
+                None,
+            )
+            .await
+        }
     }
 }
 
@@ -112,19 +135,18 @@ async fn redeem_invite(
     ctx: &Dispatcher,
     chat: ChatPeerId,
     user: &User,
-    lang: super::texts::Lang,
+    locale: Locale,
     token: &str,
 ) -> Result<(), DispatchError> {
     use crate::studio::roles::{redeem_invite, Redeemed};
-    let t = crate::studio::bot_texts::texts(lang);
     let outcome = redeem_invite(&ctx.db, token, i64::from(user.id)).await?;
     let (text, button) = match outcome {
-        Redeemed::Granted => (t.invite_ok, true),
-        Redeemed::AlreadyCreator => (t.invite_already, true),
-        Redeemed::Invalid => (t.invite_invalid, false),
+        Redeemed::Granted => (td_string!(locale, bot.invite_ok), true),
+        Redeemed::AlreadyCreator => (td_string!(locale, bot.invite_already), true),
+        Redeemed::Invalid => (td_string!(locale, bot.invite_invalid), false),
     };
     let markup = button
-        .then(|| ctx.webapp_button(t.open_studio, "studio"))
+        .then(|| ctx.webapp_button(td_string!(locale, bot.open_studio), "studio"))
         .flatten();
     send(ctx, chat, text.to_owned(), markup).await
 }
@@ -134,22 +156,33 @@ async fn make_creator(
     ctx: &Dispatcher,
     chat: ChatPeerId,
     user: &User,
-    lang: super::texts::Lang,
+    locale: Locale,
     arg: Option<&str>,
 ) -> Result<(), DispatchError> {
-    let t = crate::studio::bot_texts::texts(lang);
     if !ctx.admin_ids.contains(&i64::from(user.id)) {
-        return send(ctx, chat, t.admins_only.to_owned(), None).await;
+        return send(
+            ctx,
+            chat,
+            td_string!(locale, bot.admins_only).to_owned(),
+            None,
+        )
+        .await;
     }
     let Some(id) = arg.and_then(|a| a.parse::<i64>().ok()) else {
-        return send(ctx, chat, t.make_creator_usage.to_owned(), None).await;
+        return send(
+            ctx,
+            chat,
+            td_string!(locale, bot.make_creator_usage).to_owned(),
+            None,
+        )
+        .await;
     };
     let text = if crate::studio::roles::grant_creator(&ctx.db, id).await? {
-        t.make_creator_ok
+        td_string!(locale, bot.make_creator_ok)
     } else {
-        t.make_creator_unknown
+        td_string!(locale, bot.make_creator_unknown)
     };
-    send(ctx, chat, text.replace("{id}", &id.to_string()), None).await
+    send(ctx, chat, fill(text, &[("id", &id)]), None).await
 }
 
 impl Dispatcher {

@@ -5,5 +5,4 @@ pub mod bot;
 mod commands;
 pub mod dispatch;
 pub mod init_data;
-pub mod texts;
 pub mod updates;
