@@ -10,6 +10,7 @@ pub mod components;
 pub mod deals;
 pub mod format;
 mod pages;
+mod screens;
 pub mod studio;
 pub mod texts;
 pub mod webapp;
@@ -29,7 +30,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::{use_location, use_navigate};
-use leptos_router::{path, NavigateOptions, SsrMode};
+use leptos_router::{path, Lazy, NavigateOptions, SsrMode};
 
 /// The name of the hydration bundle before content hashing (`/pkg/<name>.js`, `.wasm`, `.css`).
 pub const OUTPUT_NAME: &str = "starfront";
@@ -223,15 +224,16 @@ fn Shell() -> impl IntoView {
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("/") view=pages::Catalog ssr=SsrMode::Async />
                     <Route path=path!("/p/:slug") view=pages::Product ssr=SsrMode::Async />
-                    <Route path=path!("/library") view=pages::Library />
-                    <Route path=path!("/learn/:slug") view=pages::Course />
-                    <Route path=path!("/learn/:slug/:lesson") view=pages::Lesson />
-                    <Route path=path!("/studio") view=studio::pages::StudioHome />
-                    <Route path=path!("/studio/new") view=studio::pages::NewProduct />
-                    <Route path=path!("/studio/p/:id") view=studio::pages::EditProduct />
-                    <Route path=path!("/studio/sales") view=studio::pages::StudioSales />
-                    <Route path=path!("/studio/discounts") view=studio::deals::StudioDiscounts />
-                    <Route path=path!("/studio/charges") view=studio::charges::StudioCharges />
+                    // Lazy routes: their code is fetched when they open (app/src/screens.rs).
+                    <Route path=path!("/library") view={Lazy::<screens::LibraryScreen>::new()} />
+                    <Route path=path!("/learn/:slug") view={Lazy::<screens::CourseScreen>::new()} />
+                    <Route path=path!("/learn/:slug/:lesson") view={Lazy::<screens::LessonScreen>::new()} />
+                    <Route path=path!("/studio") view={Lazy::<screens::StudioHomeScreen>::new()} />
+                    <Route path=path!("/studio/new") view={Lazy::<screens::NewProductScreen>::new()} />
+                    <Route path=path!("/studio/p/:id") view={Lazy::<screens::EditProductScreen>::new()} />
+                    <Route path=path!("/studio/sales") view={Lazy::<screens::StudioSalesScreen>::new()} />
+                    <Route path=path!("/studio/discounts") view={Lazy::<screens::StudioDiscountsScreen>::new()} />
+                    <Route path=path!("/studio/charges") view={Lazy::<screens::StudioChargesScreen>::new()} />
                 </Routes>
             </main>
         </div>
