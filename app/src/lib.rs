@@ -234,6 +234,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/studio/sales") view={Lazy::<screens::StudioSalesScreen>::new()} />
                     <Route path=path!("/studio/discounts") view={Lazy::<screens::StudioDiscountsScreen>::new()} />
                     <Route path=path!("/studio/charges") view={Lazy::<screens::StudioChargesScreen>::new()} />
+                    <Route path=path!("/studio/support") view={Lazy::<screens::StudioSupportScreen>::new()} />
                 </Routes>
             </main>
         </div>

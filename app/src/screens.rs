@@ -139,3 +139,16 @@ impl LazyRoute for StudioChargesScreen {
         view! { <studio::charges::StudioCharges /> }.into_any()
     }
 }
+
+pub struct StudioSupportScreen;
+
+#[lazy_route]
+impl LazyRoute for StudioSupportScreen {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <studio::support::StudioSupport /> }.into_any()
+    }
+}

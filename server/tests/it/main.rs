@@ -18,4 +18,5 @@ mod payments;
 mod replicas;
 mod storage_s3;
 mod studio;
+mod support;
 mod telegram;
