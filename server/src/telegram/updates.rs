@@ -227,7 +227,11 @@ impl Inbox {
     /// The task also survives the webhook caller hanging up.
     async fn handle_within_budget(&self, update_id: i64, value: Value, claim: i64) -> Ingested {
         let inbox = self.clone();
-        let task = tokio::spawn(async move { inbox.handle_claimed(update_id, value, claim).await });
+        // The handling keeps the update's span when it goes on in the background.
+        let task = tokio::spawn(tracing::Instrument::instrument(
+            async move { inbox.handle_claimed(update_id, value, claim).await },
+            tracing::Span::current(),
+        ));
         match tokio::time::timeout(HANDLING_BUDGET, task).await {
             Ok(Ok(outcome)) => outcome,
             Ok(Err(err)) => {
