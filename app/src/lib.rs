@@ -258,6 +258,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/studio/sales") view=studio::pages::StudioSales />
                     <Route path=path!("/studio/discounts") view=studio::deals::StudioDiscounts />
                     <Route path=path!("/studio/charges") view=studio::charges::StudioCharges />
+                    <Route path=path!("/studio/support") view=studio::support::StudioSupport />
                 </Routes>
             </main>
         </div>

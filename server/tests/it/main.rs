@@ -19,4 +19,5 @@ mod payments;
 mod replicas;
 mod storage_s3;
 mod studio;
+mod support;
 mod telegram;
