@@ -122,6 +122,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    #[cfg(feature = "ssr")]
+    provide_server_i18n();
     view! {
         <I18nContextProvider>
             <Router>
@@ -129,6 +131,30 @@ pub fn App() -> impl IntoView {
             </Router>
         </I18nContextProvider>
     }
+}
+
+/// The i18n context of a server render, provided before `I18nContextProvider` (which then uses
+/// it instead of making its own).
+///
+/// leptos_i18n 0.6 keeps its language cookie in step with an isomorphic effect, which on the
+/// server is a task spawned on the runtime, not run during the render. A worker thread may poll
+/// it while the render's owner is being disposed (route listing disposes of its render at once)
+/// and it then reads the disposed locale signal: the panic in reactive_graph's `traits.rs`. Here
+/// the context is made under an owner of its own that is paused at once, so the effect does not
+/// run on the server (a run begun before the pause finds the render just started, all alive);
+/// the cookie is still read on the server, and the browser still writes it. The options must
+/// stay those `<I18nContextProvider>` is given (none).
+#[cfg(feature = "ssr")]
+fn provide_server_i18n() {
+    let Some(parent) = Owner::current() else {
+        return;
+    };
+    let owner = parent.child();
+    let i18n = owner.with(leptos_i18n::context::init_i18n_context::<Locale>);
+    owner.pause();
+    provide_context(i18n);
+    // The parent keeps the owner, and with it the context's signals, for as long as it lives.
+    StoredValue::new(owner);
 }
 
 /// Telegram's language for the app unless the user picked one here (remembered in the

@@ -396,6 +396,11 @@ impl Emulator {
             .ok_or_else(|| ControlError::UnknownInvoice(slug.to_owned()))
     }
 
+    /// How many invoice links the bot has made (`createInvoiceLink` calls answered).
+    pub async fn invoice_count(&self) -> usize {
+        self.state().await.invoices.len()
+    }
+
     /// Every Star transaction of the bot, oldest first.
     pub async fn transactions(&self) -> Vec<StarTransaction> {
         self.state().await.transactions.clone()

@@ -61,6 +61,7 @@ impl ApiError {
                 (StatusCode::CONFLICT, "conflict")
             }
             P::Deal(_) => (StatusCode::CONFLICT, "refused"),
+            P::CheckoutInProgress => (StatusCode::CONFLICT, "checkout_in_progress"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

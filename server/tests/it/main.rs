@@ -12,6 +12,7 @@ mod dev_preview;
 mod downloads;
 mod emulator;
 mod first_load;
+mod fuzz;
 mod http;
 mod memberships;
 mod payments;
