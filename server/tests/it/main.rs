@@ -7,6 +7,7 @@
 mod common;
 
 mod concurrency;
+mod crash;
 mod deals;
 mod dev_preview;
 mod downloads;
