@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 
-use super::{ids::unix_now, Emulator, Inner};
+use super::{ids::unix_now, Emulator, Inner, State};
 
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
@@ -121,29 +121,31 @@ async fn run_worker(emulator: Weak<Inner>, mut changes: watch::Receiver<u64>) {
                 let mut state = inner.state.lock().await;
                 match attempt {
                     Attempt::Delivered => {
-                        state.delivery.delivered += 1;
-                        if let Some(at) = state.updates.iter().position(|u| u.id == update_id) {
-                            state.updates.remove(at);
-                        }
+                        delivered(&mut state, update_id);
                         backoff = FIRST_BACKOFF;
                     }
                     Attempt::Failed(message) => {
-                        state.delivery.failed += 1;
-                        let max = inner.config.webhook_max_attempts.max(1);
-                        if let Some(at) = state.updates.iter().position(|u| u.id == update_id) {
-                            let update = &mut state.updates[at];
-                            update.failed_deliveries += 1;
-                            if update.failed_deliveries >= max {
-                                state.updates.remove(at);
-                                state.delivery.given_up += 1;
-                            }
-                        }
-                        state.delivery.last_error_date = Some(unix_now());
-                        state.delivery.last_error_message = Some(message);
+                        record_failure(&inner, &mut state, update_id, message);
                         drop(state);
                         drop(inner);
                         tokio::time::sleep(backoff).await;
                         backoff = (backoff * 2).min(MAX_BACKOFF);
+                        // Deliveries that failed alongside this one met the same outage: they
+                        // count, but do not each add a wait, or a bot down for a moment would
+                        // be left alone for seconds per connection that was in flight.
+                        let Some(inner) = emulator.upgrade() else {
+                            return;
+                        };
+                        let mut state = inner.state.lock().await;
+                        while let Ok((update_id, attempt)) = done_rx.try_recv() {
+                            in_flight.remove(&update_id);
+                            match attempt {
+                                Attempt::Delivered => delivered(&mut state, update_id),
+                                Attempt::Failed(message) => {
+                                    record_failure(&inner, &mut state, update_id, message)
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -154,6 +156,29 @@ async fn run_worker(emulator: Weak<Inner>, mut changes: watch::Receiver<u64>) {
             }
         }
     }
+}
+
+fn delivered(state: &mut State, update_id: i64) {
+    state.delivery.delivered += 1;
+    if let Some(at) = state.updates.iter().position(|u| u.id == update_id) {
+        state.updates.remove(at);
+    }
+}
+
+/// Counts a failed delivery; the update is given up after `webhook_max_attempts` of them.
+fn record_failure(inner: &Inner, state: &mut State, update_id: i64, message: String) {
+    state.delivery.failed += 1;
+    let max = inner.config.webhook_max_attempts.max(1);
+    if let Some(at) = state.updates.iter().position(|u| u.id == update_id) {
+        let update = &mut state.updates[at];
+        update.failed_deliveries += 1;
+        if update.failed_deliveries >= max {
+            state.updates.remove(at);
+            state.delivery.given_up += 1;
+        }
+    }
+    state.delivery.last_error_date = Some(unix_now());
+    state.delivery.last_error_message = Some(message);
 }
 
 /// The oldest queued update not being delivered already, if a webhook is set.

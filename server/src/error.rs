@@ -25,6 +25,8 @@ pub enum ApiError {
     Payment(#[from] crate::payments::PaymentError),
     #[error(transparent)]
     Studio(#[from] crate::studio::StudioError),
+    #[error(transparent)]
+    Support(crate::support::SupportError),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -57,6 +59,7 @@ impl ApiError {
                 (StatusCode::CONFLICT, "conflict")
             }
             P::Deal(_) => (StatusCode::CONFLICT, "refused"),
+            P::CheckoutInProgress => (StatusCode::CONFLICT, "checkout_in_progress"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -93,6 +96,16 @@ impl ApiError {
                     }
                 }
             }
+            ApiError::Support(err) => {
+                use crate::support::SupportError as S;
+                match err {
+                    S::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+                    S::EmptyReply | S::ReplyTooLong => (StatusCode::BAD_REQUEST, "invalid"),
+                    S::Closed | S::NotRefundable => (StatusCode::CONFLICT, "conflict"),
+                    S::Payment(err) => ApiError::payment_status(err),
+                    S::Bot(_) | S::Db(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+                }
+            }
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -110,6 +123,7 @@ impl ApiError {
             P::AlreadyOwned => text!(errors.already_owned),
             P::NotRefundable(_) => text!(errors.not_refundable),
             P::NotGrantable => text!(errors.not_grantable),
+            P::CheckoutInProgress => text!(errors.checkout_in_progress),
             P::Deal(refusal) => {
                 let refusal = *refusal;
                 Text::from_fn(move |locale| refusal.in_locale(locale))
@@ -142,6 +156,17 @@ impl ApiError {
                 S::Payment(err) => payment(err),
                 S::Storage(_) | S::Io(_) | S::Db(_) => text!(errors.internal),
             },
+            ApiError::Support(err) => {
+                use crate::support::SupportError as R;
+                match err {
+                    R::NotFound => text!(errors.not_found),
+                    R::EmptyReply | R::ReplyTooLong => text!(support_studio.reply_invalid),
+                    R::Closed => text!(errors.request_closed),
+                    R::NotRefundable => text!(support_studio.not_refundable),
+                    R::Payment(err) => payment(err),
+                    R::Bot(_) | R::Db(_) => text!(errors.internal),
+                }
+            }
             ApiError::Internal(_) => text!(errors.internal),
         }
     }

@@ -77,8 +77,32 @@ impl From<sqlx::Error> for AttemptError {
     }
 }
 
+/// `<replica id>:<random>`: a claim names the process holding it, so a replica started again
+/// under the same name knows which leases its killed predecessor left behind.
 fn claim_token() -> String {
-    super::orders::new_public_id()
+    format!(
+        "{}:{}",
+        crate::replica::id(),
+        super::orders::new_public_id()
+    )
+}
+
+/// Takes back the deliveries an earlier life of this replica had claimed when it died (SIGKILL,
+/// a crash, the OOM killer): nothing holds them any more, and their leases would otherwise keep
+/// those buyers waiting up to [`LEASE_SECS`] for their files. Replica ids are unique among live
+/// processes, so no running worker loses a claim here. A file that was sent just before the
+/// death goes out once more (the outbox's at-least-once, as after any crash).
+pub async fn release_own_claims(db: &Db) -> Result<u64, PaymentError> {
+    let prefix = format!("{}:", crate::replica::id());
+    let released = crate::on_db!(db, |pool| sqlx::query(
+        "UPDATE deliveries SET locked_until = NULL, claim_token = NULL
+         WHERE status = 'pending' AND substr(claim_token, 1, length($1)) = $1",
+    )
+    .bind(&prefix)
+    .execute(pool)
+    .await
+    .map(crate::db::Done::from))?;
+    Ok(released.rows_affected())
 }
 
 pub(crate) fn backoff_secs(attempts: i64) -> i64 {
@@ -330,6 +354,14 @@ async fn record_failure(
 /// Works off the outbox, forever: at once again after a full batch (a queue after a burst of
 /// sales drains at the speed of the Bot API, not a batch a second), else about once a second.
 pub async fn delivery_loop(db: Db, bot: Bot, storage: Storage, config: DeliveryConfig) {
+    match release_own_claims(&db).await {
+        Ok(0) => {}
+        Ok(released) => tracing::warn!(
+            released,
+            "took back deliveries an earlier run of this replica left claimed"
+        ),
+        Err(err) => tracing::warn!(error = %err, "cannot take back this replica's old claims"),
+    }
     loop {
         match deliver_round(&db, &bot, &storage, &config).await {
             Ok(round) if round.claimed == BATCH => continue,

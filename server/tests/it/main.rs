@@ -7,15 +7,18 @@
 mod common;
 
 mod concurrency;
+mod crash;
 mod deals;
 mod dev_preview;
 mod downloads;
 mod emulator;
 mod first_load;
+mod fuzz;
 mod http;
 mod memberships;
 mod payments;
 mod replicas;
 mod storage_s3;
 mod studio;
+mod support;
 mod telegram;

@@ -14,6 +14,7 @@
 //! paid, granted and delivered exactly once.
 
 use crate::common;
+use crate::common::process::{free_addr, shared_database_url, Process};
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -24,9 +25,6 @@ use serde_json::{json, Value};
 use server::config::DEV_BOT_TOKEN;
 use server::db::Db;
 use std::collections::{HashMap, VecDeque};
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::process::{Child, Command};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -43,77 +41,6 @@ const WEBHOOK_SECRET: &str = "replicas-test-secret";
 const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 /// Buyer ids start here (far from the demo creators).
 const FIRST_BUYER: i64 = 7_000_001;
-
-/// The one database both replicas share: the harness's fresh PostgreSQL database when
-/// `TEST_DATABASE_URL` is set, else a SQLite file in the test's directory (also a real
-/// two-process setup: two writers, one WAL).
-fn shared_database_url(dir: &Path) -> String {
-    common::fresh_database()
-        .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", dir.join("shop.db").display()))
-}
-
-/// A child process that is killed when the test ends, however it ends.
-struct Process {
-    name: &'static str,
-    child: Child,
-    log: PathBuf,
-}
-
-impl Process {
-    fn spawn(name: &'static str, program: &str, env: &[(&str, String)], dir: &Path) -> Self {
-        let log = dir.join(format!("{name}.log"));
-        let file = std::fs::File::create(&log).unwrap();
-        let child = Command::new(program)
-            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            // The server logs to stdout and reports start-up failures on stderr.
-            .stdout(file.try_clone().unwrap())
-            .stderr(file)
-            .spawn()
-            .unwrap_or_else(|err| panic!("cannot start {name} ({program}): {err}"));
-        Process { name, child, log }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Waits until `url` answers 200, failing with the process's log if it exits first.
-    async fn wait_ready(&mut self, url: &str) {
-        let http = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(res) = http.get(url).send().await {
-                if res.status().is_success() {
-                    return;
-                }
-            }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("{} exited with {status}:\n{}", self.name, self.log());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{} did not get ready:\n{}",
-                self.name,
-                self.log()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_addr() -> std::net::SocketAddr {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap()
-}
 
 /// What the balancer did with the webhook deliveries it received.
 #[derive(Debug, Default)]

@@ -2,6 +2,8 @@
 //! on loopback (`TestApp`), signed-in users (`auth`) and Telegram's side (`Emu`).
 #![allow(dead_code)] // each test module uses its own part
 
+pub mod process;
+
 use serde_json::{json, Value};
 use server::config::{Config, DEV_BOT_TOKEN};
 use server::db::Db;
