@@ -54,7 +54,6 @@ pub const STEPS: [&str; 8] = [
 ];
 const PAY: usize = 4;
 
-#[derive(Default)]
 /// The `p` quantile (0 to 1) of sorted latencies; zero when there are none.
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     crate::webhook::percentile(sorted, p)
