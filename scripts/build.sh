@@ -31,6 +31,7 @@ t=$(date +%s)
 # panic aborts at once instead of formatting its message, and panics carry no file/line strings.
 # Both only shrink what a panic reports (the app has no panics it recovers from); together they
 # take about 9 % off the wasm (7 % gzipped). STARFRONT_WASM_PANIC_MESSAGES=1 keeps the messages.
+# (Cargo joins these with .cargo/config.toml's `--cfg erase_components`.)
 if [ "$(wasm_route)" = debian ] && [ "${STARFRONT_WASM_PANIC_MESSAGES:-0}" != 1 ]; then
   export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none"
 fi
@@ -39,32 +40,74 @@ wasm_cargo build --locked -p frontend --lib --profile wasm-release --target-dir 
 note "cargo: $(( $(date +%s) - t ))s"
 
 raw_wasm="$FRONT_TARGET_DIR/wasm32-unknown-unknown/wasm-release/frontend.wasm"
-# wasm-bindgen and wasm-opt write under the plain name here; the site gets content-hashed copies.
+# The split, wasm-bindgen and wasm-opt write under plain names here; the site gets
+# content-hashed copies.
 bundle="$FRONT_TARGET_DIR/bundle"
-mkdir -p "$bundle"
 if [ "$raw_wasm" -nt "$bundle/$OUTPUT_NAME.wasm" ] || [ ! -f "$bundle/$OUTPUT_NAME.js" ]; then
   t=$(date +%s)
-  wasm-bindgen --target web --no-typescript --out-dir "$bundle" --out-name "$OUTPUT_NAME" "$raw_wasm"
+  rm -rf "$bundle" "$FRONT_TARGET_DIR/split"
+  mkdir -p "$bundle" "$FRONT_TARGET_DIR/split"
+  # Lazy routes (app/src/screens.rs) are split out of the linked wasm: the main module, one
+  # module per lazy route (split_*.wasm), modules of code several of them share (chunk_*.wasm)
+  # and the loader that fetches them (__wasm_split.js, imported by the main module's glue).
+  wasm-split-cli --target web --out-name "$OUTPUT_NAME" "$raw_wasm" "$FRONT_TARGET_DIR/split"
+  # The loader is reached through exports the linker made for it: wasm-bindgen must keep them.
+  wasm-bindgen --target web --no-typescript --keep-lld-exports --out-dir "$bundle" \
+    --out-name "$OUTPUT_NAME" "$FRONT_TARGET_DIR/split/$OUTPUT_NAME.wasm"
   "$WASM_OPT" -Oz "$bundle/${OUTPUT_NAME}_bg.wasm" -o "$bundle/$OUTPUT_NAME.wasm"
   rm -f "$bundle/${OUTPUT_NAME}_bg.wasm"
-  note "wasm-bindgen + wasm-opt: $(( $(date +%s) - t ))s"
+  for f in "$FRONT_TARGET_DIR"/split/split_*.wasm "$FRONT_TARGET_DIR"/split/chunk_*.wasm; do
+    [ -f "$f" ] || continue
+    "$WASM_OPT" -Oz "$f" -o "$bundle/$(basename "$f")"
+  done
+  cp "$FRONT_TARGET_DIR/split/__wasm_split.js" "$bundle/__wasm_split.js"
+  note "wasm-split + wasm-bindgen + wasm-opt: $(( $(date +%s) - t ))s"
 else
   note "bundle up to date"
 fi
 
 # Content-hashed names: the server serves /pkg/ as immutable for a year, so a file's name must
-# change whenever its bytes do. The JS glue and its wasm share one hash (one belongs to the
-# other; Leptos names both from one output name); the stylesheet has its own. The server reads
-# the names from $SITE_DIR/assets.json at start and puts them in every page.
+# change whenever its bytes do. The files of one build refer to each other (glue → loader →
+# glue and chunks), so they share one hash, taken over all of them before their references are
+# renamed: `<name>.<hash>.js|wasm` (the glue and the main module, as Leptos names them from one
+# output name), `<name>.<hash>.split.js` (the loader), `<name>.<hash>.<module>.wasm` (the lazy
+# modules). The stylesheet has its own hash. The server reads the names from
+# $SITE_DIR/assets.json at start and puts them in every page.
 hash_of() { cat "$@" | sha256sum | cut -c1-16; }
-bundle_name="$OUTPUT_NAME.$(hash_of "$bundle/$OUTPUT_NAME.wasm" "$bundle/$OUTPUT_NAME.js")"
+lazy_modules=()
+for f in "$bundle"/__wasm_split.js "$bundle"/split_*.wasm "$bundle"/chunk_*.wasm; do
+  [ -f "$f" ] && lazy_modules+=("$f")
+done
+bundle_name="$OUTPUT_NAME.$(hash_of "$bundle/$OUTPUT_NAME.wasm" "$bundle/$OUTPUT_NAME.js" "${lazy_modules[@]}")"
 css_name="$OUTPUT_NAME.$(hash_of style/main.css).css"
 pkg="$SITE_DIR/pkg"
 mkdir -p "$pkg"
-files=("$pkg/$bundle_name.wasm" "$pkg/$bundle_name.js" "$pkg/$css_name")
-cmp -s "$bundle/$OUTPUT_NAME.wasm" "${files[0]}" || cp "$bundle/$OUTPUT_NAME.wasm" "${files[0]}"
-cmp -s "$bundle/$OUTPUT_NAME.js" "${files[1]}" || cp "$bundle/$OUTPUT_NAME.js" "${files[1]}"
-cmp -s style/main.css "${files[2]}" || cp style/main.css "${files[2]}"
+staged="$FRONT_TARGET_DIR/hashed"
+rm -rf "$staged"
+mkdir -p "$staged"
+cp "$bundle/$OUTPUT_NAME.wasm" "$staged/$bundle_name.wasm"
+# The glue imports the loader by module path (`from './__wasm_split.js'`); the same string also
+# keys the wasm's imports, which must stay as the wasm names them, so only the import is renamed.
+# (A build without lazy routes has no loader to import.)
+first_load=("$pkg/$bundle_name.wasm" "$pkg/$bundle_name.js" "$pkg/$css_name")
+sed "s#from '\./__wasm_split\.js'#from './$bundle_name.split.js'#; s#from \"\./__wasm_split\.js\"#from \"./$bundle_name.split.js\"#" \
+  "$bundle/$OUTPUT_NAME.js" >"$staged/$bundle_name.js"
+if grep -q "$bundle_name.split.js" "$staged/$bundle_name.js"; then
+  # The loader imports the glue and fetches the modules by relative URL.
+  sed -E "s#\"\./$OUTPUT_NAME\.js\"#\"./$bundle_name.js\"#; s#\"\./((split|chunk)_[A-Za-z0-9_]+)\.wasm\"#\"./$bundle_name.\1.wasm\"#g" \
+    "$bundle/__wasm_split.js" >"$staged/$bundle_name.split.js"
+  grep -q "\"./$bundle_name.js\"" "$staged/$bundle_name.split.js" || die "the split loader does not import the glue"
+  first_load+=("$pkg/$bundle_name.split.js")
+fi
+for f in "${lazy_modules[@]}"; do
+  case "$f" in *.wasm) cp "$f" "$staged/$bundle_name.$(basename "$f")" ;; esac
+done
+cp style/main.css "$staged/$css_name"
+files=()
+for f in "$staged"/*; do
+  files+=("$pkg/$(basename "$f")")
+  cmp -s "$f" "$pkg/$(basename "$f")" || cp "$f" "$pkg/$(basename "$f")"
+done
 cp style/favicon.svg "$SITE_DIR/favicon.svg"
 
 # Compressed once here, served as they are (the server's ServeDir picks .br or .gz by the
@@ -89,14 +132,18 @@ printf '{"bundle":"%s","css":"%s"}\n' "$bundle_name" "$css_name" >"$SITE_DIR/ass
 mv "$SITE_DIR/assets.json.tmp" "$SITE_DIR/assets.json"
 
 size_line() {
-  printf '   %-28s %9s bytes raw %9s gzip\n' "$(basename "$1")" "$(stat -c %s "$1")" "$(gzip -9c "$1" | wc -c)"
+  printf '   %-44s %9s bytes raw %9s gzip\n' "$(basename "$1")" "$(stat -c %s "$1")" "$(gzip -9c "$1" | wc -c)"
+}
+gzip_total() {
+  local n=0 f
+  for f in "$@"; do n=$(( n + $(gzip -9c "$f" | wc -c) )); done
+  echo "$n"
 }
 step "bundle sizes"
-for f in "${files[@]}"; do size_line "$f"; done
-total=$(cat "${files[@]}" | wc -c)
-total_gz=0
-for f in "${files[@]}"; do total_gz=$(( total_gz + $(gzip -9c "$f" | wc -c) )); done
-printf '   %-28s %9s bytes raw %9s gzip\n' "first load" "$total" "$total_gz"
+for f in "${first_load[@]}"; do size_line "$f"; done
+printf '   %-44s %9s bytes raw %9s gzip\n' "first load" "$(cat "${first_load[@]}" | wc -c)" "$(gzip_total "${first_load[@]}")"
+note "loaded when their route opens:"
+for f in "$pkg/$bundle_name".split_*.wasm "$pkg/$bundle_name".chunk_*.wasm; do [ -f "$f" ] && size_line "$f"; done
 
 [ "$BUILD_SERVER" = 1 ] || exit 0
 step "server ($SERVER_PROFILE profile${SERVER_FEATURES[*]:+, ${SERVER_FEATURES[1]}})"

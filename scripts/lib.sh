@@ -6,6 +6,9 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 # Pinned tool versions; the wasm-bindgen CLI always follows Cargo.lock.
 BINARYEN_VERSION=${BINARYEN_VERSION:-132.0.0}
+# The wasm splitter (crates.io wasm_split_cli_support, the library cargo-leptos splits with). Its
+# 0.2 line reads the split points wasm_split_helpers 0.2 (Cargo.lock, via leptos) writes.
+WASM_SPLIT_VERSION=${WASM_SPLIT_VERSION:-0.2.4}
 TOOLS_DIR=${STARFRONT_TOOLS_DIR:-$ROOT/.tools}
 WASM_OPT="$TOOLS_DIR/binaryen-$BINARYEN_VERSION/node_modules/.bin/wasm-opt"
 # Debian's rustc-web, linked into rustup under this name when the Debian route is used.

@@ -14,6 +14,9 @@
 #      this needs nothing but Debian's archive, so it works where rustup's servers are unreachable;
 #   3. elsewhere, `rustup target add wasm32-unknown-unknown`.
 # STARFRONT_WASM_ROUTE=rustup|debian forces a route.
+#
+# Beside it: wasm-bindgen-cli (the version in Cargo.lock), wasm-split-cli (splits the lazy routes
+# out of the linked wasm) and binaryen's wasm-opt.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -109,6 +112,15 @@ else
   # serves; a fresh resolution of its dependencies is then the way.
   (cd / && { cargo install --locked --force wasm-bindgen-cli --version "=$want" \
       || cargo install --force wasm-bindgen-cli --version "=$want"; })
+fi
+
+# ------------------------------------------------------------------ wasm-split-cli
+step "wasm-split-cli (wasm_split_cli_support $WASM_SPLIT_VERSION)"
+if cargo install --list 2>/dev/null | grep -qx "wasm_split_cli_support v$WASM_SPLIT_VERSION:"; then
+  note "already installed"
+else
+  (cd / && cargo install --locked --force wasm_split_cli_support --version "=$WASM_SPLIT_VERSION" \
+    --features build-binary)
 fi
 
 # ------------------------------------------------------------------ wasm-opt

@@ -10,6 +10,7 @@ pub mod components;
 pub mod deals;
 pub mod format;
 mod pages;
+mod screens;
 pub mod studio;
 pub mod texts;
 pub mod webapp;
@@ -29,7 +30,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::{use_location, use_navigate};
-use leptos_router::{path, NavigateOptions, SsrMode};
+use leptos_router::{path, Lazy, NavigateOptions, SsrMode};
 
 /// The name of the hydration bundle before content hashing (`/pkg/<name>.js`, `.wasm`, `.css`).
 pub const OUTPUT_NAME: &str = "starfront";
@@ -121,6 +122,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    #[cfg(feature = "ssr")]
+    provide_server_i18n();
     view! {
         <I18nContextProvider>
             <Router>
@@ -128,6 +131,30 @@ pub fn App() -> impl IntoView {
             </Router>
         </I18nContextProvider>
     }
+}
+
+/// The i18n context of a server render, provided before `I18nContextProvider` (which then uses
+/// it instead of making its own).
+///
+/// leptos_i18n 0.6 keeps its language cookie in step with an isomorphic effect, which on the
+/// server is a task spawned on the runtime, not run during the render. A worker thread may poll
+/// it while the render's owner is being disposed (route listing disposes of its render at once)
+/// and it then reads the disposed locale signal: the panic in reactive_graph's `traits.rs`. Here
+/// the context is made under an owner of its own that is paused at once, so the effect does not
+/// run on the server (a run begun before the pause finds the render just started, all alive);
+/// the cookie is still read on the server, and the browser still writes it. The options must
+/// stay those `<I18nContextProvider>` is given (none).
+#[cfg(feature = "ssr")]
+fn provide_server_i18n() {
+    let Some(parent) = Owner::current() else {
+        return;
+    };
+    let owner = parent.child();
+    let i18n = owner.with(leptos_i18n::context::init_i18n_context::<Locale>);
+    owner.pause();
+    provide_context(i18n);
+    // The parent keeps the owner, and with it the context's signals, for as long as it lives.
+    StoredValue::new(owner);
 }
 
 /// Telegram's language for the app unless the user picked one here (remembered in the
@@ -223,15 +250,17 @@ fn Shell() -> impl IntoView {
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("/") view=pages::Catalog ssr=SsrMode::Async />
                     <Route path=path!("/p/:slug") view=pages::Product ssr=SsrMode::Async />
-                    <Route path=path!("/library") view=pages::Library />
-                    <Route path=path!("/learn/:slug") view=pages::Course />
-                    <Route path=path!("/learn/:slug/:lesson") view=pages::Lesson />
-                    <Route path=path!("/studio") view=studio::pages::StudioHome />
-                    <Route path=path!("/studio/new") view=studio::pages::NewProduct />
-                    <Route path=path!("/studio/p/:id") view=studio::pages::EditProduct />
-                    <Route path=path!("/studio/sales") view=studio::pages::StudioSales />
-                    <Route path=path!("/studio/discounts") view=studio::deals::StudioDiscounts />
-                    <Route path=path!("/studio/charges") view=studio::charges::StudioCharges />
+                    // Lazy routes: their code is fetched when they open (app/src/screens.rs).
+                    <Route path=path!("/library") view={Lazy::<screens::LibraryScreen>::new()} />
+                    <Route path=path!("/learn/:slug") view={Lazy::<screens::CourseScreen>::new()} />
+                    <Route path=path!("/learn/:slug/:lesson") view={Lazy::<screens::LessonScreen>::new()} />
+                    <Route path=path!("/studio") view={Lazy::<screens::StudioHomeScreen>::new()} />
+                    <Route path=path!("/studio/new") view={Lazy::<screens::NewProductScreen>::new()} />
+                    <Route path=path!("/studio/p/:id") view={Lazy::<screens::EditProductScreen>::new()} />
+                    <Route path=path!("/studio/sales") view={Lazy::<screens::StudioSalesScreen>::new()} />
+                    <Route path=path!("/studio/discounts") view={Lazy::<screens::StudioDiscountsScreen>::new()} />
+                    <Route path=path!("/studio/charges") view={Lazy::<screens::StudioChargesScreen>::new()} />
+                    <Route path=path!("/studio/support") view={Lazy::<screens::StudioSupportScreen>::new()} />
                 </Routes>
             </main>
         </div>

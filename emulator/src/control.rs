@@ -9,6 +9,7 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use std::time::Duration;
 
 use super::{
     error::ControlError,
@@ -50,6 +51,10 @@ pub struct PayRequest {
     #[serde(default)]
     pub slug: Option<String>,
     pub user_id: i64,
+    /// As a payment sheet: report `pending` when the payment has not settled after this many
+    /// milliseconds (it goes on). Without it, the call waits for the outcome.
+    #[serde(default)]
+    pub pending_after_ms: Option<u64>,
 }
 
 impl PayRequest {
@@ -234,6 +239,7 @@ pub fn routes() -> Router<Emulator> {
         .route("/control/invoices/cancel", post(cancel))
         .route("/control/invoices/fail", post(fail))
         .route("/control/invoices/{slug}", get(get_invoice))
+        .route("/control/webapp", get(webapp_keys))
         .route("/control/chats/{chat_id}/messages", get(chat_messages))
         .route("/control/updates", post(inject))
         .route("/control/webhook/drop", post(drop_deliveries))
@@ -304,7 +310,13 @@ async fn user_message(
 async fn pay(State(emu): State<Emulator>, Json(body): Json<PayRequest>) -> Response {
     let outcome: Result<PaymentOutcome, ControlError> = async {
         let invoice = body.invoice()?;
-        emu.pay_invoice(invoice, body.user_id).await
+        match body.pending_after_ms {
+            Some(ms) => {
+                emu.pay_invoice_or_pending(invoice, body.user_id, Duration::from_millis(ms))
+                    .await
+            }
+            None => emu.pay_invoice(invoice, body.user_id).await,
+        }
     }
     .await;
     reply(outcome)
@@ -359,6 +371,16 @@ async fn rate_limit(State(emu): State<Emulator>, Json(body): Json<RateLimitReque
     emu.rate_limit_next_calls(body.count, body.retry_after, body.method.as_deref())
         .await;
     Json(json!({ "count": body.count, "retry_after": body.retry_after })).into_response()
+}
+
+/// The key the emulator signs Mini App init data with, published as Telegram publishes its own
+/// for third parties ("Validating data for Third-Party Use").
+async fn webapp_keys(State(emu): State<Emulator>) -> Response {
+    Json(json!({
+        "bot_id": emu.bot_id(),
+        "public_key": hex::encode(emu.webapp_public_key()),
+    }))
+    .into_response()
 }
 
 async fn transactions(State(emu): State<Emulator>) -> Response {

@@ -25,6 +25,7 @@ use std::{
 };
 
 use axum::{extract::DefaultBodyLimit, routing::any, Router};
+use sha2::Digest as _;
 use tokio::sync::{watch, Mutex, MutexGuard};
 
 pub use self::{
@@ -105,6 +106,10 @@ struct Inner {
     changes: watch::Sender<u64>,
     http: reqwest::Client,
     worker_started: AtomicBool,
+    /// The emulator's stand-in for Telegram's Ed25519 key that signs Mini App init data for
+    /// third parties (Telegram's own private key is Telegram's). Derived from the bot token, so
+    /// every emulator of one bot signs alike.
+    webapp_key: ed25519_dalek::SigningKey,
 }
 
 use self::state::State;
@@ -117,8 +122,13 @@ impl Emulator {
             .timeout(delivery::REQUEST_TIMEOUT)
             .build()
             .unwrap_or_default();
+        let seed: [u8; 32] = sha2::Sha256::digest(
+            format!("emulated Telegram WebAppData key\n{}", config.bot_token).as_bytes(),
+        )
+        .into();
         Emulator {
             inner: Arc::new(Inner {
+                webapp_key: ed25519_dalek::SigningKey::from_bytes(&seed),
                 config,
                 state: Mutex::new(state),
                 changes,
@@ -134,6 +144,21 @@ impl Emulator {
 
     pub fn bot_id(&self) -> i64 {
         self.inner.config.bot_id()
+    }
+
+    /// The public half of the key that signs Mini App init data (Telegram publishes its own:
+    /// Mini Apps docs, "Validating data for Third-Party Use").
+    pub fn webapp_public_key(&self) -> [u8; 32] {
+        self.inner.webapp_key.verifying_key().to_bytes()
+    }
+
+    /// Telegram's `signature` of init data: Ed25519 over `"{bot_id}:WebAppData\n"` followed by
+    /// the data-check-string (every received field but `hash` and `signature`, sorted by key,
+    /// `key=value` joined by `\n`). Mini Apps docs, "Validating data for Third-Party Use".
+    pub fn webapp_signature(&self, data_check_string: &str) -> [u8; 64] {
+        use ed25519_dalek::Signer;
+        let message = format!("{}:WebAppData\n{data_check_string}", self.bot_id());
+        self.inner.webapp_key.sign(message.as_bytes()).to_bytes()
     }
 
     /// The Bot API at `/bot{token}/{method}` and the control API at `/control/...`.

@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 use serde_json::{json, Value};
+use std::time::Duration;
 use tokio::sync::oneshot;
 
 use super::{
@@ -181,6 +182,21 @@ pub enum PaymentOutcome {
     /// The payment broke down on Telegram's side after the user pressed Pay: nothing is charged
     /// and the bot hears nothing (the sheet reports `failed`).
     Failed,
+    /// The sheet closed before the payment settled; it goes on (the sheet reports `pending`).
+    Pending,
+}
+
+/// A payment between its `pre_checkout_query` and the bot's answer.
+struct Waiting {
+    invoice: Invoice,
+    user_id: i64,
+    query_id: String,
+    answer_rx: oneshot::Receiver<CheckoutAnswer>,
+}
+
+enum Started {
+    Settled(PaymentOutcome),
+    Waiting(Waiting),
 }
 
 /// Accepts `https://t.me/$slug`, `t.me/$slug`, `$slug` or the bare slug.
@@ -380,6 +396,11 @@ impl Emulator {
             .ok_or_else(|| ControlError::UnknownInvoice(slug.to_owned()))
     }
 
+    /// How many invoice links the bot has made (`createInvoiceLink` calls answered).
+    pub async fn invoice_count(&self) -> usize {
+        self.state().await.invoices.len()
+    }
+
     /// Every Star transaction of the bot, oldest first.
     pub async fn transactions(&self) -> Vec<StarTransaction> {
         self.state().await.transactions.clone()
@@ -421,6 +442,45 @@ impl Emulator {
         link_or_slug: &str,
         user_id: i64,
     ) -> Result<PaymentOutcome, ControlError> {
+        match self.start_payment(link_or_slug, user_id).await? {
+            Started::Settled(outcome) => Ok(outcome),
+            Started::Waiting(waiting) => self.finish_payment(waiting).await,
+        }
+    }
+
+    /// As [`Emulator::pay_invoice`], seen from the payment sheet: when the payment has not
+    /// settled within `pending_after` (the bot has not yet answered its pre-checkout query),
+    /// the sheet closes with `Pending` while the payment goes on, as Telegram's does. Bot API,
+    /// Mini Apps `invoiceClosed`: "pending – the payment is still processing. The bot will
+    /// receive a service message about a successful payment when the payment is successfully
+    /// paid."
+    pub async fn pay_invoice_or_pending(
+        &self,
+        link_or_slug: &str,
+        user_id: i64,
+        pending_after: Duration,
+    ) -> Result<PaymentOutcome, ControlError> {
+        let waiting = match self.start_payment(link_or_slug, user_id).await? {
+            Started::Settled(outcome) => return Ok(outcome),
+            Started::Waiting(waiting) => waiting,
+        };
+        let emulator = self.clone();
+        // The task outlives this call when the sheet reports pending: the payment completes
+        // (or times out) on its own, as it would in Telegram.
+        let mut payment = tokio::spawn(async move { emulator.finish_payment(waiting).await });
+        match tokio::time::timeout(pending_after, &mut payment).await {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(_)) => Ok(PaymentOutcome::Failed),
+            Err(_) => Ok(PaymentOutcome::Pending),
+        }
+    }
+
+    /// Sends the `pre_checkout_query`, unless the user cannot pay at all.
+    async fn start_payment(
+        &self,
+        link_or_slug: &str,
+        user_id: i64,
+    ) -> Result<Started, ControlError> {
         let invoice = self.invoice(link_or_slug).await?;
         let query_id = ids::pre_checkout_query_id();
         let (answer_tx, answer_rx) = oneshot::channel();
@@ -431,10 +491,10 @@ impl Emulator {
                 .get(&user_id)
                 .ok_or(ControlError::UnknownUser(user_id))?;
             if record.stars < invoice.amount {
-                return Ok(PaymentOutcome::InsufficientStars {
+                return Ok(Started::Settled(PaymentOutcome::InsufficientStars {
                     balance: record.stars,
                     amount: invoice.amount,
-                });
+                }));
             }
             let user = record.user.clone();
             state.pending_checkouts.insert(query_id.clone(), answer_tx);
@@ -450,6 +510,22 @@ impl Emulator {
             );
         }
         self.notify_changes();
+        Ok(Started::Waiting(Waiting {
+            invoice,
+            user_id,
+            query_id,
+            answer_rx,
+        }))
+    }
+
+    /// Waits for the bot's answer; an `ok` within the deadline completes the payment.
+    async fn finish_payment(&self, waiting: Waiting) -> Result<PaymentOutcome, ControlError> {
+        let Waiting {
+            invoice,
+            user_id,
+            query_id,
+            answer_rx,
+        } = waiting;
         let answer = tokio::time::timeout(self.inner.config.pre_checkout_timeout, answer_rx).await;
         let answer = match answer {
             Ok(Ok(answer)) => answer,

@@ -5,9 +5,11 @@
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
-/// Called by Leptos' hydration script once the module is instantiated.
+/// Called by Leptos' hydration script once the module is instantiated. Lazy routes
+/// (app/src/screens.rs) need the asynchronous hydration: a page opened on one of them waits for
+/// its module before hydrating.
 #[wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_lazy(app::App);
 }

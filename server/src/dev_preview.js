@@ -300,11 +300,17 @@
     var query = new URLSearchParams(location.search);
     return query.get("tgWebAppStartParam") || query.get("startapp") || undefined;
   })();
+  // initDataUnsafe is what the signed initData says, field by field, as Telegram's client
+  // parses it (WebAppInitData: user, chat_type, chat_instance, start_param, auth_date, hash,
+  // signature); the page never trusts it, the server checks initData itself.
   var initDataUnsafe = {};
   if (dev.user) {
-    initDataUnsafe.user = dev.user;
-    initDataUnsafe.auth_date = dev.authDate;
-    if (startParam) initDataUnsafe.start_param = startParam;
+    new URLSearchParams(dev.initData).forEach(function (value, key) {
+      if (key === "user") initDataUnsafe.user = JSON.parse(value);
+      else if (key === "auth_date") initDataUnsafe.auth_date = Number(value);
+      else initDataUnsafe[key] = value;
+    });
+    if (startParam && !initDataUnsafe.start_param) initDataUnsafe.start_param = startParam;
   }
 
   function versionAtLeast(ver) {
@@ -786,6 +792,9 @@
     return "⭐ " + Number(n).toLocaleString("en-US");
   }
 
+  // How long the sheet waits for a payment to settle before it reports "pending": longer than a
+  // healthy shop's pre-checkout answer, well inside Telegram's 10 s for it.
+  var PENDING_AFTER_MS = 4000;
   var openInvoices = {};
   function invoiceSlug(url) {
     var parsed = safe(function () { return new URL(url, "https://t.me/"); });
@@ -846,9 +855,9 @@
       host.remove();
       closed(status);
     }
-    function act(path, then) {
+    function act(path, then, extra) {
       busy(true);
-      post(path, { link: url, user_id: dev.user.id })
+      post(path, Object.assign({ link: url, user_id: dev.user.id }, extra || {}))
         .then(function (outcome) { busy(false); then(outcome); })
         .catch(function () { busy(false); note.textContent = "The emulator did not answer."; });
     }
@@ -869,13 +878,17 @@
     };
     q(".dev-pay").onclick = function () {
       note.textContent = "Paying…";
+      // Telegram closes the sheet with "pending" while the payment is still processing (the bot
+      // has not yet answered its pre-checkout query); the payment then goes on without the sheet
+      // and the app learns the outcome from the shop (Mini Apps docs, invoiceClosed statuses).
       act("invoices/pay", function (outcome) {
         if (outcome.status === "paid") return done("paid");
+        if (outcome.status === "pending") return done("pending");
         if (outcome.status === "insufficient_stars") return showBalance(outcome.balance);
         note.textContent = outcome.error_message || "The payment did not go through (" + outcome.status + ").";
         busy(true);
         setTimeout(function () { done("failed"); }, 1500);
-      });
+      }, { pending_after_ms: PENDING_AFTER_MS });
     };
   }
 

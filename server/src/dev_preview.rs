@@ -5,7 +5,7 @@
 use crate::auth::unix_now;
 use crate::config::DEV_ADMIN_ID;
 use crate::http::AppState;
-use crate::telegram::init_data::sign;
+use crate::telegram::init_data::sign_with_signature;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -55,11 +55,23 @@ pub async fn webapp_js(State(state): State<AppState>, headers: HeaderMap) -> Res
             let user = json!({ "id": id, "first_name": first_name, "language_code": lang });
             let user_field = user.to_string();
             let auth_date = now.to_string();
-            let mut fields = vec![("user", user_field.as_str()), ("auth_date", &auth_date)];
+            let chat_instance = chat_instance(emulator.bot_id(), id).to_string();
+            // As Telegram opens a Mini App from the user's private chat with the bot (Mini Apps
+            // docs, WebAppInitData: `chat_type` "sender" for "a private chat with the user
+            // opening the link", and `chat_instance`, the chat's global identifier).
+            let mut fields = vec![
+                ("user", user_field.as_str()),
+                ("auth_date", &auth_date),
+                ("chat_type", "sender"),
+                ("chat_instance", &chat_instance),
+            ];
             if let Some(param) = &start_param {
                 fields.push(("start_param", param));
             }
-            let data = sign(&token, &fields);
+            // The bot's `hash`, and the `signature` Telegram adds for third parties, here by
+            // the emulator's key.
+            let data =
+                sign_with_signature(&token, &fields, |check| emulator.webapp_signature(check));
             (json!(data), user)
         }
         None => (json!(""), json!(null)),
@@ -85,6 +97,16 @@ pub async fn webapp_js(State(state): State<AppState>, headers: HeaderMap) -> Res
         format!("window.__STARFRONT_DEV__ = {config};\n{MOCK}"),
     )
         .into_response()
+}
+
+/// A stable identifier of the chat between the bot and `user`, shaped like Telegram's (a
+/// signed 64-bit number): the same chat always gets the same one.
+fn chat_instance(bot_id: i64, user: i64) -> i64 {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("chat_instance:{bot_id}:{user}").as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(bytes)
 }
 
 /// The deep-link payload in the referring page's query, if any; Telegram allows up to 512

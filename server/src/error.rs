@@ -27,6 +27,8 @@ pub enum ApiError {
     Payment(#[from] crate::payments::PaymentError),
     #[error(transparent)]
     Studio(#[from] crate::studio::StudioError),
+    #[error(transparent)]
+    Support(crate::support::SupportError),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -59,6 +61,7 @@ impl ApiError {
                 (StatusCode::CONFLICT, "conflict")
             }
             P::Deal(_) => (StatusCode::CONFLICT, "refused"),
+            P::CheckoutInProgress => (StatusCode::CONFLICT, "checkout_in_progress"),
             _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -94,6 +97,16 @@ impl ApiError {
                     S::Storage(_) | S::Io(_) | S::Db(_) => {
                         (StatusCode::INTERNAL_SERVER_ERROR, "internal")
                     }
+                }
+            }
+            ApiError::Support(err) => {
+                use crate::support::SupportError as S;
+                match err {
+                    S::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+                    S::EmptyReply | S::ReplyTooLong => (StatusCode::BAD_REQUEST, "invalid"),
+                    S::Closed | S::NotRefundable => (StatusCode::CONFLICT, "conflict"),
+                    S::Payment(err) => ApiError::payment_status(err),
+                    S::Bot(_) | S::Db(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
                 }
             }
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),

@@ -437,58 +437,17 @@ async fn webhook(
             return StatusCode::PAYLOAD_TOO_LARGE;
         }
     };
-    let (update_id, kind) = update_kind(&body);
-    let span = tracing::info_span!("update", update_id, kind);
-    let started = std::time::Instant::now();
-    let outcome = tracing::Instrument::instrument(telegram.inbox.ingest_json(&body), span).await;
-    let took = started.elapsed().as_secs_f64();
-    metrics::histogram!(crate::metrics::UPDATE_SECONDS, "kind" => kind).record(took);
-    if kind == "pre_checkout_query" {
-        metrics::histogram!(crate::metrics::PRE_CHECKOUT_SECONDS).record(took);
-    }
+    let outcome = telegram.inbox.ingest_json(&body).await;
     match outcome {
         Ok(outcome) => {
-            tracing::debug!(?outcome, update_id, kind, "webhook update");
+            tracing::debug!(?outcome, "webhook update");
             StatusCode::OK
         }
         Err(err) => {
-            tracing::error!(error = %err, update_id, kind, "cannot record a webhook update");
+            tracing::error!(error = %err, "cannot record a webhook update");
             metrics::counter!(crate::metrics::WEBHOOK_ERRORS, "reason" => "record").increment(1);
             StatusCode::INTERNAL_SERVER_ERROR
         }
-    }
-}
-
-/// An update's id and kind (the field beside `update_id`, one of the kinds the shop asks for),
-/// for its span and metrics, read without building the update.
-fn update_kind(body: &[u8]) -> (Option<i64>, &'static str) {
-    #[derive(serde::Deserialize)]
-    struct Peek {
-        update_id: Option<i64>,
-        #[serde(flatten)]
-        rest: std::collections::BTreeMap<String, serde::de::IgnoredAny>,
-    }
-    const KINDS: [&str; 8] = [
-        "message",
-        "edited_message",
-        "callback_query",
-        "pre_checkout_query",
-        "shipping_query",
-        "my_chat_member",
-        "purchased_paid_media",
-        "inline_query",
-    ];
-    match serde_json::from_slice::<Peek>(body) {
-        Ok(peek) => {
-            let kind = peek
-                .rest
-                .keys()
-                .find_map(|key| KINDS.iter().find(|k| **k == key.as_str()))
-                .copied()
-                .unwrap_or("other");
-            (peek.update_id, kind)
-        }
-        Err(_) => (None, "invalid"),
     }
 }
 

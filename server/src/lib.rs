@@ -25,6 +25,7 @@ pub mod seed;
 pub mod shop;
 pub mod storage;
 pub mod studio;
+pub mod support;
 pub mod telegram;
 pub mod users;
 
@@ -92,9 +93,27 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
         .site_pkg_dir("pkg")
         .site_addr(config.bind)
         .build();
+    // One clock for the shop and, in the dev preview, the emulator: advancing Telegram's time
+    // (a membership's month) moves the shop's too.
+    let clock = clock::Clock::default();
+    // The dev preview plays Telegram itself, reached over HTTP like the real one.
+    #[cfg(feature = "dev-preview")]
+    let emulator = match &config.bot_token {
+        Some(token) if config.dev_preview => Some(Emulator::new(EmulatorConfig {
+            clock: clock.clone(),
+            ..EmulatorConfig::new(token.clone())
+        })),
+        _ => None,
+    };
     let mut validator = Validator::new(config.bot_token.as_deref(), config.init_data_max_age);
     if let Some(bot_id) = config.third_party_bot_id {
         validator = validator.with_third_party(bot_id, config.telegram_test_env);
+    }
+    // The dev preview's init data carries the emulator's signature where Telegram's carries its
+    // own; the shop checks it as it would Telegram's.
+    #[cfg(feature = "dev-preview")]
+    if let (Some(emulator), None) = (&emulator, config.third_party_bot_id) {
+        validator = validator.with_third_party_key(emulator.bot_id(), emulator.webapp_public_key());
     }
     let auth = auth::Authenticator::new(validator, db.clone())
         .with_sensitive_max_age(config.init_data_sensitive_max_age);
@@ -102,29 +121,14 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
         Some(token) => downloads::Signer::new(auth::derive_key(token, "download links")),
         None => downloads::Signer::ephemeral(),
     };
-    // One clock for the shop and, in the dev preview, the emulator: advancing Telegram's time
-    // (a membership's month) moves the shop's too.
-    let clock = clock::Clock::default();
     let mut shop = shop::ShopBackend::new(db.clone(), auth.clone(), signer.clone())
         .with_catalog_page_size(config.catalog_page_size)
         .with_clock(clock.clone())
         .with_max_price_stars(config.max_price_stars);
 
     let mut telegram = None;
-    #[cfg(feature = "dev-preview")]
-    let mut emulator = None;
     if let Some(token) = &config.bot_token {
         let local = local_url(config.bind);
-        // The dev preview plays Telegram itself, reached over HTTP like the real one.
-        #[cfg(feature = "dev-preview")]
-        {
-            emulator = config.dev_preview.then(|| {
-                Emulator::new(EmulatorConfig {
-                    clock: clock.clone(),
-                    ..EmulatorConfig::new(token.clone())
-                })
-            });
-        }
         let api_url = match &config.telegram_api_url {
             Some(url) => url.clone(),
             None if config.dev_preview => local.join("emulator/").expect("a valid path"),

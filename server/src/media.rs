@@ -171,5 +171,26 @@ mod tests {
         ) {
             let _ = parse_range(&HeaderValue::from_str(&spec).unwrap());
         }
+
+        /// Over the whole `u64` range: a span is read as the header says (RFC 9110 §14.1.2,
+        /// `last-pos` inclusive), or refused when it is backwards, empty or past `u64::MAX`.
+        #[test]
+        fn one_span_is_read_as_written_or_refused(
+            first in proptest::num::u64::ANY,
+            last in proptest::num::u64::ANY,
+            form in 0u8..3,
+        ) {
+            let (spec, want) = match form {
+                0 => (
+                    format!("bytes={first}-{last}"),
+                    last.checked_add(1)
+                        .filter(|_| first <= last)
+                        .map(|end| GetRange::Bounded(first..end)),
+                ),
+                1 => (format!("bytes={first}-"), Some(GetRange::Offset(first))),
+                _ => (format!("bytes=-{last}"), (last > 0).then_some(GetRange::Suffix(last))),
+            };
+            proptest::prop_assert_eq!(parse_range(&HeaderValue::from_str(&spec).unwrap()), want);
+        }
     }
 }

@@ -7,6 +7,7 @@ pub mod client;
 pub mod deals;
 pub mod pages;
 pub mod strings;
+pub mod support;
 pub mod tip;
 pub mod types;
 

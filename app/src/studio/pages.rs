@@ -52,6 +52,7 @@ pub(crate) fn StudioNav() -> impl IntoView {
             <a class="chip" href="/studio/sales">{s::SALES()}</a>
             <a class="chip" href="/studio/discounts">{super::deals::DISCOUNTS_LABEL()}</a>
             <a class="chip" href="/studio/charges">{super::charges::HELD_LABEL()}</a>
+            <a class="chip" href="/studio/support">{super::support::INBOX_LABEL()}</a>
             <a class="chip" href="/studio/new">"+ " {s::NEW_PRODUCT()}</a>
         </nav>
     }

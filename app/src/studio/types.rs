@@ -259,3 +259,57 @@ pub struct HeldCharge {
     /// What it paid for: the product's title, or the creator tipped.
     pub subject: Option<String>,
 }
+
+/// A `/paysupport` request in the studio's support inbox (`GET /api/studio/support`): what the
+/// buyer wrote, the Star charges of theirs it was linked to (as the ledger has them now) and the
+/// shop's replies. A creator sees the requests about their products, an admin every one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupportRequest {
+    pub id: i64,
+    pub buyer_id: i64,
+    pub buyer_name: String,
+    pub message: String,
+    /// `open`, `answered` or `closed`.
+    pub status: String,
+    pub created_at: i64,
+    pub charges: Vec<SupportCharge>,
+    pub replies: Vec<SupportReply>,
+}
+
+/// One of the buyer's charges a request is linked to, with its ledger state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupportCharge {
+    pub charge_id: String,
+    /// `purchase`, `membership`, `tip` or `unknown`.
+    pub kind: String,
+    /// What it paid for: the product's title, or the creator tipped.
+    pub subject: Option<String>,
+    /// The order's public id, for purchases and memberships.
+    pub order_id: Option<String>,
+    pub amount_stars: u32,
+    /// The ledger's state: `granted`, `held`, `refund_due` or `refunded`.
+    pub state: String,
+    pub paid_at: Option<i64>,
+    /// Whether the inbox may refund it (`POST /api/studio/support/{id}/refund`).
+    pub refundable: bool,
+}
+
+/// A reply the shop sent to the buyer's chat.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupportReply {
+    pub author_id: i64,
+    pub text: String,
+    pub created_at: i64,
+}
+
+/// `POST /api/studio/support/{id}/reply`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupportReplyInput {
+    pub text: String,
+}
+
+/// `POST /api/studio/support/{id}/refund`: one of the request's charges.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupportRefundInput {
+    pub charge_id: String,
+}

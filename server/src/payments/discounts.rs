@@ -148,6 +148,16 @@ pub(crate) trait CodeUses: Sized {
         product_id: i64,
         now: i64,
     ) -> Result<(), PaymentError>;
+    /// A buyer holds at most one use of a code (a unique index on pending orders): their pending
+    /// orders holding `code_id` for another product or amount are cancelled and the uses given
+    /// back, so the order about to be made can hold it.
+    async fn give_up_held(
+        tx: &mut Self,
+        code_id: i64,
+        buyer: i64,
+        product_id: i64,
+        amount: i64,
+    ) -> Result<(), sqlx::Error>;
     /// Gives back the uses held by orders that just stopped being pending without a payment
     /// (`code_ids` as the status change returned them, one entry per order).
     async fn release(tx: &mut Self, code_ids: &[Option<i64>]) -> Result<(), sqlx::Error>;
@@ -190,6 +200,28 @@ macro_rules! code_uses_for {
                     .err()
                     .unwrap_or(Refusal::CodeExhausted)
                     .into())
+            }
+
+            async fn give_up_held(
+                tx: &mut Self,
+                code_id: i64,
+                buyer: i64,
+                product_id: i64,
+                amount: i64,
+            ) -> Result<(), sqlx::Error> {
+                let cancelled: Vec<Option<i64>> = sqlx::query_scalar(
+                    "UPDATE orders SET status = 'cancelled'
+                     WHERE user_id = $1 AND discount_code_id = $2 AND status = 'pending'
+                       AND NOT (product_id = $3 AND amount_stars = $4)
+                     RETURNING discount_code_id",
+                )
+                .bind(buyer)
+                .bind(code_id)
+                .bind(product_id)
+                .bind(amount)
+                .fetch_all(&mut **tx)
+                .await?;
+                Self::release(tx, &cancelled).await
             }
 
             async fn release(
@@ -240,6 +272,16 @@ pub(crate) async fn reserve<T: CodeUses>(
     now: i64,
 ) -> Result<(), PaymentError> {
     T::reserve(tx, code, product_id, now).await
+}
+
+pub(crate) async fn give_up_held<T: CodeUses>(
+    tx: &mut T,
+    code_id: i64,
+    buyer: i64,
+    product_id: i64,
+    amount: i64,
+) -> Result<(), sqlx::Error> {
+    T::give_up_held(tx, code_id, buyer, product_id, amount).await
 }
 
 pub(crate) async fn release<T: CodeUses>(

@@ -64,6 +64,10 @@ pub enum PaymentError {
     /// A discount code or a pay-what-you-want amount the shop does not accept; says why.
     #[error(transparent)]
     Deal(#[from] app::deals::Refusal),
+    /// The same order is being made by another Buy of the buyer's, whose invoice link has not
+    /// come in time.
+    #[error("this order is being made; try again in a moment")]
+    CheckoutInProgress,
     #[error("stored order data is inconsistent: {0}")]
     Corrupt(String),
     #[error(transparent)]

@@ -96,7 +96,8 @@ struct ProductRow {
 /// Creates a pending order for `buyer` at today's price and its Stars invoice link.
 ///
 /// A buyer who taps Buy again while an earlier order for the same product and price is still
-/// pending gets that order back, so one sheet at a time can be paid.
+/// pending gets that order back, so one sheet at a time can be paid; concurrent Buys get the
+/// same order and one invoice link.
 /// `public_base` is the shop's public URL, used for the invoice photo (the product cover).
 pub async fn create_order(
     db: &Db,
@@ -183,54 +184,34 @@ pub async fn create_priced_order(
         return Err(PaymentError::AlreadyOwned);
     }
 
-    let reusable: Option<(String, String)> = crate::on_db!(db, |pool| sqlx::query_as(
-        "SELECT public_id, invoice_link FROM orders
-         WHERE user_id = $1 AND product_id = $2 AND status = 'pending' AND amount_stars = $3
-           AND COALESCE(discount_code_id, 0) = COALESCE($5, 0)
-           AND invoice_link IS NOT NULL AND expires_at > $4 + 300
-         ORDER BY id DESC LIMIT 1",
-    )
-    .bind(buyer)
-    .bind(product.id)
-    .bind(amount.as_i64())
-    .bind(now)
-    .bind(code_id)
-    .fetch_optional(pool)
-    .await)?;
-    if let Some((public_id, invoice_link)) = reusable {
-        return Ok(NewOrder {
-            public_id,
-            invoice_link,
-            amount,
-        });
-    }
-
+    let offer = Offer {
+        buyer,
+        product_id: product.id,
+        amount: amount.as_i64(),
+        code_id,
+    };
     let payload = Payload::new(PayloadKind::Order);
     let public_id = payload.as_str().to_owned();
-    // The code's use and the order that holds it are written together.
-    let order_id: i64 = crate::on_db!(db, |pool| {
-        let mut tx = pool.begin().await?;
-        if let Some(code) = &priced.code {
-            discounts::reserve(&mut tx, code, product.id, now).await?;
+    // One live order per buyer, product, amount and code, and one held use per buyer and code:
+    // both are unique indexes on pending orders, so of concurrent Buys one inserts and the others
+    // wait for its invoice link instead of asking Telegram for their own.
+    let waiting_since = std::time::Instant::now();
+    let order_id = loop {
+        if let Some((public_id, invoice_link)) = live_order(db, &offer, now).await? {
+            return Ok(NewOrder {
+                public_id,
+                invoice_link,
+                amount,
+            });
         }
-        let order_id: i64 = sqlx::query_scalar(
-            "INSERT INTO orders (public_id, user_id, product_id, amount_stars, status, created_at,
-                             expires_at, list_price_stars, discount_code_id)
-         VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8) RETURNING id",
-        )
-        .bind(&public_id)
-        .bind(buyer)
-        .bind(product.id)
-        .bind(amount.as_i64())
-        .bind(now)
-        .bind(now + ORDER_TTL_SECS)
-        .bind(priced.list.as_i64())
-        .bind(code_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok::<_, PaymentError>(order_id)
-    })?;
+        if let Some(order_id) = insert_order(db, &offer, &priced, &public_id, now).await? {
+            break order_id;
+        }
+        if waiting_since.elapsed() >= LINK_WAIT {
+            return Err(PaymentError::CheckoutInProgress);
+        }
+        tokio::time::sleep(LINK_POLL).await;
+    };
 
     let photo = photo_url(public_base, product.cover_key.as_deref());
     let invoice_link = payable::open_invoice(
@@ -251,6 +232,118 @@ pub async fn create_priced_order(
         public_id,
         invoice_link,
         amount,
+    })
+}
+
+/// How long a Buy waits for the invoice link of the same order being made by a concurrent Buy,
+/// and how often it looks.
+const LINK_WAIT: Duration = Duration::from_secs(20);
+const LINK_POLL: Duration = Duration::from_millis(50);
+
+/// A pending order left without an invoice link this long was abandoned mid-way (the server was
+/// killed, or the request timed out, during `createInvoiceLink`): it no longer holds the buyer's
+/// place. A Buy is a request, and no request outlives the request timeout (`REQUEST_TIMEOUT_SECS`,
+/// 30 s by default), which drops it mid-call; a few seconds on top cover the clocks of replicas.
+/// Waiting longer only locks the buyer out of the product after a crash.
+const ABANDONED_AFTER_SECS: i64 = 35;
+
+/// An order to be: what makes two Buys the same one.
+struct Offer {
+    buyer: i64,
+    product_id: i64,
+    amount: i64,
+    code_id: Option<i64>,
+}
+
+/// The buyer's pending order for this offer whose invoice is ready and still has five minutes to
+/// be paid.
+async fn live_order(
+    db: &Db,
+    offer: &Offer,
+    now: i64,
+) -> Result<Option<(String, String)>, PaymentError> {
+    Ok(crate::on_db!(db, |pool| sqlx::query_as(
+        "SELECT public_id, invoice_link FROM orders
+         WHERE user_id = $1 AND product_id = $2 AND status = 'pending' AND amount_stars = $3
+           AND COALESCE(discount_code_id, 0) = COALESCE($5, 0)
+           AND invoice_link IS NOT NULL AND expires_at > $4 + 300",
+    )
+    .bind(offer.buyer)
+    .bind(offer.product_id)
+    .bind(offer.amount)
+    .bind(now)
+    .bind(offer.code_id)
+    .fetch_optional(pool)
+    .await)?)
+}
+
+/// Inserts the pending order with its code's use, first retiring the buyer's pending order for
+/// the same offer that can no longer be handed out (too close to its end, or abandoned without a
+/// link). `None` when a pending order for this offer exists (another Buy is making it).
+async fn insert_order(
+    db: &Db,
+    offer: &Offer,
+    priced: &pricing::Priced,
+    public_id: &str,
+    now: i64,
+) -> Result<Option<i64>, PaymentError> {
+    crate::on_db!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        let retired: Vec<Option<i64>> = sqlx::query_scalar(
+            "UPDATE orders SET status = 'expired'
+             WHERE user_id = $1 AND product_id = $2 AND status = 'pending' AND amount_stars = $3
+               AND COALESCE(discount_code_id, 0) = COALESCE($5, 0)
+               AND (expires_at <= $4 + 300
+                    OR (invoice_link IS NULL AND created_at <= $4 - $6))
+             RETURNING discount_code_id",
+        )
+        .bind(offer.buyer)
+        .bind(offer.product_id)
+        .bind(offer.amount)
+        .bind(now)
+        .bind(offer.code_id)
+        .bind(ABANDONED_AFTER_SECS)
+        .fetch_all(&mut *tx)
+        .await?;
+        discounts::release(&mut tx, &retired).await?;
+        if let Some(code_id) = offer.code_id {
+            discounts::give_up_held(
+                &mut tx,
+                code_id,
+                offer.buyer,
+                offer.product_id,
+                offer.amount,
+            )
+            .await?;
+        }
+        let order_id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO orders (public_id, user_id, product_id, amount_stars, status, created_at,
+                             expires_at, list_price_stars, discount_code_id)
+             VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8)
+             ON CONFLICT DO NOTHING RETURNING id",
+        )
+        .bind(public_id)
+        .bind(offer.buyer)
+        .bind(offer.product_id)
+        .bind(offer.amount)
+        .bind(now)
+        .bind(now + ORDER_TTL_SECS)
+        .bind(priced.list.as_i64())
+        .bind(offer.code_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        // The code's use and the order that holds it are written together; the use is taken
+        // only by the Buy that made the order, so a concurrent Buy of the same offer waits for
+        // that order instead of being refused the code's last use.
+        if let (Some(_), Some(code)) = (order_id, &priced.code) {
+            discounts::reserve(&mut tx, code, offer.product_id, now).await?;
+        }
+        match order_id {
+            Some(_) => tx.commit().await?,
+            // What was retired or given up above stays as it was.
+            None => tx.rollback().await?,
+        }
+        Ok::<_, PaymentError>(order_id)
     })
 }
 

@@ -51,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/tips/{id}", get(tip_status))
         .merge(uploads)
         .merge(super::discounts::router())
+        .merge(crate::support::routes::router())
 }
 
 /// The authenticated caller and their role; handlers decide what the role allows.

@@ -33,10 +33,7 @@ pub fn sanitize_file_name(raw: &str) -> String {
             c => c,
         })
         .collect();
-    let trimmed = cleaned
-        .trim()
-        .trim_start_matches('.')
-        .trim_end_matches(['.', ' ']);
+    let trimmed = trim_ends(&cleaned);
     let name = if trimmed.is_empty() { "file" } else { trimmed };
     if name.chars().count() <= NAME_MAX {
         return name.to_owned();
@@ -44,10 +41,17 @@ pub fn sanitize_file_name(raw: &str) -> String {
     match name.rsplit_once('.') {
         Some((stem, ext)) if !ext.is_empty() && ext.chars().count() <= 10 => {
             let keep = NAME_MAX - ext.chars().count() - 1;
-            format!("{}.{ext}", stem.chars().take(keep).collect::<String>())
+            let stem: String = stem.chars().take(keep).collect();
+            format!("{}.{ext}", trim_ends(&stem))
         }
-        _ => name.chars().take(NAME_MAX).collect(),
+        _ => trim_ends(&name.chars().take(NAME_MAX).collect::<String>()).to_owned(),
     }
+}
+
+/// Without the dots and spaces a name may not start or end with (hidden files, names Windows
+/// cannot keep), however they alternate.
+fn trim_ends(name: &str) -> &str {
+    name.trim_matches(|c: char| c.is_whitespace() || c == '.')
 }
 
 /// Characters that reorder text, used to disguise `exe.pdf` as `fdp.exe`.

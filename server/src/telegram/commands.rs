@@ -44,25 +44,32 @@ pub async fn handle(ctx: &Dispatcher, message: &Message) -> Result<(), DispatchE
             if request.trim().is_empty() {
                 return send(ctx, chat, t.paysupport_usage.to_owned(), None).await;
             }
-            let id: i64 = crate::on_db!(&ctx.db, |pool| {
-                sqlx::query_scalar(
-                "INSERT INTO support_requests (user_id, chat_id, message) VALUES ($1, $2, $3) RETURNING id",
+            let submitted = crate::support::submit(
+                &ctx.db,
+                &ctx.bot,
+                crate::support::Routing {
+                    admin_ids: &ctx.admin_ids,
+                    webapp_url: ctx.webapp_url.as_ref(),
+                },
+                &crate::support::NewRequest {
+                    buyer: i64::from(user.id),
+                    chat: i64::from(chat),
+                    language_code: user.language_code.clone(),
+                    message: request,
+                },
+                ctx.clock.now(),
             )
-            .bind(i64::from(user.id))
-            .bind(i64::from(chat))
-            .bind(&request)
-            .fetch_one(pool)
-            .await
-            })?;
+            .await?;
             tracing::info!(
-                support_request = id,
+                support_request = submitted.id,
                 user = i64::from(user.id),
+                notified = submitted.notified.len(),
                 "payment support requested"
             );
             send(
                 ctx,
                 chat,
-                t.paysupport_ack.replace("{id}", &id.to_string()),
+                t.paysupport_ack.replace("{id}", &submitted.id.to_string()),
                 None,
             )
             .await

@@ -17,6 +17,8 @@ pub enum DispatchError {
     Db(#[from] sqlx::Error),
     #[error(transparent)]
     Payment(#[from] PaymentError),
+    #[error(transparent)]
+    Support(#[from] crate::support::SupportError),
 }
 
 #[derive(Clone)]

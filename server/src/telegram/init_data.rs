@@ -145,6 +145,16 @@ impl Validator {
         self
     }
 
+    /// Also accept init data signed for `bot_id` with another Ed25519 key than Telegram's: the
+    /// dev preview's emulator plays Telegram and signs with its own.
+    pub fn with_third_party_key(mut self, bot_id: i64, public_key: [u8; 32]) -> Self {
+        match VerifyingKey::from_bytes(&public_key) {
+            Ok(key) => self.third_party = Some((bot_id, key)),
+            Err(err) => tracing::warn!(error = %err, "not an Ed25519 public key; ignored"),
+        }
+        self
+    }
+
     /// Validates raw init data at time `now` (Unix seconds).
     pub fn validate(&self, raw: &str, now: i64) -> Result<InitData, InitDataError> {
         self.validate_within(raw, now, self.max_age)
@@ -228,15 +238,45 @@ pub fn sign(bot_token: &str, fields: &[(&str, &str)]) -> String {
         .collect();
     pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     let hash = hex::encode(hmac(&secret, &data_check_string(&pairs, &[])));
-    let encode = |s: &str| {
-        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
-    };
+    // As Telegram writes it (encodeURIComponent): `-_.~` and alphanumerics stay as they are, so
+    // `auth_date`, `chat_type` and a base64url `signature` read as in real init data.
+    const COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    let encode = |s: &str| percent_encoding::utf8_percent_encode(s, COMPONENT).to_string();
     let mut query: Vec<String> = pairs
         .iter()
         .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
         .collect();
     query.push(format!("hash={hash}"));
     query.join("&")
+}
+
+/// Signs init data as Telegram hands it to a Mini App since Bot API 8.0: the Ed25519
+/// `signature` for third parties (`sign_data_check_string` signs `"{bot_id}:WebAppData\n"` and
+/// the data-check-string without `hash` and `signature`, Mini Apps docs, "Validating data for
+/// Third-Party Use"), then the bot's `hash` over every field, `signature` included.
+pub fn sign_with_signature(
+    bot_token: &str,
+    fields: &[(&str, &str)],
+    sign_data_check_string: impl FnOnce(&str) -> [u8; 64],
+) -> String {
+    let mut pairs: Vec<(String, String)> = fields
+        .iter()
+        .filter(|(k, _)| *k != "hash" && *k != "signature")
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sign_data_check_string(&data_check_string(&pairs, &[])));
+    let mut all: Vec<(&str, &str)> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    all.push(("signature", &signature));
+    sign(bot_token, &all)
 }
 
 fn verify_hash(

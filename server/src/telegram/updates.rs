@@ -45,6 +45,45 @@ pub fn allowed_updates() -> Vec<AllowedUpdate> {
     ]
 }
 
+/// How an update came in (a label of its span and metrics).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Intake {
+    Webhook,
+    Polling,
+}
+
+impl Intake {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Intake::Webhook => "webhook",
+            Intake::Polling => "polling",
+        }
+    }
+}
+
+/// An update's kind: the field beside `update_id`, one of Telegram's kinds the shop knows, else
+/// "other" (so a hostile key never reaches a label or a column).
+pub fn kind_of(update: &Value) -> &'static str {
+    const KINDS: [&str; 8] = [
+        "message",
+        "edited_message",
+        "callback_query",
+        "pre_checkout_query",
+        "shipping_query",
+        "my_chat_member",
+        "purchased_paid_media",
+        "inline_query",
+    ];
+    update
+        .as_object()
+        .and_then(|o| {
+            o.keys()
+                .find_map(|key| KINDS.iter().find(|k| **k == key.as_str()))
+        })
+        .copied()
+        .unwrap_or("other")
+}
+
 /// What became of one incoming update.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Ingested {
@@ -78,13 +117,13 @@ impl Inbox {
             tracing::warn!(bytes = body.len(), "webhook body is not JSON; dropped");
             return Ok(Ingested::Rejected);
         };
-        self.ingest_value(value).await
+        self.ingest_value(value, Intake::Webhook).await
     }
 
     /// Takes an update from `getUpdates`.
     pub async fn ingest_update(&self, update: &Update) -> Result<Ingested, sqlx::Error> {
         match serde_json::to_value(update) {
-            Ok(value) => self.ingest_value(value).await,
+            Ok(value) => self.ingest_value(value, Intake::Polling).await,
             Err(err) => {
                 tracing::warn!(update_id = update.id, error = %err, "cannot record update; dropped");
                 Ok(Ingested::Rejected)
@@ -92,15 +131,38 @@ impl Inbox {
         }
     }
 
-    async fn ingest_value(&self, value: Value) -> Result<Ingested, sqlx::Error> {
+    /// Records and handles one update in an `update` span, timed into the metrics the same way
+    /// whichever way it came.
+    async fn ingest_value(&self, value: Value, intake: Intake) -> Result<Ingested, sqlx::Error> {
         let Some(update_id) = value.get("update_id").and_then(Value::as_i64) else {
-            tracing::warn!("body has no integer update_id; dropped");
+            tracing::warn!(
+                intake = intake.as_str(),
+                "body has no integer update_id; dropped"
+            );
             return Ok(Ingested::Rejected);
         };
-        let kind = value
-            .as_object()
-            .and_then(|o| o.keys().find(|k| *k != "update_id").cloned())
-            .unwrap_or_else(|| "empty".into());
+        let kind = kind_of(&value);
+        let span = tracing::info_span!("update", update_id, kind, intake = intake.as_str());
+        let started = std::time::Instant::now();
+        let outcome =
+            tracing::Instrument::instrument(self.record_and_handle(update_id, kind, value), span)
+                .await;
+        let took = started.elapsed().as_secs_f64();
+        let intake = intake.as_str();
+        metrics::histogram!(crate::metrics::UPDATE_SECONDS, "kind" => kind).record(took);
+        if kind == "pre_checkout_query" {
+            metrics::histogram!(crate::metrics::PRE_CHECKOUT_SECONDS, "intake" => intake)
+                .record(took);
+        }
+        outcome
+    }
+
+    async fn record_and_handle(
+        &self,
+        update_id: i64,
+        kind: &'static str,
+        value: Value,
+    ) -> Result<Ingested, sqlx::Error> {
         // Recorded already claimed by this handler (first attempt): one write instead of an
         // insert and a claim, while the claim still keeps the retry worker off it. A row older
         // than SEEN_FOR_SECS is another update that had the same id: it is replaced.
@@ -116,7 +178,7 @@ impl Inbox {
                WHERE telegram_updates.received_at < $6",
         )
         .bind(update_id)
-        .bind(&kind)
+        .bind(kind)
         .bind(value.to_string())
         .bind(now)
         .bind(claim)
@@ -165,7 +227,11 @@ impl Inbox {
     /// The task also survives the webhook caller hanging up.
     async fn handle_within_budget(&self, update_id: i64, value: Value, claim: i64) -> Ingested {
         let inbox = self.clone();
-        let task = tokio::spawn(async move { inbox.handle_claimed(update_id, value, claim).await });
+        // The handling keeps the update's span when it goes on in the background.
+        let task = tokio::spawn(tracing::Instrument::instrument(
+            async move { inbox.handle_claimed(update_id, value, claim).await },
+            tracing::Span::current(),
+        ));
         match tokio::time::timeout(HANDLING_BUDGET, task).await {
             Ok(Ok(outcome)) => outcome,
             Ok(Err(err)) => {

@@ -364,3 +364,159 @@ fn the_standalone_emulator_plays_the_dev_preview_bot() {
     // its own bot there without either side being told the token.
     assert_eq!(telegram_emulator::DEV_BOT_TOKEN, DEV_BOT_TOKEN);
 }
+
+/// The fields of init data, percent-decoded.
+fn fields(init_data: &str) -> std::collections::BTreeMap<String, String> {
+    url::form_urlencoded::parse(init_data.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+#[tokio::test]
+async fn init_data_carries_a_signature_chat_type_and_chat_instance_like_telegrams() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = server::prepare(&common::config(&dir, &[])).await.unwrap();
+    let emulator = state.emulator.as_ref().unwrap();
+    let data = init_data_of(&state, 2001).await;
+    let f = fields(&data);
+    assert_eq!(f["chat_type"], "sender", "{data}");
+    let chat = f["chat_instance"].parse::<i64>().expect("a 64-bit chat id");
+    assert!(
+        f.contains_key("hash") && f.contains_key("signature"),
+        "{data}"
+    );
+    // One chat keeps its chat_instance; another user's chat has its own.
+    assert_eq!(
+        fields(&init_data_of(&state, 2001).await)["chat_instance"],
+        chat.to_string()
+    );
+    assert_ne!(
+        fields(&init_data_of(&state, 2002).await)["chat_instance"],
+        chat.to_string()
+    );
+
+    let now = server::auth::unix_now();
+    // The bot checks its hash (which covers the signature too)…
+    let first_party = Validator::new(Some(DEV_BOT_TOKEN), None);
+    assert_eq!(first_party.validate(&data, now).unwrap().user.id, 2001);
+    // …and a third party, without the token, checks the signature with the published key.
+    let (status, published) = call(&state, "GET", "/emulator/control/webapp", &[], None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        published["public_key"],
+        hex::encode(emulator.webapp_public_key())
+    );
+    let bot_id = published["bot_id"].as_i64().unwrap();
+    let key: [u8; 32] = hex::decode(published["public_key"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let third_party = Validator::new(None, None).with_third_party_key(bot_id, key);
+    let checked = third_party.validate(&data, now).unwrap();
+    assert_eq!(checked.user.id, 2001);
+    assert_eq!(checked.chat_type.as_deref(), Some("sender"));
+    for tampered in [
+        data.replace("chat_type=sender", "chat_type=group"),
+        data.replace(&format!("chat_instance={chat}"), "chat_instance=1"),
+    ] {
+        assert_eq!(
+            third_party.validate(&tampered, now),
+            Err(server::telegram::init_data::InitDataError::SignatureInvalid),
+            "{tampered}"
+        );
+    }
+    // Another bot's id does not verify.
+    let other_bot = Validator::new(None, None).with_third_party_key(bot_id + 1, key);
+    assert!(other_bot.validate(&data, now).is_err());
+
+    // The shop takes it: by the hash, and by the signature alone when the hash is not its own.
+    let auth = format!("tma {data}");
+    let (status, me) = call(&state, "GET", "/api/me", &[("authorization", &auth)], None).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["id"], 2001);
+    let foreign_hash = format!(
+        "tma {}",
+        data.replace(
+            &format!("hash={}", f["hash"]),
+            &format!("hash={}", "0".repeat(64))
+        )
+    );
+    let (status, me) = call(
+        &state,
+        "GET",
+        "/api/me",
+        &[("authorization", &foreign_hash)],
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    let forged = format!(
+        "tma {}",
+        data.replace("chat_type=sender", "chat_type=group")
+    );
+    let (status, _) = call(
+        &state,
+        "GET",
+        "/api/me",
+        &[("authorization", &forged)],
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_payment_sheet_reports_pending_while_the_bot_has_not_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = server::prepare(&common::config(&dir, &[])).await.unwrap();
+    init_data_of(&state, 2001).await; // Alex opens the app
+    let link = invoice_link(&state, 120).await;
+    let emulator = state.emulator.as_ref().unwrap();
+
+    // Nobody answers the pre-checkout query yet: the sheet closes with "pending".
+    let body = serde_json::json!({ "link": link, "user_id": 2001, "pending_after_ms": 200 });
+    let (status, outcome) = call(
+        &state,
+        "POST",
+        "/emulator/control/invoices/pay",
+        &[],
+        Some(body),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(outcome["status"], "pending", "{outcome}");
+    assert_eq!(
+        emulator.balance(2001).await.unwrap(),
+        2500,
+        "nothing charged yet"
+    );
+
+    // The payment goes on: the bot answers within Telegram's 10 s and it completes.
+    let uri = format!("/emulator/bot{DEV_BOT_TOKEN}/getUpdates");
+    let (_, updates) = call(&state, "POST", &uri, &[], Some(serde_json::json!({}))).await;
+    let query = updates["result"][0]["pre_checkout_query"]["id"].clone();
+    assert!(query.is_string(), "{updates}");
+    let uri = format!("/emulator/bot{DEV_BOT_TOKEN}/answerPreCheckoutQuery");
+    let answer = serde_json::json!({ "pre_checkout_query_id": query, "ok": true });
+    let (status, reply) = call(&state, "POST", &uri, &[], Some(answer)).await;
+    assert_eq!(status, StatusCode::OK, "{reply}");
+    common::wait_for("the payment after pending", async || {
+        emulator.balance(2001).await.unwrap() == 2380
+    })
+    .await;
+    assert_eq!(emulator.transactions().await.len(), 1);
+
+    // A payment that settles in time is reported as it ends, not as pending.
+    let link = invoice_link(&state, 100).await;
+    emulator.set_balance(2001, 5).await.unwrap();
+    let body = serde_json::json!({ "link": link, "user_id": 2001, "pending_after_ms": 200 });
+    let (_, outcome) = call(
+        &state,
+        "POST",
+        "/emulator/control/invoices/pay",
+        &[],
+        Some(body),
+    )
+    .await;
+    assert_eq!(outcome["status"], "insufficient_stars", "{outcome}");
+}

@@ -138,7 +138,8 @@ async fn a_product_page_shows_the_product_and_its_sample() {
     let shop = shop().await;
     let (status, html, _) = shop.get("/p/pocket-guide-to-rust").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(html.contains("<h1>The Pocket Guide to Rust</h1>"), "{html}");
+    // No closing tag asserted: with erase_components a hydration marker follows the title.
+    assert!(html.contains("<h1>The Pocket Guide to Rust<"), "{html}");
     assert!(html.contains("Mira Patel"));
     assert!(html.contains("250"), "{html}");
     assert!(

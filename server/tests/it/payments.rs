@@ -1446,7 +1446,9 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
         "telegram-mini-apps-from-scratch",
     ];
     const USERS: i64 = 30;
+    const AFFILIATES: [i64; 2] = [7900, 7901];
     const START: i64 = 1_000_000;
+    const NANO: i64 = 1_000_000_000;
     let seed = std::env::var("LEDGER_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -1486,6 +1488,26 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
             json!({ "balance": START }),
         )
         .await;
+    }
+    // A third of the buyers came through a Star affiliate program: the bot receives their
+    // payments less the affiliate's commission (1 to 900 ‰), and only the Star ledger says so.
+    for affiliate in AFFILIATES {
+        h.control(
+            "users",
+            json!({ "id": affiliate, "first_name": format!("Affiliate{affiliate}") }),
+        )
+        .await;
+    }
+    let mut referred: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+    for user in (0..USERS).step_by(3) {
+        let affiliate = AFFILIATES[rng.below(AFFILIATES.len() as u64) as usize];
+        let per_mille = 1 + rng.below(900) as i64;
+        h.control(
+            &format!("users/{}/affiliate", 7000 + user),
+            json!({ "affiliate_user_id": affiliate, "commission_per_mille": per_mille }),
+        )
+        .await;
+        referred.insert(7000 + user, (affiliate, per_mille));
     }
     // The process applying updates; a restart replaces it (nothing survives but the database).
     let mut d = domain(&h.config).await;
@@ -1659,22 +1681,51 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
     payments::settle_due(&d.db, &d.bot).await.unwrap();
     payments::reconcile(&d.db, &d.bot).await.unwrap();
 
-    // Telegram's ledger and the shop's, charge by charge.
+    // Telegram's ledger and the shop's, charge by charge. A charge's price is what the bot
+    // received plus the affiliate's commission, in nanostars (Bot API `StarTransaction`,
+    // `AffiliateInfo`: whole Stars and `nanostar_amount` beyond them).
     let ledger = h.get("transactions").await;
     let ledger = ledger.as_array().unwrap();
-    let charged: BTreeMap<String, (i64, i64)> = ledger
+    let nanos = |whole: &Value, part: &Value| {
+        whole.as_i64().unwrap_or(0) * NANO + part.as_i64().unwrap_or(0)
+    };
+    // charge id -> (payer, price in nanostars, the affiliate and their commission in ‰)
+    #[allow(clippy::type_complexity)]
+    let charged: BTreeMap<String, (i64, i64, Option<(i64, i64)>)> = ledger
         .iter()
         .filter(|t| t.get("source").is_some())
         .map(|t| {
+            let affiliate = &t["source"]["affiliate"];
+            let commission = nanos(&affiliate["amount"], &affiliate["nanostar_amount"]);
             (
                 t["id"].as_str().unwrap().to_owned(),
                 (
                     t["source"]["user"]["id"].as_i64().unwrap(),
-                    t["amount"].as_i64().unwrap(),
+                    nanos(&t["amount"], &t["nanostar_amount"]) + commission,
+                    affiliate.get("affiliate_user").map(|a| {
+                        (
+                            a["id"].as_i64().unwrap(),
+                            affiliate["commission_per_mille"].as_i64().unwrap(),
+                        )
+                    }),
                 ),
             )
         })
         .collect();
+    let shared = charged.values().filter(|c| c.2.is_some()).count();
+    if rounds >= 250 {
+        assert!(
+            shared > 10,
+            "only {shared} charges shared with an affiliate"
+        );
+    }
+    for (charge, (payer, _, affiliate)) in &charged {
+        assert_eq!(
+            *affiliate,
+            referred.get(payer).copied(),
+            "{charge}: Telegram shares exactly the referred buyers' payments"
+        );
+    }
     let refunded: BTreeSet<String> = ledger
         .iter()
         .filter(|t| t.get("receiver").is_some())
@@ -1682,9 +1733,19 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
         .collect();
     assert!(charged.len() > 100, "only {} charges", charged.len());
     #[allow(clippy::type_complexity)]
-    let rows: Vec<(String, String, Option<String>, i64, i64, bool, bool, i64)> =
-        server::on_db!(&d.db, |pool| sqlx::query_as(
-            "SELECT c.charge_id, c.state, c.reason, c.payer_id, c.amount_stars,
+    let rows: Vec<(
+        String,
+        String,
+        Option<String>,
+        i64,
+        i64,
+        bool,
+        bool,
+        i64,
+        Option<i64>,
+        Option<String>,
+    )> = server::on_db!(&d.db, |pool| sqlx::query_as(
+        "SELECT c.charge_id, c.state, c.reason, c.payer_id, c.amount_stars,
                     c.paid_at IS NOT NULL, c.refunded_at IS NOT NULL,
                     (SELECT count(*) FROM orders o
                      WHERE o.telegram_payment_charge_id = c.charge_id AND o.status = 'paid'
@@ -1693,12 +1754,13 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
                        WHERE mc.telegram_payment_charge_id = c.charge_id
                          AND mc.refunded_at IS NULL)
                     + (SELECT count(*) FROM tips t
-                       WHERE t.telegram_payment_charge_id = c.charge_id AND t.status = 'paid')
+                       WHERE t.telegram_payment_charge_id = c.charge_id AND t.status = 'paid'),
+                    c.nanostar_amount, c.affiliate
              FROM star_charges c",
-        )
-        .fetch_all(pool)
-        .await)
-        .unwrap();
+    )
+    .fetch_all(pool)
+    .await)
+    .unwrap();
     let known: BTreeSet<String> = rows.iter().filter(|r| r.5).map(|r| r.0.clone()).collect();
     assert_eq!(
         known,
@@ -1706,7 +1768,11 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
         "the shop heard of every charge, and of nothing else"
     );
     let mut kept: BTreeMap<i64, i64> = BTreeMap::new();
-    for (charge, state, reason, payer, amount, _, was_refunded, grants) in &rows {
+    // Kept charges the shop learnt from the Star ledger net of an affiliate's share.
+    let mut net_of_share = 0;
+    for (charge, state, reason, payer, amount, _, was_refunded, grants, nanostars, affiliate) in
+        &rows
+    {
         assert_eq!(
             *was_refunded,
             refunded.contains(charge),
@@ -1721,15 +1787,45 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
                 "{charge} kept without a grant ({reason:?})"
             );
             assert_eq!(*grants, 1, "{charge} granted exactly once");
-            assert_eq!(charged[charge], (*payer, *amount), "{charge}");
-            *kept.entry(*payer).or_default() += amount;
+            // The shop knows the price (from `successful_payment`), or what the bot received
+            // and the affiliate's share (from the Star ledger), which add up to the price.
+            let affiliate: Option<Value> = affiliate
+                .as_deref()
+                .map(|a| serde_json::from_str(a).unwrap());
+            let price = amount * NANO
+                + nanostars.unwrap_or(0)
+                + affiliate
+                    .as_ref()
+                    .map_or(0, |a| nanos(&a["amount"], &a["nanostar_amount"]));
+            let (telegram_payer, telegram_price, telegram_affiliate) = &charged[charge];
+            assert_eq!(
+                (payer, price),
+                (telegram_payer, *telegram_price),
+                "{charge} ({affiliate:?})"
+            );
+            if let Some(a) = &affiliate {
+                net_of_share += 1;
+                assert_eq!(
+                    Some((
+                        a["affiliate_id"].as_i64().unwrap(),
+                        a["commission_per_mille"].as_i64().unwrap()
+                    )),
+                    *telegram_affiliate,
+                    "{charge}: the affiliate and commission the Star ledger named"
+                );
+            }
+            *kept.entry(*payer).or_default() += price;
         }
     }
     // What each buyer paid and kept paying is what the shop granted them.
     for user in 0..USERS {
         let user = 7000 + user;
         let spent = START - h.stars(user).await;
-        assert_eq!(spent, kept.get(&user).copied().unwrap_or(0), "user {user}");
+        assert_eq!(
+            spent * NANO,
+            kept.get(&user).copied().unwrap_or(0),
+            "user {user}"
+        );
     }
     // One-time products are owned exactly while a paid order grants them.
     let wrong: i64 = server::on_db!(&d.db, |pool| sqlx::query_scalar(
@@ -1743,8 +1839,15 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
     .await)
     .unwrap();
     assert_eq!(wrong, 0);
+    if rounds >= 250 {
+        assert!(
+            net_of_share > 0,
+            "no affiliate-reduced amount reached the shop's ledger"
+        );
+    }
     eprintln!(
-        "seed {seed:#x}: {} charges, {} refunded, {restarts} restarts",
+        "seed {seed:#x}: {} charges ({shared} shared with an affiliate, {net_of_share} kept as \
+         the bot's net and the share), {} refunded, {restarts} restarts",
         charged.len(),
         refunded.len()
     );

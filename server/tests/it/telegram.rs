@@ -612,3 +612,44 @@ async fn the_webhook_answers_a_pre_checkout_behind_a_rate_limited_reply() {
     assert_eq!(set["ok"], true, "{set}");
     pay_behind_a_rate_limited_reply(&shop, 606).await;
 }
+
+/// The count of polled pre-checkouts `/metrics` reports (0 before the first).
+async fn polled_pre_checkouts(shop: &Shop) -> u64 {
+    let text = shop
+        .http
+        .get(format!("{}/metrics", shop.base))
+        .header("authorization", "Bearer scrape-polling")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|line| {
+            line.strip_prefix("starfront_pre_checkout_seconds_count{intake=\"polling\"} ")
+        })
+        .map_or(0, |n| n.trim().parse().unwrap())
+}
+
+#[tokio::test]
+async fn a_polled_pre_checkout_is_timed_in_metrics() {
+    let shop = shop(&[("METRICS_TOKEN", "scrape-polling")]).await;
+    shop.user(707, "Payer", "en").await;
+    let before = polled_pre_checkouts(&shop).await;
+    let link = create_invoice(&shop).await;
+    let outcome = shop
+        .control("invoices/pay", json!({ "link": link, "user_id": 707 }))
+        .await;
+    assert_eq!(outcome["status"], "declined", "answered: {outcome}");
+    // The histogram is recorded once the intake has the answer; Telegram's side may hear it
+    // first.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while polled_pre_checkouts(&shop).await <= before {
+        assert!(
+            Instant::now() < deadline,
+            "no polled pre-checkout in /metrics"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,154 @@
+//! The screens a buyer's first load does without, as lazy routes: their code is split out of the
+//! hydration bundle into wasm chunks (scripts/build.sh runs the split after linking), fetched when
+//! their route opens. The catalog and the product page stay in the bundle: they are where a buyer
+//! arrives from a chat, and Buy must work as soon as the page hydrates.
+//!
+//! Each screen loads its data in the browser (`LocalResource`) once its view runs, so `data()`
+//! has nothing to start ahead of the chunk. Code that several screens share (the studio's client
+//! and types) is put in a chunk of its own and fetched once.
+//!
+//! One `impl` per screen, written out: the split's name is derived from the place in the source,
+//! so a macro expanding them all at one place would give them one name.
+
+use crate::{pages, studio};
+use leptos::prelude::*;
+use leptos_router::{lazy_route, LazyRoute};
+
+/// `/library`
+pub struct LibraryScreen;
+
+#[lazy_route]
+impl LazyRoute for LibraryScreen {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::Library /> }.into_any()
+    }
+}
+
+/// `/learn/:slug`
+pub struct CourseScreen;
+
+#[lazy_route]
+impl LazyRoute for CourseScreen {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::Course /> }.into_any()
+    }
+}
+
+/// `/learn/:slug/:lesson`
+pub struct LessonScreen;
+
+#[lazy_route]
+impl LazyRoute for LessonScreen {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::Lesson /> }.into_any()
+    }
+}
+
+/// `/studio`
+pub struct StudioHomeScreen;
+
+#[lazy_route]
+impl LazyRoute for StudioHomeScreen {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <studio::pages::StudioHome /> }.into_any()
+    }
+}
+
+/// `/studio/new`
+pub struct NewProductScreen;
+
+#[lazy_route]
+impl LazyRoute for NewProductScreen {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <studio::pages::NewProduct /> }.into_any()
+    }
+}
+
+/// `/studio/p/:id`
+pub struct EditProductScreen;
+
+#[lazy_route]
+impl LazyRoute for EditProductScreen {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <studio::pages::EditProduct /> }.into_any()
+    }
+}
+
+/// `/studio/sales`
+pub struct StudioSalesScreen;
+
+#[lazy_route]
+impl LazyRoute for StudioSalesScreen {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <studio::pages::StudioSales /> }.into_any()
+    }
+}
+
+/// `/studio/discounts`
+pub struct StudioDiscountsScreen;
+
+#[lazy_route]
+impl LazyRoute for StudioDiscountsScreen {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <studio::deals::StudioDiscounts /> }.into_any()
+    }
+}
+
+/// `/studio/charges`
+pub struct StudioChargesScreen;
+
+#[lazy_route]
+impl LazyRoute for StudioChargesScreen {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <studio::charges::StudioCharges /> }.into_any()
+    }
+}
+
+pub struct StudioSupportScreen;
+
+#[lazy_route]
+impl LazyRoute for StudioSupportScreen {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <studio::support::StudioSupport /> }.into_any()
+    }
+}
