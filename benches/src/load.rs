@@ -12,7 +12,6 @@
 use crate::procs;
 use serde_json::{json, Value};
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use telegram_emulator::{EmulatedUser, Emulator, EmulatorConfig, PaymentOutcome};
@@ -476,22 +475,8 @@ pub async fn start_server(
     db.close().await;
     let port = procs::free_port()?;
     let base = format!("http://127.0.0.1:{port}");
-    let mut command = Command::new(server_bin);
-    for var in [
-        "DEV_PREVIEW",
-        "SEED_DEMO",
-        "PORT",
-        "DATABASE_URL",
-        "ADMIN_IDS",
-        "DEMO_REFUND",
-        "THIRD_PARTY_BOT_ID",
-        "RUST_LOG",
-    ] {
-        command.env_remove(var);
-    }
+    let mut command = procs::server_command(server_bin, port, &data);
     command
-        .env("BIND", format!("127.0.0.1:{port}"))
-        .env("DATA_DIR", &data)
         .env("BOT_TOKEN", bot_token)
         .env("TELEGRAM_API_URL", format!("{emulator_url}/"))
         .env("PUBLIC_URL", format!("{base}/"))

@@ -208,23 +208,8 @@ async fn run() -> Result<(), BenchError> {
     let stub_url = stub.start().await?;
     let port = procs::free_port()?;
     let base = format!("http://127.0.0.1:{port}");
-    let mut command = Command::new(&server_bin);
-    for var in [
-        "DEV_PREVIEW",
-        "SEED_DEMO",
-        "PUBLIC_URL",
-        "PORT",
-        "DATABASE_URL",
-        "ADMIN_IDS",
-        "DEMO_REFUND",
-        "THIRD_PARTY_BOT_ID",
-        "RUST_LOG",
-    ] {
-        command.env_remove(var);
-    }
+    let mut command = procs::server_command(&server_bin, port, &data);
     command
-        .env("BIND", format!("127.0.0.1:{port}"))
-        .env("DATA_DIR", &data)
         .env("LEPTOS_SITE_ROOT", &site_copy)
         .env("BOT_TOKEN", BOT_TOKEN)
         .env("TELEGRAM_API_URL", &stub_url)
