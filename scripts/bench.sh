@@ -2,14 +2,24 @@
 # Measures the shop: installs what the benchmark needs, builds the release server and the
 # bundle, then runs the bench (benches/), which prints one table.
 #
-#   scripts/bench.sh [--large] [--secs N]
+#   scripts/bench.sh [--large] [--secs N] [--only load] [--shoppers N] [--load-secs N]
 #
 # --large seeds 100,000 products and 1,000,000 orders instead of 1,000 products; --secs sets the
 # length of each HTTP measurement (default 5). Load comes from wrk (Debian's package), nginx is
-# the reference for file downloads, gzip and brotli size the bundle.
+# the reference for file downloads, gzip and brotli size the bundle. The load test (500 shoppers
+# for 60 s through the whole shop and the Bot API emulator) ends the table; `--only load` runs
+# it alone and needs only the release server (no bundle, no wrk or nginx).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
+
+if [[ " $* " == *" --only load "* ]]; then
+  step "release server and the bench (load test only)"
+  t=$(date +%s)
+  cargo build --locked --release -p server -p bench
+  note "cargo: $(( $(date +%s) - t ))s"
+  exec "$ROOT/target/release/bench" "$@"
+fi
 
 "$ROOT/scripts/setup.sh"
 

@@ -2,13 +2,15 @@
 //! against a stub Bot API, drives it from separate load generators on loopback (`wrk` for HTTP,
 //! this process for the Telegram webhook) and prints one table.
 //!
-//!   cargo run -p bench --release [-- --large] [-- --secs N]
+//!   cargo run -p bench --release [-- --large] [-- --secs N] [-- --only load]
 //!
 //! Needs `target/release/starfront` and the bundle in `target/site` (`scripts/build.sh
 //! --release`), `wrk`, `nginx`, `gzip` and `brotli` on PATH; `scripts/bench.sh` sets all that up.
+//! The load test alone (`--only load`) needs only the release server.
 
 mod bundle;
 mod hostile;
+mod load;
 mod procs;
 mod seed;
 mod stub;
@@ -33,6 +35,11 @@ const PAGE_CONNECTIONS: u32 = 64;
 const DOWNLOAD_CONNECTIONS: u32 = 4;
 /// How long the delivery outbox may take to drain before the bench stops waiting.
 const DELIVERY_WAIT: Duration = Duration::from_secs(20);
+/// The load test: shoppers at once, for how long (`--shoppers`, `--load-secs`).
+const SHOPPERS: usize = 500;
+const LOAD_SECS: u64 = 60;
+/// The load test's goal for the pre-checkout answer, as Telegram's payment sheet waits for it.
+const PRE_CHECKOUT_P99_GOAL: Duration = Duration::from_millis(100);
 
 #[derive(Debug, thiserror::Error)]
 enum BenchError {
@@ -59,12 +66,24 @@ enum BenchError {
 struct Args {
     large: bool,
     secs: u64,
+    only_load: bool,
+    shoppers: usize,
+    load_secs: u64,
 }
 
 fn parse_args() -> Result<Args, BenchError> {
     let mut args = Args {
         large: false,
         secs: 5,
+        only_load: false,
+        shoppers: SHOPPERS,
+        load_secs: LOAD_SECS,
+    };
+    let number = |value: Option<String>, what: &str| {
+        value
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|n| *n > 0)
+            .ok_or_else(|| BenchError::Usage(format!("{what} takes a positive whole number")))
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -77,9 +96,19 @@ fn parse_args() -> Result<Args, BenchError> {
                     .filter(|s| *s > 0)
                     .ok_or_else(|| BenchError::Usage("--secs takes whole seconds".into()))?
             }
+            "--only" => match it.next().as_deref() {
+                Some("load") => args.only_load = true,
+                other => {
+                    return Err(BenchError::Usage(format!(
+                        "--only takes `load`, not {other:?}"
+                    )))
+                }
+            },
+            "--shoppers" => args.shoppers = number(it.next(), "--shoppers")? as usize,
+            "--load-secs" => args.load_secs = number(it.next(), "--load-secs")?,
             "-h" | "--help" => {
                 return Err(BenchError::Usage(
-                    "usage: bench [--large] [--secs N]\n  --large  100,000 products and 1,000,000 orders (default 1,000 products)\n  --secs   seconds per HTTP measurement (default 5)".into(),
+                    "usage: bench [--large] [--secs N] [--only load] [--shoppers N] [--load-secs N]\n  --large      100,000 products and 1,000,000 orders (default 1,000 products)\n  --secs       seconds per HTTP measurement (default 5)\n  --only load  only the load test (500 shoppers through the whole shop and the emulator)\n  --shoppers   shoppers in the load test (default 500)\n  --load-secs  length of the load test (default 60)".into(),
                 ))
             }
             other => return Err(BenchError::Usage(format!("unknown argument {other:?}"))),
@@ -118,6 +147,28 @@ async fn run() -> Result<(), BenchError> {
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target/release/starfront"));
     let site = root.join("target/site");
+    if args.only_load {
+        if !server_bin.exists() {
+            return Err(BenchError::Setup(format!(
+                "{} is missing: run cargo build --release -p server (or scripts/bench.sh)",
+                server_bin.display()
+            )));
+        }
+        let server_bin = std::fs::canonicalize(&server_bin)?;
+        let mut table = Table::default();
+        let site = site.join("pkg").exists().then_some(site.as_path());
+        load_test(&mut table, &args, &root, &server_bin, site, t0).await?;
+        progress(t0, "done");
+        println!();
+        println!(
+            "Starfront load test · {} cores · load average {}",
+            std::thread::available_parallelism().map_or(0, |n| n.get()),
+            load_average()
+        );
+        println!();
+        table.print();
+        return Ok(());
+    }
     let bundle_files = bundle_files(&site)?;
     if !server_bin.exists() || !site.join("pkg").join(&bundle_files[0]).exists() {
         return Err(BenchError::Setup(format!(
@@ -157,23 +208,8 @@ async fn run() -> Result<(), BenchError> {
     let stub_url = stub.start().await?;
     let port = procs::free_port()?;
     let base = format!("http://127.0.0.1:{port}");
-    let mut command = Command::new(&server_bin);
-    for var in [
-        "DEV_PREVIEW",
-        "SEED_DEMO",
-        "PUBLIC_URL",
-        "PORT",
-        "DATABASE_URL",
-        "ADMIN_IDS",
-        "DEMO_REFUND",
-        "THIRD_PARTY_BOT_ID",
-        "RUST_LOG",
-    ] {
-        command.env_remove(var);
-    }
+    let mut command = procs::server_command(&server_bin, port, &data);
     command
-        .env("BIND", format!("127.0.0.1:{port}"))
-        .env("DATA_DIR", &data)
         .env("LEPTOS_SITE_ROOT", &site_copy)
         .env("BOT_TOKEN", BOT_TOKEN)
         .env("TELEGRAM_API_URL", &stub_url)
@@ -610,6 +646,15 @@ async fn run() -> Result<(), BenchError> {
             false,
         ),
     }
+    load_test(
+        &mut table,
+        &args,
+        &root,
+        &server_bin,
+        Some(site_copy.as_path()),
+        t0,
+    )
+    .await?;
     let mib =
         |b: Option<u64>| b.map_or("n/a".into(), |b| format!("{:.1} MiB", b as f64 / 1048576.0));
     table.row(
@@ -642,6 +687,157 @@ async fn run() -> Result<(), BenchError> {
     println!();
     table.print();
     Ok(())
+}
+
+/// The load test (`load.rs`) on a server of its own, and its rows.
+async fn load_test(
+    table: &mut Table,
+    args: &Args,
+    root: &Path,
+    server_bin: &Path,
+    site: Option<&Path>,
+    t0: Instant,
+) -> Result<(), BenchError> {
+    progress(t0, "load test: seeding, the emulator and a fresh server");
+    let (emulator, emulator_url) = load::emulator(BOT_TOKEN).await?;
+    let work = root.join("target/bench/load");
+    let (server, base, products) = load::start_server(
+        server_bin,
+        &work,
+        site,
+        &emulator_url,
+        BOT_TOKEN,
+        WEBHOOK_SECRET,
+    )
+    .await?;
+    if !load::wait_for_webhook(&emulator_url).await {
+        return Err(BenchError::Setup(
+            "the server never registered its webhook with the emulator (log: target/bench/load/server.log)".into(),
+        ));
+    }
+    progress(
+        t0,
+        &format!(
+            "load test: {} shoppers for {} s (log: target/bench/load/server.log)",
+            args.shoppers, args.load_secs
+        ),
+    );
+    let before = load_average();
+    let report = load::run(
+        &load::Plan {
+            base: &base,
+            shoppers: args.shoppers,
+            duration: Duration::from_secs(args.load_secs),
+            products,
+            bot_token: BOT_TOKEN,
+            start_checkout_path: server_fn_path(root, "start_checkout"),
+            checkout_status_path: server_fn_path(root, "checkout_status"),
+        },
+        &emulator,
+    )
+    .await;
+    let server_side = server_pre_checkout_p99(&base).await;
+    drop(server);
+    let secs = report.elapsed.as_secs_f64();
+    table.row(
+        &format!(
+            "load: {} shoppers × {} s (browse, search, product, checkout, pay in the emulator, download)",
+            args.shoppers, args.load_secs
+        ),
+        format!(
+            "{} requests ({:.0}/s) · {} purchases downloaded ({:.1}/s) · {} errors{} · load average {before} before, {} after",
+            report.requests,
+            report.requests as f64 / secs,
+            report.purchases,
+            report.purchases as f64 / secs,
+            report.errors,
+            if report.first_errors.is_empty() {
+                String::new()
+            } else {
+                format!(" (first: {})", report.first_errors.join("; "))
+            },
+            report
+                .load_average
+                .map_or("n/a".into(), |l| format!("{l:.2}")),
+        ),
+        "0 errors",
+        report.errors == 0,
+    );
+    let pay = report.pay();
+    let pay_p99 = load::percentile(pay, 0.99);
+    table.row(
+        "load: pre-checkout (Pay pressed → `pre_checkout_query` over the webhook → the shop's answer → charge)",
+        format!(
+            "p50 {} · p99 {} · max {} ({} payments){}",
+            ms(load::percentile(pay, 0.50)),
+            ms(pay_p99),
+            ms(load::percentile(pay, 1.0)),
+            pay.len(),
+            server_side
+                .map(|le| format!("; the server's own histogram: p99 ≤ {le}"))
+                .unwrap_or_default()
+        ),
+        "p99 < 100 ms",
+        !pay.is_empty() && pay_p99 < PRE_CHECKOUT_P99_GOAL && report.errors == 0,
+    );
+    for (step, latencies) in load::STEPS.iter().zip(&report.steps) {
+        table.row(
+            &format!("load step: {step}"),
+            format!(
+                "p50 {} · p99 {} · max {} ({})",
+                ms(load::percentile(latencies, 0.50)),
+                ms(load::percentile(latencies, 0.99)),
+                ms(load::percentile(latencies, 1.0)),
+                latencies.len()
+            ),
+            "",
+            true,
+        );
+    }
+    Ok(())
+}
+
+/// The 1-minute load average (`/proc/loadavg`): the machine's cores are shared.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "n/a".into())
+}
+
+/// The bucket bound under which 99 % of the server's own pre-checkout timings fell (from
+/// `/metrics`, loopback only), as text.
+async fn server_pre_checkout_p99(base: &str) -> Option<String> {
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    let prefix = format!("{}_bucket", server::metrics::PRE_CHECKOUT_SECONDS);
+    let mut buckets: std::collections::BTreeMap<String, (f64, f64)> = Default::default();
+    for line in text.lines().filter(|l| l.starts_with(&prefix)) {
+        let le = line.split("le=\"").nth(1)?.split('"').next()?.to_owned();
+        let count: f64 = line.rsplit(' ').next()?.parse().ok()?;
+        let bound = if le == "+Inf" {
+            f64::INFINITY
+        } else {
+            le.parse().ok()?
+        };
+        buckets.entry(le).or_insert((bound, 0.0)).1 += count;
+    }
+    let mut sorted: Vec<(f64, f64)> = buckets.into_values().collect();
+    sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total = sorted.last()?.1;
+    if total == 0.0 {
+        return None;
+    }
+    let (bound, _) = sorted.iter().find(|(_, n)| *n >= 0.99 * total)?;
+    Some(if bound.is_finite() {
+        format!("{:.1} ms", bound * 1000.0)
+    } else {
+        "+Inf".into()
+    })
 }
 
 /// The bytes a browser downloads for the bundle, as the server sends them (reqwest is built

@@ -53,6 +53,30 @@ pub fn free_port() -> std::io::Result<u16> {
     Ok(listener.local_addr()?.port())
 }
 
+/// The shop's release binary on `127.0.0.1:port` with its data in `data`, and none of the
+/// settings of the shell the bench runs in (a `PUBLIC_URL` or `DEV_PREVIEW` there would change
+/// what is measured); each run adds its own.
+pub fn server_command(bin: &Path, port: u16, data: &Path) -> Command {
+    let mut command = Command::new(bin);
+    for var in [
+        "DEV_PREVIEW",
+        "SEED_DEMO",
+        "PUBLIC_URL",
+        "PORT",
+        "DATABASE_URL",
+        "ADMIN_IDS",
+        "DEMO_REFUND",
+        "THIRD_PARTY_BOT_ID",
+        "RUST_LOG",
+    ] {
+        command.env_remove(var);
+    }
+    command
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .env("DATA_DIR", data);
+    command
+}
+
 pub fn spawn(
     name: &str,
     mut command: Command,

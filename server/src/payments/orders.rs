@@ -240,10 +240,12 @@ pub async fn create_priced_order(
 const LINK_WAIT: Duration = Duration::from_secs(20);
 const LINK_POLL: Duration = Duration::from_millis(50);
 
-/// A pending order left without an invoice link this long was abandoned mid-way (the server
-/// stopped during `createInvoiceLink`, whose call and retries end well before): it no longer
-/// holds the buyer's place.
-const ABANDONED_AFTER_SECS: i64 = 180;
+/// A pending order left without an invoice link this long was abandoned mid-way (the server was
+/// killed, or the request timed out, during `createInvoiceLink`): it no longer holds the buyer's
+/// place. A Buy is a request, and no request outlives the request timeout (`REQUEST_TIMEOUT_SECS`,
+/// 30 s by default), which drops it mid-call; a few seconds on top cover the clocks of replicas.
+/// Waiting longer only locks the buyer out of the product after a crash.
+const ABANDONED_AFTER_SECS: i64 = 35;
 
 /// An order to be: what makes two Buys the same one.
 struct Offer {

@@ -836,3 +836,33 @@ async fn a_buyer_holds_one_use_of_a_code_however_many_buys_race() {
     s.wait_paid(3411, &later).await;
     assert_eq!(s.used(code_id).await, 2, "paying keeps the use");
 }
+
+/// A Buy cut off between making the order and recording its invoice link (the server killed, the
+/// request timed out) leaves an order without a link. No request lives past the request timeout
+/// (30 s by default), so such an order is abandoned by then: the buyer's next Buy must not wait
+/// behind it (found by the crash test, where buyers were locked out of a product for minutes).
+#[tokio::test]
+async fn an_order_left_without_its_link_by_a_killed_buy_frees_the_offer() {
+    let s = shop().await;
+    s.buyer(3461).await;
+    let first = s
+        .order(3461, RUST_BOOK, &PriceChoice::default())
+        .await
+        .unwrap();
+    // What the kill leaves behind: the order, 40 s old, and no link.
+    server::on_db!(&s.db, |pool| sqlx::query(
+        "UPDATE orders SET invoice_link = NULL, created_at = created_at - 40 WHERE public_id = $1"
+    )
+    .bind(&first.public_id)
+    .execute(pool)
+    .await
+    .map(|_| ()))
+    .unwrap();
+
+    let again = s
+        .order(3461, RUST_BOOK, &PriceChoice::default())
+        .await
+        .expect("the abandoned order no longer holds the buyer's place");
+    assert_ne!(again.public_id, first.public_id);
+    assert_eq!(s.pending(3461).await.0, 1, "the abandoned order is expired");
+}
