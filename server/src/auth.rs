@@ -106,7 +106,7 @@ pub fn derive_key(bot_token: &str, purpose: &str) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
-pub use clock::unix_now;
+use clock::unix_now;
 
 /// An authenticated Mini App user, as an axum extractor.
 #[derive(Clone, Debug)]

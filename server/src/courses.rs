@@ -1,7 +1,7 @@
 //! Courses: the outline a viewer sees, opening a lesson (which remembers where a buyer is), and
 //! marking lessons done. Free preview lessons open for everyone; the rest for buyers only.
 
-use crate::auth::unix_now;
+use clock::unix_now;
 use crate::db::Db;
 use crate::downloads::Signer;
 use app::api::{CourseLesson, CourseProgress, CourseView, LessonView, LibraryFile};

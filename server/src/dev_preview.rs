@@ -2,7 +2,7 @@
 //! demo user of your choice, paying through the in-process Bot API emulator. Mounted only with
 //! `DEV_PREVIEW` on.
 
-use crate::auth::unix_now;
+use clock::unix_now;
 use crate::config::DEV_ADMIN_ID;
 use crate::http::AppState;
 use crate::telegram::init_data::sign_with_signature;

@@ -1,7 +1,7 @@
 //! Paid files: short-lived signed URLs bound to buyer and file, checked again against the
 //! entitlement on every request (so a refund stops them), served with byte ranges, and logged.
 
-use crate::auth::unix_now;
+use clock::unix_now;
 use crate::db::Db;
 use crate::storage::Storage;
 use app::api::{LibraryFile, LibraryItem, Membership, ProductKind};

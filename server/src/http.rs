@@ -318,7 +318,7 @@ async fn download(
     Path(token): Path<String>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let grant = state.signer.verify(&token, crate::auth::unix_now())?;
+    let grant = state.signer.verify(&token, clock::unix_now())?;
     let file = downloads::entitled_file(&state.db, &grant, state.clock.now()).await?;
     let range = request
         .headers()
@@ -354,7 +354,9 @@ async fn download(
     for (name, value) in FILE_HEADERS {
         headers.insert(name, HeaderValue::from_static(value));
     }
-    if let Ok(disposition) = HeaderValue::from_str(&content_disposition(&file.file_name)) {
+    if let Ok(disposition) =
+        HeaderValue::from_str(&crate::storage::content_disposition(&file.file_name))
+    {
         headers.insert(header::CONTENT_DISPOSITION, disposition);
     }
     headers.insert(
@@ -386,23 +388,6 @@ async fn download(
         }
     }
     Ok(response)
-}
-
-/// `attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266 / 5987).
-pub(crate) fn content_disposition(name: &str) -> String {
-    let ascii: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let encoded =
-        percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC).to_string();
-    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
 const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";

@@ -20,7 +20,7 @@ pub async fn redirect_to_store(
     file: &EntitledFile,
     range: Option<&str>,
 ) -> Result<Option<Response>, ApiError> {
-    let disposition = crate::http::content_disposition(&file.file_name);
+    let disposition = crate::storage::content_disposition(&file.file_name);
     let Some(url) = state
         .storage
         .signed_download_url(

@@ -171,7 +171,7 @@ impl Shop for ShopBackend {
             slug,
             &choice,
             self.max_price_stars,
-            crate::auth::unix_now(),
+            clock::unix_now(),
         )
         .await
         .map_err(|err| refusal(err, locale(headers, viewer.as_ref())))

@@ -75,7 +75,7 @@ impl Headers {
     pub fn attachment(content_type: &str, file_name: &str) -> Self {
         Headers {
             content_type: content_type.to_owned(),
-            disposition: Some(crate::http::content_disposition(file_name)),
+            disposition: Some(content_disposition(file_name)),
         }
     }
 }
@@ -435,6 +435,23 @@ impl ObjectWriter {
             }
         }
     }
+}
+
+/// `attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266 / 5987).
+pub fn content_disposition(name: &str) -> String {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded =
+        percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC).to_string();
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
 #[cfg(test)]

@@ -79,7 +79,7 @@ pub enum PaymentError {
 }
 
 /// Seconds since the Unix epoch, the unit of every time column.
-pub(crate) use crate::auth::unix_now;
+pub(crate) use clock::unix_now;
 
 /// A Bot API error's description, when Telegram (not the network) refused the call.
 pub(crate) fn api_error(err: &BotError) -> Option<&tgbot::types::ResponseError> {

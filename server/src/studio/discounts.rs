@@ -5,7 +5,7 @@
 use super::roles::Caller;
 use super::routes::Studio;
 use super::{products, StudioConfig, StudioError};
-use crate::auth::unix_now;
+use clock::unix_now;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::http::AppState;

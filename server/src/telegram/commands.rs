@@ -94,7 +94,7 @@ pub async fn handle(ctx: &Dispatcher, message: &Message) -> Result<(), DispatchE
                  ORDER BY e.granted_at DESC, e.id DESC",
                 )
                 .bind(i64::from(user.id))
-                .bind(crate::auth::unix_now())
+                .bind(clock::unix_now())
                 .fetch_all(pool)
                 .await
             })?;

@@ -17,7 +17,7 @@
 
 use super::bot::{Bot, POLL_TIMEOUT_SECS};
 use super::dispatch::{DispatchError, Dispatcher};
-use crate::auth::unix_now;
+use clock::unix_now;
 use crate::db::Db;
 use serde_json::Value;
 use std::time::Duration;
