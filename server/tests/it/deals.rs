@@ -110,7 +110,7 @@ impl Shop {
             choice,
             MAX_PRICE,
             None,
-            server::auth::unix_now(),
+            clock::unix_now(),
         )
         .await
     }
@@ -200,7 +200,7 @@ async fn percent_and_fixed_codes_are_invoiced_discounted_and_paid() {
         RUST_BOOK,
         &code("Spring20"),
         MAX_PRICE,
-        server::auth::unix_now(),
+        clock::unix_now(),
     )
     .await
     .unwrap();
@@ -265,13 +265,13 @@ async fn unusable_codes_are_refused_with_their_reason() {
     let late = s
         .new_code(
             MIRA,
-            json!({ "code": "LATE", "percent_off": 10, "expires_at": server::auth::unix_now() + 3600 }),
+            json!({ "code": "LATE", "percent_off": 10, "expires_at": clock::unix_now() + 3600 }),
         )
         .await;
     server::on_db!(&s.db, |pool| sqlx::query(
         "UPDATE discount_codes SET expires_at = $1 WHERE id = $2"
     )
-    .bind(server::auth::unix_now() - 1)
+    .bind(clock::unix_now() - 1)
     .bind(late["id"].as_i64().unwrap())
     .execute(pool)
     .await
@@ -359,14 +359,14 @@ async fn unusable_codes_are_refused_with_their_reason() {
     let brief = s
         .new_code(
             MIRA,
-            json!({ "code": "BRIEF", "percent_off": 30, "expires_at": server::auth::unix_now() + 3600 }),
+            json!({ "code": "BRIEF", "percent_off": 30, "expires_at": clock::unix_now() + 3600 }),
         )
         .await;
     let order = s.order(3105, RUST_BOOK, &code("brief")).await.unwrap();
     server::on_db!(&s.db, |pool| sqlx::query(
         "UPDATE discount_codes SET expires_at = $1 WHERE id = $2"
     )
-    .bind(server::auth::unix_now() - 1)
+    .bind(clock::unix_now() - 1)
     .bind(brief["id"].as_i64().unwrap())
     .execute(pool)
     .await
@@ -633,7 +633,7 @@ async fn studio_code_errors_name_the_field() {
     let s = shop().await;
     s.buyer(3501).await;
     let photo = s.product_id("night-photography-field-notes").await;
-    let now = server::auth::unix_now();
+    let now = clock::unix_now();
     let cases = [
         (json!({ "code": "a b", "percent_off": 10 }), "code"),
         (json!({ "code": "X", "percent_off": 10 }), "code"),

@@ -43,7 +43,7 @@ async fn the_stand_in_signs_in_the_chosen_demo_user() {
     assert!(js.contains("openInvoice"), "the WebApp stand-in follows");
     let dev = dev_config(&js);
     let data = validator
-        .validate(dev["initData"].as_str().unwrap(), server::auth::unix_now())
+        .validate(dev["initData"].as_str().unwrap(), clock::unix_now())
         .unwrap();
     assert_eq!(data.user.id, 2002);
     assert_eq!(data.user.language_code.as_deref(), Some("ru"));
@@ -150,7 +150,7 @@ async fn the_demo_admin_is_signed_in_and_an_admin_only_in_dev_preview() {
     let data = validator
         .validate(
             &init_data_of(&state, DEV_ADMIN_ID).await,
-            server::auth::unix_now(),
+            clock::unix_now(),
         )
         .unwrap();
     assert_eq!(data.user.id, DEV_ADMIN_ID);
@@ -208,7 +208,7 @@ async fn a_deep_link_start_param_is_signed_into_the_init_data() {
     let dev = dev_config(&js);
     assert_eq!(dev["startParam"], "p_sourdough-at-home");
     let data = validator
-        .validate(dev["initData"].as_str().unwrap(), server::auth::unix_now())
+        .validate(dev["initData"].as_str().unwrap(), clock::unix_now())
         .unwrap();
     assert_eq!(data.start_param.as_deref(), Some("p_sourdough-at-home"));
 
@@ -395,7 +395,7 @@ async fn init_data_carries_a_signature_chat_type_and_chat_instance_like_telegram
         chat.to_string()
     );
 
-    let now = server::auth::unix_now();
+    let now = clock::unix_now();
     // The bot checks its hash (which covers the signature too)…
     let first_party = Validator::new(Some(DEV_BOT_TOKEN), None);
     assert_eq!(first_party.validate(&data, now).unwrap().user.id, 2001);

@@ -165,12 +165,12 @@ async fn revoked_expired_and_forged_links_are_refused() {
     let token = url.trim_start_matches("/download/");
     let grant_of = state
         .signer
-        .verify(token, server::auth::unix_now())
+        .verify(token, clock::unix_now())
         .unwrap();
 
     let expired = state
         .signer
-        .sign(BUYER, grant_of.file_id, server::auth::unix_now() - 3600);
+        .sign(BUYER, grant_of.file_id, clock::unix_now() - 3600);
     let (status, _, body) = send(&state, get(&format!("/download/{expired}"))).await;
     assert_eq!(
         status,
@@ -182,7 +182,7 @@ async fn revoked_expired_and_forged_links_are_refused() {
     // Another user's link to the same file: signed, but they own nothing.
     let stranger = state
         .signer
-        .sign(BUYER + 1, grant_of.file_id, server::auth::unix_now());
+        .sign(BUYER + 1, grant_of.file_id, clock::unix_now());
     let (status, _, _) = send(&state, get(&format!("/download/{stranger}"))).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 

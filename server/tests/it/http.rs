@@ -575,7 +575,7 @@ async fn refunds_and_studio_writes_need_fresher_init_data_than_browsing() {
     .await;
     // The demo admin (9001), signed in 20 minutes ago.
     let user = r#"{"id":9001,"first_name":"Sam","language_code":"en"}"#;
-    let then = (server::auth::unix_now() - 1200).to_string();
+    let then = (clock::unix_now() - 1200).to_string();
     let auth = format!(
         "tma {}",
         server::telegram::init_data::sign(
@@ -685,7 +685,7 @@ fn tma(user_id: i64) -> String {
             server::config::DEV_BOT_TOKEN,
             &[
                 ("user", &user.to_string()),
-                ("auth_date", &server::auth::unix_now().to_string())
+                ("auth_date", &clock::unix_now().to_string())
             ]
         )
     )

@@ -396,7 +396,7 @@ async fn pre_checkout_declines_each_unpayable_case_with_its_message() {
     }))
     .unwrap();
     assert_eq!(
-        payments::checkout::check_pre_checkout(&h.d.db, &query, server::auth::unix_now()).await,
+        payments::checkout::check_pre_checkout(&h.d.db, &query, clock::unix_now()).await,
         Err(payments::Decline::WrongCurrency)
     );
     // Nobody was charged for any of it.
@@ -1315,7 +1315,7 @@ async fn a_tip_refund_that_overtakes_its_payment_stays_refunded() {
         slug: Some(SOURDOUGH.into()),
         amount_stars: 50,
     };
-    let now = server::auth::unix_now();
+    let now = clock::unix_now();
     let tip = payments::tips::create(&h.d.db, &h.d.bot, 1711, &request, 10_000, now)
         .await
         .unwrap();
@@ -1536,7 +1536,7 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
                     5..=7 => (COURSE, PriceChoice::default()),
                     n => (PLAIN[n as usize - 8], PriceChoice::default()),
                 };
-                let now_s = server::auth::unix_now();
+                let now_s = clock::unix_now();
                 match payments::create_priced_order(
                     &d.db, &d.bot, user, slug, &choice, 10_000, None, now_s,
                 )
@@ -1559,7 +1559,7 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
                     user,
                     &request,
                     10_000,
-                    server::auth::unix_now(),
+                    clock::unix_now(),
                 )
                 .await
                 .unwrap();

@@ -65,7 +65,7 @@ fn button_url(message: &Value) -> &str {
 }
 
 fn now() -> i64 {
-    server::auth::unix_now()
+    clock::unix_now()
 }
 
 fn init_data(user_id: i64, auth_date: i64) -> String {
