@@ -180,7 +180,7 @@ pub async fn run(plan: &Plan<'_>, emulator: &Emulator) -> Report {
                     &json!({ "id": id, "first_name": format!("Shopper{i}"), "language_code": "en" })
                         .to_string(),
                 ),
-                ("auth_date", &server::auth::unix_now().to_string()),
+                ("auth_date", &clock::unix_now().to_string()),
             ],
         );
         shoppers.push(Shopper {

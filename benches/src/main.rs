@@ -302,7 +302,7 @@ async fn run() -> Result<(), BenchError> {
                 &serde_json::json!({ "id": seed::BUYER, "first_name": "Bench", "language_code": "en" })
                     .to_string(),
             ),
-            ("auth_date", &server::auth::unix_now().to_string()),
+            ("auth_date", &clock::unix_now().to_string()),
         ],
     );
     progress(t0, "JSON API");
@@ -478,7 +478,7 @@ async fn run() -> Result<(), BenchError> {
     progress(t0, "download through the shop");
     let signer =
         server::downloads::Signer::new(server::auth::derive_key(BOT_TOKEN, "download links"));
-    let token = signer.sign(seed::BUYER, seeded.big_file_id, server::auth::unix_now());
+    let token = signer.sign(seed::BUYER, seeded.big_file_id, clock::unix_now());
     let download_load = |url: String| {
         let work = work.clone();
         move || -> Result<wrk::Report, BenchError> {

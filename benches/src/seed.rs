@@ -75,7 +75,7 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> SeedError + '_ {
 
 pub async fn seed(db: &SqlitePool, files_dir: &Path, sizes: Sizes) -> Result<Seeded, SeedError> {
     write_files(files_dir)?;
-    let now = server::auth::unix_now();
+    let now = clock::unix_now();
     let mut tx = db.begin().await?;
     // Users: the creators, the measured buyer, the buyers of pending orders, the history's customers.
     for (from, count, name) in [

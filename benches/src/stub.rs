@@ -62,7 +62,7 @@ fn ok(result: Value) -> Json<Value> {
 fn sent_message(extra: Value) -> Value {
     let mut message = json!({
         "message_id": 1,
-        "date": server::auth::unix_now(),
+        "date": clock::unix_now(),
         "chat": { "id": 1, "type": "private", "first_name": "Buyer" },
         "from": { "id": 7_000_000_099_i64, "is_bot": true, "first_name": "Bench bot" },
     });

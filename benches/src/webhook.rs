@@ -169,7 +169,7 @@ pub async fn payments(
                     "update_id": update_id,
                     "message": {
                         "message_id": update_id,
-                        "date": server::auth::unix_now(),
+                        "date": clock::unix_now(),
                         "chat": { "id": order.user_id, "type": "private", "first_name": "Buyer" },
                         "from": user(order.user_id),
                         "successful_payment": {

@@ -101,7 +101,7 @@ pub fn signed_init_data(user: &Value, auth_date: i64) -> String {
 /// Init data of user `id` (first name `User<id>`, English), signed now.
 pub fn init_data(id: i64) -> String {
     let user = json!({ "id": id, "first_name": format!("User{id}"), "language_code": "en" });
-    signed_init_data(&user, server::auth::unix_now())
+    signed_init_data(&user, clock::unix_now())
 }
 
 /// The `Authorization` value the Mini App sends for user `id`.
