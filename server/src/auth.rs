@@ -8,8 +8,18 @@ use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method};
+use clock::unix_now;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Why a request is not signed in.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error(transparent)]
+    InitData(#[from] InitDataError),
+    #[error("database error")]
+    Db(#[from] sqlx::Error),
+}
 
 /// Validates init data and records the user. Shared by the axum extractor and the server functions.
 #[derive(Clone, Debug)]
@@ -36,12 +46,12 @@ impl Authenticator {
         self
     }
 
-    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<InitData, ApiError> {
+    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<InitData, AuthError> {
         self.authenticate_within(headers, None).await
     }
 
     /// For refunds and studio writes: the stricter age applies.
-    pub async fn authenticate_sensitive(&self, headers: &HeaderMap) -> Result<InitData, ApiError> {
+    pub async fn authenticate_sensitive(&self, headers: &HeaderMap) -> Result<InitData, AuthError> {
         self.authenticate_within(headers, self.sensitive_max_age)
             .await
     }
@@ -60,7 +70,7 @@ impl Authenticator {
         &self,
         headers: &HeaderMap,
         max_age: Option<Duration>,
-    ) -> Result<InitData, ApiError> {
+    ) -> Result<InitData, AuthError> {
         let raw = tma_init_data(headers)?;
         let data = self.validator.validate_within(raw, unix_now(), max_age)?;
         users::upsert(&self.db, &data.user).await?;
@@ -106,8 +116,6 @@ pub fn derive_key(bot_token: &str, purpose: &str) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
-use clock::unix_now;
-
 /// An authenticated Mini App user, as an axum extractor.
 #[derive(Clone, Debug)]
 pub struct AuthUser(pub InitData);
@@ -126,7 +134,7 @@ where
         } else {
             auth.authenticate(&parts.headers).await
         };
-        let data = data?;
+        let data = data.map_err(ApiError::from)?;
         crate::language::learn_user(&parts.headers, data.user.language_code.as_deref());
         Ok(AuthUser(data))
     }

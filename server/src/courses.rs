@@ -1,10 +1,10 @@
 //! Courses: the outline a viewer sees, opening a lesson (which remembers where a buyer is), and
 //! marking lessons done. Free preview lessons open for everyone; the rest for buyers only.
 
-use clock::unix_now;
 use crate::db::Db;
 use crate::downloads::Signer;
 use app::api::{CourseLesson, CourseProgress, CourseView, LessonView, LibraryFile};
+use clock::unix_now;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CourseError {

@@ -2,13 +2,13 @@
 //! demo user of your choice, paying through the in-process Bot API emulator. Mounted only with
 //! `DEV_PREVIEW` on.
 
-use clock::unix_now;
 use crate::config::DEV_ADMIN_ID;
-use crate::http::AppState;
+use crate::state::AppState;
 use crate::telegram::init_data::sign_with_signature;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use clock::unix_now;
 use serde_json::json;
 use telegram_emulator::EmulatedUser;
 

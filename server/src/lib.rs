@@ -13,8 +13,8 @@ pub mod downloads;
 pub mod error;
 pub mod http;
 pub mod language;
+pub mod library;
 pub mod listen;
-pub mod media;
 pub mod metrics;
 pub mod migrate_lock;
 pub mod page_cache;
@@ -24,6 +24,7 @@ pub mod replica;
 #[cfg(feature = "demo")]
 pub mod seed;
 pub mod shop;
+pub mod state;
 pub mod storage;
 pub mod studio;
 pub mod support;

@@ -7,7 +7,6 @@
 //! is set: the totals are the shop's sales.
 
 use crate::db::Db;
-use crate::http::AppState;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -63,12 +62,13 @@ pub struct MetricsAccess {
 }
 
 pub async fn render(
-    State(state): State<AppState>,
+    State(access): State<MetricsAccess>,
+    State(db): State<Db>,
     extensions: axum::http::Extensions,
     headers: HeaderMap,
 ) -> Response {
     let peer = extensions.get::<ConnectInfo<SocketAddr>>();
-    let allowed = match &state.metrics.token {
+    let allowed = match &access.token {
         Some(token) => headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -82,7 +82,7 @@ pub async fn render(
     let handle = handle();
     handle.run_upkeep();
     let mut body = handle.render();
-    match totals(&state.db).await {
+    match totals(&db).await {
         Ok(totals) => body.push_str(&totals),
         Err(err) => tracing::warn!(error = %err, "cannot read totals for /metrics"),
     }

@@ -1,12 +1,11 @@
 //! The server's implementation of the app's `Shop` port.
 
-use crate::auth::Authenticator;
+use crate::auth::{AuthError, Authenticator};
 use crate::catalog;
 use crate::clock::Clock;
 use crate::courses::{self, CourseError};
 use crate::db::Db;
 use crate::downloads::{self, Signer};
-use crate::error::ApiError;
 use crate::payments::memberships::{self, RenewalError};
 use crate::payments::{self, OrderStatus, PaymentError};
 use crate::telegram::bot::Bot;
@@ -76,7 +75,7 @@ impl ShopBackend {
     async fn authenticate(&self, headers: &HeaderMap) -> Result<InitData, ShopError> {
         match self.auth.authenticate(headers).await {
             Ok(data) => Ok(data),
-            Err(ApiError::Unauthorized(err)) => Err(ShopError::Unauthorized(format!(
+            Err(AuthError::InitData(err)) => Err(ShopError::Unauthorized(format!(
                 "{} ({err})",
                 ServerText::Unauthorized.in_locale(request_locale(headers, None))
             ))),
@@ -197,7 +196,7 @@ impl Shop for ShopBackend {
 
     async fn library(&self, headers: &HeaderMap) -> Result<Vec<LibraryItem>, ShopError> {
         let user = self.authenticate(headers).await?.user;
-        downloads::library(&self.db, &self.signer, user.id, self.clock.now())
+        crate::library::library(&self.db, &self.signer, user.id, self.clock.now())
             .await
             .map_err(|err| ShopError::Unavailable(Box::new(err)))
     }

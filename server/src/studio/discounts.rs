@@ -3,19 +3,13 @@
 //! (`/api/studio/products/{id}/pwyw`). Checkout's side is in `payments::{discounts, pricing}`.
 
 use super::roles::Caller;
-use super::routes::Studio;
 use super::{products, StudioConfig, StudioError};
-use clock::unix_now;
 use crate::db::Db;
-use crate::error::ApiError;
-use crate::http::AppState;
 use crate::payments::discounts::{normalize, CODE_MAX, CODE_MIN};
 use app::deals::{DiscountCode, DiscountCodeInput, PayWhatYouWant};
 use app::text;
 use app::texts::Text;
-use axum::extract::{Path, State};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use clock::unix_now;
 
 /// Why a code or a price setting cannot be saved; `Invalid` names the field at fault.
 #[derive(Debug, thiserror::Error)]
@@ -30,71 +24,6 @@ pub enum DealError {
 
 fn invalid(field: &'static str, message: Text) -> DealError {
     DealError::Invalid { field, message }
-}
-
-impl From<DealError> for ApiError {
-    fn from(err: DealError) -> Self {
-        match err {
-            DealError::Invalid { field, message } => ApiError::Invalid { field, message },
-            DealError::Studio(err) => ApiError::Studio(err),
-            DealError::Db(err) => err.into(),
-        }
-    }
-}
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/studio/discounts", get(list_route).post(create_route))
-        .route("/api/studio/discounts/{id}/disable", post(disable_route))
-        .route(
-            "/api/studio/products/{id}/pwyw",
-            get(pwyw_route).put(set_pwyw_route),
-        )
-}
-
-async fn list_route(
-    State(state): State<AppState>,
-    Studio(caller): Studio,
-) -> Result<Json<Vec<DiscountCode>>, ApiError> {
-    Ok(Json(list(&state.db, caller).await?))
-}
-
-async fn create_route(
-    State(state): State<AppState>,
-    Studio(caller): Studio,
-    Json(input): Json<DiscountCodeInput>,
-) -> Result<Json<DiscountCode>, ApiError> {
-    Ok(Json(
-        create(&state.db, caller, state.studio, &input, unix_now()).await?,
-    ))
-}
-
-async fn disable_route(
-    State(state): State<AppState>,
-    Studio(caller): Studio,
-    Path(id): Path<i64>,
-) -> Result<Json<DiscountCode>, ApiError> {
-    Ok(Json(disable(&state.db, caller, id, unix_now()).await?))
-}
-
-async fn pwyw_route(
-    State(state): State<AppState>,
-    Studio(caller): Studio,
-    Path(id): Path<i64>,
-) -> Result<Json<PayWhatYouWant>, ApiError> {
-    products::owned(&state.db, caller, id).await?;
-    Ok(Json(pay_what_you_want(&state.db, id).await?))
-}
-
-async fn set_pwyw_route(
-    State(state): State<AppState>,
-    Studio(caller): Studio,
-    Path(id): Path<i64>,
-    Json(input): Json<PayWhatYouWant>,
-) -> Result<Json<PayWhatYouWant>, ApiError> {
-    Ok(Json(
-        set_pay_what_you_want(&state.db, caller, id, &input).await?,
-    ))
 }
 
 #[derive(sqlx::FromRow)]

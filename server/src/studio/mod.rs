@@ -8,7 +8,6 @@ pub mod discounts;
 pub mod markdown;
 pub mod products;
 pub mod roles;
-pub mod routes;
 pub mod sales;
 pub mod uploads;
 

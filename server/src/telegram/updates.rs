@@ -17,8 +17,8 @@
 
 use super::bot::{Bot, POLL_TIMEOUT_SECS};
 use super::dispatch::{DispatchError, Dispatcher};
-use clock::unix_now;
 use crate::db::Db;
+use clock::unix_now;
 use serde_json::Value;
 use std::time::Duration;
 use tgbot::types::{AllowedUpdate, GetUpdates, Update, UpdateType};

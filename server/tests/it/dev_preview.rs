@@ -148,10 +148,7 @@ async fn the_demo_admin_is_signed_in_and_an_admin_only_in_dev_preview() {
     let state = server::prepare(&common::config(&dir, &[])).await.unwrap();
     let validator = Validator::new(Some(DEV_BOT_TOKEN), None);
     let data = validator
-        .validate(
-            &init_data_of(&state, DEV_ADMIN_ID).await,
-            clock::unix_now(),
-        )
+        .validate(&init_data_of(&state, DEV_ADMIN_ID).await, clock::unix_now())
         .unwrap();
     assert_eq!(data.user.id, DEV_ADMIN_ID);
     let (_, js) = webapp_js(&state, None).await;

@@ -163,10 +163,7 @@ async fn revoked_expired_and_forged_links_are_refused() {
         .unwrap()
         .to_owned();
     let token = url.trim_start_matches("/download/");
-    let grant_of = state
-        .signer
-        .verify(token, clock::unix_now())
-        .unwrap();
+    let grant_of = state.signer.verify(token, clock::unix_now()).unwrap();
 
     let expired = state
         .signer

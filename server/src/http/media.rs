@@ -4,7 +4,7 @@
 
 use crate::downloads::{self, EntitledFile, Grant};
 use crate::error::ApiError;
-use crate::http::AppState;
+use crate::state::AppState;
 use crate::storage::{Area, StorageError};
 use axum::body::Body;
 use axum::extract::State;
@@ -34,8 +34,7 @@ pub async fn redirect_to_store(
     else {
         return Ok(None);
     };
-    let location =
-        HeaderValue::from_str(url.as_str()).map_err(|err| ApiError::Internal(Box::new(err)))?;
+    let location = HeaderValue::from_str(url.as_str()).map_err(ApiError::internal)?;
     let mut response = StatusCode::FOUND.into_response();
     let headers = response.headers_mut();
     headers.insert(header::LOCATION, location);

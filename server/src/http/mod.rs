@@ -21,81 +21,14 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-/// What every handler can reach.
-#[derive(Clone, FromRef)]
-pub struct AppState {
-    pub leptos: LeptosOptions,
-    pub db: Db,
-    pub shop: ShopHandle,
-    pub auth: Authenticator,
-    pub storage: Storage,
-    pub signer: Signer,
-    /// Users with every right in the shop (`ADMIN_IDS`).
-    pub admin_ids: Arc<[i64]>,
-    /// Present when a bot is configured.
-    pub telegram: Option<TelegramState>,
-    /// The in-process Bot API emulator (dev preview), mounted at `/emulator`.
-    #[cfg(feature = "dev-preview")]
-    pub emulator: Option<telegram_emulator::Emulator>,
-    /// The creator studio's limits (prices, uploads).
-    pub studio: crate::studio::StudioConfig,
-    /// Now for memberships' access; the dev preview's emulator advances it.
-    pub clock: crate::clock::Clock,
-    /// Who may read `/metrics`.
-    pub metrics: crate::metrics::MetricsAccess,
-    /// Checkout, tip and studio-write budgets per user or address.
-    pub rate_limits: crate::rate_limit::RateLimits,
-    /// The bundle's current file names (`leptos.output_name` is its `bundle`).
-    pub assets: app::Assets,
-    /// Rendered catalog pages, kept while the catalog is unchanged.
-    pub page_cache: crate::page_cache::PageCache,
-}
+mod caller;
+mod discounts;
+mod errors;
+pub mod media;
+pub mod studio;
+mod support;
 
-/// What the webhook needs.
-#[derive(Clone)]
-pub struct TelegramState {
-    pub inbox: Inbox,
-    pub webhook_secret: String,
-    pub bot: crate::telegram::bot::Bot,
-}
-
-impl AppState {
-    pub fn new(
-        leptos: LeptosOptions,
-        db: Db,
-        storage: Storage,
-        auth: Authenticator,
-        signer: Signer,
-        shop: ShopHandle,
-    ) -> Self {
-        Self {
-            rate_limits: crate::rate_limit::RateLimits::new(Default::default(), auth.clone()),
-            leptos,
-            db,
-            shop,
-            auth,
-            storage,
-            signer,
-            admin_ids: Arc::new([]),
-            telegram: None,
-            #[cfg(feature = "dev-preview")]
-            emulator: None,
-            studio: crate::studio::StudioConfig::default(),
-            clock: crate::clock::Clock::default(),
-            metrics: crate::metrics::MetricsAccess::default(),
-            assets: app::Assets::default(),
-            page_cache: Default::default(),
-        }
-    }
-
-    /// Whether the browser dev preview runs; never in a build without the `dev-preview` feature.
-    pub fn dev_preview(&self) -> bool {
-        #[cfg(feature = "dev-preview")]
-        return self.emulator.is_some();
-        #[cfg(not(feature = "dev-preview"))]
-        false
-    }
-}
+pub use crate::state::{AppState, TelegramState};
 
 /// Leptos' routes, generated once per process: generating them renders the app in a special
 /// mode that must not run twice at the same time (concurrent calls can hang).
@@ -118,7 +51,7 @@ pub fn router(state: AppState) -> Router {
     // Public files on this disk are served by tower-http; from a bucket, by `media::public`.
     let media = match state.storage.local_public_dir() {
         Some(dir) => Router::new().fallback_service(ServeDir::new(dir)),
-        None => Router::new().fallback(crate::media::public),
+        None => Router::new().fallback(media::public),
     };
     let media = media
         .layer(SetResponseHeaderLayer::overriding(
@@ -153,7 +86,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/orders/{order_id}/refund", post(refund))
         .route("/download/{token}", get(download))
         .route("/telegram/webhook", post(webhook))
-        .merge(crate::studio::routes::router())
+        .merge(studio::router())
+        .merge(discounts::router())
+        .merge(support::router())
         .leptos_routes_with_context(
             &state,
             routes,
@@ -274,7 +209,7 @@ async fn library(
     AuthUser(data): AuthUser,
 ) -> Result<Json<Vec<LibraryItem>>, ApiError> {
     Ok(Json(
-        downloads::library(&state.db, &state.signer, data.user.id, state.clock.now()).await?,
+        crate::library::library(&state.db, &state.signer, data.user.id, state.clock.now()).await?,
     ))
 }
 
@@ -284,7 +219,7 @@ async fn refund(
     AuthUser(data): AuthUser,
     Path(order_id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let bot = &state.telegram.as_ref().ok_or(ApiError::NotFound)?.bot;
+    let bot = &state.telegram.as_ref().ok_or(ApiError::not_found())?.bot;
     let actor = crate::payments::Actor {
         user_id: data.user.id,
         is_admin: state.admin_ids.contains(&data.user.id),
@@ -326,26 +261,27 @@ async fn download(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     if let Some(response) =
-        crate::media::redirect_to_store(&state, &grant, &file, range.as_deref()).await?
+        media::redirect_to_store(&state, &grant, &file, range.as_deref()).await?
     {
         return Ok(response);
     }
     let path = state
         .storage
         .local_path(Area::Private, &file.storage_key)
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(ApiError::not_found())?;
     // 1 MiB reads instead of tower-http's 64 KiB: each read is a hop to tokio's blocking pool,
     // and for files of hundreds of MiB those hops, not the disk, bounded the throughput.
     let serve = tower_http::services::ServeFile::new(path).with_buf_chunk_size(DOWNLOAD_CHUNK);
     let served = tower::ServiceExt::oneshot(serve, request)
         .await
-        .map_err(|err| ApiError::Internal(Box::new(err)))?;
+        .map_err(ApiError::internal)?;
     let mut response = served.into_response();
     let status = response.status();
     if status == StatusCode::NOT_FOUND {
-        return Err(ApiError::Internal(
-            format!("stored file {} is missing", file.storage_key).into(),
-        ));
+        return Err(ApiError::internal(format!(
+            "stored file {} is missing",
+            file.storage_key
+        )));
     }
     let headers = response.headers_mut();
     if let Ok(mime) = HeaderValue::from_str(crate::studio::uploads::served_type(&file.mime_type)) {

@@ -1,10 +1,10 @@
 //! The support inbox's HTTP surface, `/api/studio/support/*`: the caller must be a creator or
 //! an admin (the studio's extractor); the domain decides which requests they may see.
 
-use super::SupportError;
+use super::caller::Studio;
 use crate::error::ApiError;
-use crate::http::AppState;
-use crate::studio::routes::Studio;
+use crate::state::AppState;
+use crate::support;
 use app::studio::types::{SupportRefundInput, SupportReplyInput, SupportRequest};
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
@@ -24,11 +24,11 @@ async fn inbox(
     State(state): State<AppState>,
     Studio(caller): Studio,
 ) -> Result<Json<Vec<SupportRequest>>, ApiError> {
-    Ok(Json(super::inbox(&state.db, caller).await?))
+    Ok(Json(support::inbox(&state.db, caller).await?))
 }
 
 fn bot(state: &AppState) -> Result<&crate::telegram::bot::Bot, ApiError> {
-    Ok(&state.telegram.as_ref().ok_or(ApiError::NotFound)?.bot)
+    Ok(&state.telegram.as_ref().ok_or(ApiError::not_found())?.bot)
 }
 
 async fn reply(
@@ -37,7 +37,7 @@ async fn reply(
     Path(id): Path<i64>,
     Json(input): Json<SupportReplyInput>,
 ) -> Done {
-    super::reply(
+    support::reply(
         &state.db,
         bot(&state)?,
         caller,
@@ -50,7 +50,7 @@ async fn reply(
 }
 
 async fn close(State(state): State<AppState>, Studio(caller): Studio, Path(id): Path<i64>) -> Done {
-    super::close(&state.db, caller, id, state.clock.now()).await?;
+    support::close(&state.db, caller, id, state.clock.now()).await?;
     Ok(Json(serde_json::json!({ "status": "closed" })))
 }
 
@@ -60,12 +60,6 @@ async fn refund(
     Path(id): Path<i64>,
     Json(input): Json<SupportRefundInput>,
 ) -> Done {
-    super::refund(&state.db, bot(&state)?, caller, id, &input.charge_id).await?;
+    support::refund(&state.db, bot(&state)?, caller, id, &input.charge_id).await?;
     Ok(Json(serde_json::json!({ "status": "refunded" })))
-}
-
-impl From<SupportError> for ApiError {
-    fn from(err: SupportError) -> Self {
-        ApiError::Support(err)
-    }
 }

@@ -1,20 +1,19 @@
 //! The studio's HTTP surface: `/api/studio/*` for creators and admins (every handler resolves the
 //! caller's role on the server before anything else), and `/api/tips` for buyers.
 
-use super::roles::{self, Caller};
-use super::{covers, products, sales, uploads, StudioError};
-use crate::auth::AuthUser;
+use super::caller::{Studio, StudioCaller};
 use crate::error::ApiError;
-use crate::http::AppState;
 use crate::payments::tips;
+use crate::state::AppState;
 use crate::storage::Area;
+use crate::studio::roles::{self, Caller};
+use crate::studio::{covers, products, sales, uploads, StudioError};
 use app::studio::types::{
     Invite, LessonInput, ProductInput, ProductStatus, SalesDashboard, StudioFile, StudioMe,
     StudioProduct, StudioProductRow, TipCheckout, TipRequest,
 };
 use app::text;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path, Query, State};
-use axum::http::request::Parts;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{header, HeaderMap};
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
@@ -51,33 +50,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/tips", post(tip))
         .route("/api/tips/{id}", get(tip_status))
         .merge(uploads)
-        .merge(super::discounts::router())
-        .merge(crate::support::routes::router())
-}
-
-/// The authenticated caller and their role; handlers decide what the role allows.
-pub struct StudioCaller(pub Caller);
-
-impl FromRequestParts<AppState> for StudioCaller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let AuthUser(data) = AuthUser::from_request_parts(parts, state).await?;
-        let caller = roles::resolve(&state.db, &state.admin_ids, data.user.id).await?;
-        Ok(StudioCaller(caller))
-    }
-}
-
-/// A caller who may use the studio (creator or admin); everyone else gets 403 here.
-pub struct Studio(pub Caller);
-
-impl FromRequestParts<AppState> for Studio {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let StudioCaller(caller) = StudioCaller::from_request_parts(parts, state).await?;
-        Ok(Studio(caller.require_studio()?))
-    }
 }
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
@@ -347,7 +319,7 @@ async fn refund(
     Studio(caller): Studio,
     Path(order_id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let bot = &state.telegram.as_ref().ok_or(ApiError::NotFound)?.bot;
+    let bot = &state.telegram.as_ref().ok_or(ApiError::not_found())?.bot;
     let actor = crate::payments::Actor {
         user_id: caller.user_id,
         is_admin: caller.is_admin(),
@@ -379,9 +351,9 @@ async fn resolve_charge(
     let resolution = match action.as_str() {
         "refund" => crate::payments::Resolution::Refund,
         "grant" => crate::payments::Resolution::Grant,
-        _ => return Err(ApiError::NotFound),
+        _ => return Err(ApiError::not_found()),
     };
-    let bot = &state.telegram.as_ref().ok_or(ApiError::NotFound)?.bot;
+    let bot = &state.telegram.as_ref().ok_or(ApiError::not_found())?.bot;
     let actor = crate::payments::Actor {
         user_id: caller.user_id,
         is_admin: caller.is_admin(),

@@ -1,0 +1,196 @@
+//! Domain errors as the HTTP edge answers them: a status, a stable code and the text a person
+//! reads. The domain modules return their own errors and know nothing of HTTP; this is where
+//! each meets `ApiError`.
+
+use crate::auth::AuthError;
+use crate::downloads::DownloadError;
+use crate::error::ApiError;
+use crate::library::LibraryError;
+use crate::payments::PaymentError;
+use crate::storage::StorageError;
+use crate::studio::discounts::DealError;
+use crate::studio::StudioError;
+use crate::support::SupportError;
+use crate::telegram::init_data::InitDataError;
+use app::i18n::td_string;
+use app::text;
+use app::texts::Text;
+use axum::http::StatusCode;
+
+impl From<InitDataError> for ApiError {
+    fn from(err: InitDataError) -> Self {
+        let status = match err {
+            InitDataError::TooLong | InitDataError::TooManyFields => {
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+            }
+            _ => StatusCode::UNAUTHORIZED,
+        };
+        // What to do, and what exactly was wrong (API clients and tests read it).
+        let expired = matches!(err, InitDataError::Expired { .. });
+        let detail = err.to_string();
+        let text = Text::from_fn(move |locale| {
+            let words = if expired {
+                td_string!(locale, errors.session_expired)
+            } else {
+                td_string!(locale, errors.unauthorized)
+            };
+            format!("{words} ({detail})")
+        });
+        ApiError::new(status, err.code(), text).because(err)
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(err: AuthError) -> Self {
+        match err {
+            AuthError::InitData(err) => err.into(),
+            AuthError::Db(err) => err.into(),
+        }
+    }
+}
+
+impl From<DownloadError> for ApiError {
+    fn from(err: DownloadError) -> Self {
+        let (status, code, text) = match err {
+            DownloadError::BadLink => (StatusCode::NOT_FOUND, "bad_link", text!(errors.bad_link)),
+            DownloadError::Expired => {
+                (StatusCode::GONE, "link_expired", text!(errors.link_expired))
+            }
+            DownloadError::NotEntitled => (
+                StatusCode::FORBIDDEN,
+                "not_entitled",
+                text!(errors.not_entitled),
+            ),
+            DownloadError::Db(_) => return ApiError::internal(err),
+        };
+        ApiError::new(status, code, text).because(err)
+    }
+}
+
+impl From<LibraryError> for ApiError {
+    fn from(err: LibraryError) -> Self {
+        ApiError::internal(err)
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(err: StorageError) -> Self {
+        ApiError::internal(err)
+    }
+}
+
+impl From<PaymentError> for ApiError {
+    fn from(err: PaymentError) -> Self {
+        use PaymentError as P;
+        let (status, code, text) = match &err {
+            P::OrderNotFound => (StatusCode::NOT_FOUND, "not_found", text!(errors.no_order)),
+            P::NotOnSale(_) => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                text!(errors.not_on_sale),
+            ),
+            P::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                text!(errors.refund_forbidden),
+            ),
+            P::AlreadyOwned => (
+                StatusCode::CONFLICT,
+                "conflict",
+                text!(errors.already_owned),
+            ),
+            P::NotRefundable(_) => (
+                StatusCode::CONFLICT,
+                "conflict",
+                text!(errors.not_refundable),
+            ),
+            P::NotGrantable => (
+                StatusCode::CONFLICT,
+                "conflict",
+                text!(errors.not_grantable),
+            ),
+            P::CheckoutInProgress => (
+                StatusCode::CONFLICT,
+                "checkout_in_progress",
+                text!(errors.checkout_in_progress),
+            ),
+            P::Deal(refusal) => {
+                let refusal = *refusal;
+                let text = Text::from_fn(move |locale| refusal.in_locale(locale));
+                (StatusCode::CONFLICT, "refused", text)
+            }
+            _ => return ApiError::internal(err),
+        };
+        ApiError::new(status, code, text).because(err)
+    }
+}
+
+impl From<StudioError> for ApiError {
+    fn from(err: StudioError) -> Self {
+        use StudioError as S;
+        let err = match err {
+            S::Payment(err) => return err.into(),
+            other => other,
+        };
+        let (status, code, text) = match &err {
+            S::Forbidden(text) => (StatusCode::FORBIDDEN, "forbidden", text.clone()),
+            S::NotFound => (StatusCode::NOT_FOUND, "not_found", text!(errors.not_found)),
+            S::Invalid(text) => (StatusCode::BAD_REQUEST, "invalid", text.clone()),
+            S::TooLarge { limit } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                text!(
+                    studio_errors.too_large,
+                    limit = crate::studio::human_bytes(*limit)
+                ),
+            ),
+            S::UnsupportedMedia(text) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                text.clone(),
+            ),
+            S::Conflict(text) => (StatusCode::CONFLICT, "conflict", text.clone()),
+            S::Payment(_) | S::Storage(_) | S::Io(_) | S::Db(_) => return ApiError::internal(err),
+        };
+        ApiError::new(status, code, text).because(err)
+    }
+}
+
+impl From<DealError> for ApiError {
+    fn from(err: DealError) -> Self {
+        match err {
+            DealError::Invalid { field, message } => ApiError::invalid(field, message),
+            DealError::Studio(err) => err.into(),
+            DealError::Db(err) => err.into(),
+        }
+    }
+}
+
+impl From<SupportError> for ApiError {
+    fn from(err: SupportError) -> Self {
+        use SupportError as R;
+        let (status, code, text) = match &err {
+            R::NotFound => (StatusCode::NOT_FOUND, "not_found", text!(errors.not_found)),
+            R::EmptyReply | R::ReplyTooLong => (
+                StatusCode::BAD_REQUEST,
+                "invalid",
+                text!(support_studio.reply_invalid),
+            ),
+            R::Closed => (
+                StatusCode::CONFLICT,
+                "conflict",
+                text!(errors.request_closed),
+            ),
+            R::NotRefundable => (
+                StatusCode::CONFLICT,
+                "conflict",
+                text!(support_studio.not_refundable),
+            ),
+            R::Payment(_) | R::Bot(_) | R::Db(_) => match err {
+                R::Payment(err) => return err.into(),
+                other => return ApiError::internal(other),
+            },
+        };
+        ApiError::new(status, code, text).because(err)
+    }
+}

@@ -1,0 +1,103 @@
+//! A buyer's library: what they own, with fresh signed download links, course progress and
+//! membership periods.
+
+use crate::db::Db;
+use crate::downloads::Signer;
+use crate::storage::Storage;
+use app::api::{LibraryFile, LibraryItem, Membership, ProductKind};
+use clock::unix_now;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LibraryError {
+    #[error("database error")]
+    Db(#[from] sqlx::Error),
+    #[error("a stored product is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+#[derive(sqlx::FromRow)]
+struct LibraryRow {
+    product_id: i64,
+    slug: String,
+    title: String,
+    kind: String,
+    cover_key: Option<String>,
+    file_id: Option<i64>,
+    file_name: Option<String>,
+    size_bytes: Option<i64>,
+    expires_at: Option<i64>,
+}
+
+/// Everything `user_id` owns, newest purchase first; courses with the buyer's progress.
+/// Memberships are listed while their paid period runs (`now` is the shop's clock).
+pub async fn library(
+    db: &Db,
+    signer: &Signer,
+    user_id: i64,
+    now: i64,
+) -> Result<Vec<LibraryItem>, LibraryError> {
+    // A course may be lessons only, with no file of its own: hence the outer join.
+    let rows: Vec<LibraryRow> = crate::on_db!(db, |pool| sqlx::query_as(
+        "SELECT p.id AS product_id, p.slug, p.title, p.kind, p.cover_key, f.id AS file_id,
+                f.file_name, f.size_bytes, e.expires_at
+         FROM entitlements e
+         JOIN products p ON p.id = e.product_id
+         LEFT JOIN product_files f ON f.product_id = p.id AND f.role = 'content'
+         WHERE e.user_id = $1 AND e.revoked_at IS NULL
+           AND (e.expires_at IS NULL OR e.expires_at > $2)
+         ORDER BY e.granted_at DESC, e.id DESC, f.id",
+    )
+    .bind(user_id)
+    .bind(now)
+    .fetch_all(pool)
+    .await)?;
+    // Links are signed on the system clock, which is what downloads check them against.
+    let signed_at = unix_now();
+    let mut items: Vec<(i64, LibraryItem)> = Vec::new();
+    for row in rows {
+        let file = match (row.file_id, row.file_name) {
+            (Some(file_id), Some(name)) => Some(LibraryFile {
+                name,
+                size_bytes: u64::try_from(row.size_bytes.unwrap_or(0)).unwrap_or(0),
+                url: format!("/download/{}", signer.sign(user_id, file_id, signed_at)),
+            }),
+            _ => None,
+        };
+        match items.last_mut() {
+            Some((id, item)) if *id == row.product_id => item.files.extend(file),
+            _ => items.push((
+                row.product_id,
+                LibraryItem {
+                    slug: row.slug,
+                    title: row.title,
+                    kind: row
+                        .kind
+                        .parse::<ProductKind>()
+                        .map_err(|e| LibraryError::Corrupt(e.to_string()))?,
+                    cover_url: row.cover_key.as_deref().map(Storage::public_url),
+                    files: file.into_iter().collect(),
+                    course: None,
+                    membership: row.expires_at.map(|expires_at| Membership {
+                        expires_at,
+                        canceled: false,
+                        reenable_in_telegram: false,
+                    }),
+                },
+            )),
+        }
+    }
+    for (product_id, item) in &mut items {
+        if item.kind == ProductKind::Course {
+            item.course = Some(crate::courses::progress(db, user_id, *product_id).await?);
+        }
+        if let Some(membership) = &mut item.membership {
+            if let Some(latest) =
+                crate::payments::memberships::latest(db, user_id, *product_id).await?
+            {
+                membership.canceled = latest.canceled;
+                membership.reenable_in_telegram = latest.reenable_in_telegram;
+            }
+        }
+    }
+    Ok(items.into_iter().map(|(_, item)| item).collect())
+}
