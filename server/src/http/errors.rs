@@ -17,6 +17,12 @@ use app::text;
 use app::texts::Text;
 use axum::http::StatusCode;
 
+/// The answers most refusals share: a status and its stable code.
+const NOT_FOUND: (StatusCode, &str) = (StatusCode::NOT_FOUND, "not_found");
+const FORBIDDEN: (StatusCode, &str) = (StatusCode::FORBIDDEN, "forbidden");
+const CONFLICT: (StatusCode, &str) = (StatusCode::CONFLICT, "conflict");
+const INVALID: (StatusCode, &str) = (StatusCode::BAD_REQUEST, "invalid");
+
 impl From<InitDataError> for ApiError {
     fn from(err: InitDataError) -> Self {
         let status = match err {
@@ -82,46 +88,25 @@ impl From<StorageError> for ApiError {
 impl From<PaymentError> for ApiError {
     fn from(err: PaymentError) -> Self {
         use PaymentError as P;
-        let (status, code, text) = match &err {
-            P::OrderNotFound => (StatusCode::NOT_FOUND, "not_found", text!(errors.no_order)),
-            P::NotOnSale(_) => (
-                StatusCode::NOT_FOUND,
-                "not_found",
-                text!(errors.not_on_sale),
-            ),
-            P::Forbidden => (
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                text!(errors.refund_forbidden),
-            ),
-            P::AlreadyOwned => (
-                StatusCode::CONFLICT,
-                "conflict",
-                text!(errors.already_owned),
-            ),
-            P::NotRefundable(_) => (
-                StatusCode::CONFLICT,
-                "conflict",
-                text!(errors.not_refundable),
-            ),
-            P::NotGrantable => (
-                StatusCode::CONFLICT,
-                "conflict",
-                text!(errors.not_grantable),
-            ),
+        let (answer, text) = match &err {
+            P::OrderNotFound => (NOT_FOUND, text!(errors.no_order)),
+            P::NotOnSale(_) => (NOT_FOUND, text!(errors.not_on_sale)),
+            P::Forbidden => (FORBIDDEN, text!(errors.refund_forbidden)),
+            P::AlreadyOwned => (CONFLICT, text!(errors.already_owned)),
+            P::NotRefundable(_) => (CONFLICT, text!(errors.not_refundable)),
+            P::NotGrantable => (CONFLICT, text!(errors.not_grantable)),
             P::CheckoutInProgress => (
-                StatusCode::CONFLICT,
-                "checkout_in_progress",
+                (StatusCode::CONFLICT, "checkout_in_progress"),
                 text!(errors.checkout_in_progress),
             ),
             P::Deal(refusal) => {
                 let refusal = *refusal;
                 let text = Text::from_fn(move |locale| refusal.in_locale(locale));
-                (StatusCode::CONFLICT, "refused", text)
+                ((StatusCode::CONFLICT, "refused"), text)
             }
             _ => return ApiError::internal(err),
         };
-        ApiError::new(status, code, text).because(err)
+        ApiError::new(answer.0, answer.1, text).because(err)
     }
 }
 
@@ -132,27 +117,25 @@ impl From<StudioError> for ApiError {
             S::Payment(err) => return err.into(),
             other => other,
         };
-        let (status, code, text) = match &err {
-            S::Forbidden(text) => (StatusCode::FORBIDDEN, "forbidden", text.clone()),
-            S::NotFound => (StatusCode::NOT_FOUND, "not_found", text!(errors.not_found)),
-            S::Invalid(text) => (StatusCode::BAD_REQUEST, "invalid", text.clone()),
-            S::TooLarge { limit } => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                text!(
-                    studio_errors.too_large,
-                    limit = crate::studio::human_bytes(*limit)
-                ),
-            ),
+        let (answer, text) = match &err {
+            S::Forbidden(text) => (FORBIDDEN, text.clone()),
+            S::NotFound => (NOT_FOUND, text!(errors.not_found)),
+            S::Invalid(text) => (INVALID, text.clone()),
+            S::TooLarge { limit } => {
+                let limit = crate::studio::human_bytes(*limit);
+                (
+                    (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+                    text!(studio_errors.too_large, limit = limit),
+                )
+            }
             S::UnsupportedMedia(text) => (
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
                 text.clone(),
             ),
-            S::Conflict(text) => (StatusCode::CONFLICT, "conflict", text.clone()),
+            S::Conflict(text) => (CONFLICT, text.clone()),
             S::Payment(_) | S::Storage(_) | S::Io(_) | S::Db(_) => return ApiError::internal(err),
         };
-        ApiError::new(status, code, text).because(err)
+        ApiError::new(answer.0, answer.1, text).because(err)
     }
 }
 
@@ -169,28 +152,17 @@ impl From<DealError> for ApiError {
 impl From<SupportError> for ApiError {
     fn from(err: SupportError) -> Self {
         use SupportError as R;
-        let (status, code, text) = match &err {
-            R::NotFound => (StatusCode::NOT_FOUND, "not_found", text!(errors.not_found)),
-            R::EmptyReply | R::ReplyTooLong => (
-                StatusCode::BAD_REQUEST,
-                "invalid",
-                text!(support_studio.reply_invalid),
-            ),
-            R::Closed => (
-                StatusCode::CONFLICT,
-                "conflict",
-                text!(errors.request_closed),
-            ),
-            R::NotRefundable => (
-                StatusCode::CONFLICT,
-                "conflict",
-                text!(support_studio.not_refundable),
-            ),
-            R::Payment(_) | R::Bot(_) | R::Db(_) => match err {
-                R::Payment(err) => return err.into(),
-                other => return ApiError::internal(other),
-            },
+        let err = match err {
+            R::Payment(err) => return err.into(),
+            other => other,
         };
-        ApiError::new(status, code, text).because(err)
+        let (answer, text) = match &err {
+            R::NotFound => (NOT_FOUND, text!(errors.not_found)),
+            R::EmptyReply | R::ReplyTooLong => (INVALID, text!(support_studio.reply_invalid)),
+            R::Closed => (CONFLICT, text!(errors.request_closed)),
+            R::NotRefundable => (CONFLICT, text!(support_studio.not_refundable)),
+            R::Payment(_) | R::Bot(_) | R::Db(_) => return ApiError::internal(err),
+        };
+        ApiError::new(answer.0, answer.1, text).because(err)
     }
 }
