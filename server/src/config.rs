@@ -34,6 +34,8 @@ pub struct Config {
     pub webhook_secret: Option<String>,
     pub public_url: Option<Url>,
     pub dev_preview: bool,
+    /// Dev preview pages reload themselves when the shop restarts (`scripts/dev.sh --watch`).
+    pub dev_reload: bool,
     /// Load the demo catalog at start. Defaults to `dev_preview`.
     pub seed_demo: bool,
     /// Telegram user ids with every right in the shop (refund any order, …).
@@ -236,6 +238,14 @@ impl Config {
                 Ok(parsed)
             })
             .transpose()?;
+        let dev_reload = get_bool(&get, "DEV_RELOAD")?.unwrap_or(false);
+        if dev_reload && !dev_preview {
+            return Err(invalid(
+                "DEV_RELOAD",
+                &get("DEV_RELOAD").unwrap_or_default(),
+                "reloading pages on restart is part of the dev preview: set DEV_PREVIEW too",
+            ));
+        }
         let seed_demo = get_bool(&get, "SEED_DEMO")?.unwrap_or(dev_preview);
         if seed_demo && !cfg!(feature = "demo") {
             return Err(invalid(
@@ -364,6 +374,7 @@ impl Config {
             webhook_secret,
             public_url,
             dev_preview,
+            dev_reload,
             seed_demo,
             admin_ids,
             demo_refund,
@@ -652,6 +663,17 @@ mod tests {
             assert!(crate::db::is_postgres_url(&c.database_url));
         }
         assert!(!crate::db::is_postgres_url("sqlite://data/starfront.db"));
+    }
+
+    #[test]
+    fn page_reloads_are_a_dev_preview_setting() {
+        assert!(config(&[("DEV_RELOAD", "1")]).is_err());
+        assert!(
+            config(&[("DEV_PREVIEW", "1"), ("DEV_RELOAD", "1")])
+                .unwrap()
+                .dev_reload
+        );
+        assert!(!config(&[("DEV_PREVIEW", "1")]).unwrap().dev_reload);
     }
 
     #[test]

@@ -23,6 +23,18 @@
   }
   if (!dev) return;
 
+  // `scripts/dev.sh --watch` restarts the shop after each rebuild: a page served by an earlier
+  // run reloads itself (polled only while it is visible).
+  if (dev.reload) {
+    setInterval(function () {
+      if (document.hidden) return;
+      fetch("/dev/boot", { cache: "no-store" })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (boot) { if (boot && boot !== dev.reload) location.reload(); })
+        .catch(function () {});
+    }, 1000);
+  }
+
   var VERSION = "8.0";
   var root = document.documentElement;
   var calls = (window.__tgCalls = window.__tgCalls || []);

@@ -88,6 +88,8 @@ pub async fn webapp_js(State(state): State<AppState>, headers: HeaderMap) -> Res
         "authDate": now,
         "startParam": start_param,
         "users": users,
+        // Which run of the shop served this page, when pages are to follow restarts.
+        "reload": state.dev_reload.then(boot_id),
     });
     (
         [
@@ -97,6 +99,28 @@ pub async fn webapp_js(State(state): State<AppState>, headers: HeaderMap) -> Res
         format!("window.__STARFRONT_DEV__ = {config};\n{MOCK}"),
     )
         .into_response()
+}
+
+/// This run of the shop: set once at start, different after every restart.
+fn boot_id() -> &'static str {
+    static BOOT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BOOT.get_or_init(|| {
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        format!("{started:x}-{:x}", std::process::id())
+    })
+}
+
+/// `/dev/boot`: this run of the shop, which a dev preview page compares with the one that served
+/// it (`scripts/dev.sh --watch` restarts the shop after each rebuild, and the page reloads).
+/// 404 unless `DEV_RELOAD` is on.
+pub async fn boot(State(state): State<AppState>) -> Response {
+    if state.emulator.is_none() || !state.dev_reload {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    ([(header::CACHE_CONTROL, "no-store")], boot_id()).into_response()
 }
 
 /// A stable identifier of the chat between the bot and `user`, shaped like Telegram's (a

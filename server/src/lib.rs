@@ -168,6 +168,7 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
     #[cfg(feature = "dev-preview")]
     {
         state.emulator = emulator;
+        state.dev_reload = config.dev_reload;
     }
     state.clock = clock;
     state.rate_limits = rate_limit::RateLimits::new(config.rate_limits, state.auth.clone());

@@ -28,6 +28,9 @@ pub struct AppState {
     /// The in-process Bot API emulator (dev preview), mounted at `/emulator`.
     #[cfg(feature = "dev-preview")]
     pub emulator: Option<telegram_emulator::Emulator>,
+    /// `DEV_RELOAD`: the dev preview's pages follow restarts (see `dev_preview::boot`).
+    #[cfg(feature = "dev-preview")]
+    pub dev_reload: bool,
     /// The creator studio's limits (prices, uploads).
     pub studio: crate::studio::StudioConfig,
     /// Now for memberships' access; the dev preview's emulator advances it.
@@ -71,6 +74,8 @@ impl AppState {
             telegram: None,
             #[cfg(feature = "dev-preview")]
             emulator: None,
+            #[cfg(feature = "dev-preview")]
+            dev_reload: false,
             studio: crate::studio::StudioConfig::default(),
             clock: crate::clock::Clock::default(),
             metrics: crate::metrics::MetricsAccess::default(),

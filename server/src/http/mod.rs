@@ -77,7 +77,9 @@ pub fn router(state: AppState) -> Router {
     let router = Router::new();
     // Answers 404 unless the dev preview runs.
     #[cfg(feature = "dev-preview")]
-    let router = router.route("/dev/webapp.js", get(crate::dev_preview::webapp_js));
+    let router = router
+        .route("/dev/webapp.js", get(crate::dev_preview::webapp_js))
+        .route("/dev/boot", get(crate::dev_preview::boot));
     let router = router
         .route("/healthz", get(healthz))
         .route("/metrics", get(crate::metrics::render))

@@ -32,6 +32,38 @@ fn dev_config(js: &str) -> serde_json::Value {
     serde_json::from_str(json).unwrap()
 }
 
+async fn get_text(state: &server::http::AppState, path: &str) -> (StatusCode, String) {
+    let res = server::http::router(state.clone())
+        .oneshot(Request::get(path).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let body = res.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// `scripts/dev.sh --watch` restarts the shop after every rebuild: with `DEV_RELOAD` a page knows
+/// which run of the shop served it and can ask which one runs now; without it, neither is said.
+#[tokio::test]
+async fn with_reload_on_a_page_knows_which_run_of_the_shop_served_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let quiet = server::prepare(&common::config(&dir, &[])).await.unwrap();
+    let (_, js) = webapp_js(&quiet, None).await;
+    assert_eq!(dev_config(&js)["reload"], serde_json::Value::Null);
+    assert_eq!(get_text(&quiet, "/dev/boot").await.0, StatusCode::NOT_FOUND);
+
+    let dir = tempfile::tempdir().unwrap();
+    let watched = server::prepare(&common::config(&dir, &[("DEV_RELOAD", "1")]))
+        .await
+        .unwrap();
+    let (_, js) = webapp_js(&watched, None).await;
+    let (status, boot) = get_text(&watched, "/dev/boot").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!boot.is_empty());
+    assert_eq!(dev_config(&js)["reload"], boot.as_str());
+    assert!(js.contains("/dev/boot"), "the stand-in polls it");
+}
+
 #[tokio::test]
 async fn the_stand_in_signs_in_the_chosen_demo_user() {
     let dir = tempfile::tempdir().unwrap();
