@@ -15,8 +15,8 @@ use crate::payments::{self, Actor, OrderRef, PaymentError, Resolution};
 use crate::studio::Caller;
 use crate::telegram::bot::{Bot, BotError};
 use app::i18n::{td_string, Locale};
-use app::texts::fill;
 use app::studio::types::{SupportCharge, SupportReply, SupportRequest};
+use app::texts::fill;
 use tgbot::types::{InlineKeyboardButton, InlineKeyboardMarkup, SendMessage, WebAppInfo};
 
 /// How far back the charges a request is linked to go.
@@ -149,7 +149,12 @@ pub async fn submit(
     recipients.dedup();
     let mut notified = Vec::new();
     for recipient in recipients {
-        let locale = app::locale_for(language_of(db, recipient).await?.as_deref().unwrap_or_default());
+        let locale = app::locale_for(
+            language_of(db, recipient)
+                .await?
+                .as_deref()
+                .unwrap_or_default(),
+        );
         // A creator reads only about their own products; an admin about all of them.
         let is_admin = routing.admin_ids.contains(&recipient);
         let lines: Vec<String> = charges
@@ -172,7 +177,10 @@ pub async fn submit(
             ],
         );
         let mut message = SendMessage::new(recipient, text);
-        if let Some(markup) = inbox_button(routing.webapp_url, td_string!(locale, support_bot.open_inbox)) {
+        if let Some(markup) = inbox_button(
+            routing.webapp_url,
+            td_string!(locale, support_bot.open_inbox),
+        ) {
             message = message.with_reply_markup(markup);
         }
         match bot.call("sendMessage", message).await {
@@ -215,7 +223,11 @@ fn charge_line(locale: Locale, c: &ChargeLine) -> String {
     };
     fill(
         td_string!(locale, support_bot.charge_line),
-        &[("subject", &subject), ("stars", &c.amount_stars), ("state", &state)],
+        &[
+            ("subject", &subject),
+            ("stars", &c.amount_stars),
+            ("state", &state),
+        ],
     )
 }
 

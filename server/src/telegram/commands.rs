@@ -80,7 +80,10 @@ pub async fn handle(ctx: &Dispatcher, message: &Message) -> Result<(), DispatchE
             send(
                 ctx,
                 chat,
-                fill(td_string!(locale, bot.paysupport_ack), &[("id", &submitted.id)]),
+                fill(
+                    td_string!(locale, bot.paysupport_ack),
+                    &[("id", &submitted.id)],
+                ),
                 None,
             )
             .await
