@@ -5,7 +5,7 @@ use crate::catalog;
 use crate::clock::Clock;
 use crate::courses::{self, CourseError};
 use crate::db::Db;
-use crate::downloads::{self, Signer};
+use crate::downloads::Signer;
 use crate::payments::memberships::{self, RenewalError};
 use crate::payments::{self, OrderStatus, PaymentError};
 use crate::telegram::bot::Bot;

@@ -1,13 +1,12 @@
 //! The HTTP surface: Leptos pages and server functions, static assets, media and health.
 
-use crate::auth::{AuthUser, Authenticator};
+use crate::auth::AuthUser;
 use crate::db::{self, Db};
-use crate::downloads::{self, Signer};
+use crate::downloads;
 use crate::error::ApiError;
-use crate::storage::{Area, Storage};
-use crate::telegram::updates::Inbox;
-use app::api::{LibraryItem, ShopHandle, Viewer};
-use axum::extract::{FromRef, Path, Request, State};
+use crate::storage::Area;
+use app::api::{LibraryItem, Viewer};
+use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -15,7 +14,6 @@ use axum::{Json, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::path::PathBuf;
-use std::sync::Arc;
 use subtle::ConstantTimeEq;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;

@@ -2,11 +2,12 @@
 //! caller's role on the server before anything else), and `/api/tips` for buyers.
 
 use super::caller::{Studio, StudioCaller};
+use crate::auth::AuthUser;
 use crate::error::ApiError;
 use crate::payments::tips;
 use crate::state::AppState;
 use crate::storage::Area;
-use crate::studio::roles::{self, Caller};
+use crate::studio::roles;
 use crate::studio::{covers, products, sales, uploads, StudioError};
 use app::studio::types::{
     Invite, LessonInput, ProductInput, ProductStatus, SalesDashboard, StudioFile, StudioMe,
