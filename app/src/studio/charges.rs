@@ -3,13 +3,12 @@
 //! it or grant what it paid for. Creators see their own products' and tips' charges, admins all.
 
 use super::client;
-use super::pages::{RequireStudio, StudioNav};
+use super::frame::StudioPage;
 use super::types::HeldCharge;
 use crate::format;
 use crate::i18n::*;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_meta::Title;
 
 super::studio_texts!(charges_studio {
     HELD => held,
@@ -24,12 +23,6 @@ super::studio_texts!(charges_studio {
     REASON_BILLING => reason_billing,
     REASON_OTHER => reason_other,
 });
-
-/// The studio nav's label for this page.
-#[allow(non_snake_case)]
-pub(crate) fn HELD_LABEL() -> &'static str {
-    HELD()
-}
 
 /// Why the ledger holds a charge, in the reader's language (the code itself when unknown).
 fn reason(code: &str) -> String {
@@ -47,12 +40,9 @@ fn reason(code: &str) -> String {
 #[component]
 pub fn StudioCharges() -> impl IntoView {
     view! {
-        <Title text=HELD() />
-        <h1 class="page-title">{HELD()}</h1>
-        <RequireStudio>
-            <StudioNav />
+        <StudioPage title=HELD()>
             <HeldCharges />
-        </RequireStudio>
+        </StudioPage>
     }
 }
 

@@ -3,14 +3,13 @@
 //! every field and says which one is wrong.
 
 use super::client::{self, CallError};
-use super::pages::{RequireStudio, StudioNav};
+use super::frame::StudioPage;
 use super::types::{StudioProduct, StudioProductRow};
 use crate::deals::{DiscountCode, DiscountCodeInput, PayWhatYouWant};
 use crate::format;
 use crate::i18n::*;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_meta::Title;
 
 super::studio_texts!(deals_studio {
     DISCOUNTS => discounts,
@@ -32,12 +31,6 @@ super::studio_texts!(deals_studio {
     PWYW_OFF => pwyw_off,
     PWYW_SAVE => pwyw_save,
 });
-
-/// The studio nav's label for this page.
-#[allow(non_snake_case)]
-pub(crate) fn DISCOUNTS_LABEL() -> &'static str {
-    DISCOUNTS()
-}
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
@@ -65,12 +58,9 @@ pub fn end_of_day(date: &str) -> Option<i64> {
 #[component]
 pub fn StudioDiscounts() -> impl IntoView {
     view! {
-        <Title text=DISCOUNTS() />
-        <h1 class="page-title">{DISCOUNTS()}</h1>
-        <RequireStudio>
-            <StudioNav />
+        <StudioPage title=DISCOUNTS()>
             <Discounts />
-        </RequireStudio>
+        </StudioPage>
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod charges;
 pub mod client;
 pub mod deals;
+pub mod frame;
 pub mod pages;
 pub mod strings;
 pub mod support;

@@ -1,6 +1,7 @@
 //! The studio's pages: products, the product editor (uploads, lessons, publishing) and sales.
 
 use super::client::{self, CallError};
+use super::frame::{RequireStudio, StudioNav, StudioPage};
 use super::strings as s;
 use super::types::{
     LessonInput, ProductInput, ProductStatus, Role, SalesDashboard, StudioFile, StudioMe,
@@ -15,50 +16,6 @@ use leptos::task::spawn_local;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
-/// The role check every studio page starts with; the server checks again on every call.
-#[component]
-pub(crate) fn RequireStudio(children: ChildrenFn) -> impl IntoView {
-    let me = LocalResource::new(|| client::get::<StudioMe>("/api/studio/me"));
-    let children = StoredValue::new(children);
-    view! {
-        <Suspense fallback=|| view! { <p class="status">{s::LOADING()}</p> }>
-            {move || Suspend::new(async move {
-                match me.await {
-                    Ok(me) if me.role != Role::Member => children.read_value()().into_any(),
-                    Ok(_) => view! {
-                        <section class="status error studio-denied" role="alert">
-                            <p>{s::NOT_A_CREATOR()}</p>
-                            <p>{s::ASK_FOR_INVITE()}</p>
-                        </section>
-                    }
-                    .into_any(),
-                    Err(err) => view! {
-                        <section class="status error studio-denied" role="alert">
-                            <p>{err.message}</p>
-                            <p>{s::OPEN_IN_TELEGRAM()}</p>
-                        </section>
-                    }
-                    .into_any(),
-                }
-            })}
-        </Suspense>
-    }
-}
-
-#[component]
-pub(crate) fn StudioNav() -> impl IntoView {
-    view! {
-        <nav class="filters studio-nav" aria-label=s::STUDIO()>
-            <a class="chip" href="/studio">{s::PRODUCTS()}</a>
-            <a class="chip" href="/studio/sales">{s::SALES()}</a>
-            <a class="chip" href="/studio/discounts">{super::deals::DISCOUNTS_LABEL()}</a>
-            <a class="chip" href="/studio/charges">{super::charges::HELD_LABEL()}</a>
-            <a class="chip" href="/studio/support">{super::support::INBOX_LABEL()}</a>
-            <a class="chip" href="/studio/new">"+ " {s::NEW_PRODUCT()}</a>
-        </nav>
-    }
-}
-
 fn status_label(status: ProductStatus) -> &'static str {
     match status {
         ProductStatus::Draft => s::STATUS_DRAFT(),
@@ -71,12 +28,9 @@ fn status_label(status: ProductStatus) -> &'static str {
 #[component]
 pub fn StudioHome() -> impl IntoView {
     view! {
-        <Title text=s::STUDIO() />
-        <h1 class="page-title">{s::STUDIO()}</h1>
-        <RequireStudio>
-            <StudioNav />
+        <StudioPage title=s::STUDIO()>
             <ProductList />
-        </RequireStudio>
+        </StudioPage>
     }
 }
 
@@ -547,12 +501,9 @@ fn LessonsEditor(
 #[component]
 pub fn StudioSales() -> impl IntoView {
     view! {
-        <Title text=s::SALES() />
-        <h1 class="page-title">{s::SALES()}</h1>
-        <RequireStudio>
-            <StudioNav />
+        <StudioPage title=s::SALES()>
             <Dashboard />
-        </RequireStudio>
+        </StudioPage>
     }
 }
 

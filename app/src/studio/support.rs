@@ -4,16 +4,14 @@
 //! the requests about their products, admins every one.
 
 use super::client::{self, CallError};
-use super::pages::{RequireStudio, StudioNav};
+use super::frame::StudioPage;
 use super::types::{SupportCharge, SupportRefundInput, SupportReplyInput, SupportRequest};
 use crate::format;
 use crate::i18n::*;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_meta::Title;
 
 super::studio_texts!(support_studio {
-    INBOX => inbox,
     TITLE => title,
     NO_REQUESTS => no_requests,
     REQUEST => request,
@@ -41,12 +39,6 @@ super::studio_texts!(support_studio {
     FORBIDDEN => forbidden,
     FAILED => failed,
 });
-
-/// The studio nav's label for this page.
-#[allow(non_snake_case)]
-pub(crate) fn INBOX_LABEL() -> &'static str {
-    INBOX()
-}
 
 fn status(code: &str) -> &'static str {
     match code {
@@ -80,12 +72,9 @@ fn failure(err: &CallError) -> String {
 #[component]
 pub fn StudioSupport() -> impl IntoView {
     view! {
-        <Title text=TITLE() />
-        <h1 class="page-title">{TITLE()}</h1>
-        <RequireStudio>
-            <StudioNav />
+        <StudioPage title=TITLE()>
             <Inbox />
-        </RequireStudio>
+        </StudioPage>
     }
 }
 
