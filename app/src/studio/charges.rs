@@ -50,14 +50,8 @@ pub fn StudioCharges() -> impl IntoView {
 fn HeldCharges() -> impl IntoView {
     let charges = RwSignal::new(Vec::<HeldCharge>::new());
     let error = RwSignal::new(None::<String>);
-    let load = move || {
-        spawn_local(async move {
-            match client::get::<Vec<HeldCharge>>("/api/studio/charges/held").await {
-                Ok(list) => charges.set(list),
-                Err(err) => error.set(Some(err.message)),
-            }
-        });
-    };
+    let load =
+        move || client::load_into("/api/studio/charges/held", charges, error, client::message);
     Effect::new(move |_| load());
     let settle = move |charge_id: String, action: &'static str| {
         spawn_local(async move {

@@ -32,6 +32,28 @@ pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, CallError> {
     call("GET", path, None::<&()>).await
 }
 
+/// Fetches `path` in the background into `into`; a failure goes to `error` in the words
+/// `describe` gives it.
+pub fn load_into<T: DeserializeOwned + Send + Sync + 'static>(
+    path: &'static str,
+    into: leptos::prelude::RwSignal<T>,
+    error: leptos::prelude::RwSignal<Option<String>>,
+    describe: fn(&CallError) -> String,
+) {
+    use leptos::prelude::Set;
+    leptos::task::spawn_local(async move {
+        match get::<T>(path).await {
+            Ok(value) => into.set(value),
+            Err(err) => error.set(Some(describe(&err))),
+        }
+    });
+}
+
+/// The server's own words for a failed call.
+pub fn message(err: &CallError) -> String {
+    err.message.clone()
+}
+
 pub async fn post<T: DeserializeOwned, B: Serialize>(
     path: &str,
     body: Option<&B>,

@@ -69,14 +69,7 @@ fn Discounts() -> impl IntoView {
     let codes = RwSignal::new(Vec::<DiscountCode>::new());
     let products = RwSignal::new(Vec::<StudioProductRow>::new());
     let error = RwSignal::new(None::<String>);
-    let load = move || {
-        spawn_local(async move {
-            match client::get::<Vec<DiscountCode>>("/api/studio/discounts").await {
-                Ok(list) => codes.set(list),
-                Err(err) => error.set(Some(err.message)),
-            }
-        });
-    };
+    let load = move || client::load_into("/api/studio/discounts", codes, error, client::message);
     Effect::new(move |_| {
         load();
         spawn_local(async move {

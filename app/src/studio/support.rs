@@ -82,14 +82,7 @@ pub fn StudioSupport() -> impl IntoView {
 fn Inbox() -> impl IntoView {
     let requests = RwSignal::new(Vec::<SupportRequest>::new());
     let error = RwSignal::new(None::<String>);
-    let load = move || {
-        spawn_local(async move {
-            match client::get::<Vec<SupportRequest>>("/api/studio/support").await {
-                Ok(list) => requests.set(list),
-                Err(err) => error.set(Some(failure(&err))),
-            }
-        });
-    };
+    let load = move || client::load_into("/api/studio/support", requests, error, failure);
     Effect::new(move |_| load());
     let act = Callback::new(move |result: Result<(), CallError>| match result {
         Ok(()) => {
