@@ -4,8 +4,8 @@ use super::client::{self, CallError};
 use super::frame::{RequireStudio, StudioNav, StudioPage};
 use super::strings as s;
 use super::types::{
-    LessonInput, ProductInput, ProductStatus, Role, SalesDashboard, StudioFile, StudioMe,
-    StudioOrder, StudioProduct, StudioProductRow,
+    LessonInput, ProductInput, ProductStatus, SalesDashboard, StudioFile, StudioOrder,
+    StudioProduct, StudioProductRow,
 };
 use crate::api::{Billing, ProductKind};
 use crate::components::KindLabel;
