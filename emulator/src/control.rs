@@ -15,7 +15,7 @@ use super::{
     error::ControlError,
     ids::unix_now,
     shapes::{command_entities, EmulatedUser},
-    state::{RateLimit, Referral, SentMessage, UserRecord, UserView},
+    state::{ChatType, GroupChat, RateLimit, Referral, SentMessage, UserRecord, UserView},
     AdvanceClock, Emulator, PaymentOutcome,
 };
 
@@ -41,6 +41,21 @@ pub struct ReferUser {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct UserMessage {
     pub text: String,
+    /// A group the user writes in (one of its members); the private chat with the bot when
+    /// absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_id: Option<i64>,
+}
+
+/// A group, supergroup or channel with the bot in it (`POST /control/chats`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct NewChat {
+    #[serde(rename = "type")]
+    pub kind: ChatType,
+    pub title: String,
+    /// Emulated users in the chat besides the bot.
+    #[serde(default)]
+    pub members: Vec<i64>,
 }
 
 /// Names an invoice by full link or slug.
@@ -177,8 +192,43 @@ impl Emulator {
         Ok(UserView::from(&*record))
     }
 
+    /// Makes a group, supergroup or channel with the bot and `members` in it. Its id is
+    /// negative, as Telegram's are (supergroups and channels `-100…`).
+    pub async fn create_chat(&self, chat: NewChat) -> Result<GroupChat, ControlError> {
+        if chat.title.trim().is_empty() {
+            return Err(ControlError::Invalid("a chat needs a title".into()));
+        }
+        let mut state = self.state().await;
+        if let Some(unknown) = chat.members.iter().find(|id| state.user(**id).is_none()) {
+            return Err(ControlError::UnknownUser(*unknown));
+        }
+        let base = match chat.kind {
+            ChatType::Group => -4_000_000_000,
+            ChatType::Supergroup | ChatType::Channel => -1_002_000_000_000,
+        };
+        let created = GroupChat {
+            id: base - state.chats.len() as i64,
+            kind: chat.kind,
+            title: chat.title,
+            members: chat.members,
+        };
+        state.chats.insert(created.id, created.clone());
+        Ok(created)
+    }
+
     /// The user writes to the bot; returns the queued update.
     pub async fn send_user_message(&self, user_id: i64, text: &str) -> Result<Value, ControlError> {
+        self.send_message_in(user_id, None, text).await
+    }
+
+    /// The user writes in `chat_id` (a group they are in), or to the bot when `None`; returns
+    /// the queued update.
+    pub async fn send_message_in(
+        &self,
+        user_id: i64,
+        chat_id: Option<i64>,
+        text: &str,
+    ) -> Result<Value, ControlError> {
         if text.trim().is_empty() {
             return Err(ControlError::Invalid("message text is empty".into()));
         }
@@ -188,11 +238,27 @@ impl Emulator {
                 .user(user_id)
                 .cloned()
                 .ok_or(ControlError::UnknownUser(user_id))?;
-            let message_id = state.next_message_id(user_id);
+            let chat = match chat_id {
+                None => user.private_chat_json(),
+                Some(id) => {
+                    let chat = state
+                        .chats
+                        .get(&id)
+                        .ok_or_else(|| ControlError::Invalid(format!("unknown chat {id}")))?;
+                    // In a channel only admins post, as the channel; no user writes there.
+                    if chat.kind == ChatType::Channel || !chat.members.contains(&user_id) {
+                        return Err(ControlError::Invalid(format!(
+                            "user {user_id} cannot write in chat {id}"
+                        )));
+                    }
+                    chat.to_json()
+                }
+            };
+            let message_id = state.next_message_id(chat_id.unwrap_or(user_id));
             let mut message = json!({
                 "message_id": message_id,
                 "from": user.to_json(),
-                "chat": user.private_chat_json(),
+                "chat": chat,
                 "date": unix_now(),
                 "text": text,
             });
@@ -235,6 +301,7 @@ pub fn routes() -> Router<Emulator> {
         .route("/control/users/{id}/stars/add", post(add_stars))
         .route("/control/users/{id}/affiliate", post(refer_user))
         .route("/control/users/{id}/messages", post(user_message))
+        .route("/control/chats", post(create_chat))
         .route("/control/invoices/pay", post(pay))
         .route("/control/invoices/cancel", post(cancel))
         .route("/control/invoices/fail", post(fail))
@@ -304,7 +371,11 @@ async fn user_message(
     Path(id): Path<i64>,
     Json(body): Json<UserMessage>,
 ) -> Response {
-    reply(emu.send_user_message(id, &body.text).await)
+    reply(emu.send_message_in(id, body.chat_id, &body.text).await)
+}
+
+async fn create_chat(State(emu): State<Emulator>, Json(body): Json<NewChat>) -> Response {
+    reply(emu.create_chat(body).await)
 }
 
 async fn pay(State(emu): State<Emulator>, Json(body): Json<PayRequest>) -> Response {

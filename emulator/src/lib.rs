@@ -30,14 +30,14 @@ use tokio::sync::{watch, Mutex, MutexGuard};
 
 pub use self::{
     control::{
-        AddStars, DropWebhookDeliveries, PayRequest, RateLimitRequest, ReferUser, SetBalance,
-        UserMessage,
+        AddStars, DropWebhookDeliveries, NewChat, PayRequest, RateLimitRequest, ReferUser,
+        SetBalance, UserMessage,
     },
     delivery::DeliveryStats,
     error::{ApiError, ControlError},
     payments::{Invoice, PaymentOutcome, StarTransaction},
     shapes::EmulatedUser,
-    state::{SentMessage, StoredFile, UserView},
+    state::{ChatType, GroupChat, SentMessage, StoredFile, UserView},
     subscriptions::{AdvanceClock, Renewal, RenewalOutcome, Subscription},
 };
 

@@ -154,8 +154,11 @@ impl Emulator {
         bot_user_json(self.bot_id(), &config.bot_first_name, &config.bot_username)
     }
 
-    /// Bots can only write to private chats of users that exist and have met the bot.
-    async fn target_chat(&self, params: &Params) -> Result<i64, ApiError> {
+    /// Bots write to private chats of users that exist and have met the bot, and to the groups
+    /// and channels they are in. A `web_app` button is refused outside a private chat (Bot API,
+    /// InlineKeyboardButton.web_app: "Available only in private chats between a user and the
+    /// bot"), with Telegram's error.
+    async fn target_chat(&self, params: &Params, markup: Option<&Value>) -> Result<i64, ApiError> {
         let raw = params
             .str("chat_id")
             .filter(|c| !c.is_empty())
@@ -164,8 +167,23 @@ impl Emulator {
             .trim()
             .parse()
             .map_err(|_| ApiError::bad_request("chat not found"))?;
-        if self.state().await.user(chat_id).is_none() {
+        let state = self.state().await;
+        if state.user(chat_id).is_some() {
+            return Ok(chat_id);
+        }
+        if !state.chats.contains_key(&chat_id) {
             return Err(ApiError::bad_request("chat not found"));
+        }
+        let web_app = markup
+            .and_then(|m| m.get("inline_keyboard"))
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_array)
+            .flatten()
+            .any(|button| button.get("web_app").is_some());
+        if web_app {
+            return Err(ApiError::bad_request("BUTTON_TYPE_INVALID"));
         }
         Ok(chat_id)
     }
@@ -232,14 +250,14 @@ impl Emulator {
         file: Option<StoredFile>,
     ) -> Value {
         let mut state = self.state().await;
-        let Some(user) = state.user(chat_id).cloned() else {
+        let Some(chat) = state.chat_json(chat_id) else {
             return Value::Null;
         };
         let message_id = state.next_message_id(chat_id);
         let message = build(json!({
             "message_id": message_id,
             "from": self.bot_from(),
-            "chat": user.private_chat_json(),
+            "chat": chat,
             "date": unix_now(),
         }));
         state.sent.entry(chat_id).or_default().push(SentMessage {
@@ -252,7 +270,8 @@ impl Emulator {
     }
 
     async fn send_message(&self, params: &Params) -> Result<Reply, ApiError> {
-        let chat_id = self.target_chat(params).await?;
+        let (stored_markup, inline_markup) = Self::reply_markup(params)?;
+        let chat_id = self.target_chat(params, stored_markup.as_ref()).await?;
         let text = params.str("text").unwrap_or_default();
         if text.trim().is_empty() {
             return Err(ApiError::bad_request("message text is empty"));
@@ -261,7 +280,6 @@ impl Emulator {
             return Err(ApiError::bad_request("message is too long"));
         }
         let parse_mode = Self::parse_mode(params)?;
-        let (stored_markup, inline_markup) = Self::reply_markup(params)?;
         let entities = if parse_mode.is_some() {
             Vec::new()
         } else {
@@ -289,7 +307,8 @@ impl Emulator {
     }
 
     async fn send_document(&self, params: &Params) -> Result<Reply, ApiError> {
-        let chat_id = self.target_chat(params).await?;
+        let (stored_markup, inline_markup) = Self::reply_markup(params)?;
+        let chat_id = self.target_chat(params, stored_markup.as_ref()).await?;
         let file = self.document_file(params).await?;
         let caption = params.str("caption").filter(|c| !c.is_empty());
         if caption
@@ -299,7 +318,6 @@ impl Emulator {
             return Err(ApiError::bad_request("message caption is too long"));
         }
         let parse_mode = Self::parse_mode(params)?;
-        let (stored_markup, inline_markup) = Self::reply_markup(params)?;
         let caption_entities = match (&caption, &parse_mode) {
             (Some(caption), None) => Self::entities(params, "caption_entities", caption)?,
             _ => Vec::new(),

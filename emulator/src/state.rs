@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
 
@@ -47,6 +47,32 @@ impl From<&UserRecord> for UserView {
             user: record.user.clone(),
             stars: record.stars,
         }
+    }
+}
+
+/// The kinds of chat besides a user's private chat with the bot (Bot API `Chat.type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChatType {
+    Group,
+    Supergroup,
+    Channel,
+}
+
+/// A group, supergroup or channel the bot is in, with the emulated users in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupChat {
+    pub id: i64,
+    #[serde(rename = "type")]
+    pub kind: ChatType,
+    pub title: String,
+    pub members: Vec<i64>,
+}
+
+impl GroupChat {
+    /// The Bot API `Chat` object.
+    pub fn to_json(&self) -> Value {
+        json!({ "id": self.id, "title": self.title, "type": self.kind })
     }
 }
 
@@ -128,6 +154,8 @@ pub struct RateLimit {
 #[derive(Debug)]
 pub struct State {
     pub users: BTreeMap<i64, UserRecord>,
+    /// Groups, supergroups and channels, by their (negative) chat id.
+    pub chats: BTreeMap<i64, GroupChat>,
     next_message_ids: HashMap<i64, i64>,
     pub sent: HashMap<i64, Vec<SentMessage>>,
     pub files: HashMap<String, StoredFile>,
@@ -159,6 +187,7 @@ impl State {
     pub fn new(clock: clock::Clock) -> Self {
         State {
             users: BTreeMap::new(),
+            chats: BTreeMap::new(),
             next_message_ids: HashMap::new(),
             sent: HashMap::new(),
             files: HashMap::new(),
@@ -182,7 +211,7 @@ impl State {
         }
     }
 
-    /// Message ids count per private chat, shared by both directions, as in Telegram.
+    /// Message ids count per chat, shared by both directions, as in Telegram.
     pub fn next_message_id(&mut self, chat_id: i64) -> i64 {
         let next = self.next_message_ids.entry(chat_id).or_insert(1);
         let id = *next;
@@ -251,6 +280,14 @@ impl State {
 
     pub fn user(&self, id: i64) -> Option<&EmulatedUser> {
         self.users.get(&id).map(|r| &r.user)
+    }
+
+    /// The `Chat` object of chat `id`: a user's private chat with the bot, or a group's.
+    pub fn chat_json(&self, id: i64) -> Option<Value> {
+        match self.user(id) {
+            Some(user) => Some(user.private_chat_json()),
+            None => self.chats.get(&id).map(GroupChat::to_json),
+        }
     }
 }
 

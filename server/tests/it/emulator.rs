@@ -9,7 +9,9 @@ use std::{
 use axum::{http::HeaderMap, routing::post, Json, Router};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use telegram_emulator::{EmulatedUser, Emulator, EmulatorConfig, PaymentOutcome};
+use telegram_emulator::{
+    ChatType, EmulatedUser, Emulator, EmulatorConfig, NewChat, PaymentOutcome,
+};
 use tgbot::{
     api::{Client, ExecuteError},
     types::{
@@ -1265,4 +1267,88 @@ async fn webhook_delivery_gives_up_after_repeated_failures() {
     assert_eq!((stats.delivered, stats.failed, stats.given_up), (0, 3, 1));
     let (_, info) = raw(&base, "getWebhookInfo", json!({})).await;
     assert_eq!(info["result"]["pending_update_count"], 0);
+}
+
+#[tokio::test]
+async fn groups_refuse_web_app_buttons_and_take_link_buttons() {
+    let (emulator, base) = start(config()).await;
+    let bot = client(&base);
+    let group = emulator
+        .create_chat(NewChat {
+            kind: ChatType::Supergroup,
+            title: "Readers".into(),
+            members: vec![BUYER],
+        })
+        .await
+        .unwrap();
+    assert!(group.id < -1_000_000_000_000, "{}", group.id);
+    let web_app = [[InlineKeyboardButton::for_web_app(
+        "Open",
+        WebAppInfo::from("https://shop.example/"),
+    )]];
+
+    assert_eq!(
+        error_of(
+            bot.execute(SendMessage::new(group.id, "New book!").with_reply_markup(web_app.clone()))
+                .await
+        ),
+        (Some(400), "Bad Request: BUTTON_TYPE_INVALID".to_owned())
+    );
+    assert!(emulator.chat_messages(group.id).await.is_empty());
+    // The same button in a private chat is what Telegram allows.
+    bot.execute(SendMessage::new(BUYER, "New book!").with_reply_markup(web_app))
+        .await
+        .unwrap();
+    let link = [[InlineKeyboardButton::for_url(
+        "Open",
+        "https://t.me/starfront_test_bot?startapp=p_book",
+    )]];
+    let sent = bot
+        .execute(SendMessage::new(group.id, "New book!").with_reply_markup(link))
+        .await
+        .unwrap();
+    assert_eq!(i64::from(sent.chat.get_id()), group.id);
+    let kept = emulator.chat_messages(group.id).await;
+    assert_eq!(kept.len(), 1);
+    assert_eq!(
+        kept[0].message["chat"],
+        json!({ "id": group.id, "title": "Readers", "type": "supergroup" })
+    );
+
+    // Members write in the group; others cannot, and nobody writes in a channel.
+    let update = emulator
+        .send_message_in(BUYER, Some(group.id), "/start@starfront_test_bot")
+        .await
+        .unwrap();
+    assert_eq!(update["message"]["chat"]["id"], group.id);
+    assert_eq!(update["message"]["from"]["id"], BUYER);
+    emulator
+        .set_user(EmulatedUser::new(BUYER + 1, "Bo"))
+        .await
+        .unwrap();
+    assert!(emulator
+        .send_message_in(BUYER + 1, Some(group.id), "hi")
+        .await
+        .is_err());
+    let channel = emulator
+        .create_chat(NewChat {
+            kind: ChatType::Channel,
+            title: "News".into(),
+            members: vec![BUYER],
+        })
+        .await
+        .unwrap();
+    assert_eq!(channel.to_json()["type"], "channel");
+    assert!(emulator
+        .send_message_in(BUYER, Some(channel.id), "hi")
+        .await
+        .is_err());
+    assert!(emulator
+        .create_chat(NewChat {
+            kind: ChatType::Group,
+            title: "Ghosts".into(),
+            members: vec![4242],
+        })
+        .await
+        .is_err());
 }
