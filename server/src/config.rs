@@ -33,6 +33,11 @@ pub struct Config {
     pub telegram_test_env: bool,
     pub webhook_secret: Option<String>,
     pub public_url: Option<Url>,
+    /// The bot's @username (without '@') for t.me links; `None`: asked of `getMe` at start.
+    pub bot_username: Option<String>,
+    /// The Mini App's short name from BotFather (`/newapp`): links then read
+    /// `t.me/<bot>/<short name>`; `None`: `t.me/<bot>` (the bot's main Mini App).
+    pub mini_app_short_name: Option<String>,
     pub dev_preview: bool,
     /// Dev preview pages reload themselves when the shop restarts (`scripts/dev.sh --watch`).
     pub dev_reload: bool,
@@ -238,6 +243,36 @@ impl Config {
                 Ok(parsed)
             })
             .transpose()?;
+        let bot_username = get("BOT_USERNAME")
+            .map(|name| {
+                let name = name.trim().trim_start_matches('@').to_owned();
+                // Telegram: 5-32 characters of a-z, 0-9 and underscores.
+                if (5..=32).contains(&name.len()) && is_name(&name) {
+                    Ok(name)
+                } else {
+                    Err(invalid(
+                        "BOT_USERNAME",
+                        &name,
+                        "expected the bot's username, e.g. starfront_bot",
+                    ))
+                }
+            })
+            .transpose()?;
+        let mini_app_short_name = get("MINI_APP_SHORT_NAME")
+            .map(|name| {
+                let name = name.trim().to_owned();
+                // BotFather: 3-30 characters of a-z, 0-9 and underscores.
+                if (3..=30).contains(&name.len()) && is_name(&name) {
+                    Ok(name)
+                } else {
+                    Err(invalid(
+                        "MINI_APP_SHORT_NAME",
+                        &name,
+                        "expected the Mini App's short name from BotFather, e.g. shop",
+                    ))
+                }
+            })
+            .transpose()?;
         let dev_reload = get_bool(&get, "DEV_RELOAD")?.unwrap_or(false);
         if dev_reload && !dev_preview {
             return Err(invalid(
@@ -373,6 +408,8 @@ impl Config {
             telegram_test_env,
             webhook_secret,
             public_url,
+            bot_username,
+            mini_app_short_name,
             dev_preview,
             dev_reload,
             seed_demo,
@@ -569,6 +606,11 @@ fn is_loopback(url: &Url) -> bool {
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
     }
+}
+
+/// Telegram's usernames and short names: ASCII letters, digits and underscores.
+fn is_name(name: &str) -> bool {
+    name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// BotFather tokens look like `123456789:AA…` (bot id, colon, 35 URL-safe characters).
@@ -889,5 +931,26 @@ mod tests {
         .unwrap();
         assert_eq!(c.public_url.unwrap().host_str(), Some("shop.example.org"));
         assert!(c.bot_token.is_some() && c.webhook_secret.is_some());
+    }
+
+    #[test]
+    fn link_names_are_telegram_names() {
+        let c = config(&[
+            ("BOT_USERNAME", "@starfront_bot"),
+            ("MINI_APP_SHORT_NAME", "shop"),
+        ])
+        .unwrap();
+        assert_eq!(c.bot_username.as_deref(), Some("starfront_bot"));
+        assert_eq!(c.mini_app_short_name.as_deref(), Some("shop"));
+        let c = config(&[]).unwrap();
+        assert!(c.bot_username.is_none() && c.mini_app_short_name.is_none());
+        for (var, value) in [
+            ("BOT_USERNAME", "bot"),
+            ("BOT_USERNAME", "star front"),
+            ("MINI_APP_SHORT_NAME", "a/b"),
+            ("MINI_APP_SHORT_NAME", "ab"),
+        ] {
+            assert_eq!(config(&[(var, value)]).unwrap_err().var, var, "{value}");
+        }
     }
 }

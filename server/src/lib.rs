@@ -38,6 +38,7 @@ use std::sync::Arc;
 use telegram::bot::{Bot, BotError};
 use telegram::dispatch::Dispatcher;
 use telegram::init_data::Validator;
+use telegram::links::Links;
 use telegram::updates::{self, Inbox};
 #[cfg(feature = "dev-preview")]
 use telegram_emulator::{Emulator, EmulatorConfig};
@@ -141,9 +142,15 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
             .public_url
             .clone()
             .or_else(|| config.dev_preview.then_some(local));
+        let links = Links::new(
+            bot.clone(),
+            webapp_url,
+            config.bot_username.clone(),
+            config.mini_app_short_name.clone(),
+        );
         let inbox = Inbox::new(
             db.clone(),
-            Dispatcher::new(db.clone(), bot.clone(), webapp_url)
+            Dispatcher::new(db.clone(), bot.clone(), links.clone())
                 .with_admins(&config.admin_ids)
                 .with_clock(clock.clone()),
         );
@@ -156,6 +163,7 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
                 .clone()
                 .unwrap_or_else(|| hex::encode(auth::derive_key(token, "webhook secret"))),
             bot,
+            links,
         });
     }
     let mut state = http::AppState::new(leptos, db, storage, auth, signer, Arc::new(shop));
@@ -266,10 +274,14 @@ pub fn start_telegram(
     }
     workers.spawn(expire_orders(state_db));
     let bot = telegram.bot.clone();
+    let links = telegram.links.clone();
     workers.spawn(async move {
         if let Err(err) = telegram::bot::publish_commands(&bot).await {
             tracing::warn!(error = %err, "cannot publish the bot's command menu");
         }
+        // Without BOT_USERNAME, getMe names the bot for t.me links; asked here so the first
+        // link need not wait for it (a failure is asked again when a link is made).
+        links.username().await;
     });
     match &config.public_url {
         Some(public) => {

@@ -51,6 +51,8 @@ pub struct TelegramState {
     pub inbox: Inbox,
     pub webhook_secret: String,
     pub bot: crate::telegram::bot::Bot,
+    /// Buttons and t.me links into the Mini App.
+    pub links: crate::telegram::links::Links,
 }
 
 impl AppState {

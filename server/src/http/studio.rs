@@ -392,13 +392,7 @@ async fn invite(State(state): State<AppState>, Studio(caller): Studio) -> ApiRes
     let token = roles::create_invite(&state.db, caller.user_id).await?;
     let start_payload = format!("inv_{token}");
     let link = match &state.telegram {
-        Some(telegram) => telegram
-            .bot
-            .call("getMe", tgbot::types::GetBot)
-            .await
-            .ok()
-            .map(|bot| bot.username.to_string())
-            .map(|username| format!("https://t.me/{username}?start={start_payload}")),
+        Some(telegram) => telegram.links.start(&start_payload).await,
         None => None,
     };
     Ok(Json(Invite {

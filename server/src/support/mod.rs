@@ -12,10 +12,11 @@ use crate::db::Db;
 use crate::payments::{self, Actor, OrderRef, PaymentError, Resolution};
 use crate::studio::Caller;
 use crate::telegram::bot::{Bot, BotError};
+use crate::telegram::links::{ChatKind, Links, Place};
 use app::i18n::{td_string, Locale};
 use app::studio::types::{SupportCharge, SupportReply, SupportRequest};
 use app::texts::fill;
-use tgbot::types::{InlineKeyboardButton, InlineKeyboardMarkup, SendMessage, WebAppInfo};
+use tgbot::types::SendMessage;
 
 /// How far back the charges a request is linked to go.
 pub const RECENT_SECS: i64 = 30 * 86_400;
@@ -63,7 +64,7 @@ pub struct NewRequest {
 #[derive(Clone, Copy, Debug)]
 pub struct Routing<'a> {
     pub admin_ids: &'a [i64],
-    pub webapp_url: Option<&'a url::Url>,
+    pub links: &'a Links,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -175,10 +176,10 @@ pub async fn submit(
             ],
         );
         let mut message = SendMessage::new(recipient, text);
-        if let Some(markup) = inbox_button(
-            routing.webapp_url,
-            td_string!(locale, support_bot.open_inbox),
-        ) {
+        // A user's private chat with the bot has their user id.
+        let label = td_string!(locale, support_bot.open_inbox);
+        let inbox = Place::Page("studio/support");
+        if let Some(markup) = routing.links.button(ChatKind::Private, label, inbox).await {
             message = message.with_reply_markup(markup);
         }
         match bot.call("sendMessage", message).await {
@@ -192,15 +193,6 @@ pub async fn submit(
         }
     }
     Ok(Submitted { id, notified })
-}
-
-/// A button that opens the studio's support inbox in the Mini App. Bot API: an inline
-/// keyboard button's `web_app` is "available only in private chats between a user and the
-/// bot", which is where these messages go (a user's private chat id is their user id).
-fn inbox_button(webapp_url: Option<&url::Url>, label: &str) -> Option<InlineKeyboardMarkup> {
-    let url = webapp_url?.join("studio/support").ok()?;
-    let button = InlineKeyboardButton::for_web_app(label, WebAppInfo::from(url.as_str()));
-    Some(InlineKeyboardMarkup::from(vec![vec![button]]))
 }
 
 fn charge_line(locale: Locale, c: &ChargeLine) -> String {

@@ -2,13 +2,11 @@
 
 use super::dispatch::{DispatchError, Dispatcher};
 use super::init_data::WebAppUser;
+use super::links::{ChatKind, Place};
 use crate::users;
 use app::i18n::{td_string, Locale};
 use app::texts::fill;
-use tgbot::types::{
-    ChatPeerId, Command, InlineKeyboardButton, InlineKeyboardMarkup, Message, SendMessage, User,
-    WebAppInfo,
-};
+use tgbot::types::{ChatPeerId, Command, InlineKeyboardMarkup, Message, SendMessage, User};
 
 pub async fn handle(ctx: &Dispatcher, message: &Message) -> Result<(), DispatchError> {
     let Ok(command) = Command::try_from(message.clone()) else {
@@ -20,6 +18,7 @@ pub async fn handle(ctx: &Dispatcher, message: &Message) -> Result<(), DispatchE
     // The bot learns its users from their messages too, not only from the Mini App.
     users::upsert(&ctx.db, &web_app_user(user)).await?;
     let chat = message.chat.get_id();
+    let chat_kind = ChatKind::from(&message.chat);
     let locale = app::locale_for(user.language_code.as_deref().unwrap_or_default());
     // "/start@shop_bot" in groups names the bot; the command is what comes before '@'.
     let name = command.get_name().split('@').next().unwrap_or_default();
@@ -28,19 +27,20 @@ pub async fn handle(ctx: &Dispatcher, message: &Message) -> Result<(), DispatchE
     match name {
         "/start" => {
             if let Some(token) = args.first().and_then(|a| a.strip_prefix("inv_")) {
-                return redeem_invite(ctx, chat, user, locale, token).await;
+                return redeem_invite(ctx, chat, chat_kind, user, locale, token).await;
             }
-            let (path, label) = match args.first().and_then(|a| a.strip_prefix("p_")) {
+            let (place, label) = match args.first().and_then(|a| a.strip_prefix("p_")) {
                 Some(slug) if is_slug(slug) => {
-                    (format!("p/{slug}"), td_string!(locale, bot.open_product))
+                    (Place::Product(slug), td_string!(locale, bot.open_product))
                 }
-                _ => (String::new(), td_string!(locale, bot.open_shop)),
+                _ => (Place::Shop, td_string!(locale, bot.open_shop)),
             };
             let text = fill(
                 td_string!(locale, bot.greeting),
                 &[("name", &user.first_name)],
             );
-            send(ctx, chat, text, ctx.webapp_button(label, &path)).await
+            let button = ctx.links.button(chat_kind, label, place).await;
+            send(ctx, chat, text, button).await
         }
         "/help" => send(ctx, chat, td_string!(locale, bot.help).to_owned(), None).await,
         "/terms" => send(ctx, chat, td_string!(locale, bot.terms).to_owned(), None).await,
@@ -60,7 +60,7 @@ pub async fn handle(ctx: &Dispatcher, message: &Message) -> Result<(), DispatchE
                 &ctx.bot,
                 crate::support::Routing {
                     admin_ids: &ctx.admin_ids,
-                    webapp_url: ctx.webapp_url.as_ref(),
+                    links: &ctx.links,
                 },
                 &crate::support::NewRequest {
                     buyer: i64::from(user.id),
@@ -102,11 +102,13 @@ pub async fn handle(ctx: &Dispatcher, message: &Message) -> Result<(), DispatchE
                 .await
             })?;
             if titles.is_empty() {
+                let label = td_string!(locale, bot.open_shop);
+                let button = ctx.links.button(chat_kind, label, Place::Shop).await;
                 send(
                     ctx,
                     chat,
                     td_string!(locale, bot.library_empty).to_owned(),
-                    ctx.webapp_button(td_string!(locale, bot.open_shop), ""),
+                    button,
                 )
                 .await
             } else {
@@ -116,13 +118,12 @@ pub async fn handle(ctx: &Dispatcher, message: &Message) -> Result<(), DispatchE
                     td_string!(locale, bot.library_header),
                     list.join("\n")
                 );
-                send(
-                    ctx,
-                    chat,
-                    text,
-                    ctx.webapp_button(td_string!(locale, bot.open_library), "library"),
-                )
-                .await
+                let label = td_string!(locale, bot.open_library);
+                let button = ctx
+                    .links
+                    .button(chat_kind, label, Place::Page("library"))
+                    .await;
+                send(ctx, chat, text, button).await
             }
         }
         "/makecreator" => {
@@ -144,6 +145,7 @@ pub async fn handle(ctx: &Dispatcher, message: &Message) -> Result<(), DispatchE
 async fn redeem_invite(
     ctx: &Dispatcher,
     chat: ChatPeerId,
+    chat_kind: ChatKind,
     user: &User,
     locale: Locale,
     token: &str,
@@ -155,9 +157,14 @@ async fn redeem_invite(
         Redeemed::AlreadyCreator => (td_string!(locale, bot.invite_already), true),
         Redeemed::Invalid => (td_string!(locale, bot.invite_invalid), false),
     };
-    let markup = button
-        .then(|| ctx.webapp_button(td_string!(locale, bot.open_studio), "studio"))
-        .flatten();
+    let markup = if button {
+        let label = td_string!(locale, bot.open_studio);
+        ctx.links
+            .button(chat_kind, label, Place::Page("studio"))
+            .await
+    } else {
+        None
+    };
     send(ctx, chat, text.to_owned(), markup).await
 }
 
@@ -193,15 +200,6 @@ async fn make_creator(
         td_string!(locale, bot.make_creator_unknown)
     };
     send(ctx, chat, fill(text, &[("id", &id)]), None).await
-}
-
-impl Dispatcher {
-    /// A button that opens the Mini App at `path`, when the shop has a URL to open.
-    fn webapp_button(&self, label: &str, path: &str) -> Option<InlineKeyboardMarkup> {
-        let url = self.webapp_url.as_ref()?.join(path).ok()?;
-        let button = InlineKeyboardButton::for_web_app(label, WebAppInfo::from(url.as_str()));
-        Some(InlineKeyboardMarkup::from(vec![vec![button]]))
-    }
 }
 
 async fn send(

@@ -2,10 +2,10 @@
 
 use super::bot::{Bot, BotError};
 use super::commands;
+use super::links::Links;
 use crate::db::Db;
 use crate::payments::{self, PaymentError};
 use tgbot::types::{MessageData, Update, UpdateType};
-use url::Url;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DispatchError {
@@ -25,8 +25,8 @@ pub enum DispatchError {
 pub struct Dispatcher {
     pub(super) db: Db,
     pub(super) bot: Bot,
-    /// Where buttons open the Mini App; `None` when the shop has no URL Telegram can open.
-    pub(super) webapp_url: Option<Url>,
+    /// Buttons and links into the Mini App.
+    pub(super) links: Links,
     /// `ADMIN_IDS`: who may use admin commands such as `/makecreator`.
     pub(super) admin_ids: std::sync::Arc<[i64]>,
     /// The shop's clock: pre-checkout judges an order's time by it.
@@ -34,11 +34,11 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    pub fn new(db: Db, bot: Bot, webapp_url: Option<Url>) -> Self {
+    pub fn new(db: Db, bot: Bot, links: Links) -> Self {
         Self {
             db,
             bot,
-            webapp_url,
+            links,
             admin_ids: std::sync::Arc::new([]),
             clock: crate::clock::Clock::default(),
         }

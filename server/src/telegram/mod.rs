@@ -5,4 +5,5 @@ pub mod bot;
 mod commands;
 pub mod dispatch;
 pub mod init_data;
+pub mod links;
 pub mod updates;

@@ -223,6 +223,78 @@ async fn bot_commands_answer_in_the_users_language() {
     assert_eq!(button_url(&m[5]), format!("{}/library", shop.base));
 }
 
+/// The first button of a message the bot sent.
+fn button(message: &Value) -> &Value {
+    &message["reply_markup"]["inline_keyboard"][0][0]
+}
+
+#[tokio::test]
+async fn buttons_open_the_app_in_private_chats_and_link_to_it_in_groups() {
+    let shop = shop(&[]).await;
+    shop.user(511, "Ann", "en").await;
+    let group = shop
+        .control(
+            "chats",
+            json!({ "type": "group", "title": "Book club", "members": [511] }),
+        )
+        .await;
+    let group = group["id"].as_i64().unwrap();
+
+    // Telegram refuses web_app buttons in groups: the bot links to the Mini App instead, under
+    // the username getMe gave (no BOT_USERNAME here).
+    shop.control(
+        "users/511/messages",
+        json!({ "text": "/start@starfront_bot p_sourdough-at-home", "chat_id": group }),
+    )
+    .await;
+    let m = shop.wait_for_messages(group, 1).await;
+    assert!(text(&m[0]).starts_with("Hi Ann!"), "{}", m[0]);
+    assert_eq!(
+        button(&m[0]),
+        &json!({
+            "text": "Open the product",
+            "url": "https://t.me/starfront_bot?startapp=p_sourdough-at-home"
+        })
+    );
+
+    shop.say(511, "/start p_sourdough-at-home").await;
+    let m = shop.wait_for_messages(511, 1).await;
+    assert_eq!(
+        button(&m[0]),
+        &json!({
+            "text": "Open the product",
+            "web_app": { "url": format!("{}/p/sourdough-at-home", shop.base) }
+        })
+    );
+
+    // BOT_USERNAME wins over getMe, and a Mini App short name goes into the link; a page no
+    // start parameter names (the library) opens the shop.
+    let named = self::shop(&[
+        ("BOT_USERNAME", "mira_shop_bot"),
+        ("MINI_APP_SHORT_NAME", "store"),
+    ])
+    .await;
+    named.user(512, "Bea", "en").await;
+    let group = named
+        .control(
+            "chats",
+            json!({ "type": "supergroup", "title": "Readers", "members": [512] }),
+        )
+        .await;
+    let group = group["id"].as_i64().unwrap();
+    named
+        .control(
+            "users/512/messages",
+            json!({ "text": "/start", "chat_id": group }),
+        )
+        .await;
+    let m = named.wait_for_messages(group, 1).await;
+    assert_eq!(
+        button(&m[0])["url"],
+        "https://t.me/mira_shop_bot/store?startapp"
+    );
+}
+
 const WEBHOOK_SECRET: &str = "test-secret_1";
 
 fn command_update(update_id: i64, user_id: i64, text: &str) -> Value {
