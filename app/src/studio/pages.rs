@@ -334,6 +334,17 @@ fn Editor() -> impl IntoView {
                 })}
             </header>
         })}
+        {move || product.get().and_then(|p| p.share_link).map(|link| view! {
+            <section class="studio-section share-link">
+                <label class="field">
+                    <span>{s::SHARE_LINK()}</span>
+                    // Read-only and selected whole on focus, ready to copy.
+                    <input name="share_link" type="text" readonly value=link
+                        on:focus=|ev| { event_target::<leptos::web_sys::HtmlInputElement>(&ev).select(); } />
+                    <small>{s::SHARE_LINK_HINT()}</small>
+                </label>
+            </section>
+        })}
         {move || error.get().map(|e| view! { <p class="status error" role="alert">{e}</p> })}
         <form class="studio-form" on:submit=save>
             <FieldsForm fields kind_locked />

@@ -48,6 +48,8 @@ texts! {
     ARCHIVE => archive,
     PUBLISH_AGAIN => publish_again,
     VIEW_IN_SHOP => view_in_shop,
+    SHARE_LINK => share_link,
+    SHARE_LINK_HINT => share_link_hint,
     STATUS_DRAFT => status_draft,
     STATUS_PUBLISHED => status_published,
     STATUS_ARCHIVED => status_archived,

@@ -129,6 +129,10 @@ pub struct StudioProduct {
     pub lessons: Vec<StudioLesson>,
     #[serde(default)]
     pub billing: crate::api::Billing,
+    /// `https://t.me/<bot>?startapp=p_<slug>`: opens the product in the Mini App from any chat;
+    /// absent while the bot's username is unknown.
+    #[serde(default)]
+    pub share_link: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

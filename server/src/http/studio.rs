@@ -9,6 +9,7 @@ use crate::state::AppState;
 use crate::storage::Area;
 use crate::studio::roles;
 use crate::studio::{covers, products, sales, uploads, StudioError};
+use crate::telegram::links::Place;
 use app::studio::types::{
     Invite, LessonInput, ProductInput, ProductStatus, SalesDashboard, StudioFile, StudioMe,
     StudioProduct, StudioProductRow, TipCheckout, TipRequest,
@@ -55,6 +56,14 @@ pub fn router() -> Router<AppState> {
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
+/// A product as the studio shows it, with the t.me link that opens it from any chat.
+async fn shown(state: &AppState, mut product: StudioProduct) -> ApiResult<StudioProduct> {
+    if let Some(telegram) = &state.telegram {
+        product.share_link = telegram.links.open(Place::Product(&product.slug)).await;
+    }
+    Ok(Json(product))
+}
+
 async fn me(
     State(state): State<AppState>,
     StudioCaller(caller): StudioCaller,
@@ -80,9 +89,11 @@ async fn create(
     Studio(caller): Studio,
     Json(input): Json<ProductInput>,
 ) -> ApiResult<StudioProduct> {
-    Ok(Json(
+    shown(
+        &state,
         products::create(&state.db, caller, state.studio, &input).await?,
-    ))
+    )
+    .await
 }
 
 async fn product(
@@ -90,7 +101,7 @@ async fn product(
     Studio(caller): Studio,
     Path(id): Path<i64>,
 ) -> ApiResult<StudioProduct> {
-    Ok(Json(products::get(&state.db, caller, id).await?))
+    shown(&state, products::get(&state.db, caller, id).await?).await
 }
 
 async fn update(
@@ -99,9 +110,11 @@ async fn update(
     Path(id): Path<i64>,
     Json(input): Json<ProductInput>,
 ) -> ApiResult<StudioProduct> {
-    Ok(Json(
+    shown(
+        &state,
         products::update(&state.db, caller, state.studio, id, &input).await?,
-    ))
+    )
+    .await
 }
 
 async fn publish(
@@ -109,9 +122,11 @@ async fn publish(
     Studio(caller): Studio,
     Path(id): Path<i64>,
 ) -> ApiResult<StudioProduct> {
-    Ok(Json(
+    shown(
+        &state,
         products::set_status(&state.db, caller, id, ProductStatus::Published).await?,
-    ))
+    )
+    .await
 }
 
 async fn archive(
@@ -119,9 +134,11 @@ async fn archive(
     Studio(caller): Studio,
     Path(id): Path<i64>,
 ) -> ApiResult<StudioProduct> {
-    Ok(Json(
+    shown(
+        &state,
         products::set_status(&state.db, caller, id, ProductStatus::Archived).await?,
-    ))
+    )
+    .await
 }
 
 async fn add_lesson(
@@ -130,9 +147,11 @@ async fn add_lesson(
     Path(id): Path<i64>,
     Json(input): Json<LessonInput>,
 ) -> ApiResult<StudioProduct> {
-    Ok(Json(
+    shown(
+        &state,
         products::add_lesson(&state.db, caller, id, &input).await?,
-    ))
+    )
+    .await
 }
 
 async fn update_lesson(
@@ -141,9 +160,11 @@ async fn update_lesson(
     Path(id): Path<i64>,
     Json(input): Json<LessonInput>,
 ) -> ApiResult<StudioProduct> {
-    Ok(Json(
+    shown(
+        &state,
         products::update_lesson(&state.db, caller, id, &input).await?,
-    ))
+    )
+    .await
 }
 
 async fn delete_lesson(
@@ -151,7 +172,11 @@ async fn delete_lesson(
     Studio(caller): Studio,
     Path(id): Path<i64>,
 ) -> ApiResult<StudioProduct> {
-    Ok(Json(products::delete_lesson(&state.db, caller, id).await?))
+    shown(
+        &state,
+        products::delete_lesson(&state.db, caller, id).await?,
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -170,9 +195,11 @@ async fn move_lesson(
         "down" => false,
         _ => return Err(StudioError::Invalid(text!(studio_errors.bad_direction)).into()),
     };
-    Ok(Json(
+    shown(
+        &state,
         products::move_lesson(&state.db, caller, id, up).await?,
-    ))
+    )
+    .await
 }
 
 async fn delete_file(
@@ -288,7 +315,7 @@ async fn upload_cover(
         .await
         .map_err(StudioError::from)?;
     products::set_cover(&state.db, id, &key).await?;
-    Ok(Json(products::get(&state.db, caller, id).await?))
+    shown(&state, products::get(&state.db, caller, id).await?).await
 }
 
 #[derive(Deserialize)]

@@ -123,6 +123,8 @@ pub async fn get(db: &Db, caller: Caller, id: i64) -> Result<StudioProduct, Stud
         files: files.into_iter().map(FileRow::into_file).collect(),
         lessons,
         billing: Billing::parse(&row.billing).unwrap_or_default(),
+        // Links are Telegram's business: the HTTP layer adds it (`http::studio::shown`).
+        share_link: None,
     })
 }
 

@@ -505,6 +505,25 @@ async fn products_validate_and_publish_only_when_ready() {
 }
 
 #[tokio::test]
+async fn a_product_carries_the_link_that_opens_it_from_any_chat() {
+    let s = shop().await;
+    let created = s.new_product(MIRA, "Ночная съёмка", "ebook", 10).await;
+    let link = "https://t.me/starfront_bot?startapp=p_nochnaia-semka";
+    assert_eq!(created["share_link"], link, "{created}");
+    let id = created["id"].as_i64().unwrap();
+    let detail = s
+        .ok("GET", &format!("/api/studio/products/{id}"), MIRA, None)
+        .await;
+    assert_eq!(detail["share_link"], link);
+    // The Mini App opens the product from the link's start parameter.
+    let param = link.split_once("startapp=").unwrap().1;
+    assert_eq!(
+        app::webapp::start_param_path(param).as_deref(),
+        Some("/p/nochnaia-semka")
+    );
+}
+
+#[tokio::test]
 async fn publish_buy_dashboard_refund_and_tip() {
     let s = shop().await;
     s.user(BUYER).await;
