@@ -47,6 +47,16 @@ pub struct UserMessage {
     pub chat_id: Option<i64>,
 }
 
+/// The user types `@bot <query>` (`POST /control/users/{id}/inline`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct InlineRequest {
+    #[serde(default)]
+    pub query: String,
+    /// The kind of chat the user types in (`sender`, `private`, `group`, …), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_type: Option<String>,
+}
+
 /// A group, supergroup or channel with the bot in it (`POST /control/chats`).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct NewChat {
@@ -301,6 +311,8 @@ pub fn routes() -> Router<Emulator> {
         .route("/control/users/{id}/stars/add", post(add_stars))
         .route("/control/users/{id}/affiliate", post(refer_user))
         .route("/control/users/{id}/messages", post(user_message))
+        .route("/control/users/{id}/inline", post(inline_query))
+        .route("/control/inline/{id}", get(inline_answer))
         .route("/control/chats", post(create_chat))
         .route("/control/invoices/pay", post(pay))
         .route("/control/invoices/cancel", post(cancel))
@@ -372,6 +384,21 @@ async fn user_message(
     Json(body): Json<UserMessage>,
 ) -> Response {
     reply(emu.send_message_in(id, body.chat_id, &body.text).await)
+}
+
+async fn inline_query(
+    State(emu): State<Emulator>,
+    Path(id): Path<i64>,
+    Json(body): Json<InlineRequest>,
+) -> Response {
+    reply(
+        emu.inline_query(id, &body.query, body.chat_type.as_deref())
+            .await,
+    )
+}
+
+async fn inline_answer(State(emu): State<Emulator>, Path(id): Path<String>) -> Response {
+    reply(emu.inline_answer(&id).await)
 }
 
 async fn create_chat(State(emu): State<Emulator>, Json(body): Json<NewChat>) -> Response {

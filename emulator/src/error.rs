@@ -68,6 +68,8 @@ pub enum ControlError {
     UnknownUser(i64),
     #[error("unknown invoice {0:?}")]
     UnknownInvoice(String),
+    #[error("unknown inline query {0:?}")]
+    UnknownInlineQuery(String),
     #[error("invalid request: {0}")]
     Invalid(String),
 }
@@ -75,7 +77,9 @@ pub enum ControlError {
 impl IntoResponse for ControlError {
     fn into_response(self) -> Response {
         let status = match self {
-            Self::UnknownUser(_) | Self::UnknownInvoice(_) => StatusCode::NOT_FOUND,
+            Self::UnknownUser(_) | Self::UnknownInvoice(_) | Self::UnknownInlineQuery(_) => {
+                StatusCode::NOT_FOUND
+            }
             Self::Invalid(_) => StatusCode::BAD_REQUEST,
         };
         (status, Json(json!({ "error": self.to_string() }))).into_response()

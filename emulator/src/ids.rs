@@ -35,8 +35,8 @@ pub fn charge_id() -> String {
     format!("stx{}", random_string(ALNUM, 61))
 }
 
-/// Pre-checkout query ids are decimal 64-bit numbers in string form.
-pub fn pre_checkout_query_id() -> String {
+/// Pre-checkout and inline query ids are decimal 64-bit numbers in string form.
+pub fn query_id() -> String {
     u64::from_le_bytes(random_bytes::<8>()).to_string()
 }
 
@@ -80,6 +80,6 @@ mod tests {
         assert!(id.starts_with("stx"));
         assert_eq!(id.len(), 64);
         assert_ne!(id, charge_id());
-        assert!(pre_checkout_query_id().parse::<u64>().is_ok());
+        assert!(query_id().parse::<u64>().is_ok());
     }
 }

@@ -11,6 +11,7 @@ mod control;
 mod delivery;
 mod error;
 mod ids;
+mod inline;
 mod methods;
 mod params;
 mod payments;
@@ -30,11 +31,12 @@ use tokio::sync::{watch, Mutex, MutexGuard};
 
 pub use self::{
     control::{
-        AddStars, DropWebhookDeliveries, NewChat, PayRequest, RateLimitRequest, ReferUser,
-        SetBalance, UserMessage,
+        AddStars, DropWebhookDeliveries, InlineRequest, NewChat, PayRequest, RateLimitRequest,
+        ReferUser, SetBalance, UserMessage,
     },
     delivery::DeliveryStats,
     error::{ApiError, ControlError},
+    inline::InlineQuery,
     payments::{Invoice, PaymentOutcome, StarTransaction},
     shapes::EmulatedUser,
     state::{ChatType, GroupChat, SentMessage, StoredFile, UserView},

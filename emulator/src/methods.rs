@@ -119,6 +119,7 @@ impl Emulator {
             "getchatmenubutton" => self.get_chat_menu_button(params).await,
             "createinvoicelink" => self.create_invoice_link(params).await,
             "answerprecheckoutquery" => self.answer_pre_checkout_query(params).await,
+            "answerinlinequery" => self.answer_inline_query(params).await,
             "refundstarpayment" => self.refund_star_payment(params).await,
             "getstartransactions" => self.get_star_transactions(params).await,
             "edituserstarsubscription" => self.edit_user_star_subscription(params).await,
@@ -146,6 +147,8 @@ impl Emulator {
             me[flag] = json!(false);
         }
         me["can_join_groups"] = json!(true);
+        // The shop's bot has inline mode on (@BotFather /setinline), as its README asks.
+        me["supports_inline_queries"] = json!(true);
         me
     }
 
@@ -174,15 +177,7 @@ impl Emulator {
         if !state.chats.contains_key(&chat_id) {
             return Err(ApiError::bad_request("chat not found"));
         }
-        let web_app = markup
-            .and_then(|m| m.get("inline_keyboard"))
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_array)
-            .flatten()
-            .any(|button| button.get("web_app").is_some());
-        if web_app {
+        if has_web_app_button(markup) {
             return Err(ApiError::bad_request("BUTTON_TYPE_INVALID"));
         }
         Ok(chat_id)
@@ -500,6 +495,18 @@ impl Emulator {
     pub async fn menu_buttons(&self) -> Value {
         json!(self.state().await.menu_buttons)
     }
+}
+
+/// Whether an inline keyboard holds a `web_app` button.
+pub(super) fn has_web_app_button(markup: Option<&Value>) -> bool {
+    markup
+        .and_then(|m| m.get("inline_keyboard"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_array)
+        .flatten()
+        .any(|button| button.get("web_app").is_some())
 }
 
 fn commands_key(params: &Params) -> Result<String, ApiError> {

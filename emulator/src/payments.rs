@@ -482,7 +482,7 @@ impl Emulator {
         user_id: i64,
     ) -> Result<Started, ControlError> {
         let invoice = self.invoice(link_or_slug).await?;
-        let query_id = ids::pre_checkout_query_id();
+        let query_id = ids::query_id();
         let (answer_tx, answer_rx) = oneshot::channel();
         {
             let mut state = self.state().await;

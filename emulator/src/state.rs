@@ -9,6 +9,7 @@ use tokio::sync::oneshot;
 
 use super::{
     delivery::{DeliveryStats, WebhookConfig},
+    inline::InlineQuery,
     payments::{Charge, CheckoutAnswer, Invoice, StarTransaction},
     shapes::EmulatedUser,
     subscriptions::Subscription,
@@ -181,6 +182,8 @@ pub struct State {
     pub rate_limit: Option<RateLimit>,
     pub commands: BTreeMap<String, Value>,
     pub menu_buttons: BTreeMap<String, Value>,
+    /// Inline queries users made, by id, with the bot's answers.
+    pub inline_queries: HashMap<String, InlineQuery>,
 }
 
 impl State {
@@ -208,6 +211,7 @@ impl State {
             rate_limit: None,
             commands: BTreeMap::new(),
             menu_buttons: BTreeMap::new(),
+            inline_queries: HashMap::new(),
         }
     }
 

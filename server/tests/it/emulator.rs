@@ -15,10 +15,10 @@ use telegram_emulator::{
 use tgbot::{
     api::{Client, ExecuteError},
     types::{
-        AnswerPreCheckoutQuery, CreateInvoiceLink, DeleteWebhook, GetBot, GetStarTransactions,
-        GetUpdates, InlineKeyboardButton, InputFile, InputFileReader, LabeledPrice, MessageData,
-        RefundStarPayment, SendDocument, SendMessage, SetWebhook, TransactionPartner, Update,
-        UpdateType, WebAppInfo,
+        AnswerInlineQuery, AnswerPreCheckoutQuery, CreateInvoiceLink, DeleteWebhook, GetBot,
+        GetStarTransactions, GetUpdates, InlineKeyboardButton, InlineQueryResultArticle, InputFile,
+        InputFileReader, InputMessageContentText, LabeledPrice, MessageData, RefundStarPayment,
+        SendDocument, SendMessage, SetWebhook, TransactionPartner, Update, UpdateType, WebAppInfo,
     },
 };
 use tokio::{net::TcpListener, sync::mpsc, task::JoinHandle};
@@ -150,7 +150,8 @@ async fn get_me_has_the_bot_api_shape() {
     assert_eq!(me["username"], "starfront_test_bot");
     assert_eq!(me["can_join_groups"], true);
     assert_eq!(me["can_read_all_group_messages"], false);
-    assert_eq!(me["supports_inline_queries"], false);
+    // The shop's bot has inline mode on (README: BotFather's /setinline).
+    assert_eq!(me["supports_inline_queries"], true);
 
     let bot = client(&base).execute(GetBot).await.unwrap();
     assert_eq!(bot.id, BOT_ID);
@@ -1351,4 +1352,143 @@ async fn groups_refuse_web_app_buttons_and_take_link_buttons() {
         })
         .await
         .is_err());
+}
+
+#[tokio::test]
+async fn inline_queries_reach_the_bot_and_answers_are_checked_and_kept() {
+    let (emulator, base) = start(config()).await;
+    let bot = client(&base);
+    let me = bot.execute(GetBot).await.unwrap();
+    assert!(me.supports_inline_queries);
+
+    let query = emulator
+        .inline_query(BUYER, "sourdough", Some("supergroup"))
+        .await
+        .unwrap();
+    let updates = bot.execute(GetUpdates::default()).await.unwrap();
+    let UpdateType::InlineQuery(received) = &updates[0].update_type else {
+        panic!("{updates:?}");
+    };
+    assert_eq!(received.id, query.id);
+    assert_eq!(received.query, "sourdough");
+    assert_eq!(i64::from(received.from.id), BUYER);
+
+    let card = |id: &str| {
+        InlineQueryResultArticle::new(
+            id,
+            InputMessageContentText::new("Sourdough at Home"),
+            "Sourdough at Home",
+        )
+        .with_description("⭐ 120")
+        .with_reply_markup([[InlineKeyboardButton::for_url(
+            "Open",
+            "https://t.me/starfront_test_bot?startapp=p_sourdough",
+        )]])
+    };
+    assert_eq!(
+        error_of(
+            bot.execute(AnswerInlineQuery::new(
+                query.id.clone(),
+                [card("1"), card("1")]
+            ))
+            .await
+        ),
+        (Some(400), "Bad Request: RESULT_ID_DUPLICATE".to_owned())
+    );
+    assert!(emulator
+        .inline_answer(&query.id)
+        .await
+        .unwrap()
+        .answer
+        .is_none());
+    assert!(bot
+        .execute(
+            AnswerInlineQuery::new(query.id.clone(), [card("1"), card("2")]).with_cache_time(0)
+        )
+        .await
+        .unwrap());
+    let answer = emulator
+        .inline_answer(&query.id)
+        .await
+        .unwrap()
+        .answer
+        .unwrap();
+    assert_eq!(answer["cache_time"], 0);
+    assert_eq!(answer["results"][1]["id"], "2");
+    assert_eq!(answer["results"][0]["title"], "Sourdough at Home");
+    assert_eq!(
+        answer["results"][0]["reply_markup"]["inline_keyboard"][0][0]["url"],
+        "https://t.me/starfront_test_bot?startapp=p_sourdough"
+    );
+
+    // Answered once; unknown ids and malformed answers are refused with Telegram's words.
+    let too_late = (
+        Some(400),
+        "Bad Request: query is too old and response timeout expired or query ID is invalid"
+            .to_owned(),
+    );
+    assert_eq!(
+        error_of(
+            bot.execute(AnswerInlineQuery::new(query.id.clone(), [card("3")]))
+                .await
+        ),
+        too_late
+    );
+    assert_eq!(
+        error_of(
+            bot.execute(AnswerInlineQuery::new("12345", [card("3")]))
+                .await
+        ),
+        too_late
+    );
+    let second = emulator.inline_query(BUYER, "", None).await.unwrap();
+    let fifty_one: Vec<_> = (0..51).map(|i| card(&i.to_string())).collect();
+    assert_eq!(
+        error_of(
+            bot.execute(AnswerInlineQuery::new(second.id.clone(), fifty_one))
+                .await
+        ),
+        (Some(400), "Bad Request: RESULTS_TOO_MUCH".to_owned())
+    );
+    let (status, body) = raw(
+        &base,
+        "answerInlineQuery",
+        json!({ "inline_query_id": second.id, "results": [
+            { "type": "article", "id": "a", "title": "No content" }
+        ] }),
+    )
+    .await;
+    assert_eq!(
+        (status, body["description"].as_str()),
+        (400, Some("Bad Request: Message must be non-empty"))
+    );
+
+    // Over HTTP, as the dev preview and the shop's tests drive it.
+    let http = reqwest::Client::new();
+    let made: Value = http
+        .post(format!("{base}/control/users/{BUYER}/inline"))
+        .json(&json!({ "query": "rust" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(made["query"], "rust");
+    assert_eq!(made["answer"], Value::Null);
+    let shown = http
+        .get(format!(
+            "{base}/control/inline/{}",
+            made["id"].as_str().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(shown.status(), 200);
+    let unknown = http
+        .get(format!("{base}/control/inline/nope"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
 }
