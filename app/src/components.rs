@@ -30,14 +30,7 @@ pub fn ProductCardView(card: ProductCard) -> impl IntoView {
 #[component]
 pub fn KindLabel(kind: ProductKind, #[prop(optional)] plural: bool) -> impl IntoView {
     let i18n = use_i18n();
-    move || match (kind, plural) {
-        (ProductKind::Ebook, false) => t_string!(i18n, kind.ebook),
-        (ProductKind::Course, false) => t_string!(i18n, kind.course),
-        (ProductKind::File, false) => t_string!(i18n, kind.file),
-        (ProductKind::Ebook, true) => t_string!(i18n, kind.ebooks),
-        (ProductKind::Course, true) => t_string!(i18n, kind.courses),
-        (ProductKind::File, true) => t_string!(i18n, kind.files),
-    }
+    move || crate::texts::kind_name(kind, plural, i18n.get_locale())
 }
 
 /// A cover image with fixed proportions so nothing shifts while it loads.

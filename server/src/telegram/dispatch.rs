@@ -19,6 +19,8 @@ pub enum DispatchError {
     Payment(#[from] PaymentError),
     #[error(transparent)]
     Support(#[from] crate::support::SupportError),
+    #[error(transparent)]
+    Catalog(#[from] crate::catalog::CatalogError),
 }
 
 #[derive(Clone)]
@@ -88,6 +90,7 @@ impl Dispatcher {
                 }
                 _ => Ok(()),
             },
+            UpdateType::InlineQuery(query) => super::inline::answer(self, query).await,
             UpdateType::PreCheckoutQuery(query) => {
                 let verdict =
                     payments::answer_pre_checkout(&self.db, &self.bot, query, self.clock.now())

@@ -1,9 +1,11 @@
 //! Everything that talks to Telegram: Mini App authentication, the Bot API client, updates, bot
-//! commands. (Telegram's side for the dev preview and the tests is the `telegram-emulator` crate.)
+//! commands, inline mode, and the links and buttons into the Mini App. (Telegram's side for the
+//! dev preview and the tests is the `telegram-emulator` crate.)
 
 pub mod bot;
 mod commands;
 pub mod dispatch;
 pub mod init_data;
+mod inline;
 pub mod links;
 pub mod updates;

@@ -42,6 +42,7 @@ pub fn allowed_updates() -> Vec<AllowedUpdate> {
         AllowedUpdate::Message,
         AllowedUpdate::PreCheckoutQuery,
         AllowedUpdate::CallbackQuery,
+        AllowedUpdate::InlineQuery,
     ]
 }
 

@@ -15,6 +15,7 @@ mod emulator;
 mod first_load;
 mod fuzz;
 mod http;
+mod inline;
 mod memberships;
 mod payments;
 mod replicas;

@@ -1,0 +1,83 @@
+//! Inline mode: `@<bot> <words>` in any chat searches the catalog with the Mini App's own search
+//! (`catalog::list_published`; no words: the newest products) and offers each product as a card
+//! the user can send, with a button that opens it in the Mini App.
+
+use super::dispatch::{DispatchError, Dispatcher};
+use super::links::{ChatKind, Place};
+use crate::catalog;
+use app::api::{CatalogQuery, ProductCard};
+use app::i18n::{td_string, Locale};
+use app::texts::{fill, kind_name};
+use tgbot::types::{
+    AnswerInlineQuery, InlineQuery, InlineQueryResultArticle, InputMessageContentText,
+};
+
+/// Cards per answer (Telegram takes at most 50); the next ones come with the query's offset.
+const PER_ANSWER: u32 = 20;
+/// The cards are in the asker's language, so Telegram may keep them for that user only, and
+/// briefly: a product published now should show up soon.
+const CACHE_SECS: i64 = 30;
+
+pub async fn answer(ctx: &Dispatcher, query: &InlineQuery) -> Result<(), DispatchError> {
+    let locale = app::locale_for(query.from.language_code.as_deref().unwrap_or_default());
+    // The offset is ours: the catalog page the next answer starts at.
+    let page = query.offset.parse::<u32>().unwrap_or(1).max(1);
+    let search = CatalogQuery {
+        q: Some(query.query.clone()),
+        page: Some(page),
+        ..CatalogQuery::default()
+    };
+    let found = catalog::list_published(&ctx.db, &search, PER_ANSWER).await?;
+    let more = found.page == page && page * PER_ANSWER < found.total;
+    let mut results = Vec::with_capacity(found.items.len());
+    for (index, card) in found.items.into_iter().enumerate() {
+        // Ids must be 1-64 bytes and unique in the answer; a slug may be longer.
+        let id = format!("{page}.{index}");
+        results.push(result(ctx, locale, id, card).await);
+    }
+    let next_offset = if more {
+        (page + 1).to_string()
+    } else {
+        String::new()
+    };
+    let method = AnswerInlineQuery::new(query.id.clone(), results)
+        .with_cache_time(CACHE_SECS)
+        .with_is_personal(true)
+        .with_next_offset(next_offset);
+    ctx.bot.call("answerInlineQuery", method).await?;
+    Ok(())
+}
+
+/// A product's card: its title, price and kind, sent as a message with a button that opens the
+/// product in the Mini App from whatever chat it lands in.
+async fn result(
+    ctx: &Dispatcher,
+    locale: Locale,
+    id: String,
+    card: ProductCard,
+) -> InlineQueryResultArticle {
+    let details = fill(
+        td_string!(locale, inline.details),
+        &[
+            ("price", &app::format::stars(card.price_stars)),
+            ("kind", &kind_name(card.kind, false, locale)),
+            ("creator", &card.creator_name),
+        ],
+    );
+    let message = InputMessageContentText::new(format!("{}\n{details}", card.title));
+    let mut article =
+        InlineQueryResultArticle::new(id, message, card.title).with_description(details);
+    let open = td_string!(locale, inline.open);
+    let place = Place::Product(&card.slug);
+    if let Some(button) = ctx.links.button(ChatKind::Shared, open, place).await {
+        article = article.with_reply_markup(button);
+    }
+    let cover = card
+        .cover_url
+        .as_deref()
+        .map(|path| path.trim_start_matches('/'));
+    if let Some(url) = cover.and_then(|path| ctx.links.webapp_url()?.join(path).ok()) {
+        article = article.with_thumbnail_url(url.as_str());
+    }
+    article
+}

@@ -1,0 +1,142 @@
+//! Inline mode through the emulator: a user types `@bot <words>` and the shop answers with
+//! product cards from the catalog's own search, in the user's language, each with a button
+//! that opens the product in the Mini App.
+
+use crate::common::{wait_for, TestApp};
+
+use serde_json::{json, Value};
+
+/// The user types `@starfront_bot <query>`; returns the shop's answer once it came.
+async fn ask(shop: &TestApp, user: i64, query: &str) -> Value {
+    let made = shop
+        .control(&format!("users/{user}/inline"), json!({ "query": query }))
+        .await;
+    let path = format!("inline/{}", made["id"].as_str().unwrap());
+    let mut answer = Value::Null;
+    wait_for("the inline answer", async || {
+        answer = shop.get(&path).await["answer"].clone();
+        !answer.is_null()
+    })
+    .await;
+    answer
+}
+
+async fn user(shop: &TestApp, id: i64, lang: &str) {
+    shop.control(
+        "users",
+        json!({ "id": id, "first_name": "Reader", "language_code": lang }),
+    )
+    .await;
+}
+
+fn titles(answer: &Value) -> Vec<&str> {
+    answer["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["title"].as_str().unwrap())
+        .collect()
+}
+
+fn open_button(result: &Value) -> &Value {
+    &result["reply_markup"]["inline_keyboard"][0][0]
+}
+
+#[tokio::test]
+async fn a_search_answers_with_product_cards_that_open_the_product() {
+    let shop = TestApp::start(&[]).await;
+    user(&shop, 801, "en").await;
+
+    let answer = ask(&shop, 801, "sourdough").await;
+    assert_eq!(titles(&answer), ["Sourdough at Home"], "{answer}");
+    let card = &answer["results"][0];
+    assert_eq!(card["type"], "article");
+    let details = card["description"].as_str().unwrap();
+    assert!(
+        details.starts_with("⭐ ") && details.contains(" by "),
+        "{details}"
+    );
+    assert_eq!(
+        card["input_message_content"]["message_text"],
+        format!("Sourdough at Home\n{details}")
+    );
+    assert_eq!(
+        open_button(card),
+        &json!({
+            "text": "Open",
+            "url": "https://t.me/starfront_bot?startapp=p_sourdough-at-home"
+        })
+    );
+    // The cards are in this user's language, so Telegram keeps them for this user only.
+    assert_eq!(answer["is_personal"], true);
+
+    assert_eq!(
+        ask(&shop, 801, "no such thing at all").await["results"],
+        json!([])
+    );
+}
+
+#[tokio::test]
+async fn a_russian_reader_gets_russian_cards() {
+    let shop = TestApp::start(&[]).await;
+    user(&shop, 802, "ru").await;
+    server::on_db!(&shop.db, |pool| sqlx::query(
+        "INSERT INTO products
+           (creator_id, slug, kind, title, description, price_stars, status, published_at)
+         VALUES (1002, 'akvarel-s-nulia', 'course', 'Акварель с нуля', '', 350, 'published', $1)",
+    )
+    .bind(clock::unix_now())
+    .execute(pool)
+    .await
+    .map(server::db::Done::from))
+    .unwrap();
+
+    let answer = ask(&shop, 802, "акварель").await;
+    assert_eq!(titles(&answer), ["Акварель с нуля"], "{answer}");
+    let card = &answer["results"][0];
+    assert_eq!(card["description"], "⭐ 350 · Курс, автор: Oleg Ivanov");
+    assert_eq!(
+        open_button(card),
+        &json!({
+            "text": "Открыть",
+            "url": "https://t.me/starfront_bot?startapp=p_akvarel-s-nulia"
+        })
+    );
+
+    // An English title found by a Russian reader still comes with Russian words.
+    let answer = ask(&shop, 802, "sourdough").await;
+    let card = &answer["results"][0];
+    assert_eq!(card["title"], "Sourdough at Home");
+    assert!(
+        card["description"].as_str().unwrap().contains(", автор: "),
+        "{card}"
+    );
+    assert_eq!(open_button(card)["text"], "Открыть");
+}
+
+#[tokio::test]
+async fn an_empty_query_shows_the_newest_products() {
+    let shop = TestApp::start(&[]).await;
+    user(&shop, 803, "en").await;
+
+    let answer = ask(&shop, 803, "").await;
+    let newest = server::catalog::list_published(&shop.db, &Default::default(), 50)
+        .await
+        .unwrap();
+    assert!(newest.items.len() > 1);
+    let expected: Vec<&str> = newest.items.iter().map(|p| p.title.as_str()).collect();
+    assert_eq!(titles(&answer), expected);
+    for (result, product) in answer["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(&newest.items)
+    {
+        assert_eq!(
+            open_button(result)["url"],
+            format!("https://t.me/starfront_bot?startapp=p_{}", product.slug)
+        );
+    }
+    // Everything fits in one answer: no next page.
+    assert_eq!(answer["next_offset"], "");
+}
