@@ -243,36 +243,9 @@ impl Config {
                 Ok(parsed)
             })
             .transpose()?;
-        let bot_username = get("BOT_USERNAME")
-            .map(|name| {
-                let name = name.trim().trim_start_matches('@').to_owned();
-                // Telegram: 5-32 characters of a-z, 0-9 and underscores.
-                if (5..=32).contains(&name.len()) && is_name(&name) {
-                    Ok(name)
-                } else {
-                    Err(invalid(
-                        "BOT_USERNAME",
-                        &name,
-                        "expected the bot's username, e.g. starfront_bot",
-                    ))
-                }
-            })
-            .transpose()?;
-        let mini_app_short_name = get("MINI_APP_SHORT_NAME")
-            .map(|name| {
-                let name = name.trim().to_owned();
-                // BotFather: 3-30 characters of a-z, 0-9 and underscores.
-                if (3..=30).contains(&name.len()) && is_name(&name) {
-                    Ok(name)
-                } else {
-                    Err(invalid(
-                        "MINI_APP_SHORT_NAME",
-                        &name,
-                        "expected the Mini App's short name from BotFather, e.g. shop",
-                    ))
-                }
-            })
-            .transpose()?;
+        // Telegram: a bot's username has 5-32 of these characters, a Mini App's short name 3-30.
+        let bot_username = telegram_name(&get, "BOT_USERNAME", 5..=32, "starfront_bot")?;
+        let mini_app_short_name = telegram_name(&get, "MINI_APP_SHORT_NAME", 3..=30, "shop")?;
         let dev_reload = get_bool(&get, "DEV_RELOAD")?.unwrap_or(false);
         if dev_reload && !dev_preview {
             return Err(invalid(
@@ -608,9 +581,30 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
-/// Telegram's usernames and short names: ASCII letters, digits and underscores.
-fn is_name(name: &str) -> bool {
-    name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+/// A username or short name, when `var` is set: ASCII letters, digits and underscores, `lengths`
+/// long; a leading '@' is dropped.
+fn telegram_name(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    lengths: std::ops::RangeInclusive<usize>,
+    example: &str,
+) -> Result<Option<String>, ConfigError> {
+    get(var)
+        .map(|value| {
+            let name = value.trim().trim_start_matches('@');
+            let valid = lengths.contains(&name.len())
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            if valid {
+                Ok(name.to_owned())
+            } else {
+                Err(invalid(
+                    var,
+                    name,
+                    &format!("expected a name like {example}"),
+                ))
+            }
+        })
+        .transpose()
 }
 
 /// BotFather tokens look like `123456789:AA…` (bot id, colon, 35 URL-safe characters).
