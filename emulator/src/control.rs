@@ -48,10 +48,13 @@ pub struct UserMessage {
 }
 
 /// The user types `@bot <query>` (`POST /control/users/{id}/inline`).
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct InlineRequest {
     #[serde(default)]
     pub query: String,
+    /// The `next_offset` of the bot's last answer to the same words: the user scrolled on.
+    #[serde(default)]
+    pub offset: String,
     /// The kind of chat the user types in (`sender`, `private`, `group`, …), when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chat_type: Option<String>,
@@ -391,10 +394,7 @@ async fn inline_query(
     Path(id): Path<i64>,
     Json(body): Json<InlineRequest>,
 ) -> Response {
-    reply(
-        emu.inline_query(id, &body.query, body.chat_type.as_deref())
-            .await,
-    )
+    reply(emu.inline_query(id, &body).await)
 }
 
 async fn inline_answer(State(emu): State<Emulator>, Path(id): Path<String>) -> Response {

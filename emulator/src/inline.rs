@@ -7,7 +7,9 @@ use std::collections::HashSet;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::{error::ApiError, ids, methods::Reply, params::Params, ControlError, Emulator};
+use super::{
+    error::ApiError, ids, methods::Reply, params::Params, ControlError, Emulator, InlineRequest,
+};
 
 /// Bot API, answerInlineQuery: "No more than 50 results per query are allowed."
 const MAX_RESULTS: usize = 50;
@@ -46,14 +48,14 @@ pub struct InlineQuery {
 }
 
 impl Emulator {
-    /// The user types `@bot <query>` in a chat of `chat_type` (`sender`, `private`, `group`,
-    /// `supergroup`, `channel`; absent: Telegram does not say); queues the `inline_query` update.
+    /// The user types `@bot <query>` (or scrolls on to `offset`) in a chat of `chat_type`;
+    /// queues the `inline_query` update.
     pub async fn inline_query(
         &self,
         user_id: i64,
-        query: &str,
-        chat_type: Option<&str>,
+        request: &InlineRequest,
     ) -> Result<InlineQuery, ControlError> {
+        let query = request.query.as_str();
         if query.chars().count() > MAX_QUERY_CHARS {
             return Err(ControlError::Invalid(format!(
                 "an inline query has at most {MAX_QUERY_CHARS} characters"
@@ -75,9 +77,9 @@ impl Emulator {
                 "id": record.id,
                 "from": user.to_json(),
                 "query": query,
-                "offset": "",
+                "offset": request.offset,
             });
-            if let Some(chat_type) = chat_type {
+            if let Some(chat_type) = &request.chat_type {
                 payload["chat_type"] = json!(chat_type);
             }
             state.queue_update("inline_query", payload);

@@ -28,7 +28,8 @@ pub async fn answer(ctx: &Dispatcher, query: &InlineQuery) -> Result<(), Dispatc
         ..CatalogQuery::default()
     };
     let found = catalog::list_published(&ctx.db, &search, PER_ANSWER).await?;
-    let more = found.page == page && page * PER_ANSWER < found.total;
+    // An offset past the end reads the last page again (the catalog's rule); then nothing more.
+    let more = found.page == page && page.saturating_mul(PER_ANSWER) < found.total;
     let mut results = Vec::with_capacity(found.items.len());
     for (index, card) in found.items.into_iter().enumerate() {
         // Ids must be 1-64 bytes and unique in the answer; a slug may be longer.

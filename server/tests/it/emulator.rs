@@ -10,7 +10,7 @@ use axum::{http::HeaderMap, routing::post, Json, Router};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use telegram_emulator::{
-    ChatType, EmulatedUser, Emulator, EmulatorConfig, NewChat, PaymentOutcome,
+    ChatType, EmulatedUser, Emulator, EmulatorConfig, InlineRequest, NewChat, PaymentOutcome,
 };
 use tgbot::{
     api::{Client, ExecuteError},
@@ -1362,7 +1362,14 @@ async fn inline_queries_reach_the_bot_and_answers_are_checked_and_kept() {
     assert!(me.supports_inline_queries);
 
     let query = emulator
-        .inline_query(BUYER, "sourdough", Some("supergroup"))
+        .inline_query(
+            BUYER,
+            &InlineRequest {
+                query: "sourdough".into(),
+                chat_type: Some("supergroup".into()),
+                ..InlineRequest::default()
+            },
+        )
         .await
         .unwrap();
     let updates = bot.execute(GetUpdates::default()).await.unwrap();
@@ -1371,6 +1378,11 @@ async fn inline_queries_reach_the_bot_and_answers_are_checked_and_kept() {
     };
     assert_eq!(received.id, query.id);
     assert_eq!(received.query, "sourdough");
+    assert_eq!(received.offset, "");
+    assert_eq!(
+        received.chat_type,
+        Some(tgbot::types::InlineQueryChatType::Supergroup)
+    );
     assert_eq!(i64::from(received.from.id), BUYER);
 
     let card = |id: &str| {
@@ -1441,7 +1453,10 @@ async fn inline_queries_reach_the_bot_and_answers_are_checked_and_kept() {
         ),
         too_late
     );
-    let second = emulator.inline_query(BUYER, "", None).await.unwrap();
+    let second = emulator
+        .inline_query(BUYER, &InlineRequest::default())
+        .await
+        .unwrap();
     let fifty_one: Vec<_> = (0..51).map(|i| card(&i.to_string())).collect();
     assert_eq!(
         error_of(

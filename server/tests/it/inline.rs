@@ -8,8 +8,16 @@ use serde_json::{json, Value};
 
 /// The user types `@starfront_bot <query>`; returns the shop's answer once it came.
 async fn ask(shop: &TestApp, user: i64, query: &str) -> Value {
+    scroll(shop, user, query, "").await
+}
+
+/// As `ask`, for the answer's page at `offset` (the last answer's `next_offset`).
+async fn scroll(shop: &TestApp, user: i64, query: &str, offset: &str) -> Value {
     let made = shop
-        .control(&format!("users/{user}/inline"), json!({ "query": query }))
+        .control(
+            &format!("users/{user}/inline"),
+            json!({ "query": query, "offset": offset }),
+        )
         .await;
     let path = format!("inline/{}", made["id"].as_str().unwrap());
     let mut answer = Value::Null;
@@ -139,4 +147,40 @@ async fn an_empty_query_shows_the_newest_products() {
     }
     // Everything fits in one answer: no next page.
     assert_eq!(answer["next_offset"], "");
+}
+
+#[tokio::test]
+async fn more_cards_come_as_the_user_scrolls() {
+    let shop = TestApp::start(&[]).await;
+    user(&shop, 804, "en").await;
+    for n in 1..=25 {
+        server::on_db!(&shop.db, |pool| sqlx::query(
+            "INSERT INTO products
+               (creator_id, slug, kind, title, description, price_stars, status, published_at)
+             VALUES (1001, $1, 'ebook', $2, '', 10, 'published', $3)",
+        )
+        .bind(format!("zine-{n}"))
+        .bind(format!("Zine number {n}"))
+        .bind(clock::unix_now() + n)
+        .execute(pool)
+        .await
+        .map(server::db::Done::from))
+        .unwrap();
+    }
+
+    let first = ask(&shop, 804, "zine").await;
+    let page: Vec<String> = (6..=25).rev().map(|n| format!("Zine number {n}")).collect();
+    assert_eq!(titles(&first), page);
+    assert_eq!(first["next_offset"], "2");
+    let second = scroll(&shop, 804, "zine", "2").await;
+    let rest: Vec<String> = (1..=5).rev().map(|n| format!("Zine number {n}")).collect();
+    assert_eq!(titles(&second), rest);
+    assert_eq!(second["next_offset"], "");
+    // Result ids are unique across the pages too.
+    let ids: std::collections::HashSet<&str> = [&first, &second]
+        .iter()
+        .flat_map(|a| a["results"].as_array().unwrap())
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 25);
 }
