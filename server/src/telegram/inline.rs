@@ -45,7 +45,11 @@ pub async fn answer(ctx: &Dispatcher, query: &InlineQuery) -> Result<(), Dispatc
         .with_cache_time(CACHE_SECS)
         .with_is_personal(true)
         .with_next_offset(next_offset);
-    ctx.bot.call("answerInlineQuery", method).await?;
+    // Not retried: Telegram forgets a query within seconds and the user has typed on by the
+    // time the inbox would try again.
+    if let Err(err) = ctx.bot.call("answerInlineQuery", method).await {
+        tracing::warn!(error = %err, "inline query left unanswered");
+    }
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 //! product cards from the catalog's own search, in the user's language, each with a button
 //! that opens the product in the Mini App.
 
-use crate::common::{wait_for, TestApp};
+use crate::common::{config, wait_for, TestApp};
 
 use serde_json::{json, Value};
 
@@ -183,4 +183,30 @@ async fn more_cards_come_as_the_user_scrolls() {
         .map(|r| r["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids.len(), 25);
+}
+
+#[tokio::test]
+async fn an_answer_telegram_did_not_take_is_not_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    // Nothing listens on port 9 here: the answer cannot reach Telegram.
+    let config = config(&dir, &[("TELEGRAM_API_URL", "http://127.0.0.1:9")]);
+    let state = server::prepare(&config).await.unwrap();
+    let inbox = state.telegram.as_ref().unwrap().inbox.clone();
+    let update = json!({
+        "update_id": 9300,
+        "inline_query": {
+            "id": "4242",
+            "from": { "id": 805, "is_bot": false, "first_name": "Ann", "language_code": "en" },
+            "query": "rust",
+            "offset": ""
+        }
+    });
+    // Handled, not left pending: by a retry the user would have typed on.
+    assert_eq!(
+        inbox
+            .ingest_json(update.to_string().as_bytes())
+            .await
+            .unwrap(),
+        server::telegram::updates::Ingested::Handled
+    );
 }
