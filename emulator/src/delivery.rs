@@ -38,6 +38,9 @@ pub struct DeliveryStats {
     pub given_up: u64,
     pub last_error_date: Option<i64>,
     pub last_error_message: Option<String>,
+    /// Method calls the bot made in its webhook answers (Bot API: "you can perform a request to
+    /// the Bot API while sending an answer to the webhook").
+    pub replied_calls: u64,
 }
 
 struct Job {
@@ -99,13 +102,15 @@ async fn run_worker(emulator: Weak<Inner>, mut changes: watch::Receiver<u64>) {
                 break;
             };
             in_flight.insert(job.update_id);
-            let http = inner.http.clone();
+            let emulator = Emulator {
+                inner: inner.clone(),
+            };
             let done = done_tx.clone();
             tokio::spawn(async move {
                 let attempt = if job.dropped {
                     Attempt::Failed("Connection timed out".into())
                 } else {
-                    send(&http, &job).await
+                    send(&emulator, &job).await
                 };
                 let _ = done.send((job.update_id, attempt));
             });
@@ -181,6 +186,16 @@ fn record_failure(inner: &Inner, state: &mut State, update_id: i64, message: Str
     state.delivery.last_error_message = Some(message);
 }
 
+impl Emulator {
+    /// Makes the method call a webhook answered with, as if the bot had called it.
+    async fn call_from_reply(&self, method: &str, fields: Value) {
+        self.state().await.delivery.replied_calls += 1;
+        let params = super::params::Params::from_json(fields);
+        // Telegram does not tell the bot how such a call went, so neither does the emulator.
+        let _ = self.dispatch(&method.to_ascii_lowercase(), &params).await;
+    }
+}
+
 /// The oldest queued update not being delivered already, if a webhook is set.
 async fn next_job(inner: &Inner, in_flight: &HashSet<i64>) -> Option<Job> {
     let mut state = inner.state.lock().await;
@@ -205,13 +220,29 @@ async fn next_job(inner: &Inner, in_flight: &HashSet<i64>) -> Option<Job> {
     })
 }
 
-async fn send(http: &reqwest::Client, job: &Job) -> Attempt {
-    let mut request = http.post(&job.url).json(&job.body);
+async fn send(emulator: &Emulator, job: &Job) -> Attempt {
+    let mut request = emulator.inner.http.post(&job.url).json(&job.body);
     if let Some(secret) = &job.secret_token {
         request = request.header(SECRET_HEADER, secret);
     }
     match request.send().await {
-        Ok(response) if response.status().is_success() => Attempt::Delivered,
+        Ok(response) if response.status().is_success() => {
+            // A webhook may answer with one method call as its JSON body; Telegram makes that
+            // call and, as here, tells the bot nothing of its result.
+            let is_json = response
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("application/json"));
+            if is_json {
+                if let Ok(Value::Object(mut call)) = response.json::<Value>().await {
+                    if let Some(Value::String(method)) = call.remove("method") {
+                        emulator.call_from_reply(&method, Value::Object(call)).await;
+                    }
+                }
+            }
+            Attempt::Delivered
+        }
         Ok(response) => Attempt::Failed(format!(
             "Wrong response from the webhook: {}",
             response.status()

@@ -103,7 +103,7 @@ impl Emulator {
         Err(ApiError::TooManyRequests(retry_after))
     }
 
-    async fn dispatch(&self, method: &str, params: &Params) -> Result<Reply, ApiError> {
+    pub(super) async fn dispatch(&self, method: &str, params: &Params) -> Result<Reply, ApiError> {
         match method {
             "getme" => Ok(Reply::new(self.me_json())),
             "getupdates" => self.get_updates(params).await,

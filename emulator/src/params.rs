@@ -101,7 +101,7 @@ impl Params {
         Ok(params)
     }
 
-    #[cfg(test)]
+    /// The fields of a JSON object (a method call a webhook answered with, or a test's).
     pub fn from_json(value: Value) -> Self {
         match value {
             Value::Object(fields) => Params {

@@ -332,16 +332,18 @@ const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
 /// entities stays far below this.
 pub const WEBHOOK_MAX_BYTES: usize = 1024 * 1024;
 
-/// Telegram's webhook. 401 without the secret, checked before a byte of the body is read; 200
-/// once the update is handled or safely recorded (and for a body that is no update, so it cannot
-/// block the queue); 500 only when it could not be recorded, so that Telegram delivers it again.
+/// Telegram's webhook. 401 without the secret, checked before a byte of the body is read; for a
+/// pre-checkout query, 200 with the answer as the reply's body (an `answerPreCheckoutQuery`
+/// call); otherwise 200 once the update is safely recorded (its handling goes on in the
+/// background) and for a body that is no update, so it cannot block the queue; 500 only when it
+/// could not be recorded, so that Telegram delivers it again.
 async fn webhook(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: axum::body::Body,
-) -> StatusCode {
+) -> Response {
     let Some(telegram) = state.telegram else {
-        return StatusCode::NOT_FOUND;
+        return StatusCode::NOT_FOUND.into_response();
     };
     let given = headers
         .get(SECRET_HEADER)
@@ -350,26 +352,28 @@ async fn webhook(
     if !bool::from(given.ct_eq(telegram.webhook_secret.as_bytes())) {
         tracing::warn!("webhook call with a wrong or missing secret token");
         metrics::counter!(crate::metrics::WEBHOOK_ERRORS, "reason" => "secret").increment(1);
-        return StatusCode::UNAUTHORIZED;
+        return StatusCode::UNAUTHORIZED.into_response();
     }
     let body = match axum::body::to_bytes(body, WEBHOOK_MAX_BYTES).await {
         Ok(body) => body,
         Err(err) => {
             tracing::warn!(error = %err, "webhook body unreadable or over {WEBHOOK_MAX_BYTES} bytes");
             metrics::counter!(crate::metrics::WEBHOOK_ERRORS, "reason" => "body").increment(1);
-            return StatusCode::PAYLOAD_TOO_LARGE;
+            return StatusCode::PAYLOAD_TOO_LARGE.into_response();
         }
     };
-    let outcome = telegram.inbox.ingest_json(&body).await;
-    match outcome {
-        Ok(outcome) => {
-            tracing::debug!(?outcome, "webhook update");
-            StatusCode::OK
+    match telegram.inbox.ingest_webhook(&body).await {
+        Ok(answer) => {
+            tracing::debug!(outcome = ?answer.outcome, "webhook update");
+            match answer.reply {
+                Some(call) => Json(call).into_response(),
+                None => StatusCode::OK.into_response(),
+            }
         }
         Err(err) => {
             tracing::error!(error = %err, "cannot record a webhook update");
             metrics::counter!(crate::metrics::WEBHOOK_ERRORS, "reason" => "record").increment(1);
-            StatusCode::INTERNAL_SERVER_ERROR
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
 }

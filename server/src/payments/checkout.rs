@@ -75,14 +75,14 @@ pub async fn check_pre_checkout(
     .await
 }
 
-/// Answers a pre-checkout query: ok only for a payable order of the shop's own. The outer
-/// `Result` is whether the answer reached Telegram; the inner one is the verdict.
-pub async fn answer_pre_checkout(
+/// The answer to a pre-checkout query (ok only for a payable order of the shop's own, else the
+/// reason in the buyer's language) and the verdict behind it. It only reads, so it can be given
+/// while another writer holds the database: the webhook returns it as its reply.
+pub async fn decide_pre_checkout(
     db: &Db,
-    bot: &Bot,
     query: &PreCheckoutQuery,
     now: i64,
-) -> Result<Result<(), Decline>, PaymentError> {
+) -> (AnswerPreCheckoutQuery, Result<(), Decline>) {
     let verdict = check_pre_checkout(db, query, now).await;
     let answer = match verdict {
         Ok(()) => AnswerPreCheckoutQuery::ok(query.id.clone()),
@@ -91,6 +91,18 @@ pub async fn answer_pre_checkout(
             AnswerPreCheckoutQuery::error(query.id.clone(), decline.message(locale))
         }
     };
+    (answer, verdict)
+}
+
+/// Answers a pre-checkout query with a Bot API call ([`decide_pre_checkout`]'s answer). The
+/// outer `Result` is whether the answer reached Telegram; the inner one is the verdict.
+pub async fn answer_pre_checkout(
+    db: &Db,
+    bot: &Bot,
+    query: &PreCheckoutQuery,
+    now: i64,
+) -> Result<Result<(), Decline>, PaymentError> {
+    let (answer, verdict) = decide_pre_checkout(db, query, now).await;
     match bot.call("answerPreCheckoutQuery", answer).await {
         Ok(_) => {}
         // Telegram refused the answer (the query expired or was answered): a retry of the

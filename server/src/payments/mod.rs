@@ -25,8 +25,8 @@ pub mod stars;
 pub mod tips;
 
 pub use checkout::{
-    answer_pre_checkout, apply_payment, apply_refund, take_payment, Applied, Decline, PaymentFacts,
-    RefundApplied, RefundFacts,
+    answer_pre_checkout, apply_payment, apply_refund, decide_pre_checkout, take_payment, Applied,
+    Decline, PaymentFacts, RefundApplied, RefundFacts,
 };
 pub use delivery::{deliver_due, delivery_loop, DeliveryConfig};
 pub use ledger::{settle_due, settle_loop, HeldCharge, Resolution, Source};

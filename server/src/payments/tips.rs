@@ -26,7 +26,10 @@ pub enum TipError {
     Payment(#[from] PaymentError),
 }
 
-/// A pending tip from `payer` and its invoice link.
+/// How long a pending tip's link must still be payable to be handed out again.
+const REUSE_MARGIN_SECS: i64 = 300;
+
+/// A pending tip from `payer` and its invoice link (the live one, if the same tip is pending).
 pub async fn create(
     db: &Db,
     bot: &Bot,
@@ -65,6 +68,31 @@ pub async fn create(
         };
     if creator_id == payer {
         return Err(TipError::Invalid(text!(studio_errors.tip_self)));
+    }
+    // One live invoice per payer, creator, page and amount: a second tap on Support (or a
+    // script) gets the same link instead of another order and another `createInvoiceLink`.
+    // A link about to expire is not handed out again.
+    let live: Option<(String, String)> = crate::on_db!(db, |pool| sqlx::query_as(
+        "SELECT public_id, invoice_link FROM tips
+         WHERE user_id = $1 AND creator_id = $2 AND product_id IS NOT DISTINCT FROM $3
+           AND amount_stars = $4 AND status = 'pending' AND invoice_link IS NOT NULL
+           AND expires_at > $5
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(payer)
+    .bind(creator_id)
+    .bind(product_id)
+    .bind(i64::from(request.amount_stars))
+    .bind(now + REUSE_MARGIN_SECS)
+    .fetch_optional(pool)
+    .await)
+    .map_err(PaymentError::from)?;
+    if let Some((tip_id, invoice_link)) = live {
+        return Ok(TipCheckout {
+            tip_id,
+            invoice_link,
+            amount_stars: request.amount_stars,
+        });
     }
     let payload = Payload::new(PayloadKind::Tip);
     let public_id = payload.as_str().to_owned();

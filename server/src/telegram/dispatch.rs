@@ -5,7 +5,7 @@ use super::commands;
 use super::links::Links;
 use crate::db::Db;
 use crate::payments::{self, PaymentError};
-use tgbot::types::{MessageData, Update, UpdateType};
+use tgbot::types::{AnswerPreCheckoutQuery, MessageData, PreCheckoutQuery, Update, UpdateType};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DispatchError {
@@ -55,6 +55,23 @@ impl Dispatcher {
     pub fn with_admins(mut self, admin_ids: &[i64]) -> Self {
         self.admin_ids = admin_ids.into();
         self
+    }
+
+    /// Decides a pre-checkout query without answering it: the answer, to send as the webhook's
+    /// reply, and whether it lets the payment through.
+    pub async fn decide_pre_checkout(
+        &self,
+        update_id: i64,
+        query: &PreCheckoutQuery,
+    ) -> AnswerPreCheckoutQuery {
+        let (answer, verdict) =
+            payments::decide_pre_checkout(&self.db, query, self.clock.now()).await;
+        tracing::info!(
+            update_id,
+            ?verdict,
+            "pre-checkout answered in the webhook reply"
+        );
+        answer
     }
 
     pub async fn handle(&self, update: &Update) -> Result<(), DispatchError> {

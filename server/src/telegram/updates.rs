@@ -5,9 +5,13 @@
 //! Two rules keep a sale from being lost at intake:
 //! - A `pre_checkout_query` must be answered within 10 seconds or Telegram cancels the payment
 //!   (Bot API, answerPreCheckoutQuery: "the Bot API must receive an answer within 10 seconds
-//!   after the pre-checkout query was sent"). So it is answered ahead of everything else: first
-//!   in a polled batch, and never behind a slow update, since intake waits for no handling longer
-//!   than [`HANDLING_BUDGET`] (the handling goes on in the background under its claim).
+//!   after the pre-checkout query was sent"). So it is answered ahead of everything else. On the
+//!   webhook it is decided from reads alone and answered in the webhook's reply (Bot API: "you
+//!   can perform a request to the Bot API while sending an answer to the webhook"), with no
+//!   write and no second HTTP call in its way; every other update is acknowledged once recorded
+//!   and handled in the background, so no webhook connection is held by a slow handler. When
+//!   polling, pre-checkouts go first in a batch, and intake waits for no handling longer than
+//!   [`HANDLING_BUDGET`] (the handling goes on in the background under its claim).
 //! - `update_id`s are only unique for a while: Telegram starts the sequence anew after a week
 //!   without updates (Bot API, Update: "If there are no new updates for at least a week, then
 //!   identifier of the next update will be chosen randomly instead of sequentially"), and a new
@@ -20,8 +24,11 @@ use super::dispatch::{DispatchError, Dispatcher};
 use crate::db::Db;
 use clock::unix_now;
 use serde_json::Value;
+use std::sync::Arc;
 use std::time::Duration;
 use tgbot::types::{AllowedUpdate, GetUpdates, Update, UpdateType};
+use tokio::sync::Semaphore;
+use tracing::Instrument;
 
 /// After this many failed attempts an update is left for a person to look at.
 const MAX_ATTEMPTS: i64 = 10;
@@ -35,6 +42,10 @@ pub const SEEN_FOR_SECS: i64 = 7 * 86_400;
 /// before it moves on and lets the handling finish in the background. Well under Telegram's 10
 /// seconds for a pre-checkout that may be queued behind it.
 pub const HANDLING_BUDGET: Duration = Duration::from_secs(2);
+/// How many updates the webhook has acknowledged may be handled at once in the background; one
+/// beyond that waits, recorded, for the retry worker. As many as Telegram's default webhook
+/// connections.
+const BACKGROUND_HANDLING: usize = 40;
 
 /// The updates the shop asks Telegram for.
 pub fn allowed_updates() -> Vec<AllowedUpdate> {
@@ -100,31 +111,84 @@ pub enum Ingested {
     Rejected,
 }
 
+/// When intake lets go of an update.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Acknowledge {
+    /// Once it is handled, or after [`HANDLING_BUDGET`] (polling: the confirmed offset moves on).
+    AfterHandling,
+    /// Once it is recorded (the webhook: Telegram's connection is freed at once, and a
+    /// pre-checkout's answer rides on the reply).
+    OnceRecorded,
+}
+
+/// What the webhook answers Telegram.
+#[derive(Debug, PartialEq)]
+pub struct WebhookAnswer {
+    pub outcome: Ingested,
+    /// A Bot API call to send as the reply's JSON body (`method` and its parameters): the
+    /// answer to a pre-checkout query.
+    pub reply: Option<Value>,
+}
+
+impl WebhookAnswer {
+    fn plain(outcome: Ingested) -> Self {
+        Self {
+            outcome,
+            reply: None,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Inbox {
     db: Db,
     dispatcher: Dispatcher,
+    /// Permits for handling acknowledged webhook updates in the background.
+    handling: Arc<Semaphore>,
 }
 
 impl Inbox {
     pub fn new(db: Db, dispatcher: Dispatcher) -> Self {
-        Self { db, dispatcher }
+        Self {
+            db,
+            dispatcher,
+            handling: Arc::new(Semaphore::new(BACKGROUND_HANDLING)),
+        }
     }
 
-    /// Takes a webhook body. Errs only when the update could not be recorded (the caller then
-    /// answers 500 so that Telegram delivers it again).
+    /// Takes the webhook's body: a pre-checkout query is decided and its answer returned as
+    /// the reply; any other update is acknowledged once recorded and handled in the
+    /// background. Errs only when the update could not be recorded (the caller then answers 500
+    /// so that Telegram delivers it again).
+    pub async fn ingest_webhook(&self, body: &[u8]) -> Result<WebhookAnswer, sqlx::Error> {
+        let Ok(value) = serde_json::from_slice::<Value>(body) else {
+            tracing::warn!(bytes = body.len(), "webhook body is not JSON; dropped");
+            return Ok(WebhookAnswer::plain(Ingested::Rejected));
+        };
+        self.ingest_value(value, Intake::Webhook, Acknowledge::OnceRecorded)
+            .await
+    }
+
+    /// Takes a webhook body and waits for its handling as polling does (within
+    /// [`HANDLING_BUDGET`]); for tools and tests that feed updates one at a time.
     pub async fn ingest_json(&self, body: &[u8]) -> Result<Ingested, sqlx::Error> {
         let Ok(value) = serde_json::from_slice::<Value>(body) else {
             tracing::warn!(bytes = body.len(), "webhook body is not JSON; dropped");
             return Ok(Ingested::Rejected);
         };
-        self.ingest_value(value, Intake::Webhook).await
+        Ok(self
+            .ingest_value(value, Intake::Webhook, Acknowledge::AfterHandling)
+            .await?
+            .outcome)
     }
 
     /// Takes an update from `getUpdates`.
     pub async fn ingest_update(&self, update: &Update) -> Result<Ingested, sqlx::Error> {
         match serde_json::to_value(update) {
-            Ok(value) => self.ingest_value(value, Intake::Polling).await,
+            Ok(value) => Ok(self
+                .ingest_value(value, Intake::Polling, Acknowledge::AfterHandling)
+                .await?
+                .outcome),
             Err(err) => {
                 tracing::warn!(update_id = update.id, error = %err, "cannot record update; dropped");
                 Ok(Ingested::Rejected)
@@ -134,20 +198,34 @@ impl Inbox {
 
     /// Records and handles one update in an `update` span, timed into the metrics the same way
     /// whichever way it came.
-    async fn ingest_value(&self, value: Value, intake: Intake) -> Result<Ingested, sqlx::Error> {
+    async fn ingest_value(
+        &self,
+        value: Value,
+        intake: Intake,
+        acknowledge: Acknowledge,
+    ) -> Result<WebhookAnswer, sqlx::Error> {
         let Some(update_id) = value.get("update_id").and_then(Value::as_i64) else {
             tracing::warn!(
                 intake = intake.as_str(),
                 "body has no integer update_id; dropped"
             );
-            return Ok(Ingested::Rejected);
+            return Ok(WebhookAnswer::plain(Ingested::Rejected));
         };
         let kind = kind_of(&value);
         let span = tracing::info_span!("update", update_id, kind, intake = intake.as_str());
         let started = std::time::Instant::now();
-        let outcome =
-            tracing::Instrument::instrument(self.record_and_handle(update_id, kind, value), span)
-                .await;
+        let answer = match acknowledge {
+            Acknowledge::AfterHandling => self
+                .record_and_handle(update_id, kind, value)
+                .instrument(span)
+                .await
+                .map(WebhookAnswer::plain),
+            Acknowledge::OnceRecorded => {
+                self.record_and_acknowledge(update_id, kind, value)
+                    .instrument(span)
+                    .await
+            }
+        };
         let took = started.elapsed().as_secs_f64();
         let intake = intake.as_str();
         metrics::histogram!(crate::metrics::UPDATE_SECONDS, "kind" => kind).record(took);
@@ -155,7 +233,130 @@ impl Inbox {
             metrics::histogram!(crate::metrics::PRE_CHECKOUT_SECONDS, "intake" => intake)
                 .record(took);
         }
-        outcome
+        answer
+    }
+
+    /// The webhook's way: a pre-checkout is answered in the reply and recorded after; anything
+    /// else is recorded and then handled in the background, or left to the retry worker when
+    /// [`BACKGROUND_HANDLING`] handlers are busy.
+    async fn record_and_acknowledge(
+        &self,
+        update_id: i64,
+        kind: &'static str,
+        value: Value,
+    ) -> Result<WebhookAnswer, sqlx::Error> {
+        if kind == "pre_checkout_query" {
+            if let Ok(Update {
+                update_type: UpdateType::PreCheckoutQuery(query),
+                ..
+            }) = serde_json::from_value::<Update>(value.clone())
+            {
+                let answer = self.dispatcher.decide_pre_checkout(update_id, &query).await;
+                let mut reply = serde_json::to_value(&answer).unwrap_or_default();
+                reply["method"] = Value::from("answerPreCheckoutQuery");
+                // Recorded (as handled) off the reply's path: a write waiting on a busy
+                // database must not hold the answer back.
+                let inbox = self.clone();
+                tokio::spawn(
+                    async move { inbox.record_answered(update_id, kind, value).await }
+                        .in_current_span(),
+                );
+                return Ok(WebhookAnswer {
+                    outcome: Ingested::Handled,
+                    reply: Some(reply),
+                });
+            }
+            // Unreadable: recorded and skipped below like any other unreadable update.
+        }
+        let permit = self.handling.clone().try_acquire_owned().ok();
+        let claim = permit.as_ref().map(|_| unix_now() + CLAIM_SECS);
+        if !self.record(update_id, kind, &value, claim).await? {
+            tracing::debug!(update_id, "duplicate update ignored");
+            return Ok(WebhookAnswer::plain(Ingested::Duplicate));
+        }
+        let (Some(permit), Some(claim)) = (permit, claim) else {
+            tracing::info!(
+                update_id,
+                "every background handler busy; left to the retry worker"
+            );
+            return Ok(WebhookAnswer::plain(Ingested::Pending));
+        };
+        let inbox = self.clone();
+        tokio::spawn(
+            async move {
+                inbox.handle_claimed(update_id, value, claim).await;
+                drop(permit);
+            }
+            .in_current_span(),
+        );
+        Ok(WebhookAnswer::plain(Ingested::InProgress))
+    }
+
+    /// Records a pre-checkout the webhook reply answered, as handled; an id seen within
+    /// [`SEEN_FOR_SECS`] keeps its row (a repeat, answered again).
+    async fn record_answered(&self, update_id: i64, kind: &'static str, value: Value) {
+        let now = unix_now();
+        let recorded = crate::on_db!(&self.db, |pool| {
+            sqlx::query(
+            "INSERT INTO telegram_updates (update_id, kind, payload, received_at, handled_at, attempts)
+             VALUES ($1, $2, $3, $4, $4, 1)
+             ON CONFLICT (update_id) DO UPDATE
+               SET kind = excluded.kind, payload = excluded.payload,
+                   received_at = excluded.received_at, handled_at = excluded.handled_at,
+                   locked_until = NULL, attempts = 1, last_error = NULL
+               WHERE telegram_updates.received_at < $5",
+        )
+        .bind(update_id)
+        .bind(kind)
+        .bind(value.to_string())
+        .bind(now)
+        .bind(now - SEEN_FOR_SECS)
+        .execute(pool)
+        .await
+        .map(crate::db::Done::from)
+        });
+        if let Err(err) = recorded {
+            // The answer went out; only the record of it is missing.
+            tracing::warn!(update_id, error = %err, "cannot record an answered pre-checkout");
+        }
+    }
+
+    /// Records an update unless its id was seen within [`SEEN_FOR_SECS`]; `claim` is the
+    /// `locked_until` of the handler about to take it (`None` leaves it to the retry worker).
+    /// Recorded already claimed: one write instead of an insert and a claim, while the claim
+    /// still keeps the retry worker off it. A row older than [`SEEN_FOR_SECS`] is another update
+    /// that had the same id: it is replaced. Returns whether it was recorded.
+    async fn record(
+        &self,
+        update_id: i64,
+        kind: &'static str,
+        value: &Value,
+        claim: Option<i64>,
+    ) -> Result<bool, sqlx::Error> {
+        let now = unix_now();
+        let attempts = i64::from(claim.is_some());
+        let inserted = crate::on_db!(&self.db, |pool| sqlx::query(
+            "INSERT INTO telegram_updates (update_id, kind, payload, received_at, locked_until, attempts)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (update_id) DO UPDATE
+               SET kind = excluded.kind, payload = excluded.payload,
+                   received_at = excluded.received_at, handled_at = NULL,
+                   locked_until = excluded.locked_until, attempts = excluded.attempts,
+                   last_error = NULL
+               WHERE telegram_updates.received_at < $7",
+        )
+        .bind(update_id)
+        .bind(kind)
+        .bind(value.to_string())
+        .bind(now)
+        .bind(claim)
+        .bind(attempts)
+        .bind(now - SEEN_FOR_SECS)
+        .execute(pool)
+        .await
+        .map(crate::db::Done::from))?
+        .rows_affected();
+        Ok(inserted > 0)
     }
 
     async fn record_and_handle(
@@ -164,31 +365,8 @@ impl Inbox {
         kind: &'static str,
         value: Value,
     ) -> Result<Ingested, sqlx::Error> {
-        // Recorded already claimed by this handler (first attempt): one write instead of an
-        // insert and a claim, while the claim still keeps the retry worker off it. A row older
-        // than SEEN_FOR_SECS is another update that had the same id: it is replaced.
-        let now = unix_now();
-        let claim = now + CLAIM_SECS;
-        let inserted = crate::on_db!(&self.db, |pool| sqlx::query(
-            "INSERT INTO telegram_updates (update_id, kind, payload, received_at, locked_until, attempts)
-             VALUES ($1, $2, $3, $4, $5, 1)
-             ON CONFLICT (update_id) DO UPDATE
-               SET kind = excluded.kind, payload = excluded.payload,
-                   received_at = excluded.received_at, handled_at = NULL,
-                   locked_until = excluded.locked_until, attempts = 1, last_error = NULL
-               WHERE telegram_updates.received_at < $6",
-        )
-        .bind(update_id)
-        .bind(kind)
-        .bind(value.to_string())
-        .bind(now)
-        .bind(claim)
-        .bind(now - SEEN_FOR_SECS)
-        .execute(pool)
-        .await
-        .map(crate::db::Done::from))?
-        .rows_affected();
-        if inserted == 0 {
+        let claim = unix_now() + CLAIM_SECS;
+        if !self.record(update_id, kind, &value, Some(claim)).await? {
             if kind == "pre_checkout_query" {
                 // A repeat (answered again, harmless) or a new query under a reused id: either
                 // way it is answered, unrecorded, rather than lose the sale.

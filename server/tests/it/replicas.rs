@@ -19,6 +19,7 @@ use crate::common::process::{free_addr, shared_database_url, Process};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use leptos::server_fn::ServerFn;
 use serde_json::{json, Value};
@@ -94,7 +95,9 @@ impl Balancer {
         }
     }
 
-    async fn send(&self, replica: usize, secret: &str, body: &Bytes) -> StatusCode {
+    /// Forwards the update; the replica's answer goes back to the emulator as it came, body
+    /// included (a pre-checkout's answer rides on it).
+    async fn send(&self, replica: usize, secret: &str, body: &Bytes) -> Response {
         self.stats.lock().unwrap().forwarded[replica] += 1;
         let sent = self
             .http
@@ -104,15 +107,26 @@ impl Balancer {
             .body(body.clone())
             .send()
             .await;
-        match sent {
-            Ok(res) => StatusCode::from_u16(res.status().as_u16())
-                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            Err(_) => StatusCode::BAD_GATEWAY,
+        let Ok(res) = sent else {
+            return StatusCode::BAD_GATEWAY.into_response();
+        };
+        let status = StatusCode::from_u16(res.status().as_u16())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let content_type = res.headers().get("content-type").cloned();
+        let Ok(reply) = res.bytes().await else {
+            return StatusCode::BAD_GATEWAY.into_response();
+        };
+        let mut response = (status, reply).into_response();
+        if let Some(content_type) = content_type {
+            response
+                .headers_mut()
+                .insert("content-type", content_type.as_bytes().try_into().unwrap());
         }
+        response
     }
 }
 
-async fn balance(State(lb): State<Balancer>, headers: HeaderMap, body: Bytes) -> StatusCode {
+async fn balance(State(lb): State<Balancer>, headers: HeaderMap, body: Bytes) -> Response {
     let secret = headers
         .get(SECRET_HEADER)
         .and_then(|v| v.to_str().ok())
@@ -140,7 +154,7 @@ async fn balance(State(lb): State<Balancer>, headers: HeaderMap, body: Bytes) ->
         }
         Route::Lose => {
             lb.stats.lock().unwrap().lost_payments += 1;
-            StatusCode::OK
+            StatusCode::OK.into_response()
         }
     }
 }

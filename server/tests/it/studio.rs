@@ -706,6 +706,28 @@ async fn publish_buy_dashboard_refund_and_tip() {
         .await;
     // A tip payload names its kind, apart from any order's random id.
     assert!(tip["tip_id"].as_str().unwrap().starts_with("t."));
+    // Asked again while it is pending, the same tip comes back: no second order, no second
+    // invoice link. Another amount is another tip.
+    let again = s
+        .ok(
+            "POST",
+            "/api/tips",
+            BUYER,
+            Some(json!({ "slug": slug, "amount_stars": 15 })),
+        )
+        .await;
+    assert_eq!(again["tip_id"], tip["tip_id"]);
+    assert_eq!(again["invoice_link"], tip["invoice_link"]);
+    let other = s
+        .ok(
+            "POST",
+            "/api/tips",
+            BUYER,
+            Some(json!({ "slug": slug, "amount_stars": 16 })),
+        )
+        .await;
+    assert_ne!(other["tip_id"], tip["tip_id"]);
+    assert_ne!(other["invoice_link"], tip["invoice_link"]);
     let paid = s
         .emu
         .control(

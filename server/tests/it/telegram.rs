@@ -1,7 +1,7 @@
 //! The Telegram layer through real HTTP: the shop serves on loopback with its in-process Bot API
 //! emulator (dev preview), and the tests play Telegram's users through the emulator's control API.
 
-use crate::common::{config, signed_init_data, TestApp};
+use crate::common::{config, signed_init_data, wait_for, TestApp};
 
 use serde_json::{json, Value};
 use server::db::Db;
@@ -337,18 +337,20 @@ async fn the_webhook_checks_its_secret_and_handles_each_update_once() {
             .unwrap();
         assert_eq!(res.status(), 200);
     }
-    // Handled inline: the reply is there when the webhook answers, and only once.
+    // Acknowledged once recorded and handled in the background, once for the three deliveries.
+    let handled = async || -> (i64, Option<i64>) {
+        server::on_db!(&shop.db, |pool| sqlx::query_as(
+            "SELECT attempts, handled_at FROM telegram_updates WHERE update_id = 9001"
+        )
+        .fetch_one(pool)
+        .await)
+        .unwrap()
+    };
+    wait_for("the update handled", async || handled().await.1.is_some()).await;
+    assert_eq!(handled().await.0, 1);
     let messages = shop.chat(601).await;
     assert_eq!(messages.len(), 1, "{messages:#?}");
     assert!(text(&messages[0]).contains("/library"));
-    let (attempts, handled): (i64, Option<i64>) = server::on_db!(&shop.db, |pool| sqlx::query_as(
-        "SELECT attempts, handled_at FROM telegram_updates WHERE update_id = 9001"
-    )
-    .fetch_one(pool)
-    .await)
-    .unwrap();
-    assert_eq!(attempts, 1);
-    assert!(handled.is_some());
 }
 
 #[tokio::test]
@@ -383,9 +385,20 @@ async fn malformed_webhook_bodies_are_acknowledged_and_never_block() {
     .await)
     .unwrap();
     assert_eq!(unreadable.len(), 2);
-    for (id, handled, _) in unreadable {
-        assert!(handled.is_some(), "{id} is settled, not retried forever");
-    }
+    let settled = async || -> i64 {
+        server::on_db!(&shop.db, |pool| sqlx::query_scalar(
+            "SELECT count(*) FROM telegram_updates
+             WHERE update_id IN (9100, 9101) AND handled_at IS NOT NULL",
+        )
+        .fetch_one(pool)
+        .await)
+        .unwrap()
+    };
+    // Settled, not retried forever.
+    wait_for("the unreadable updates settled", async || {
+        settled().await == 2
+    })
+    .await;
     // And the queue moves on.
     let res = shop
         .http
@@ -396,7 +409,10 @@ async fn malformed_webhook_bodies_are_acknowledged_and_never_block() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    assert_eq!(shop.chat(602).await.len(), 1);
+    wait_for("the reply to /terms", async || {
+        shop.chat(602).await.len() == 1
+    })
+    .await;
 }
 
 async fn create_invoice(shop: &Shop) -> String {
@@ -472,13 +488,23 @@ async fn payment_play_over_the_webhook_survives_dropped_deliveries() {
         .control("invoices/pay", json!({ "link": link, "user_id": 702 }))
         .await;
     assert_eq!(outcome["status"], "declined", "{outcome}");
-    let received: i64 = server::on_db!(&shop.db, |pool| sqlx::query_scalar(
-        "SELECT count(*) FROM telegram_updates WHERE kind = 'pre_checkout_query'",
-    )
-    .fetch_one(pool)
-    .await)
-    .unwrap();
-    assert_eq!(received, 1, "delivered once despite the dropped attempts");
+    // The answer came back in the webhook's reply, not as a call of the bot's.
+    let webhook = shop.get("webhook").await;
+    assert_eq!(webhook["delivery"]["replied_calls"], 1, "{webhook}");
+    // Recorded just after the reply went out, once despite the dropped attempts.
+    let received = async || -> i64 {
+        server::on_db!(&shop.db, |pool| sqlx::query_scalar(
+            "SELECT count(*) FROM telegram_updates
+             WHERE kind = 'pre_checkout_query' AND handled_at IS NOT NULL",
+        )
+        .fetch_one(pool)
+        .await)
+        .unwrap()
+    };
+    wait_for("the answered pre-checkout recorded", async || {
+        received().await == 1
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -573,7 +599,6 @@ async fn update_ids_older_than_a_week_count_as_new() {
             .status(),
         200
     );
-    assert!(shop.chat(604).await.is_empty(), "a repeat within the week");
     assert_eq!(
         post(command_update(9400, 604, "/help"))
             .await
@@ -581,8 +606,20 @@ async fn update_ids_older_than_a_week_count_as_new() {
             .status(),
         200
     );
+    // Handled in the background: one reply, to 9400; 9401 was a repeat within the week.
+    wait_for("the reply", async || !shop.chat(604).await.is_empty()).await;
     let messages = shop.chat(604).await;
     assert_eq!(messages.len(), 1, "{messages:#?}");
+    wait_for("9400 recorded as handled", async || {
+        server::on_db!(&shop.db, |pool| sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM telegram_updates WHERE update_id = 9400 AND handled_at IS NOT NULL"
+        )
+        .fetch_one(pool)
+        .await)
+        .unwrap()
+            == 1
+    })
+    .await;
     let kind: String = server::on_db!(&shop.db, |pool| {
         sqlx::query_scalar(
         "SELECT payload FROM telegram_updates WHERE update_id = 9400 AND handled_at IS NOT NULL"
@@ -724,4 +761,81 @@ async fn a_polled_pre_checkout_is_timed_in_metrics() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// A writer holding the database (a long migration, a backup, another replica's transaction):
+/// reads go on, writes wait until it is released.
+enum HeldWrites {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl HeldWrites {
+    async fn release(self) {
+        match self {
+            HeldWrites::Sqlite(tx) => tx.rollback().await.unwrap(),
+            HeldWrites::Postgres(tx) => tx.rollback().await.unwrap(),
+        }
+    }
+}
+
+async fn hold_writes(db: &Db) -> HeldWrites {
+    match db {
+        Db::Sqlite(pool) => HeldWrites::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await.unwrap()),
+        Db::Postgres(pool) => {
+            let mut tx = pool.begin().await.unwrap();
+            sqlx::query("LOCK TABLE telegram_updates IN EXCLUSIVE MODE")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            HeldWrites::Postgres(tx)
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_webhook_answers_a_pre_checkout_in_its_reply_while_another_writer_holds_the_database() {
+    let shop = shop(&[("WEBHOOK_SECRET", WEBHOOK_SECRET)]).await;
+    let update = json!({
+        "update_id": 9300,
+        "pre_checkout_query": {
+            "id": "4400",
+            "from": { "id": 708, "is_bot": false, "first_name": "Held", "language_code": "en" },
+            "currency": "XTR",
+            "total_amount": 10,
+            "invoice_payload": "o.no-such-order-of-the-shop"
+        }
+    });
+    let held = hold_writes(&shop.db).await;
+    let res = shop
+        .http
+        .post(format!("{}/telegram/webhook", shop.base))
+        .header("X-Telegram-Bot-Api-Secret-Token", WEBHOOK_SECRET)
+        .timeout(Duration::from_secs(3))
+        .body(update.to_string())
+        .send()
+        .await
+        .expect("answered while writes wait");
+    assert_eq!(res.status(), 200);
+    let reply: Value = res.json().await.unwrap();
+    assert_eq!(reply["method"], "answerPreCheckoutQuery", "{reply}");
+    assert_eq!(reply["pre_checkout_query_id"], "4400");
+    assert_eq!(reply["ok"], false);
+    assert!(
+        reply["error_message"]
+            .as_str()
+            .is_some_and(|m| m.contains("not known to the shop")),
+        "{reply}"
+    );
+    held.release().await;
+    wait_for("the answered pre-checkout recorded", async || {
+        server::on_db!(&shop.db, |pool| sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM telegram_updates WHERE update_id = 9300 AND handled_at IS NOT NULL",
+        )
+        .fetch_one(pool)
+        .await)
+        .unwrap()
+            == 1
+    })
+    .await;
 }
