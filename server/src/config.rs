@@ -117,9 +117,10 @@ impl std::fmt::Debug for Secret {
 /// sane price for digital goods.
 pub const DEFAULT_MAX_PRICE_STARS: u32 = 10_000;
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 2 * 1024 * 1024 * 1024;
-/// Enough to keep a few cores and the database busy; past it, a request more only lengthens
-/// the run queue every other request (a buyer's pre-checkout among them) waits in.
-pub const DEFAULT_REQUESTS_AT_ONCE: usize = 32;
+/// As many as the database pool's connections (`db::POOL_CONNECTIONS`): past that, a request
+/// more only waits for a connection in the queue a buyer's pre-checkout waits in too. The load
+/// test measured it: pre-checkout p99 34 ms at 8, 1.1 s at 32 (README, "The load test").
+pub const DEFAULT_REQUESTS_AT_ONCE: usize = crate::db::POOL_CONNECTIONS as usize;
 
 /// A variable that is set but unusable. Start-up stops with this message.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
