@@ -17,6 +17,7 @@ mod stub;
 mod webhook;
 mod wrk;
 
+use leptos::server_fn::ServerFn;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::sync::Arc;
@@ -357,7 +358,7 @@ async fn run() -> Result<(), BenchError> {
         healthz_p99 < Duration::from_millis(50) && hostile.healthz_failures == 0,
     );
 
-    let server_fn = format!("{base}{}", server_fn_path(&root, "get_product"));
+    let server_fn = format!("{base}{}", <app::api::GetProduct as ServerFn>::PATH);
     let body = format!("slug={}", seeded.product_slug);
     let probe = http
         .post(&server_fn)
@@ -741,8 +742,8 @@ async fn load_test(
             duration: Duration::from_secs(args.load_secs),
             products,
             bot_token: BOT_TOKEN,
-            start_checkout_path: server_fn_path(root, "start_checkout"),
-            checkout_status_path: server_fn_path(root, "checkout_status"),
+            start_checkout_path: <app::api::StartCheckout as ServerFn>::PATH.to_owned(),
+            checkout_status_path: <app::api::CheckoutStatus as ServerFn>::PATH.to_owned(),
         },
         &emulator,
     )
@@ -993,14 +994,6 @@ fn wrk_version() -> String {
                 .map(|l| l.split(" [").next().unwrap_or(l).trim().to_owned())
         })
         .unwrap_or_else(|| "wrk".into())
-}
-
-/// The URL Leptos gives a `#[server]` function in `app::api` without an explicit endpoint:
-/// `/api/<name><xxh64 of "<app's manifest dir>:app::api">` (server_fn 0.8's default).
-fn server_fn_path(root: &Path, name: &str) -> String {
-    let key = format!("{}:app::api", root.join("app").display());
-    let hash = xxhash_rust::const_xxh64::xxh64(key.as_bytes(), 0);
-    format!("/api/{name}{hash}")
 }
 
 fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {

@@ -70,6 +70,9 @@ pub fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
+/// Connections each pool keeps at most (SQLite: readers beside the one writer).
+pub const POOL_CONNECTIONS: u32 = 8;
+
 /// Opens the database (creating a SQLite file if needed) and brings its schema up to date.
 pub async fn connect(url: &str) -> Result<Db, DbError> {
     let connect_err = |source| DbError::Connect {
@@ -79,7 +82,7 @@ pub async fn connect(url: &str) -> Result<Db, DbError> {
     if is_postgres_url(url) {
         let options = PgConnectOptions::from_str(url).map_err(connect_err)?;
         let pool = PgPoolOptions::new()
-            .max_connections(8)
+            .max_connections(POOL_CONNECTIONS)
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await
@@ -105,7 +108,7 @@ pub async fn connect(url: &str) -> Result<Db, DbError> {
             source,
         })?;
     let pool = SqlitePoolOptions::new()
-        .max_connections(8)
+        .max_connections(POOL_CONNECTIONS)
         .connect_with(options)
         .await
         .map_err(connect_err)?;

@@ -180,6 +180,7 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
     }
     state.clock = clock;
     state.rate_limits = rate_limit::RateLimits::new(config.rate_limits, state.auth.clone());
+    state.turns = std::sync::Arc::new(tokio::sync::Semaphore::new(config.requests_at_once));
     state.metrics = metrics::MetricsAccess {
         token: config.metrics_token.clone(),
     };

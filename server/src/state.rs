@@ -43,6 +43,8 @@ pub struct AppState {
     pub assets: app::Assets,
     /// Rendered catalog pages, kept while the catalog is unchanged.
     pub page_cache: crate::page_cache::PageCache,
+    /// Turns for the shop's requests (`http::take_turns`): `REQUESTS_AT_ONCE` of them.
+    pub turns: Arc<tokio::sync::Semaphore>,
 }
 
 /// What the webhook needs.
@@ -83,6 +85,9 @@ impl AppState {
             metrics: crate::metrics::MetricsAccess::default(),
             assets: app::Assets::default(),
             page_cache: Default::default(),
+            turns: Arc::new(tokio::sync::Semaphore::new(
+                crate::config::DEFAULT_REQUESTS_AT_ONCE,
+            )),
         }
     }
 

@@ -68,6 +68,7 @@ pub fn router(state: AppState) -> Router {
 
     #[cfg(feature = "dev-preview")]
     let emulator = state.emulator.clone();
+    let turns = state.turns.clone();
     let page_cache = crate::page_cache::CacheState {
         db: state.db.clone(),
         cache: state.page_cache.clone(),
@@ -123,6 +124,10 @@ pub fn router(state: AppState) -> Router {
         // Outermost: whatever answers below, a refusal or an error, knows the request's language.
         .layer(axum::middleware::from_fn(crate::language::layer))
         .with_state(state);
+    // Outside every layer of the shop's own (a cached page waits its turn too, briefly), and
+    // inside the dev preview's emulator nest: the emulator plays Telegram, whose long polls must
+    // not hold the shop's turns.
+    let router = router.layer(axum::middleware::from_fn_with_state(turns, take_turns));
     let router = security_headers(router).layer(TraceLayer::new_for_http().make_span_with(
         |request: &axum::http::Request<_>| {
             // Download links carry their signed token in the path: keep it out of the logs.
@@ -167,6 +172,41 @@ async fn bound_range(request: Request, next: axum::middleware::Next) -> Response
     }
 }
 
+/// An upload streams for as long as the file takes: it is bounded by its size, not by time or
+/// by a turn.
+fn is_streaming_upload(request: &Request) -> bool {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"))
+}
+
+/// Requests someone is waiting on against a clock: Telegram's webhook (a buyer's payment sheet
+/// cancels after 10 s without the pre-checkout answer) and a load balancer's health check.
+fn is_urgent(request: &Request) -> bool {
+    matches!(
+        request.uri().path(),
+        "/telegram/webhook" | "/healthz" | "/metrics"
+    )
+}
+
+/// Lets at most `slots` requests be worked on at once; the rest wait for a turn, which costs no
+/// CPU, instead of crowding the runtime's queue. Urgent requests ([`is_urgent`]) never wait, so
+/// under any load of pages a pre-checkout is answered in about its own time.
+pub async fn take_turns(
+    State(slots): State<std::sync::Arc<tokio::sync::Semaphore>>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if is_urgent(&request) || is_streaming_upload(&request) {
+        return next.run(request).await;
+    }
+    // The semaphore is never closed.
+    let _turn = slots.acquire().await;
+    next.run(request).await
+}
+
 /// Answers 408 when a request takes longer than `limit` (its handler is dropped). Uploads stream
 /// for as long as the file takes and are bounded by their size instead.
 pub async fn request_timeout(
@@ -174,12 +214,7 @@ pub async fn request_timeout(
     request: Request,
     next: axum::middleware::Next,
 ) -> Response {
-    let streaming_upload = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
-    if streaming_upload {
+    if is_streaming_upload(&request) {
         return next.run(request).await;
     }
     match tokio::time::timeout(limit, next.run(request)).await {

@@ -42,9 +42,8 @@ pub const SEEN_FOR_SECS: i64 = 7 * 86_400;
 /// before it moves on and lets the handling finish in the background. Well under Telegram's 10
 /// seconds for a pre-checkout that may be queued behind it.
 pub const HANDLING_BUDGET: Duration = Duration::from_secs(2);
-/// How many updates the webhook has acknowledged may be handled at once in the background; one
-/// beyond that waits, recorded, for the retry worker. As many as Telegram's default webhook
-/// connections.
+/// How many updates the webhook has acknowledged may be handled at once in the background; the
+/// rest wait their turn, in order. As many as Telegram's default webhook connections.
 const BACKGROUND_HANDLING: usize = 40;
 
 /// The updates the shop asks Telegram for.
@@ -237,8 +236,7 @@ impl Inbox {
     }
 
     /// The webhook's way: a pre-checkout is answered in the reply and recorded after; anything
-    /// else is recorded and then handled in the background, or left to the retry worker when
-    /// [`BACKGROUND_HANDLING`] handlers are busy.
+    /// else is recorded and then handled in the background, [`BACKGROUND_HANDLING`] at a time.
     async fn record_and_acknowledge(
         &self,
         update_id: i64,
@@ -268,24 +266,20 @@ impl Inbox {
             }
             // Unreadable: recorded and skipped below like any other unreadable update.
         }
-        let permit = self.handling.clone().try_acquire_owned().ok();
-        let claim = permit.as_ref().map(|_| unix_now() + CLAIM_SECS);
-        if !self.record(update_id, kind, &value, claim).await? {
+        let claim = unix_now() + CLAIM_SECS;
+        if !self.record(update_id, kind, &value, Some(claim)).await? {
             tracing::debug!(update_id, "duplicate update ignored");
             return Ok(WebhookAnswer::plain(Ingested::Duplicate));
         }
-        let (Some(permit), Some(claim)) = (permit, claim) else {
-            tracing::info!(
-                update_id,
-                "every background handler busy; left to the retry worker"
-            );
-            return Ok(WebhookAnswer::plain(Ingested::Pending));
-        };
         let inbox = self.clone();
         tokio::spawn(
             async move {
+                // Its turn among the background handlers comes in the order updates arrived;
+                // waiting costs nothing, and the record keeps it should the process stop first.
+                let Ok(_turn) = inbox.handling.clone().acquire_owned().await else {
+                    return;
+                };
                 inbox.handle_claimed(update_id, value, claim).await;
-                drop(permit);
             }
             .in_current_span(),
         );

@@ -784,7 +784,7 @@ async fn hold_writes(db: &Db) -> HeldWrites {
         Db::Sqlite(pool) => HeldWrites::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await.unwrap()),
         Db::Postgres(pool) => {
             let mut tx = pool.begin().await.unwrap();
-            sqlx::query("LOCK TABLE telegram_updates IN EXCLUSIVE MODE")
+            sqlx::query("LOCK TABLE telegram_updates, users IN EXCLUSIVE MODE")
                 .execute(&mut *tx)
                 .await
                 .unwrap();
@@ -838,4 +838,67 @@ async fn the_webhook_answers_a_pre_checkout_in_its_reply_while_another_writer_ho
             == 1
     })
     .await;
+}
+
+#[tokio::test]
+async fn a_pre_checkout_and_the_health_check_never_wait_for_a_turn_taken_by_pages() {
+    let shop = shop(&[
+        ("WEBHOOK_SECRET", WEBHOOK_SECRET),
+        ("REQUESTS_AT_ONCE", "1"),
+    ])
+    .await;
+    let me = |user: i64| {
+        shop.http
+            .get(format!("{}/api/me", shop.base))
+            .header("authorization", format!("tma {}", init_data(user, now())))
+            .send()
+    };
+    // The one turn is taken by a request that records a new user and so waits on the writer.
+    let held = hold_writes(&shop.db).await;
+    let taken = tokio::spawn(me(711));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A page that only reads waits for the turn...
+    let waiting = tokio::spawn(shop.http.get(format!("{}/", shop.base)).send());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !waiting.is_finished(),
+        "a second request got a turn that was taken"
+    );
+    // ...while Telegram's webhook and the health check are answered at once.
+    let update = json!({
+        "update_id": 9310,
+        "pre_checkout_query": {
+            "id": "4410",
+            "from": { "id": 709, "is_bot": false, "first_name": "Ada", "language_code": "en" },
+            "currency": "XTR",
+            "total_amount": 10,
+            "invoice_payload": "o.no-such-order-of-the-shop"
+        }
+    });
+    let reply: Value = shop
+        .http
+        .post(format!("{}/telegram/webhook", shop.base))
+        .header("X-Telegram-Bot-Api-Secret-Token", WEBHOOK_SECRET)
+        .timeout(Duration::from_secs(2))
+        .body(update.to_string())
+        .send()
+        .await
+        .expect("the webhook answered without a turn")
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reply["pre_checkout_query_id"], "4410", "{reply}");
+    let health = shop
+        .http
+        .get(format!("{}/healthz", shop.base))
+        .timeout(Duration::from_secs(2))
+        .send()
+        .await
+        .expect("the health check answered without a turn");
+    assert_eq!(health.status(), 200);
+    assert!(!waiting.is_finished());
+    held.release().await;
+    // Once the writer is gone both pages are served, in turn.
+    assert_eq!(taken.await.unwrap().unwrap().status(), 200);
+    assert_eq!(waiting.await.unwrap().unwrap().status(), 200);
 }
