@@ -120,6 +120,15 @@ enum Acknowledge {
     OnceRecorded,
 }
 
+/// How an update enters the inbox.
+#[derive(Clone, Copy, Debug)]
+enum Entry {
+    /// Claimed until this time by the handler about to take it.
+    Claimed(i64),
+    /// Already handled (a pre-checkout answered in the webhook's reply).
+    Handled,
+}
+
 /// What the webhook answers Telegram.
 #[derive(Debug, PartialEq)]
 pub struct WebhookAnswer {
@@ -267,7 +276,10 @@ impl Inbox {
             // Unreadable: recorded and skipped below like any other unreadable update.
         }
         let claim = unix_now() + CLAIM_SECS;
-        if !self.record(update_id, kind, &value, Some(claim)).await? {
+        if !self
+            .record(update_id, kind, &value, Entry::Claimed(claim))
+            .await?
+        {
             tracing::debug!(update_id, "duplicate update ignored");
             return Ok(WebhookAnswer::plain(Ingested::Duplicate));
         }
@@ -289,62 +301,44 @@ impl Inbox {
     /// Records a pre-checkout the webhook reply answered, as handled; an id seen within
     /// [`SEEN_FOR_SECS`] keeps its row (a repeat, answered again).
     async fn record_answered(&self, update_id: i64, kind: &'static str, value: Value) {
-        let now = unix_now();
-        let recorded = crate::on_db!(&self.db, |pool| {
-            sqlx::query(
-            "INSERT INTO telegram_updates (update_id, kind, payload, received_at, handled_at, attempts)
-             VALUES ($1, $2, $3, $4, $4, 1)
-             ON CONFLICT (update_id) DO UPDATE
-               SET kind = excluded.kind, payload = excluded.payload,
-                   received_at = excluded.received_at, handled_at = excluded.handled_at,
-                   locked_until = NULL, attempts = 1, last_error = NULL
-               WHERE telegram_updates.received_at < $5",
-        )
-        .bind(update_id)
-        .bind(kind)
-        .bind(value.to_string())
-        .bind(now)
-        .bind(now - SEEN_FOR_SECS)
-        .execute(pool)
-        .await
-        .map(crate::db::Done::from)
-        });
-        if let Err(err) = recorded {
+        if let Err(err) = self.record(update_id, kind, &value, Entry::Handled).await {
             // The answer went out; only the record of it is missing.
             tracing::warn!(update_id, error = %err, "cannot record an answered pre-checkout");
         }
     }
 
-    /// Records an update unless its id was seen within [`SEEN_FOR_SECS`]; `claim` is the
-    /// `locked_until` of the handler about to take it (`None` leaves it to the retry worker).
-    /// Recorded already claimed: one write instead of an insert and a claim, while the claim
-    /// still keeps the retry worker off it. A row older than [`SEEN_FOR_SECS`] is another update
-    /// that had the same id: it is replaced. Returns whether it was recorded.
+    /// Records an update unless its id was seen within [`SEEN_FOR_SECS`]: claimed by the handler
+    /// about to take it (one write instead of an insert and a claim, while the claim keeps the
+    /// retry worker off it), or already handled. A row older than [`SEEN_FOR_SECS`] is another
+    /// update that had the same id: it is replaced. Returns whether it was recorded.
     async fn record(
         &self,
         update_id: i64,
         kind: &'static str,
         value: &Value,
-        claim: Option<i64>,
+        entry: Entry,
     ) -> Result<bool, sqlx::Error> {
         let now = unix_now();
-        let attempts = i64::from(claim.is_some());
+        let (locked_until, handled_at) = match entry {
+            Entry::Claimed(claim) => (Some(claim), None),
+            Entry::Handled => (None, Some(now)),
+        };
         let inserted = crate::on_db!(&self.db, |pool| sqlx::query(
-            "INSERT INTO telegram_updates (update_id, kind, payload, received_at, locked_until, attempts)
-             VALUES ($1, $2, $3, $4, $5, $6)
+            "INSERT INTO telegram_updates
+               (update_id, kind, payload, received_at, locked_until, handled_at, attempts)
+             VALUES ($1, $2, $3, $4, $5, $6, 1)
              ON CONFLICT (update_id) DO UPDATE
                SET kind = excluded.kind, payload = excluded.payload,
-                   received_at = excluded.received_at, handled_at = NULL,
-                   locked_until = excluded.locked_until, attempts = excluded.attempts,
-                   last_error = NULL
+                   received_at = excluded.received_at, handled_at = excluded.handled_at,
+                   locked_until = excluded.locked_until, attempts = 1, last_error = NULL
                WHERE telegram_updates.received_at < $7",
         )
         .bind(update_id)
         .bind(kind)
         .bind(value.to_string())
         .bind(now)
-        .bind(claim)
-        .bind(attempts)
+        .bind(locked_until)
+        .bind(handled_at)
         .bind(now - SEEN_FOR_SECS)
         .execute(pool)
         .await
@@ -360,7 +354,10 @@ impl Inbox {
         value: Value,
     ) -> Result<Ingested, sqlx::Error> {
         let claim = unix_now() + CLAIM_SECS;
-        if !self.record(update_id, kind, &value, Some(claim)).await? {
+        if !self
+            .record(update_id, kind, &value, Entry::Claimed(claim))
+            .await?
+        {
             if kind == "pre_checkout_query" {
                 // A repeat (answered again, harmless) or a new query under a reused id: either
                 // way it is answered, unrecorded, rather than lose the sale.
