@@ -126,7 +126,7 @@ impl CatalogQuery {
 }
 
 /// Percent-encodes a query value (RFC 3986 unreserved characters stay as they are).
-fn encode_query(value: &str) -> String {
+pub(crate) fn encode_query(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for byte in value.bytes() {
         match byte {
@@ -309,6 +309,19 @@ pub struct Viewer {
     pub is_premium: bool,
 }
 
+/// What the product page's Share hands to Telegram.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Share {
+    /// A message prepared for this user (`savePreparedInlineMessage`), for
+    /// `WebApp.shareMessage`; `None` when Telegram did not take it.
+    pub prepared_message_id: Option<String>,
+    /// The product's `t.me` link that opens it in the Mini App, for `t.me/share` on clients
+    /// older than Bot API 8.0.
+    pub link: Option<String>,
+    /// The product's title, the text beside the link.
+    pub title: String,
+}
+
 #[cfg(feature = "ssr")]
 pub use port::*;
 
@@ -395,6 +408,12 @@ mod port {
             slug: &str,
             renew: bool,
         ) -> Result<Membership, ShopError>;
+        /// Prepares the product `slug` for the signed-in user to share into any chat.
+        async fn share(&self, headers: &http::HeaderMap, slug: &str) -> Result<Share, ShopError>;
+        /// Counts the visit through the creator's link the Mini App was opened with (its signed
+        /// `start_param`, `r_<code>`) and says where it lands; `None` for no such link.
+        async fn follow_link(&self, headers: &http::HeaderMap)
+            -> Result<Option<String>, ShopError>;
     }
 
     /// How the port travels through Leptos context.
@@ -512,6 +531,23 @@ pub async fn complete_lesson(slug: String, lesson_id: i64) -> Result<(), ServerF
         .complete_lesson(&headers, &slug, lesson_id)
         .await
         .map_err(to_server_error)
+}
+
+/// Prepares a product's card for the signed-in user to send to a chat of their choice.
+#[server]
+pub async fn share_product(slug: String) -> Result<Share, ServerFnError> {
+    let headers: http::HeaderMap = leptos_axum::extract().await?;
+    shop()?
+        .share(&headers, &slug)
+        .await
+        .map_err(to_server_error)
+}
+
+/// The visit through a creator's link the Mini App was opened with, and the page it lands on.
+#[server]
+pub async fn follow_link() -> Result<Option<String>, ServerFnError> {
+    let headers: http::HeaderMap = leptos_axum::extract().await?;
+    shop()?.follow_link(&headers).await.map_err(to_server_error)
 }
 
 #[cfg(test)]

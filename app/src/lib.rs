@@ -206,7 +206,7 @@ fn Shell() -> impl IntoView {
             }
             back("/", NavigateOptions::default());
         });
-        open_deep_link(&navigate);
+        open_deep_link(navigate.clone());
         set_hydrated.set(true);
     });
     Effect::new(move |_| {
@@ -261,20 +261,27 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/studio/discounts") view={Lazy::<screens::StudioDiscountsScreen>::new()} />
                     <Route path=path!("/studio/charges") view={Lazy::<screens::StudioChargesScreen>::new()} />
                     <Route path=path!("/studio/support") view={Lazy::<screens::StudioSupportScreen>::new()} />
+                    <Route path=path!("/studio/reach") view={Lazy::<screens::StudioReachScreen>::new()} />
                 </Routes>
             </main>
         </div>
     }
 }
 
-/// Opens the product a `startapp` deep link names, once per visit (a reload stays where it is).
-fn open_deep_link(navigate: &impl Fn(&str, NavigateOptions)) {
+/// Opens the page a `startapp` deep link names, once per visit (a reload stays where it is):
+/// a product (`p_<slug>`) at once, a creator's link (`r_<code>`) once the server has counted
+/// the visit and said where it lands.
+fn open_deep_link(navigate: impl Fn(&str, NavigateOptions) + 'static) {
     #[cfg(feature = "hydrate")]
     {
         const SEEN: &str = "starfront_start_param_seen";
-        let Some(path) = webapp::start_param().and_then(|p| webapp::start_param_path(&p)) else {
+        let Some(param) = webapp::start_param() else {
             return;
         };
+        let product = webapp::start_param_path(&param);
+        if product.is_none() && !param.starts_with("r_") {
+            return;
+        }
         let storage = web_sys::window().and_then(|w| w.session_storage().ok().flatten());
         if let Some(storage) = &storage {
             if storage.get_item(SEEN).ok().flatten().is_some() {
@@ -282,16 +289,32 @@ fn open_deep_link(navigate: &impl Fn(&str, NavigateOptions)) {
             }
             let _ = storage.set_item(SEEN, "1");
         }
-        navigate(
-            &path,
-            NavigateOptions {
+        let go = move |path: &str| {
+            let replace = NavigateOptions {
                 replace: true,
                 ..Default::default()
-            },
-        );
+            };
+            navigate(path, replace)
+        };
+        match product {
+            Some(path) => go(&path),
+            None => leptos::task::spawn_local(async move {
+                if let Some(path) = follow_link().await {
+                    go(&path);
+                }
+            }),
+        }
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = navigate;
+}
+
+/// Counts the visit of the creator's link the app was opened with and says where it lands.
+/// Split out of the first load: most openings come through no such link.
+#[cfg(feature = "hydrate")]
+#[leptos::lazy]
+async fn follow_link() -> Option<String> {
+    api::follow_link().await.ok().flatten()
 }
 
 #[cfg(test)]

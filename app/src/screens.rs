@@ -152,3 +152,17 @@ impl LazyRoute for StudioSupportScreen {
         view! { <studio::support::StudioSupport /> }.into_any()
     }
 }
+
+/// `/studio/reach`
+pub struct StudioReachScreen;
+
+#[lazy_route]
+impl LazyRoute for StudioReachScreen {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <studio::reach::StudioReach /> }.into_any()
+    }
+}

@@ -16,6 +16,7 @@ pub enum ServerText {
     LessonLocked,
     NotMember,
     MembershipEnded,
+    NoSharing,
 }
 
 impl ServerText {
@@ -31,6 +32,7 @@ impl ServerText {
             ServerText::LessonLocked => td_string!(locale, errors.lesson_locked).to_string(),
             ServerText::NotMember => td_string!(locale, errors.not_member).to_string(),
             ServerText::MembershipEnded => td_string!(locale, errors.membership_ended).to_string(),
+            ServerText::NoSharing => td_string!(locale, errors.no_sharing).to_string(),
         }
     }
 }

@@ -12,6 +12,18 @@ pub use server::*;
 /// the fallback).
 pub const INVOICES_SINCE: &str = "6.1";
 pub const DOWNLOADS_SINCE: &str = "8.0";
+pub const SHARE_MESSAGE_SINCE: &str = "8.0";
+pub const STORIES_SINCE: &str = "7.8";
+
+/// `https://t.me/share/url`: Telegram's own chat picker for a link, which any client opens.
+pub fn share_url(link: &str, text: &str) -> String {
+    use crate::api::encode_query;
+    format!(
+        "https://t.me/share/url?url={}&text={}",
+        encode_query(link),
+        encode_query(text)
+    )
+}
 
 /// Deep links: `https://t.me/<bot>/<app>?startapp=p_<slug>` opens that product page.
 pub fn start_param_path(param: &str) -> Option<String> {
@@ -42,6 +54,15 @@ mod server {
         false
     }
     pub fn download_file(_url: &str, _file_name: &str) {}
+    pub fn share_message(_id: &str, _on_done: impl FnOnce(bool) + 'static) -> bool {
+        false
+    }
+    pub fn open_telegram_link(_url: &str) -> bool {
+        false
+    }
+    pub fn share_to_story(_media_url: &str, _text: &str) -> bool {
+        false
+    }
     pub fn set_closing_confirmation(_enabled: bool) {}
     pub fn use_main_button(
         _text: impl Fn() -> Option<String> + Send + Sync + 'static,
@@ -282,6 +303,35 @@ mod browser {
         }
     }
 
+    /// Lets the user send a prepared message to a chat they pick (`shareMessage`, Bot API 8.0);
+    /// `on_done` hears whether it was sent. False when the client cannot.
+    pub fn share_message(id: &str, on_done: impl FnOnce(bool) + 'static) -> bool {
+        if !is_version_at_least(super::SHARE_MESSAGE_SINCE) {
+            return false;
+        }
+        let callback = Closure::once_into_js(move |sent: JsValue| on_done(sent.is_truthy()));
+        web_app_call(&[], "shareMessage", &[JsValue::from_str(id), callback])
+    }
+
+    /// Opens a `t.me` link inside Telegram (the Mini App stays open behind it).
+    pub fn open_telegram_link(url: &str) -> bool {
+        web_app_call(&[], "openTelegramLink", &[JsValue::from_str(url)])
+    }
+
+    /// Opens the story editor with `media_url` and `text` (`shareToStory`, Bot API 7.8).
+    pub fn share_to_story(media_url: &str, text: &str) -> bool {
+        if !is_version_at_least(super::STORIES_SINCE) {
+            return false;
+        }
+        let params = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&params, &"text".into(), &text.into());
+        web_app_call(
+            &[],
+            "shareToStory",
+            &[JsValue::from_str(media_url), params.into()],
+        )
+    }
+
     /// Asks before the Mini App closes (an upload or a payment in flight).
     pub fn set_closing_confirmation(enabled: bool) {
         let method = if enabled {
@@ -385,5 +435,13 @@ mod tests {
         assert_eq!(start_param_path("p_../admin"), None);
         assert_eq!(start_param_path("invite_abc"), None);
         assert_eq!(start_param_path("P_Shout"), None);
+    }
+
+    #[test]
+    fn the_share_fallback_carries_the_link_and_the_title() {
+        assert_eq!(
+            share_url("https://t.me/shop_bot?startapp=p_a-b", "Rust & co"),
+            "https://t.me/share/url?url=https%3A%2F%2Ft.me%2Fshop_bot%3Fstartapp%3Dp_a-b&text=Rust+%26+co"
+        );
     }
 }

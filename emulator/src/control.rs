@@ -60,6 +60,15 @@ pub struct InlineRequest {
     pub chat_type: Option<String>,
 }
 
+/// The user sends a prepared message (`POST /control/prepared/{id}/share`), as
+/// `WebApp.shareMessage` lets them: to `chat_id`, or to their chat with the bot.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ShareRequest {
+    pub user_id: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_id: Option<i64>,
+}
+
 /// A group, supergroup or channel with the bot in it (`POST /control/chats`).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct NewChat {
@@ -69,6 +78,33 @@ pub struct NewChat {
     /// Emulated users in the chat besides the bot.
     #[serde(default)]
     pub members: Vec<i64>,
+    /// Members who administer it (the first created it).
+    #[serde(default)]
+    pub admins: Vec<i64>,
+    /// A public chat's `@username`.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Whether the bot is an administrator (yes unless told otherwise).
+    #[serde(default = "yes")]
+    pub bot_admin: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl NewChat {
+    /// A chat of `kind` with `members`, none of them an administrator; the bot administers it.
+    pub fn new(kind: ChatType, title: impl Into<String>, members: Vec<i64>) -> Self {
+        NewChat {
+            kind,
+            title: title.into(),
+            members,
+            admins: Vec::new(),
+            username: None,
+            bot_admin: true,
+        }
+    }
 }
 
 /// Names an invoice by full link or slug.
@@ -215,6 +251,11 @@ impl Emulator {
         if let Some(unknown) = chat.members.iter().find(|id| state.user(**id).is_none()) {
             return Err(ControlError::UnknownUser(*unknown));
         }
+        if let Some(outsider) = chat.admins.iter().find(|id| !chat.members.contains(id)) {
+            return Err(ControlError::Invalid(format!(
+                "admin {outsider} must be a member of the chat"
+            )));
+        }
         let base = match chat.kind {
             ChatType::Group => -4_000_000_000,
             ChatType::Supergroup | ChatType::Channel => -1_002_000_000_000,
@@ -223,7 +264,10 @@ impl Emulator {
             id: base - state.chats.len() as i64,
             kind: chat.kind,
             title: chat.title,
+            username: chat.username.map(|u| u.trim_start_matches('@').to_owned()),
             members: chat.members,
+            admins: chat.admins,
+            bot_admin: chat.bot_admin,
         };
         state.chats.insert(created.id, created.clone());
         Ok(created)
@@ -316,6 +360,8 @@ pub fn routes() -> Router<Emulator> {
         .route("/control/users/{id}/messages", post(user_message))
         .route("/control/users/{id}/inline", post(inline_query))
         .route("/control/inline/{id}", get(inline_answer))
+        .route("/control/prepared/{id}", get(prepared_message))
+        .route("/control/prepared/{id}/share", post(share_prepared))
         .route("/control/chats", post(create_chat))
         .route("/control/invoices/pay", post(pay))
         .route("/control/invoices/cancel", post(cancel))
@@ -399,6 +445,18 @@ async fn inline_query(
 
 async fn inline_answer(State(emu): State<Emulator>, Path(id): Path<String>) -> Response {
     reply(emu.inline_answer(&id).await)
+}
+
+async fn prepared_message(State(emu): State<Emulator>, Path(id): Path<String>) -> Response {
+    reply(emu.prepared_message(&id).await)
+}
+
+async fn share_prepared(
+    State(emu): State<Emulator>,
+    Path(id): Path<String>,
+    Json(body): Json<ShareRequest>,
+) -> Response {
+    reply(emu.share_prepared(&id, body.user_id, body.chat_id).await)
 }
 
 async fn create_chat(State(emu): State<Emulator>, Json(body): Json<NewChat>) -> Response {

@@ -30,6 +30,11 @@ pub fn invoice_slug() -> String {
     random_string(URL_SAFE, 22)
 }
 
+/// Prepared inline message ids are short opaque tokens.
+pub fn prepared_message_id() -> String {
+    random_string(ALNUM, 16)
+}
+
 /// Stars charge ids in production start with `stx` followed by a long opaque token.
 pub fn charge_id() -> String {
     format!("stx{}", random_string(ALNUM, 61))

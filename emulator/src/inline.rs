@@ -1,6 +1,10 @@
 //! Inline mode: a user types `@bot words` in any chat, the bot gets an `inline_query` and
 //! answers it with `answerInlineQuery`. The emulator checks an answer as Telegram does and keeps
 //! it for the test (or the dev preview) that asked.
+//!
+//! Prepared messages are inline results too: the bot saves one for a user of its Mini App
+//! (`savePreparedInlineMessage`), the Mini App calls `WebApp.shareMessage` with its id, and the
+//! user sends it to a chat they pick, "via @bot", as an inline result is sent.
 
 use std::collections::HashSet;
 
@@ -8,7 +12,12 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::{
-    error::ApiError, ids, methods::Reply, params::Params, ControlError, Emulator, InlineRequest,
+    error::ApiError,
+    ids,
+    methods::Reply,
+    params::Params,
+    state::{ChatType, SentMessage},
+    ControlError, Emulator, InlineRequest,
 };
 
 /// Bot API, answerInlineQuery: "No more than 50 results per query are allowed."
@@ -36,6 +45,24 @@ const RESULT_TYPES: [&str; 13] = [
     "game",
     "sticker",
 ];
+
+/// How long a prepared message can be sent. Telegram gives each one an `expiration_date`
+/// without promising a length; the emulator keeps them a day.
+pub const PREPARED_KEPT_SECS: i64 = 86_400;
+
+/// A message the bot prepared for one user to send (`savePreparedInlineMessage`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PreparedMessage {
+    pub id: String,
+    pub user_id: i64,
+    /// The inline result, as the bot sent it.
+    pub result: Value,
+    pub allow_user_chats: bool,
+    pub allow_bot_chats: bool,
+    pub allow_group_chats: bool,
+    pub allow_channel_chats: bool,
+    pub expiration_date: i64,
+}
 
 /// An inline query a user made, and the bot's answer once it came.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -136,6 +163,142 @@ impl Emulator {
         query.answer = Some(answer);
         Ok(Reply::new(json!(true)))
     }
+}
+
+impl Emulator {
+    pub(super) async fn save_prepared_inline_message(
+        &self,
+        params: &Params,
+    ) -> Result<Reply, ApiError> {
+        let user_id = params
+            .i64("user_id")?
+            .ok_or_else(|| ApiError::bad_request("user_id is required"))?;
+        let result = params
+            .json("result")?
+            .filter(Value::is_object)
+            .ok_or_else(|| ApiError::bad_request("can't parse inline query result"))?;
+        check_results(std::slice::from_ref(&result))?;
+        let allowed = |key: &str| params.bool(key).map(Option::unwrap_or_default);
+        let prepared = PreparedMessage {
+            id: ids::prepared_message_id(),
+            user_id,
+            result,
+            allow_user_chats: allowed("allow_user_chats")?,
+            allow_bot_chats: allowed("allow_bot_chats")?,
+            allow_group_chats: allowed("allow_group_chats")?,
+            allow_channel_chats: allowed("allow_channel_chats")?,
+            expiration_date: self.now() + PREPARED_KEPT_SECS,
+        };
+        let mut state = self.state().await;
+        // The message is for a user of the bot's Mini App: one Telegram knows.
+        if state.user(user_id).is_none() {
+            return Err(ApiError::bad_request("USER_ID_INVALID"));
+        }
+        let reply = json!({ "id": prepared.id, "expiration_date": prepared.expiration_date });
+        state.prepared.insert(prepared.id.clone(), prepared);
+        Ok(Reply::new(reply))
+    }
+
+    /// A prepared message, as the bot saved it.
+    pub async fn prepared_message(&self, id: &str) -> Result<PreparedMessage, ControlError> {
+        self.state()
+            .await
+            .prepared
+            .get(id)
+            .cloned()
+            .ok_or_else(|| ControlError::Invalid(format!("unknown prepared message {id:?}")))
+    }
+
+    /// `WebApp.shareMessage`: the user sends the prepared message to `chat_id` (a group or
+    /// channel of theirs), or to their chat with the bot when `None`. Refused, with the error
+    /// Telegram's client reports in `shareMessageFailed`, when it is another user's, expired, or
+    /// not allowed in that kind of chat.
+    pub async fn share_prepared(
+        &self,
+        id: &str,
+        user_id: i64,
+        chat_id: Option<i64>,
+    ) -> Result<Value, ControlError> {
+        let now = self.now();
+        let bot = self.bot_from();
+        let mut state = self.state().await;
+        let user = state
+            .user(user_id)
+            .cloned()
+            .ok_or(ControlError::UnknownUser(user_id))?;
+        let prepared = state
+            .prepared
+            .get(id)
+            .filter(|p| p.user_id == user_id)
+            .cloned()
+            .ok_or_else(|| ControlError::Invalid("MESSAGE_SEND_FAILED: no such message".into()))?;
+        if prepared.expiration_date <= now {
+            return Err(ControlError::Invalid("MESSAGE_EXPIRED".into()));
+        }
+        let (chat, allowed) = match chat_id {
+            None => (user.private_chat_json(), prepared.allow_bot_chats),
+            Some(id) => {
+                let chat = state
+                    .chats
+                    .get(&id)
+                    .filter(|chat| chat.members.contains(&user_id))
+                    .ok_or_else(|| {
+                        ControlError::Invalid(format!("user {user_id} is not in chat {id}"))
+                    })?;
+                let allowed = match chat.kind {
+                    ChatType::Channel => prepared.allow_channel_chats,
+                    ChatType::Group | ChatType::Supergroup => prepared.allow_group_chats,
+                };
+                (chat.to_json(), allowed)
+            }
+        };
+        if !allowed {
+            return Err(ControlError::Invalid(
+                "UNSUPPORTED: not allowed in this chat".into(),
+            ));
+        }
+        let chat_key = chat_id.unwrap_or(user_id);
+        let message = sent_result(
+            &prepared.result,
+            json!({
+                "message_id": state.next_message_id(chat_key),
+                "from": user.to_json(),
+                "chat": chat,
+                "date": now,
+                "via_bot": bot,
+            }),
+        );
+        state.sent.entry(chat_key).or_default().push(SentMessage {
+            reply_markup: message.get("reply_markup").cloned(),
+            message: message.clone(),
+            parse_mode: None,
+            file: None,
+        });
+        drop(state);
+        self.notify_changes();
+        Ok(message)
+    }
+}
+
+/// The message an inline result becomes once sent: its `input_message_content` (text and link
+/// preview, or a photo with its caption) and its keyboard.
+fn sent_result(result: &Value, mut message: Value) -> Value {
+    let content = result.get("input_message_content");
+    if let Some(text) = content.and_then(|c| c.get("message_text")) {
+        message["text"] = text.clone();
+        if let Some(preview) = content.and_then(|c| c.get("link_preview_options")) {
+            message["link_preview_options"] = preview.clone();
+        }
+    } else if result.get("type").and_then(Value::as_str) == Some("photo") {
+        message["photo"] = json!([{ "url": result.get("photo_url") }]);
+        if let Some(caption) = result.get("caption") {
+            message["caption"] = caption.clone();
+        }
+    }
+    if let Some(markup) = result.get("reply_markup") {
+        message["reply_markup"] = markup.clone();
+    }
+    message
 }
 
 /// Telegram's checks of an answer's results, with its error names.

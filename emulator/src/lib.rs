@@ -32,11 +32,11 @@ use tokio::sync::{watch, Mutex, MutexGuard};
 pub use self::{
     control::{
         AddStars, DropWebhookDeliveries, InlineRequest, NewChat, PayRequest, RateLimitRequest,
-        ReferUser, SetBalance, UserMessage,
+        ReferUser, SetBalance, ShareRequest, UserMessage,
     },
     delivery::DeliveryStats,
     error::{ApiError, ControlError},
-    inline::InlineQuery,
+    inline::{InlineQuery, PreparedMessage},
     payments::{Invoice, PaymentOutcome, StarTransaction},
     shapes::EmulatedUser,
     state::{ChatType, GroupChat, SentMessage, StoredFile, UserView},

@@ -16,7 +16,7 @@ use super::{
     ids::{self, unix_now},
     params::Params,
     shapes::{bot_user_json, command_entities},
-    state::{SentMessage, StoredFile},
+    state::{ChatType, SentMessage, StoredFile},
     Emulator,
 };
 
@@ -106,6 +106,8 @@ impl Emulator {
     pub(super) async fn dispatch(&self, method: &str, params: &Params) -> Result<Reply, ApiError> {
         match method {
             "getme" => Ok(Reply::new(self.me_json())),
+            "getchat" => self.get_chat(params).await,
+            "getchatmember" => self.get_chat_member(params).await,
             "getupdates" => self.get_updates(params).await,
             "setwebhook" => self.set_webhook(params).await,
             "deletewebhook" => self.delete_webhook(params).await,
@@ -120,6 +122,7 @@ impl Emulator {
             "createinvoicelink" => self.create_invoice_link(params).await,
             "answerprecheckoutquery" => self.answer_pre_checkout_query(params).await,
             "answerinlinequery" => self.answer_inline_query(params).await,
+            "savepreparedinlinemessage" => self.save_prepared_inline_message(params).await,
             "refundstarpayment" => self.refund_star_payment(params).await,
             "getstartransactions" => self.get_star_transactions(params).await,
             "edituserstarsubscription" => self.edit_user_star_subscription(params).await,
@@ -152,7 +155,7 @@ impl Emulator {
         me
     }
 
-    fn bot_from(&self) -> Value {
+    pub(super) fn bot_from(&self) -> Value {
         let config = &self.inner.config;
         bot_user_json(self.bot_id(), &config.bot_first_name, &config.bot_username)
     }
@@ -174,8 +177,13 @@ impl Emulator {
         if state.user(chat_id).is_some() {
             return Ok(chat_id);
         }
-        if !state.chats.contains_key(&chat_id) {
+        let Some(chat) = state.chats.get(&chat_id) else {
             return Err(ApiError::bad_request("chat not found"));
+        };
+        if chat.kind == ChatType::Channel && !chat.bot_admin {
+            return Err(ApiError::bad_request(
+                "need administrator rights in the channel chat",
+            ));
         }
         if has_web_app_button(markup) {
             return Err(ApiError::bad_request("BUTTON_TYPE_INVALID"));
@@ -262,6 +270,79 @@ impl Emulator {
             file,
         });
         message
+    }
+
+    /// `getChat` for the groups and channels the emulator knows, by id or `@username`.
+    async fn get_chat(&self, params: &Params) -> Result<Reply, ApiError> {
+        let raw = params.str("chat_id").unwrap_or_default();
+        let state = self.state().await;
+        if let Some(user) = raw.trim().parse().ok().and_then(|id| state.user(id)) {
+            let mut chat = user.private_chat_json();
+            chat["accent_color_id"] = json!(0);
+            chat["max_reaction_count"] = json!(11);
+            return Ok(Reply::new(chat));
+        }
+        let chat = state
+            .group_chat(&raw)
+            .ok_or_else(|| ApiError::bad_request("chat not found"))?;
+        let mut info = chat.to_json();
+        // ChatFullInfo's required fields beside the Chat's.
+        info["accent_color_id"] = json!(0);
+        info["max_reaction_count"] = json!(11);
+        Ok(Reply::new(info))
+    }
+
+    /// `getChatMember`: a user's or the bot's status in a group or channel.
+    async fn get_chat_member(&self, params: &Params) -> Result<Reply, ApiError> {
+        let raw = params.str("chat_id").unwrap_or_default();
+        let user_id = params
+            .i64("user_id")?
+            .ok_or_else(|| ApiError::bad_request("user_id is required"))?;
+        let bot_id = self.bot_id();
+        let state = self.state().await;
+        let chat = state
+            .group_chat(&raw)
+            .ok_or_else(|| ApiError::bad_request("chat not found"))?;
+        let (user, status) = if user_id == bot_id {
+            let status = match (chat.bot_admin, chat.kind) {
+                (true, _) => "administrator",
+                (false, ChatType::Channel) => "left",
+                (false, _) => "member",
+            };
+            (self.bot_from(), status)
+        } else {
+            let user = state
+                .user(user_id)
+                .ok_or_else(|| ApiError::bad_request("PARTICIPANT_ID_INVALID"))?;
+            (user.to_json(), chat.status_of(user_id))
+        };
+        let mut member = json!({ "status": status, "user": user });
+        match status {
+            "administrator" => {
+                for right in [
+                    "can_be_edited",
+                    "can_change_info",
+                    "can_delete_messages",
+                    "can_invite_users",
+                    "can_manage_chat",
+                    "can_manage_video_chats",
+                    "can_promote_members",
+                    "can_restrict_members",
+                    "can_send_welcome_messages",
+                    "is_anonymous",
+                ] {
+                    member[right] = json!(false);
+                }
+                member["can_manage_chat"] = json!(true);
+                if chat.kind == ChatType::Channel {
+                    member["can_post_messages"] = json!(true);
+                    member["can_edit_messages"] = json!(true);
+                }
+            }
+            "creator" => member["is_anonymous"] = json!(false),
+            _ => {}
+        }
+        Ok(Reply::new(member))
     }
 
     async fn send_message(&self, params: &Params) -> Result<Reply, ApiError> {

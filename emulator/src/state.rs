@@ -9,7 +9,7 @@ use tokio::sync::oneshot;
 
 use super::{
     delivery::{DeliveryStats, WebhookConfig},
-    inline::InlineQuery,
+    inline::{InlineQuery, PreparedMessage},
     payments::{Charge, CheckoutAnswer, Invoice, StarTransaction},
     shapes::EmulatedUser,
     subscriptions::Subscription,
@@ -67,13 +67,34 @@ pub struct GroupChat {
     #[serde(rename = "type")]
     pub kind: ChatType,
     pub title: String,
+    /// A public chat's `@username` (without the `@`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
     pub members: Vec<i64>,
+    /// Members who administer the chat; the first one created it.
+    pub admins: Vec<i64>,
+    /// Whether the bot is an administrator. In a channel only administrators post.
+    pub bot_admin: bool,
 }
 
 impl GroupChat {
     /// The Bot API `Chat` object.
     pub fn to_json(&self) -> Value {
-        json!({ "id": self.id, "title": self.title, "type": self.kind })
+        let mut chat = json!({ "id": self.id, "title": self.title, "type": self.kind });
+        if let Some(username) = &self.username {
+            chat["username"] = json!(username);
+        }
+        chat
+    }
+
+    /// A member's `status` (Bot API ChatMember): `creator`, `administrator`, `member` or `left`.
+    pub fn status_of(&self, user_id: i64) -> &'static str {
+        match self.admins.iter().position(|id| *id == user_id) {
+            Some(0) => "creator",
+            Some(_) => "administrator",
+            None if self.members.contains(&user_id) => "member",
+            None => "left",
+        }
     }
 }
 
@@ -184,6 +205,8 @@ pub struct State {
     pub menu_buttons: BTreeMap<String, Value>,
     /// Inline queries users made, by id, with the bot's answers.
     pub inline_queries: HashMap<String, InlineQuery>,
+    /// Messages the bot prepared for users of its Mini App to send, by id.
+    pub prepared: HashMap<String, PreparedMessage>,
 }
 
 impl State {
@@ -212,6 +235,7 @@ impl State {
             commands: BTreeMap::new(),
             menu_buttons: BTreeMap::new(),
             inline_queries: HashMap::new(),
+            prepared: HashMap::new(),
         }
     }
 
@@ -287,6 +311,19 @@ impl State {
     }
 
     /// The `Chat` object of chat `id`: a user's private chat with the bot, or a group's.
+    /// A group or channel by its id or its `@username`, as `chat_id` names it.
+    pub fn group_chat(&self, chat_id: &str) -> Option<&GroupChat> {
+        let chat_id = chat_id.trim();
+        match chat_id.strip_prefix('@') {
+            Some(name) => self.chats.values().find(|c| {
+                c.username
+                    .as_deref()
+                    .is_some_and(|u| u.eq_ignore_ascii_case(name))
+            }),
+            None => self.chats.get(&chat_id.parse().ok()?),
+        }
+    }
+
     pub fn chat_json(&self, id: i64) -> Option<Value> {
         match self.user(id) {
             Some(user) => Some(user.private_chat_json()),

@@ -52,6 +52,28 @@ test("a startapp deep link opens the product, and the BackButton leads back to t
   await expect(back).toBeHidden();
 });
 
+test("Share on a product sends its card, prepared by the bot, into the chat the user picks", async ({ page }) => {
+  await open(page, "/p/pocket-guide-to-rust");
+  await page.getByRole("button", { name: "Share", exact: true }).click();
+  // Telegram's chat picker (the preview's sheet) shows the prepared message.
+  const sheet = page.getByRole("dialog", { name: "Share message (dev preview)" });
+  await expect(sheet).toContainText("The Pocket Guide to Rust");
+  await sheet.getByRole("button", { name: "Send to the bot chat" }).click();
+  await expect(page.locator(".share")).toHaveAttribute("data-state", "sent");
+  const methods = (await calls(page)).map((c) => c.method);
+  expect(methods).toContain("shareMessage");
+  // It lands in the chat from Alex, via the bot, with the button that opens the product.
+  const chat = page.getByRole("region", { name: "Bot chat" });
+  const message = chat.locator(".dev-chat-message").last();
+  await expect(message).toContainText("via @starfront_bot");
+  await expect(message).toContainText("The Pocket Guide to Rust");
+  await expect(message.locator(".dev-chat-key")).toHaveText("Open");
+  const sent = await (await page.request.get(`/emulator/control/chats/${BUYER}/messages`)).json();
+  expect(sent.at(-1).message.reply_markup.inline_keyboard[0][0].url).toBe(
+    "https://t.me/starfront_bot?startapp=p_pocket-guide-to-rust",
+  );
+});
+
 test("the MainButton is the product page's Buy and shows progress while it works", async ({ page }) => {
   await open(page, "/p/night-photography-field-notes");
   const mainButton = page.locator(".dev-main-button");

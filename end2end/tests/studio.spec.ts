@@ -143,3 +143,27 @@ test("a buyer supports a creator with a tip and the creator sees it", async ({ p
   await expect(page.locator(".supporter").first()).toContainText("Alex");
   await expect(page.locator(".supporter").first()).toContainText("⭐ 50");
 });
+
+test("a creator makes a referral link, a buyer follows it to the product, and the visit counts", async ({
+  page,
+  context,
+  baseURL,
+}) => {
+  await signInAs(context, baseURL!, MIRA);
+  await open(page, "/studio/reach");
+  await page.getByLabel("Name (for you)").fill("Spring newsletter");
+  await page.getByLabel("Opens").selectOption({ label: "The Pocket Guide to Rust" });
+  await page.getByRole("button", { name: "Make link" }).click();
+  const link = page.locator(".promo-link", { hasText: "Spring newsletter" });
+  await expect(link).toContainText("0 visit(s) · 0 buyer(s)");
+  const url = await link.locator(".promo-url").inputValue();
+  expect(url).toMatch(/^https:\/\/t\.me\/starfront_bot\?startapp=r_[a-z0-9]{10}$/);
+
+  // Alex opens the Mini App from that link: it lands on the book, and Mira sees the visit.
+  await signInAs(context, baseURL!, ALEX);
+  await page.goto("/?startapp=" + new URL(url).searchParams.get("startapp"));
+  await expect(page).toHaveURL(/\/p\/pocket-guide-to-rust$/);
+  await signInAs(context, baseURL!, MIRA);
+  await open(page, "/studio/reach");
+  await expect(page.locator(".promo-link", { hasText: "Spring newsletter" })).toContainText("1 visit(s)");
+});

@@ -445,6 +445,15 @@
     },
     openInvoice: function (url, callback) { openInvoice(url, callback); },
     downloadFile: function (params, callback) { downloadFile(params, callback); },
+    shareMessage: function (id, callback) { shareMessage(id, callback); },
+    shareToStory: function (mediaUrl, params) {
+      var url = safe(function () { return new URL(mediaUrl); });
+      if (!url || (url.protocol !== "https:" && url.origin !== location.origin)) {
+        throw Error("WebAppShareToStoryParamInvalid");
+      }
+      sheetNotice("Telegram would open the story editor with " + url.href +
+        (params && params.text ? " and the text: " + params.text : ""));
+    },
     showPopup: function (params, callback) { showPopup(params, callback); },
     showAlert: function (message, callback) {
       showPopup({ message: message }, callback ? function () { callback(); } : null);
@@ -687,6 +696,9 @@
             var size = doc.file_size ? " (" + Math.max(1, Math.round(doc.file_size / 1024)) + " KB)" : "";
             item.appendChild(el("p", { class: "dev-chat-document" }, "📄 " + (doc.file_name || "file") + size));
           }
+          if (m.via_bot) {
+            item.appendChild(el("p", { class: "dev-chat-via" }, (m.from && m.from.first_name) + " via @" + m.via_bot.username));
+          }
           var text = m.text || m.caption;
           if (text) item.appendChild(el("p", { class: "dev-chat-text" }, text));
           var keyboard = (m.reply_markup && m.reply_markup.inline_keyboard) || [];
@@ -754,6 +766,50 @@
         box.appendChild(node);
       });
     });
+  }
+
+  // The user picks a chat for a prepared message; the preview has one, the bot chat, where the
+  // message lands "via @bot" as it would in any chat.
+  var shareOpen = false;
+  function shareMessage(id, callback) {
+    if (typeof id !== "string" || !id) throw Error("WebAppShareMessageParamInvalid");
+    if (shareOpen) throw Error("WebAppShareMessageOpened");
+    shareOpen = true;
+    function finish(error) {
+      shareOpen = false;
+      if (error) emit("shareMessageFailed", { error: error });
+      else emit("shareMessageSent");
+      if (callback) callback(!error);
+    }
+    fetch("/emulator/control/prepared/" + encodeURIComponent(id))
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (prepared) {
+        if (!prepared) return finish("MESSAGE_EXPIRED");
+        var result = prepared.result || {};
+        var content = result.input_message_content || {};
+        var host = sheet("Share message (dev preview)", function (box) {
+          box.appendChild(el("p", { class: "dev-sheet-title" }, "Send to a chat"));
+          box.appendChild(el("p", { class: "dev-share-text" }, content.message_text || result.caption || result.title || ""));
+          var yes = el("button", { type: "button", class: "dev-pay dev-share-send" }, "Send to the bot chat");
+          var no = el("button", { type: "button", class: "dev-cancel" }, "Cancel");
+          no.onclick = function () { host.remove(); finish("USER_DECLINED"); };
+          yes.onclick = function () {
+            host.remove();
+            fetch("/emulator/control/prepared/" + encodeURIComponent(id) + "/share", {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify({ user_id: dev.user.id }),
+            }).then(function (r) {
+              if (!r.ok) return finish("MESSAGE_SEND_FAILED");
+              finish(null);
+              toggleChat(true);
+            }).catch(function () { finish("UNKNOWN_ERROR"); });
+          };
+          box.appendChild(yes);
+          box.appendChild(no);
+        });
+      })
+      .catch(function () { finish("UNKNOWN_ERROR"); });
   }
 
   var downloadOpen = false;

@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod migrate_lock;
 pub mod page_cache;
 pub mod payments;
+pub mod promotion;
 pub mod rate_limit;
 pub mod replica;
 #[cfg(feature = "demo")]
@@ -154,7 +155,9 @@ pub async fn prepare(config: &Config) -> Result<http::AppState, StartError> {
                 .with_admins(&config.admin_ids)
                 .with_clock(clock.clone()),
         );
-        shop = shop.with_payments(bot.clone(), config.public_url.clone());
+        shop = shop
+            .with_payments(bot.clone(), config.public_url.clone())
+            .with_links(links.clone());
         telegram = Some(http::TelegramState {
             inbox,
             // Every replica derives the same secret from the token when none is configured.

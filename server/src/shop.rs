@@ -8,11 +8,14 @@ use crate::db::Db;
 use crate::downloads::Signer;
 use crate::payments::memberships::{self, RenewalError};
 use crate::payments::{self, OrderStatus, PaymentError};
+use crate::promotion;
 use crate::telegram::bot::Bot;
 use crate::telegram::init_data::InitData;
+use crate::telegram::links::Links;
+use crate::telegram::share;
 use app::api::{
     CatalogPage, CatalogQuery, Checkout, CourseView, LessonView, LibraryItem, Membership,
-    OrderState, ProductPage, Shop, ShopError, Viewer,
+    OrderState, ProductPage, Share, Shop, ShopError, Viewer,
 };
 use app::deals::{PriceChoice, Quote};
 use app::i18n::Locale;
@@ -27,6 +30,8 @@ pub struct ShopBackend {
     signer: Signer,
     /// Present when a bot is configured: without one there is no one to create invoices.
     payments: Option<(Bot, Option<Url>)>,
+    /// Links into the Mini App, for sharing; present with a bot.
+    links: Option<Links>,
     catalog_page_size: u32,
     /// Now for memberships' access (advanceable in the dev preview and tests).
     clock: Clock,
@@ -41,6 +46,7 @@ impl ShopBackend {
             auth,
             signer,
             payments: None,
+            links: None,
             catalog_page_size: 24,
             clock: Clock::default(),
             max_price_stars: crate::config::DEFAULT_MAX_PRICE_STARS,
@@ -69,6 +75,12 @@ impl ShopBackend {
     /// invoices).
     pub fn with_payments(mut self, bot: Bot, public_base: Option<Url>) -> Self {
         self.payments = Some((bot, public_base));
+        self
+    }
+
+    /// Lets users share products through the bot's links and prepared messages.
+    pub fn with_links(mut self, links: Links) -> Self {
+        self.links = Some(links);
         self
     }
 
@@ -272,6 +284,40 @@ impl Shop for ShopBackend {
             canceled: state.canceled,
             reenable_in_telegram: state.reenable_in_telegram,
         })
+    }
+
+    async fn share(&self, headers: &HeaderMap, slug: &str) -> Result<Share, ShopError> {
+        let init = self.authenticate(headers).await?;
+        let locale = locale(headers, Some(&init));
+        let (Some((bot, _)), Some(links)) = (&self.payments, &self.links) else {
+            return Err(ShopError::Refused(ServerText::NoSharing.in_locale(locale)));
+        };
+        let Some(page) = catalog::published_product(&self.db, slug)
+            .await
+            .map_err(unavailable)?
+        else {
+            return Err(ShopError::Refused(ServerText::NotOnSale.in_locale(locale)));
+        };
+        let prepared = share::prepare(bot, links, init.user.id, locale, &page.card).await;
+        Ok(Share {
+            prepared_message_id: prepared.message_id,
+            link: prepared.link,
+            title: page.card.title,
+        })
+    }
+
+    async fn follow_link(&self, headers: &HeaderMap) -> Result<Option<String>, ShopError> {
+        let init = self.authenticate(headers).await?;
+        let Some(code) = init.start_param.as_deref().and_then(promotion::code_of) else {
+            return Ok(None);
+        };
+        let landing = promotion::record_visit(&self.db, code, init.user.id, init.auth_date)
+            .await
+            .map_err(|err| ShopError::Unavailable(Box::new(err)))?;
+        Ok(landing.map(|slug| match slug {
+            Some(slug) => format!("/p/{slug}"),
+            None => "/".to_owned(),
+        }))
     }
 }
 

@@ -2,10 +2,12 @@
 
 use super::price::PricedBuy;
 use super::{server_message, ErrorNote, NotFound};
-use crate::api::{get_product, Billing, ProductKind, ProductPage};
+use crate::api::{get_product, share_product, Billing, ProductKind, ProductPage, Share};
 use crate::components::{Cover, KindLabel};
 use crate::format;
 use crate::i18n::*;
+use crate::webapp;
+use leptos::lazy;
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_params_map;
@@ -44,7 +46,7 @@ fn ProductView(page: ProductPage) -> impl IntoView {
         <Title text=card.title.clone() />
         <Meta name="description" content=summary />
         <article class="product">
-            <Cover url=card.cover_url title=card.title.clone() />
+            <Cover url=card.cover_url.clone() title=card.title.clone() />
             <div class="product-info">
                 <span class="badge"><KindLabel kind=card.kind /></span>
                 <h1>{card.title}</h1>
@@ -55,6 +57,7 @@ fn ProductView(page: ProductPage) -> impl IntoView {
                 })}
                 <PricedBuy slug=card.slug.clone() price_stars=card.price_stars min_price_stars=page.min_price_stars />
                 <crate::studio::tip::TipButton slug=card.slug.clone() />
+                <ShareButton slug=card.slug.clone() cover=card.cover_url.clone() />
                 <p class="includes">
                     {t!(i18n, product.includes, files = move || files, size = move || size.clone())}
                 </p>
@@ -104,4 +107,124 @@ fn ProductView(page: ProductPage) -> impl IntoView {
             })}
         </article>
     }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Sharing {
+    Idle,
+    Preparing,
+    Sent,
+    /// Outside Telegram: the link to copy, when there is one.
+    Outside(Option<String>),
+    Refused(String),
+}
+
+/// Share: the product's card sent to a chat the user picks (`shareMessage`), Telegram's share
+/// sheet for its link on older clients, and the cover to a story where the client has stories.
+#[component]
+fn ShareButton(slug: String, cover: Option<String>) -> impl IntoView {
+    let i18n = use_i18n();
+    let state = RwSignal::new(Sharing::Idle);
+    // Known only in the browser: rendered after hydration so both sides agree first.
+    let stories = RwSignal::new(false);
+    let has_cover = cover.is_some();
+    Effect::new(move |_| {
+        stories.set(has_cover && webapp::is_version_at_least(webapp::STORIES_SINCE));
+    });
+    let slug = StoredValue::new(slug);
+    let cover = StoredValue::new(cover);
+    let start = move |story: bool| {
+        if state.get_untracked() == Sharing::Preparing {
+            return;
+        }
+        state.set(Sharing::Preparing);
+        let (slug, cover) = (slug.get_value(), cover.get_value());
+        leptos::task::spawn_local(share_now(slug, cover, story, state));
+    };
+    let note = move || match state.get() {
+        Sharing::Sent => Some(t_string!(i18n, share.sent).to_string()),
+        Sharing::Outside(link) => Some(format!(
+            "{} {}",
+            t_string!(i18n, share.outside_telegram),
+            link.unwrap_or_default()
+        )),
+        Sharing::Refused(message) => Some(message),
+        Sharing::Idle | Sharing::Preparing => None,
+    };
+    // One flat view: each conditional branch here would be code in every buyer's first load.
+    view! {
+        <div class="share" data-state=move || match state.get() {
+            Sharing::Idle => "idle",
+            Sharing::Preparing => "working",
+            Sharing::Sent => "sent",
+            _ => "stopped",
+        }>
+            <button class="button secondary share-button" type="button" on:click=move |_| start(false)
+                disabled=move || state.get() == Sharing::Preparing>
+                {t!(i18n, share.button)}
+            </button>
+            <button class="button secondary story-button" type="button" on:click=move |_| start(true)
+                hidden=move || !stories.get()>
+                {t!(i18n, share.story)}
+            </button>
+            <p class="share-note" role="status" hidden=move || note().is_none()>{note}</p>
+        </div>
+    }
+}
+
+/// Prepares the share and hands it to Telegram. Split out of the first load (`#[lazy]`): its
+/// code is fetched when the user first taps Share.
+#[lazy]
+async fn share_now(slug: String, cover: Option<String>, story: bool, state: RwSignal<Sharing>) {
+    match share_product(slug).await {
+        Ok(share) if story => send_story(share, cover.as_deref(), state),
+        Ok(share) => send_message(share, state),
+        Err(err) => state.set(Sharing::Refused(server_message(&err))),
+    }
+}
+
+/// The prepared message through `shareMessage`, else the link through `t.me/share`.
+fn send_message(share: Share, state: RwSignal<Sharing>) {
+    if let Some(id) = &share.prepared_message_id {
+        let sent = webapp::share_message(id, move |sent| {
+            state.set(if sent { Sharing::Sent } else { Sharing::Idle });
+        });
+        if sent {
+            return;
+        }
+    }
+    let opened = share
+        .link
+        .as_deref()
+        .is_some_and(|link| webapp::open_telegram_link(&webapp::share_url(link, &share.title)));
+    state.set(if opened {
+        Sharing::Idle
+    } else {
+        Sharing::Outside(share.link)
+    });
+}
+
+/// The cover in the story editor, with the title and the product's link as its text.
+fn send_story(share: Share, cover: Option<&str>, state: RwSignal<Sharing>) {
+    let origin = web_origin();
+    let media = cover.map(|path| format!("{origin}{path}"));
+    let text = match &share.link {
+        Some(link) => format!("{} {link}", share.title),
+        None => share.title.clone(),
+    };
+    let opened = media.is_some_and(|media| webapp::share_to_story(&media, &text));
+    state.set(if opened {
+        Sharing::Idle
+    } else {
+        Sharing::Outside(share.link)
+    });
+}
+
+/// Where the page was served from, for absolute URLs Telegram can fetch.
+fn web_origin() -> String {
+    #[cfg(feature = "hydrate")]
+    if let Some(origin) = web_sys::window().and_then(|w| w.location().origin().ok()) {
+        return origin;
+    }
+    String::new()
 }

@@ -7,6 +7,7 @@ pub mod client;
 pub mod deals;
 pub mod frame;
 pub mod pages;
+pub mod reach;
 pub mod strings;
 pub mod support;
 pub mod tip;

@@ -317,3 +317,68 @@ pub struct SupportReplyInput {
 pub struct SupportRefundInput {
     pub charge_id: String,
 }
+
+/// A link a creator hands out or posted in a channel (`/api/studio/links`): it opens the Mini
+/// App (`startapp=r_<code>`), and what its visitors buy within 30 days counts for it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromoLink {
+    pub id: i64,
+    pub code: String,
+    pub label: String,
+    pub product_id: Option<i64>,
+    pub product_title: Option<String>,
+    /// The channel it was posted in, for a channel post.
+    pub channel_title: Option<String>,
+    /// The `t.me` link; `None` while the bot's username is unknown.
+    pub url: Option<String>,
+    /// Openings of the Mini App through it.
+    pub visits: u32,
+    /// Buyers whose paid orders it brought (refunds excluded), and the Stars they paid.
+    pub buyers: u32,
+    pub stars: u64,
+    pub created_at: i64,
+}
+
+/// `POST /api/studio/links`: a referral link to a product (or the shop when `None`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromoLinkInput {
+    pub label: String,
+    pub product_id: Option<i64>,
+}
+
+/// A channel a creator linked (`/api/studio/channels`): the bot posts product cards there.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Channel {
+    pub id: i64,
+    pub chat_id: i64,
+    pub title: String,
+    pub username: Option<String>,
+    pub linked_at: i64,
+}
+
+/// `POST /api/studio/channels`: the channel's `@username` or numeric id.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelInput {
+    pub chat: String,
+}
+
+/// `POST /api/studio/channels/{id}/posts`: the product to post.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelPostInput {
+    pub product_id: i64,
+}
+
+/// What a Telegram Star affiliate brought the caller's products (`/api/studio/affiliates`):
+/// paid charges Telegram's ledger shows with an affiliate's commission.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AffiliateSales {
+    /// The affiliate's Telegram id (a user or a chat).
+    pub affiliate_id: Option<i64>,
+    pub sales: u32,
+    /// What buyers paid, in Stars.
+    pub gross_stars: u64,
+    /// The affiliates' share in nanostars (10^-9 Star): commissions leave fractions of a Star.
+    pub commission_nanostars: i64,
+    /// What reached the bot, gross less commission, in nanostars.
+    pub net_nanostars: i64,
+}

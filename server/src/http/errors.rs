@@ -7,6 +7,7 @@ use crate::downloads::DownloadError;
 use crate::error::ApiError;
 use crate::library::LibraryError;
 use crate::payments::PaymentError;
+use crate::promotion::PromotionError;
 use crate::storage::StorageError;
 use crate::studio::discounts::DealError;
 use crate::studio::StudioError;
@@ -145,6 +146,18 @@ impl From<DealError> for ApiError {
             DealError::Invalid { field, message } => ApiError::invalid(field, message),
             DealError::Studio(err) => err.into(),
             DealError::Db(err) => err.into(),
+        }
+    }
+}
+
+impl From<PromotionError> for ApiError {
+    fn from(err: PromotionError) -> Self {
+        match err {
+            PromotionError::Invalid { field, message } => ApiError::invalid(field, message),
+            PromotionError::Refused(text) => ApiError::new(CONFLICT.0, CONFLICT.1, text),
+            PromotionError::Studio(err) => err.into(),
+            PromotionError::Db(err) => err.into(),
+            PromotionError::Bot(_) | PromotionError::Catalog(_) => ApiError::internal(err),
         }
     }
 }

@@ -23,6 +23,7 @@ mod caller;
 mod discounts;
 mod errors;
 pub mod media;
+mod promotion;
 pub mod studio;
 mod support;
 
@@ -89,6 +90,7 @@ pub fn router(state: AppState) -> Router {
         .route("/telegram/webhook", post(webhook))
         .merge(studio::router())
         .merge(discounts::router())
+        .merge(promotion::router())
         .merge(support::router())
         .leptos_routes_with_context(
             &state,

@@ -153,6 +153,9 @@ pub(crate) trait LedgerStore: Sized {
     ) -> Result<(), sqlx::Error>;
     /// The payment of a charge whose refund came first: its facts complete the row.
     async fn fill_in_payment(&mut self, facts: &PaymentFacts, now: i64) -> Result<(), sqlx::Error>;
+    /// An affiliate's share the Star ledger tells of, on a charge already applied without it:
+    /// the row takes what the bot received and the share.
+    async fn note_affiliate(&mut self, facts: &PaymentFacts) -> Result<(), sqlx::Error>;
 }
 
 /// An affiliate program's share of a charge as the ledger keeps it (JSON, Bot API names).
@@ -268,6 +271,23 @@ macro_rules! ledger_store_for {
                 .await?;
                 Ok(())
             }
+
+            async fn note_affiliate(&mut self, facts: &PaymentFacts) -> Result<(), sqlx::Error> {
+                // The row takes the ledger's facts whole, so what the bot received and the
+                // affiliate's share still add up to the price.
+                sqlx::query(
+                    "UPDATE star_charges
+                     SET amount_stars = $2, nanostar_amount = $3, affiliate = $4
+                     WHERE charge_id = $1 AND affiliate IS NULL",
+                )
+                .bind(&facts.charge_id)
+                .bind(facts.total_amount)
+                .bind(facts.nanostar_amount)
+                .bind(affiliate_json(facts))
+                .execute(&mut **self)
+                .await?;
+                Ok(())
+            }
         }
     };
 }
@@ -286,6 +306,10 @@ pub async fn apply_payment(db: &Db, facts: &PaymentFacts) -> Result<Applied, Pay
         if let Some(known) = tx.charge(&facts.charge_id).await? {
             if known.paid_at.is_none() {
                 tx.fill_in_payment(facts, now).await?;
+                tx.commit().await?;
+            } else if facts.affiliate.is_some() {
+                // The update came first and carried no affiliate; the Star ledger tells of one.
+                tx.note_affiliate(facts).await?;
                 tx.commit().await?;
             }
             return Ok(Applied::AlreadyApplied);

@@ -317,9 +317,14 @@ async fn insert_order(
             .await?;
         }
         let order_id: Option<i64> = sqlx::query_scalar(
+            // The buyer's last touch through a link of this product's creator, within the
+            // attribution window, is the order's (`promotion`).
             "INSERT INTO orders (public_id, user_id, product_id, amount_stars, status, created_at,
-                             expires_at, list_price_stars, discount_code_id)
-             VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8)
+                             expires_at, list_price_stars, discount_code_id, promo_link_id)
+             VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8,
+                     (SELECT t.link_id FROM promo_touches t
+                      JOIN products p ON p.creator_id = t.creator_id
+                      WHERE t.user_id = $2 AND p.id = $3 AND t.touched_at >= $5 - $9))
              ON CONFLICT DO NOTHING RETURNING id",
         )
         .bind(public_id)
@@ -330,6 +335,7 @@ async fn insert_order(
         .bind(now + ORDER_TTL_SECS)
         .bind(priced.list.as_i64())
         .bind(offer.code_id)
+        .bind(crate::promotion::ATTRIBUTION_SECS)
         .fetch_optional(&mut *tx)
         .await?;
         // The code's use and the order that holds it are written together; the use is taken

@@ -3,13 +3,14 @@
 //! the user can send, with a button that opens it in the Mini App.
 
 use super::dispatch::{DispatchError, Dispatcher};
-use super::links::{ChatKind, Place};
+use super::links::{ChatKind, Links, Place};
 use crate::catalog;
 use app::api::{CatalogQuery, ProductCard};
 use app::i18n::{td_string, Locale};
 use app::texts::{fill, kind_name};
 use tgbot::types::{
     AnswerInlineQuery, InlineQuery, InlineQueryResultArticle, InputMessageContentText,
+    LinkPreviewMediaSize, LinkPreviewOptions,
 };
 
 /// Cards per answer (Telegram takes at most 50); the next ones come with the query's offset.
@@ -34,7 +35,7 @@ pub async fn answer(ctx: &Dispatcher, query: &InlineQuery) -> Result<(), Dispatc
     for (index, card) in found.items.into_iter().enumerate() {
         // Ids must be 1-64 bytes and unique in the answer; a slug may be longer.
         let id = format!("{page}.{index}");
-        results.push(result(ctx, locale, id, card).await);
+        results.push(product_card(&ctx.links, locale, id, &card).await);
     }
     let next_offset = if more {
         (page + 1).to_string()
@@ -53,36 +54,63 @@ pub async fn answer(ctx: &Dispatcher, query: &InlineQuery) -> Result<(), Dispatc
     Ok(())
 }
 
-/// A product's card: its title, price and kind, sent as a message with a button that opens the
-/// product in the Mini App from whatever chat it lands in.
-async fn result(
-    ctx: &Dispatcher,
+/// A product as a message anyone can send: its title, price and kind, the cover as the
+/// message's preview, and a button that opens the product in the Mini App from whatever chat it
+/// lands in. Inline answers and the Mini App's Share (`telegram::share`) both send this card.
+pub(crate) async fn product_card(
+    links: &Links,
     locale: Locale,
     id: String,
-    card: ProductCard,
+    card: &ProductCard,
 ) -> InlineQueryResultArticle {
-    let details = fill(
+    let (text, preview) = card_message(links, locale, card);
+    let mut message = InputMessageContentText::new(text);
+    if let Some(preview) = preview {
+        message = message.with_link_preview_options(preview);
+    }
+    let mut article = InlineQueryResultArticle::new(id, message, card.title.clone())
+        .with_description(card_details(locale, card));
+    let open = td_string!(locale, inline.open);
+    let place = Place::Product(&card.slug);
+    if let Some(button) = links.button(ChatKind::Shared, open, place).await {
+        article = article.with_reply_markup(button);
+    }
+    if let Some(cover) = cover_url(links, card) {
+        article = article.with_thumbnail_url(cover.as_str());
+    }
+    article
+}
+
+/// A product card's text (title, then price, kind and creator) and its cover as the link
+/// preview, which Telegram shows above the text as it would a photo (a photo message must be a
+/// JPEG; covers may be PNG). Channel posts (`promotion`) send the same.
+pub(crate) fn card_message(
+    links: &Links,
+    locale: Locale,
+    card: &ProductCard,
+) -> (String, Option<LinkPreviewOptions>) {
+    let text = format!("{}\n{}", card.title, card_details(locale, card));
+    let preview = cover_url(links, card).map(|cover| {
+        LinkPreviewOptions::default()
+            .with_url(cover.as_str())
+            .with_media_size(LinkPreviewMediaSize::Large)
+            .with_show_above_text(true)
+    });
+    (text, preview)
+}
+
+fn card_details(locale: Locale, card: &ProductCard) -> String {
+    fill(
         td_string!(locale, inline.details),
         &[
             ("price", &app::format::stars(card.price_stars)),
             ("kind", &kind_name(card.kind, false, locale)),
             ("creator", &card.creator_name),
         ],
-    );
-    let message = InputMessageContentText::new(format!("{}\n{details}", card.title));
-    let mut article =
-        InlineQueryResultArticle::new(id, message, card.title).with_description(details);
-    let open = td_string!(locale, inline.open);
-    let place = Place::Product(&card.slug);
-    if let Some(button) = ctx.links.button(ChatKind::Shared, open, place).await {
-        article = article.with_reply_markup(button);
-    }
-    let cover = card
-        .cover_url
-        .as_deref()
-        .map(|path| path.trim_start_matches('/'));
-    if let Some(url) = cover.and_then(|path| ctx.links.webapp_url()?.join(path).ok()) {
-        article = article.with_thumbnail_url(url.as_str());
-    }
-    article
+    )
+}
+
+fn cover_url(links: &Links, card: &ProductCard) -> Option<url::Url> {
+    let path = card.cover_url.as_deref()?.trim_start_matches('/');
+    links.webapp_url()?.join(path).ok()
 }

@@ -23,6 +23,8 @@ pub enum Place<'a> {
     /// Another page (`library`, `studio/support`). No start parameter names it, so outside a
     /// private chat the link opens the shop.
     Page(&'a str),
+    /// A creator's link (`promotion`): the app records the visit and lands where it points.
+    Referral(&'a str),
 }
 
 impl Place<'_> {
@@ -31,6 +33,8 @@ impl Place<'_> {
             Place::Shop => String::new(),
             Place::Product(slug) => format!("p/{slug}"),
             Place::Page(path) => path.to_owned(),
+            // The dev preview and Telegram's link both hand the app `startapp`.
+            Place::Referral(code) => format!("?startapp=r_{code}"),
         }
     }
 
@@ -38,6 +42,7 @@ impl Place<'_> {
     fn start_param(self) -> Option<String> {
         match self {
             Place::Product(slug) => Some(format!("p_{slug}")),
+            Place::Referral(code) => Some(format!("r_{code}")),
             Place::Shop | Place::Page(_) => None,
         }
     }
@@ -171,6 +176,12 @@ mod tests {
             startapp_link("shop_bot", None, Place::Shop.start_param().as_deref()),
             "https://t.me/shop_bot?startapp"
         );
+    }
+
+    #[test]
+    fn a_referral_link_carries_its_code() {
+        let param = Place::Referral("abc123xyz0").start_param().unwrap();
+        assert_eq!(crate::promotion::code_of(&param), Some("abc123xyz0"));
     }
 
     #[test]

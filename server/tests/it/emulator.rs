@@ -1275,11 +1275,7 @@ async fn groups_refuse_web_app_buttons_and_take_link_buttons() {
     let (emulator, base) = start(config()).await;
     let bot = client(&base);
     let group = emulator
-        .create_chat(NewChat {
-            kind: ChatType::Supergroup,
-            title: "Readers".into(),
-            members: vec![BUYER],
-        })
+        .create_chat(NewChat::new(ChatType::Supergroup, "Readers", vec![BUYER]))
         .await
         .unwrap();
     assert!(group.id < -1_000_000_000_000, "{}", group.id);
@@ -1332,11 +1328,7 @@ async fn groups_refuse_web_app_buttons_and_take_link_buttons() {
         .await
         .is_err());
     let channel = emulator
-        .create_chat(NewChat {
-            kind: ChatType::Channel,
-            title: "News".into(),
-            members: vec![BUYER],
-        })
+        .create_chat(NewChat::new(ChatType::Channel, "News", vec![BUYER]))
         .await
         .unwrap();
     assert_eq!(channel.to_json()["type"], "channel");
@@ -1345,11 +1337,7 @@ async fn groups_refuse_web_app_buttons_and_take_link_buttons() {
         .await
         .is_err());
     assert!(emulator
-        .create_chat(NewChat {
-            kind: ChatType::Group,
-            title: "Ghosts".into(),
-            members: vec![4242],
-        })
+        .create_chat(NewChat::new(ChatType::Group, "Ghosts", vec![4242]))
         .await
         .is_err());
 }

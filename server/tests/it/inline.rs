@@ -2,7 +2,7 @@
 //! product cards from the catalog's own search, in the user's language, each with a button
 //! that opens the product in the Mini App.
 
-use crate::common::{config, wait_for, TestApp};
+use crate::common::{config, signed_init_data, wait_for, TestApp};
 
 use serde_json::{json, Value};
 
@@ -44,6 +44,19 @@ fn titles(answer: &Value) -> Vec<&str> {
         .iter()
         .map(|r| r["title"].as_str().unwrap())
         .collect()
+}
+
+/// `WebApp.shareMessage`: `user` sends the prepared message `id` to their chat with the bot.
+async fn send_prepared(shop: &TestApp, id: &str, user: i64) -> reqwest::Response {
+    shop.http
+        .post(format!(
+            "{}/emulator/control/prepared/{id}/share",
+            shop.base
+        ))
+        .json(&json!({ "user_id": user }))
+        .send()
+        .await
+        .unwrap()
 }
 
 fn open_button(result: &Value) -> &Value {
@@ -209,4 +222,151 @@ async fn an_answer_telegram_did_not_take_is_not_retried() {
             .unwrap(),
         server::telegram::updates::Ingested::Handled
     );
+}
+
+/// Share in the Mini App: the shop prepares the same card inline mode sends, for this user, and
+/// the user sends it "via @bot" to a chat they pick (`WebApp.shareMessage`).
+#[tokio::test]
+async fn share_prepares_the_product_card_that_the_user_sends_to_a_chat_they_pick() {
+    use leptos::server_fn::ServerFn;
+    let shop = TestApp::start(&[]).await;
+    user(&shop, 805, "ru").await;
+    user(&shop, 806, "en").await;
+    // Дарья's Telegram is in Russian.
+    let darya = json!({ "id": 805, "first_name": "Дарья", "language_code": "ru" });
+    let darya = format!("tma {}", signed_init_data(&darya, clock::unix_now()));
+    let share = |slug: &str| {
+        shop.http
+            .post(format!("{}{}", shop.base, app::api::ShareProduct::PATH))
+            .header("authorization", &darya)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("slug={slug}"))
+            .send()
+    };
+
+    let res = share("sourdough-at-home").await.unwrap();
+    assert_eq!(res.status(), 200);
+    let shared: app::api::Share = res.json().await.unwrap();
+    let link = "https://t.me/starfront_bot?startapp=p_sourdough-at-home";
+    assert_eq!(shared.link.as_deref(), Some(link));
+    assert_eq!(shared.title, "Sourdough at Home");
+    let id = shared.prepared_message_id.expect("a prepared message");
+
+    // What Telegram keeps: for this user only, allowed in every kind of chat, the product's
+    // card in the user's language with a button into the Mini App and the cover as preview.
+    let prepared = shop.get(&format!("prepared/{id}")).await;
+    assert_eq!(prepared["user_id"], 805, "{prepared}");
+    for kind in ["user", "bot", "group", "channel"] {
+        assert_eq!(prepared[format!("allow_{kind}_chats")], true, "{prepared}");
+    }
+    let card = &prepared["result"];
+    assert_eq!(card["title"], "Sourdough at Home");
+    let text = card["input_message_content"]["message_text"]
+        .as_str()
+        .unwrap();
+    assert!(
+        text.starts_with("Sourdough at Home\n⭐ ") && text.contains("автор"),
+        "{text}"
+    );
+    let preview = &card["input_message_content"]["link_preview_options"];
+    assert!(
+        preview["url"]
+            .as_str()
+            .is_some_and(|url| url.starts_with(&shop.base) && url.contains("/media/")),
+        "{card}"
+    );
+    assert_eq!(
+        open_button(card),
+        &json!({ "text": "Открыть", "url": link })
+    );
+
+    // The user sends it to their group: it lands there from them, via the bot, with the button.
+    let group = shop
+        .control(
+            "chats",
+            json!({ "type": "group", "title": "Bakers", "members": [805] }),
+        )
+        .await;
+    let group = group["id"].as_i64().unwrap();
+    let sent = shop
+        .control(
+            &format!("prepared/{id}/share"),
+            json!({ "user_id": 805, "chat_id": group }),
+        )
+        .await;
+    assert_eq!(sent["from"]["id"], 805);
+    assert_eq!(sent["via_bot"]["username"], "starfront_bot");
+    assert_eq!(sent["text"], text);
+    assert_eq!(
+        sent["reply_markup"]["inline_keyboard"][0][0]["url"], link,
+        "{sent}"
+    );
+    assert_eq!(shop.chat(group).await.len(), 1);
+
+    // Prepared for 805: another user cannot send it.
+    let other = send_prepared(&shop, &id, 806).await;
+    assert_eq!(other.status(), 400);
+
+    // A product not on sale is refused in the user's language; a stranger is not served.
+    let res = share("no-such-product").await.unwrap();
+    assert_eq!(res.status(), 409);
+    let body = res.text().await.unwrap();
+    assert!(body.contains("больше не продаётся"), "{body}");
+    let res = shop
+        .http
+        .post(format!("{}{}", shop.base, app::api::ShareProduct::PATH))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("slug=sourdough-at-home")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+}
+
+/// A prepared message is good for a day; after that Telegram's client reports it expired.
+#[tokio::test]
+async fn a_prepared_message_expires() {
+    let shop = TestApp::without_workers(&[]).await;
+    user(&shop, 807, "en").await;
+    let result = json!({
+        "type": "article",
+        "id": "share",
+        "title": "Sourdough at Home",
+        "input_message_content": { "message_text": "Sourdough at Home" },
+    });
+    let prepared = shop
+        .bot_api(
+            "savePreparedInlineMessage",
+            json!({ "user_id": 807, "result": result, "allow_user_chats": true }),
+        )
+        .await;
+    let id = prepared["result"]["id"].as_str().unwrap().to_owned();
+    // Not allowed in the bot's own chat, which is the only one this user has.
+    let refused = send_prepared(&shop, &id, 807).await;
+    assert_eq!(refused.status(), 400);
+    assert!(refused.text().await.unwrap().contains("UNSUPPORTED"));
+
+    let prepared = shop
+        .bot_api(
+            "savePreparedInlineMessage",
+            json!({ "user_id": 807, "result": result, "allow_bot_chats": true }),
+        )
+        .await;
+    let id = prepared["result"]["id"].as_str().unwrap().to_owned();
+    let expires = prepared["result"]["expiration_date"].as_i64().unwrap();
+    assert!(expires > 0);
+    shop.control("clock/advance", json!({ "seconds": 86_400 }))
+        .await;
+    let expired = send_prepared(&shop, &id, 807).await;
+    assert_eq!(expired.status(), 400);
+    assert!(expired.text().await.unwrap().contains("MESSAGE_EXPIRED"));
+
+    // A user Telegram does not know cannot be prepared for.
+    let unknown = shop
+        .bot_api(
+            "savePreparedInlineMessage",
+            json!({ "user_id": 999_999, "result": result, "allow_bot_chats": true }),
+        )
+        .await;
+    assert_eq!(unknown["ok"], false, "{unknown}");
 }

@@ -18,6 +18,7 @@ mod http;
 mod inline;
 mod memberships;
 mod payments;
+mod reach;
 mod replicas;
 mod storage_s3;
 mod studio;

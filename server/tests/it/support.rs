@@ -77,24 +77,7 @@ fn text(message: &Value) -> &str {
 
 /// The buyer pays for the Rust book; returns the order's public id once the shop granted it.
 async fn buy(app: &TestApp, buyer: i64) -> String {
-    let order = payments::create_order(&app.db, &app.bot, buyer, RUST_BOOK, None)
-        .await
-        .unwrap();
-    let paid = app
-        .control(
-            "invoices/pay",
-            json!({ "link": order.invoice_link, "user_id": buyer }),
-        )
-        .await;
-    assert_eq!(paid["status"], "paid", "{paid}");
-    wait_for("the payment", async || {
-        payments::order_status(&app.db, buyer, &order.public_id)
-            .await
-            .unwrap()
-            == OrderStatus::Paid
-    })
-    .await;
-    order.public_id
+    app.buy(buyer, RUST_BOOK).await
 }
 
 async fn inbox(app: &TestApp, caller: i64) -> reqwest::Response {

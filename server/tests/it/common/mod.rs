@@ -61,6 +61,46 @@ impl TestApp {
         }
     }
 
+    /// `buyer` opens the Mini App (the shop meets them) and pays for `slug`; returns the order's
+    /// public id once the shop granted it.
+    pub async fn buy(&self, buyer: i64, slug: &str) -> String {
+        use server::payments::{self, OrderStatus};
+        let known = self
+            .http
+            .get(format!("{}/emulator/control/users/{buyer}", self.base))
+            .send()
+            .await
+            .unwrap();
+        if !known.status().is_success() {
+            self.control("users", json!({ "id": buyer, "first_name": "Buyer" }))
+                .await;
+        }
+        let met = self
+            .as_user(buyer, reqwest::Method::GET, "/api/me")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(met.status(), 200);
+        let order = payments::create_order(&self.db, &self.bot, buyer, slug, None)
+            .await
+            .unwrap();
+        let paid = self
+            .control(
+                "invoices/pay",
+                json!({ "link": order.invoice_link, "user_id": buyer }),
+            )
+            .await;
+        assert_eq!(paid["status"], "paid", "{paid}");
+        wait_for("the payment", async || {
+            payments::order_status(&self.db, buyer, &order.public_id)
+                .await
+                .unwrap()
+                == OrderStatus::Paid
+        })
+        .await;
+        order.public_id
+    }
+
     /// A request to the shop at `path`, signed in as user `id` as the Mini App would be.
     pub fn as_user(&self, id: i64, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.http
