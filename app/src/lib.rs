@@ -177,10 +177,16 @@ const LANGUAGE_CHOSEN_KEY: &str = "starfront_language_chosen";
 
 /// The app's locale for a Telegram `language_code` (English unless we speak it).
 pub fn locale_for(language_code: &str) -> Locale {
+    spoken_locale(language_code).unwrap_or(Locale::en)
+}
+
+/// The shop's locale for a language tag (`ru`, `ru-RU`, `en_GB`), if the shop speaks it.
+pub fn spoken_locale(language_code: &str) -> Option<Locale> {
     let primary = language_code.split(['-', '_']).next().unwrap_or_default();
     match primary.to_ascii_lowercase().as_str() {
-        "ru" => Locale::ru,
-        _ => Locale::en,
+        "ru" => Some(Locale::ru),
+        "en" => Some(Locale::en),
+        _ => None,
     }
 }
 
@@ -216,10 +222,7 @@ fn Shell() -> impl IntoView {
     });
 
     let switch_language = move |ev: leptos::ev::Event| {
-        let locale = match event_target_value(&ev).as_str() {
-            "ru" => Locale::ru,
-            _ => Locale::en,
-        };
+        let locale = locale_for(&event_target_value(&ev));
         #[cfg(feature = "hydrate")]
         if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
             let _ = storage.set_item(LANGUAGE_CHOSEN_KEY, locale.as_str());

@@ -134,30 +134,31 @@ macro_rules! text {
 pub const LOCALE_COOKIE: &str = "i18n_pref_locale";
 
 /// The language to answer a request in: the one picked in the app, else Telegram's language for
-/// the user, else the browser's first `Accept-Language`, else English.
+/// the user, else the browser's most preferred language the shop speaks (`Accept-Language`, by
+/// its q-values), else English.
 #[cfg(feature = "ssr")]
 pub fn request_locale(headers: &http::HeaderMap, telegram_language: Option<&str>) -> Locale {
-    let cookie = headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == LOCALE_COOKIE)
-        .and_then(|(_, value)| value.parse::<Locale>().ok());
-    let accept = || {
+    let cookie = || {
         headers
-            .get(http::header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(|tag| tag.split(';').next().unwrap_or_default().trim().to_owned())
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(cookie::Cookie::split_parse)
+            .filter_map(Result::ok)
+            .find(|c| c.name() == LOCALE_COOKIE)
+            .and_then(|c| c.value().parse::<Locale>().ok())
     };
-    cookie.unwrap_or_else(
-        || match telegram_language.map(str::to_owned).or_else(accept) {
-            Some(code) => crate::locale_for(&code),
-            None => Locale::en,
-        },
-    )
+    let accept = || {
+        let header = headers.get(http::header::ACCEPT_LANGUAGE)?.to_str().ok()?;
+        accept_language::parse_with_quality(header)
+            .into_iter()
+            .filter(|(_, quality)| *quality > 0.0)
+            .find_map(|(tag, _)| crate::spoken_locale(&tag))
+    };
+    cookie()
+        .or_else(|| telegram_language.map(crate::locale_for))
+        .or_else(accept)
+        .unwrap_or(Locale::en)
 }
 
 #[cfg(test)]
@@ -194,5 +195,22 @@ mod tests {
         assert_eq!(request_locale(&headers, Some("en")), Locale::en);
         headers.insert("cookie", "a=b; i18n_pref_locale=ru".parse().unwrap());
         assert_eq!(request_locale(&headers, Some("en")), Locale::ru);
+    }
+
+    #[test]
+    fn the_browser_s_most_preferred_language_the_shop_speaks_is_taken() {
+        let browser = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert("accept-language", value.parse().unwrap());
+            request_locale(&headers, None)
+        };
+        // German first, which the shop does not speak; Russian is preferred to English.
+        assert_eq!(browser("de-DE,de;q=0.9,ru;q=0.8,en;q=0.5"), Locale::ru);
+        // Listed first but least preferred.
+        assert_eq!(browser("en;q=0.2, ru-RU"), Locale::ru);
+        // q=0: not acceptable at all.
+        assert_eq!(browser("ru;q=0, fr"), Locale::en);
+        assert_eq!(browser("*"), Locale::en);
+        assert_eq!(browser("garbage;;q=x"), Locale::en);
     }
 }
