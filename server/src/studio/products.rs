@@ -198,67 +198,12 @@ fn validate(input: &ProductInput, config: StudioConfig) -> Result<(String, Strin
     Ok((title.to_owned(), input.description.trim_end().to_owned()))
 }
 
-/// A URL slug from a title: lowercase ASCII letters, digits and dashes; Cyrillic transliterated.
+/// A URL slug from a title: lowercase ASCII letters, digits and dashes, any script
+/// transliterated (`deunicode`, then `slug`), at most 60 characters.
 pub fn slugify(title: &str) -> String {
-    let mut slug = String::new();
-    for c in title.chars().flat_map(char::to_lowercase) {
-        let piece: &str = match c {
-            'a'..='z' | '0'..='9' => {
-                slug.push(c);
-                continue;
-            }
-            'а' => "a",
-            'б' => "b",
-            'в' => "v",
-            'г' => "g",
-            'д' => "d",
-            'е' => "e",
-            'ё' => "e",
-            'ж' => "zh",
-            'з' => "z",
-            'и' => "i",
-            'й' => "i",
-            'к' => "k",
-            'л' => "l",
-            'м' => "m",
-            'н' => "n",
-            'о' => "o",
-            'п' => "p",
-            'р' => "r",
-            'с' => "s",
-            'т' => "t",
-            'у' => "u",
-            'ф' => "f",
-            'х' => "kh",
-            'ц' => "ts",
-            'ч' => "ch",
-            'ш' => "sh",
-            'щ' => "shch",
-            'ъ' | 'ь' => "",
-            'ы' => "y",
-            'э' => "e",
-            'ю' => "iu",
-            'я' => "ia",
-            'à'..='å' => "a",
-            'ç' => "c",
-            'è'..='ë' => "e",
-            'ì'..='ï' => "i",
-            'ñ' => "n",
-            'ò'..='ö' => "o",
-            'ù'..='ü' => "u",
-            'ß' => "ss",
-            _ => "-",
-        };
-        slug.push_str(piece);
-    }
-    let mut out = String::with_capacity(slug.len());
-    for part in slug.split('-').filter(|p| !p.is_empty()) {
-        if !out.is_empty() {
-            out.push('-');
-        }
-        out.push_str(part);
-    }
-    let mut out: String = out.chars().take(60).collect();
+    // deunicode writes the hard and soft signs as apostrophes: inside a word they are no break.
+    let slug = slug::slugify(deunicode::deunicode(title).replace('\'', ""));
+    let mut out: String = slug.chars().take(60).collect();
     while out.ends_with('-') {
         out.pop();
     }
@@ -793,7 +738,8 @@ mod tests {
             slugify("The Pocket Guide to Rust!"),
             "the-pocket-guide-to-rust"
         );
-        assert_eq!(slugify("  Ночная съёмка  "), "nochnaia-semka");
+        assert_eq!(slugify("  Ночная съёмка  "), "nochnaia-siomka");
+        assert_eq!(slugify("Πρωινό ψωμί"), "proino-psomi");
         assert_eq!(slugify("Crème brûlée, 2nd ed."), "creme-brulee-2nd-ed");
         assert_eq!(slugify("★★★"), "product");
         assert!(slugify(&"long ".repeat(40)).len() <= 60);

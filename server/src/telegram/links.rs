@@ -33,7 +33,10 @@ impl Place<'_> {
             Place::Shop => String::new(),
             Place::Product(slug) => format!("p/{slug}"),
             Place::Page(path) => path.to_owned(),
-            // The dev preview and Telegram's link both hand the app `startapp`.
+            // Counted only through a t.me link, whose start parameter Telegram signs into the
+            // init data; a `web_app` button carries none, so a referral opened from the bot's
+            // private chat lands on the shop uncounted. Channels, where links are posted, get
+            // t.me links.
             Place::Referral(code) => format!("?startapp=r_{code}"),
         }
     }

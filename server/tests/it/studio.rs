@@ -425,8 +425,8 @@ async fn products_validate_and_publish_only_when_ready() {
     );
     let a = s.new_product(MIRA, "Ночная съёмка", "ebook", 10).await;
     let b = s.new_product(OLEG, "Ночная съёмка", "ebook", 10).await;
-    assert_eq!(a["slug"], "nochnaia-semka");
-    assert_eq!(b["slug"], "nochnaia-semka-2");
+    assert_eq!(a["slug"], "nochnaia-siomka");
+    assert_eq!(b["slug"], "nochnaia-siomka-2");
     assert_eq!(a["status"], "draft");
 
     let id = a["id"].as_i64().unwrap();
@@ -508,7 +508,7 @@ async fn products_validate_and_publish_only_when_ready() {
 async fn a_product_carries_the_link_that_opens_it_from_any_chat() {
     let s = shop().await;
     let created = s.new_product(MIRA, "Ночная съёмка", "ebook", 10).await;
-    let link = "https://t.me/starfront_bot?startapp=p_nochnaia-semka";
+    let link = "https://t.me/starfront_bot?startapp=p_nochnaia-siomka";
     assert_eq!(created["share_link"], link, "{created}");
     let id = created["id"].as_i64().unwrap();
     let detail = s
@@ -519,7 +519,7 @@ async fn a_product_carries_the_link_that_opens_it_from_any_chat() {
     let param = link.split_once("startapp=").unwrap().1;
     assert_eq!(
         app::webapp::start_param_path(param).as_deref(),
-        Some("/p/nochnaia-semka")
+        Some("/p/nochnaia-siomka")
     );
 }
 
