@@ -107,6 +107,16 @@ impl NewChat {
     }
 }
 
+/// New rights in a chat (`POST /control/chats/{id}/rights`): who administers it, and whether the
+/// bot does; what is left out stays.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct ChatRights {
+    #[serde(default)]
+    pub admins: Option<Vec<i64>>,
+    #[serde(default)]
+    pub bot_admin: Option<bool>,
+}
+
 /// Names an invoice by full link or slug.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct PayRequest {
@@ -273,6 +283,31 @@ impl Emulator {
         Ok(created)
     }
 
+    /// Changes who administers a chat (an owner demotes an admin, or the bot).
+    pub async fn set_chat_rights(
+        &self,
+        chat_id: i64,
+        rights: ChatRights,
+    ) -> Result<GroupChat, ControlError> {
+        let mut state = self.state().await;
+        let chat = state
+            .chats
+            .get_mut(&chat_id)
+            .ok_or_else(|| ControlError::Invalid(format!("unknown chat {chat_id}")))?;
+        if let Some(admins) = rights.admins {
+            if let Some(outsider) = admins.iter().find(|id| !chat.members.contains(id)) {
+                return Err(ControlError::Invalid(format!(
+                    "admin {outsider} must be a member of the chat"
+                )));
+            }
+            chat.admins = admins;
+        }
+        if let Some(bot_admin) = rights.bot_admin {
+            chat.bot_admin = bot_admin;
+        }
+        Ok(chat.clone())
+    }
+
     /// The user writes to the bot; returns the queued update.
     pub async fn send_user_message(&self, user_id: i64, text: &str) -> Result<Value, ControlError> {
         self.send_message_in(user_id, None, text).await
@@ -363,6 +398,7 @@ pub fn routes() -> Router<Emulator> {
         .route("/control/prepared/{id}", get(prepared_message))
         .route("/control/prepared/{id}/share", post(share_prepared))
         .route("/control/chats", post(create_chat))
+        .route("/control/chats/{id}/rights", post(chat_rights))
         .route("/control/invoices/pay", post(pay))
         .route("/control/invoices/cancel", post(cancel))
         .route("/control/invoices/fail", post(fail))
@@ -457,6 +493,14 @@ async fn share_prepared(
     Json(body): Json<ShareRequest>,
 ) -> Response {
     reply(emu.share_prepared(&id, body.user_id, body.chat_id).await)
+}
+
+async fn chat_rights(
+    State(emu): State<Emulator>,
+    Path(id): Path<i64>,
+    Json(body): Json<ChatRights>,
+) -> Response {
+    reply(emu.set_chat_rights(id, body).await)
 }
 
 async fn create_chat(State(emu): State<Emulator>, Json(body): Json<NewChat>) -> Response {

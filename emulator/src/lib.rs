@@ -31,8 +31,8 @@ use tokio::sync::{watch, Mutex, MutexGuard};
 
 pub use self::{
     control::{
-        AddStars, DropWebhookDeliveries, InlineRequest, NewChat, PayRequest, RateLimitRequest,
-        ReferUser, SetBalance, ShareRequest, UserMessage,
+        AddStars, ChatRights, DropWebhookDeliveries, InlineRequest, NewChat, PayRequest,
+        RateLimitRequest, ReferUser, SetBalance, ShareRequest, UserMessage,
     },
     delivery::DeliveryStats,
     error::{ApiError, ControlError},

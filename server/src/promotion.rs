@@ -401,7 +401,8 @@ fn refused_by_telegram(err: &BotError) -> bool {
 }
 
 /// Posts the product `product_id` to the channel `channel_id` as its card with a Buy button into
-/// the Mini App through a new link of its own, so the studio can tell what the post sold.
+/// the Mini App through a new link of its own, so the studio can tell what the post sold. The
+/// channel's creator must still administer it.
 #[allow(clippy::too_many_arguments)]
 pub async fn post_to_channel(
     db: &Db,
@@ -421,6 +422,19 @@ pub async fn post_to_channel(
     .await)?;
     let channel = channel.ok_or(PromotionError::Studio(StudioError::NotFound))?;
     caller.require_owner(channel.creator_id)?;
+    // Rights change after linking: a creator no longer administering the channel no longer
+    // posts there through the shop.
+    let creator_member = bot
+        .call(
+            "getChatMember",
+            GetChatMember::new(channel.chat_id, channel.creator_id),
+        )
+        .await;
+    if !creator_member.as_ref().is_ok_and(is_admin) {
+        return Err(PromotionError::Refused(text!(
+            studio_errors.channel_you_not_admin
+        )));
+    }
     let slug: Option<(String, i64)> = crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT slug, creator_id FROM products WHERE id = $1 AND status = 'published'"
     )

@@ -288,6 +288,26 @@ async fn a_channel_is_linked_where_the_bot_and_the_creator_administer_it_and_its
     open_with(&app, 2301, &format!("r_{code}"), clock::unix_now()).await;
     app.buy(2301, RUST_BOOK).await;
     assert_eq!(link_figures(&app, &code).await, (1, 1, 250));
+
+    // Rights change after linking. The bot demoted: Telegram refuses the post, and the studio
+    // says why. Mira demoted: the shop no longer posts for her there.
+    let rights = format!("chats/{}/rights", bakers["id"]);
+    let again = async || {
+        call(
+            &app,
+            MIRA,
+            Method::POST,
+            &post,
+            Some(json!({ "product_id": book })),
+        )
+        .await
+    };
+    app.control(&rights, json!({ "bot_admin": false })).await;
+    assert!(refusal(again().await).contains("not an administrator"));
+    app.control(&rights, json!({ "bot_admin": true, "admins": [THEO] }))
+        .await;
+    assert!(refusal(again().await).contains("Only an administrator"));
+    assert_eq!(app.chat(bakers["id"].as_i64().unwrap()).await.len(), 1);
 }
 
 #[tokio::test]
