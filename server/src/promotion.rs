@@ -8,7 +8,7 @@
 use crate::db::Db;
 use crate::studio::roles::{self, Caller};
 use crate::studio::StudioError;
-use crate::telegram::bot::{Bot, BotError};
+use crate::telegram::bot::{api_error, Bot, BotError};
 use crate::telegram::links::{ChatKind, Links, Place};
 use app::i18n::Locale;
 use app::studio::types::{AffiliateSales, Channel, PromoLink, PromoLinkInput};
@@ -315,10 +315,14 @@ fn chat_ref(input: &str) -> Option<String> {
     input.parse::<i64>().ok().map(|id| id.to_string())
 }
 
-fn is_admin(member: &ChatMember) -> bool {
+/// Whether Telegram says `user_id` administers the chat (a refusal or an outage says no).
+async fn administers(bot: &Bot, chat_id: i64, user_id: i64) -> bool {
+    let member = bot
+        .call("getChatMember", GetChatMember::new(chat_id, user_id))
+        .await;
     matches!(
         member,
-        ChatMember::Administrator(_) | ChatMember::Creator(_)
+        Ok(ChatMember::Administrator(_) | ChatMember::Creator(_))
     )
 }
 
@@ -341,7 +345,7 @@ pub async fn link_channel(
         chat_ref(chat).ok_or_else(|| invalid("chat", text!(studio_errors.channel_format)))?;
     let info = match bot.call("getChat", GetChat::new(chat.clone())).await {
         Ok(info) => info,
-        Err(err) if refused_by_telegram(&err) => {
+        Err(err) if api_error(&err).is_some() => {
             return Err(PromotionError::Refused(text!(
                 studio_errors.channel_unknown
             )))
@@ -353,19 +357,12 @@ pub async fn link_channel(
             studio_errors.channel_not_channel
         )));
     }
-    let bot_id = bot.id().unwrap_or_default();
-    let bot_member = bot
-        .call("getChatMember", GetChatMember::new(info.id, bot_id))
-        .await;
-    if !bot_member.as_ref().is_ok_and(is_admin) {
+    if !administers(bot, info.id, bot.id().unwrap_or_default()).await {
         return Err(PromotionError::Refused(text!(
             studio_errors.channel_bot_not_admin
         )));
     }
-    let caller_member = bot
-        .call("getChatMember", GetChatMember::new(info.id, caller.user_id))
-        .await;
-    if !caller_member.as_ref().is_ok_and(is_admin) {
+    if !administers(bot, info.id, caller.user_id).await {
         return Err(PromotionError::Refused(text!(
             studio_errors.channel_you_not_admin
         )));
@@ -387,17 +384,6 @@ pub async fn link_channel(
     .fetch_one(pool)
     .await)?;
     Ok(row.into())
-}
-
-/// A Bot API refusal (400/403), as opposed to Telegram being unreachable.
-fn refused_by_telegram(err: &BotError) -> bool {
-    match err {
-        BotError::Call { source, .. } => {
-            source.to_string().to_lowercase().contains("bad request")
-                || source.to_string().to_lowercase().contains("forbidden")
-        }
-        BotError::Build(_) => false,
-    }
 }
 
 /// Posts the product `product_id` to the channel `channel_id` as its card with a Buy button into
@@ -424,13 +410,7 @@ pub async fn post_to_channel(
     caller.require_owner(channel.creator_id)?;
     // Rights change after linking: a creator no longer administering the channel no longer
     // posts there through the shop.
-    let creator_member = bot
-        .call(
-            "getChatMember",
-            GetChatMember::new(channel.chat_id, channel.creator_id),
-        )
-        .await;
-    if !creator_member.as_ref().is_ok_and(is_admin) {
+    if !administers(bot, channel.chat_id, channel.creator_id).await {
         return Err(PromotionError::Refused(text!(
             studio_errors.channel_you_not_admin
         )));
@@ -468,7 +448,7 @@ pub async fn post_to_channel(
     }
     let sent = match bot.call("sendMessage", message).await {
         Ok(sent) => sent,
-        Err(err) if refused_by_telegram(&err) => {
+        Err(err) if api_error(&err).is_some() => {
             return Err(PromotionError::Refused(text!(
                 studio_errors.channel_bot_not_admin
             )))

@@ -81,13 +81,4 @@ pub enum PaymentError {
 /// Seconds since the Unix epoch, the unit of every time column.
 pub(crate) use clock::unix_now;
 
-/// A Bot API error's description, when Telegram (not the network) refused the call.
-pub(crate) fn api_error(err: &BotError) -> Option<&tgbot::types::ResponseError> {
-    match err {
-        BotError::Call {
-            source: tgbot::api::ExecuteError::Response(response),
-            ..
-        } => Some(response),
-        _ => None,
-    }
-}
+pub(crate) use crate::telegram::bot::api_error;

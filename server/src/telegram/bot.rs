@@ -23,6 +23,17 @@ pub enum BotError {
     },
 }
 
+/// A Bot API error's description, when Telegram (not the network) refused the call.
+pub fn api_error(err: &BotError) -> Option<&tgbot::types::ResponseError> {
+    match err {
+        BotError::Call {
+            source: ExecuteError::Response(response),
+            ..
+        } => Some(response),
+        _ => None,
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Bot {
     api: Client,
