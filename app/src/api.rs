@@ -85,6 +85,53 @@ pub struct ProductCard {
     pub price_stars: u32,
     pub creator_name: String,
     pub cover_url: Option<String>,
+    /// What buyers think of it; `None` before any review counts.
+    #[serde(default)]
+    pub rating: Option<Rating>,
+}
+
+/// The average of the reviews that count (not hidden, by buyers who kept what they paid for)
+/// and how many there are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rating {
+    pub count: u32,
+    /// The average × 100, rounded (450 is 4.5 stars).
+    pub average_x100: u32,
+}
+
+impl Rating {
+    /// The average with one decimal, as cards and pages show it ("4.5").
+    pub fn average(self) -> String {
+        let tenths = (self.average_x100 + 5) / 10;
+        format!("{}.{}", tenths / 10, tenths % 10)
+    }
+}
+
+/// The catalog's order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CatalogSort {
+    #[default]
+    Newest,
+    /// Best average first; products without reviews last.
+    Rating,
+}
+
+impl CatalogSort {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CatalogSort::Newest => "newest",
+            CatalogSort::Rating => "rating",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "newest" => Some(CatalogSort::Newest),
+            "rating" => Some(CatalogSort::Rating),
+            _ => None,
+        }
+    }
 }
 
 /// One page of the catalog: a kind and a search narrow it, `page` counts from 1.
@@ -93,6 +140,8 @@ pub struct CatalogQuery {
     pub kind: Option<ProductKind>,
     pub q: Option<String>,
     pub page: Option<u32>,
+    #[serde(default)]
+    pub sort: Option<CatalogSort>,
 }
 
 impl CatalogQuery {
@@ -105,6 +154,10 @@ impl CatalogQuery {
         self.page.unwrap_or(1).max(1)
     }
 
+    pub fn sort(&self) -> CatalogSort {
+        self.sort.unwrap_or_default()
+    }
+
     /// The catalog URL for this query, for links and the search form.
     pub fn href(&self) -> String {
         let mut params = Vec::new();
@@ -113,6 +166,9 @@ impl CatalogQuery {
         }
         if let Some(q) = self.search() {
             params.push(format!("q={}", encode_query(q)));
+        }
+        if self.sort() != CatalogSort::Newest {
+            params.push(format!("sort={}", self.sort().as_str()));
         }
         if self.page() > 1 {
             params.push(format!("page={}", self.page()));
@@ -235,6 +291,46 @@ pub struct ProductPage {
     /// suggested amount). None: a fixed price.
     #[serde(default)]
     pub min_price_stars: Option<u32>,
+    /// What buyers wrote, newest first.
+    #[serde(default)]
+    pub reviews: Reviews,
+}
+
+/// The reviews a product page shows: the average, the count, how many gave each number of
+/// stars, and the newest reviews. Hidden reviews and those of refunded buyers count for nothing.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Reviews {
+    pub rating: Option<Rating>,
+    /// Reviews per number of stars: `[0]` is one star, `[4]` five.
+    pub distribution: [u32; 5],
+    pub newest: Vec<Review>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Review {
+    /// The author's first name.
+    pub author: String,
+    pub rating: u8,
+    /// The text's Markdown, rendered and sanitised on the server.
+    pub body_html: String,
+    /// When it was written or last edited (Unix seconds).
+    pub written_at: i64,
+    /// The creator's answer, rendered and sanitised likewise.
+    pub reply_html: Option<String>,
+}
+
+/// The signed-in user's own review of a product, and whether they may write one.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MyReview {
+    /// Paid for the product and not refunded.
+    pub eligible: bool,
+    /// `None` until they have written one.
+    pub rating: Option<u8>,
+    /// Their text, as they wrote it (Markdown).
+    pub body: String,
+    /// The creator hid it: it is not shown and counts for nothing.
+    pub hidden: bool,
+    pub reply_html: Option<String>,
 }
 
 /// A purchase in the buyer's library, with download links that work for a few minutes.
@@ -414,6 +510,20 @@ mod port {
         /// `start_param`, `r_<code>`) and says where it lands; `None` for no such link.
         async fn follow_link(&self, headers: &http::HeaderMap)
             -> Result<Option<String>, ShopError>;
+        /// The signed-in user's review of `slug`, and whether they may write one.
+        async fn my_review(
+            &self,
+            headers: &http::HeaderMap,
+            slug: &str,
+        ) -> Result<MyReview, ShopError>;
+        /// Writes (or rewrites) the signed-in buyer's review of `slug`.
+        async fn write_review(
+            &self,
+            headers: &http::HeaderMap,
+            slug: &str,
+            rating: u8,
+            body: String,
+        ) -> Result<MyReview, ShopError>;
     }
 
     /// How the port travels through Leptos context.
@@ -449,9 +559,15 @@ pub async fn list_products(
     kind: Option<ProductKind>,
     q: Option<String>,
     page: Option<u32>,
+    sort: Option<CatalogSort>,
 ) -> Result<CatalogPage, ServerFnError> {
     shop()?
-        .catalog(CatalogQuery { kind, q, page })
+        .catalog(CatalogQuery {
+            kind,
+            q,
+            page,
+            sort,
+        })
         .await
         .map_err(to_server_error)
 }
@@ -550,6 +666,30 @@ pub async fn follow_link() -> Result<Option<String>, ServerFnError> {
     shop()?.follow_link(&headers).await.map_err(to_server_error)
 }
 
+/// The signed-in user's review of a product, for the review screen.
+#[server]
+pub async fn get_my_review(slug: String) -> Result<MyReview, ServerFnError> {
+    let headers: http::HeaderMap = leptos_axum::extract().await?;
+    shop()?
+        .my_review(&headers, &slug)
+        .await
+        .map_err(to_server_error)
+}
+
+/// Saves the signed-in buyer's review: 1 to 5 stars and an optional text.
+#[server]
+pub async fn save_review(
+    slug: String,
+    rating: u8,
+    body: String,
+) -> Result<MyReview, ServerFnError> {
+    let headers: http::HeaderMap = leptos_axum::extract().await?;
+    shop()?
+        .write_review(&headers, &slug, rating, body)
+        .await
+        .map_err(to_server_error)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -560,8 +700,17 @@ mod tests {
             kind: Some(ProductKind::Course),
             q: Some("  rust & co ".into()),
             page: Some(3),
+            sort: Some(CatalogSort::Rating),
         };
-        assert_eq!(query.href(), "/?kind=course&q=rust+%26+co&page=3");
+        assert_eq!(
+            query.href(),
+            "/?kind=course&q=rust+%26+co&sort=rating&page=3"
+        );
+        let newest = CatalogQuery {
+            sort: Some(CatalogSort::Newest),
+            ..Default::default()
+        };
+        assert_eq!(newest.href(), "/");
         assert_eq!(CatalogQuery::default().href(), "/");
         let blank = CatalogQuery {
             q: Some("   ".into()),
@@ -571,6 +720,22 @@ mod tests {
         assert_eq!(blank.search(), None);
         assert_eq!(blank.page(), 1);
         assert_eq!(blank.href(), "/");
+    }
+
+    #[test]
+    fn averages_show_one_decimal_rounded() {
+        let rating = |average_x100| {
+            Rating {
+                count: 3,
+                average_x100,
+            }
+            .average()
+        };
+        assert_eq!(rating(500), "5.0");
+        assert_eq!(rating(433), "4.3");
+        assert_eq!(rating(467), "4.7");
+        assert_eq!(rating(495), "5.0");
+        assert_eq!(rating(100), "1.0");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Reusable pieces of the catalog UI.
 
-use crate::api::{CatalogPage, CatalogQuery, ProductCard, ProductKind};
+use crate::api::{CatalogPage, CatalogQuery, CatalogSort, ProductCard, ProductKind, Rating};
 use crate::format;
 use crate::i18n::*;
 use leptos::prelude::*;
@@ -11,6 +11,7 @@ pub fn ProductCardView(card: ProductCard) -> impl IntoView {
     let href = format!("/p/{}", card.slug);
     let kind = card.kind;
     let price = format::stars(card.price_stars);
+    let rating = card.rating.map(|rating| view! { <RatingLine rating /> });
     view! {
         <li class="card" data-kind=kind.as_str()>
             <a href=href class="card-link">
@@ -20,9 +21,24 @@ pub fn ProductCardView(card: ProductCard) -> impl IntoView {
                     <h2 class="card-title">{card.title}</h2>
                     <p class="card-creator">{card.creator_name}</p>
                     <p class="price">"⭐ " {price}</p>
+                    {rating}
                 </div>
             </a>
         </li>
+    }
+}
+
+/// The average and how many reviews it comes from: "★ 4.5 (12)".
+#[component]
+pub fn RatingLine(rating: Rating) -> impl IntoView {
+    let i18n = use_i18n();
+    let average = rating.average();
+    let count = rating.count;
+    view! {
+        <p class="rating" data-average=rating.average_x100>
+            <span aria-hidden="true">"★ "</span>
+            {t!(i18n, reviews.average, average = move || average.clone(), count = move || count)}
+        </p>
     }
 }
 
@@ -58,6 +74,8 @@ pub fn SearchBox(#[prop(into)] query: Signal<CatalogQuery>) -> impl IntoView {
                 placeholder=move || t_string!(i18n, catalog.search_placeholder).to_string()
                 prop:value=move || query.read().q.clone().unwrap_or_default() />
             {move || query.read().kind.map(|kind| view! { <input type="hidden" name="kind" value=kind.as_str() /> })}
+            {move || query.read().sort.filter(|s| *s != CatalogSort::Newest)
+                .map(|sort| view! { <input type="hidden" name="sort" value=sort.as_str() /> })}
             <button class="button search-button" type="submit">{t!(i18n, catalog.search_button)}</button>
         </form>
     }
@@ -91,6 +109,38 @@ pub fn KindFilter(#[prop(into)] query: Signal<CatalogQuery>) -> impl IntoView {
         <nav class="filters" aria-label=move || t_string!(i18n, kind.filter_label).to_string()>
             {option(None)}
             {ProductKind::ALL.map(|k| option(Some(k))).collect_view()}
+        </nav>
+    }
+}
+
+/// Newest first or best rated first, keeping the kind and the search (plain links, as the kind
+/// filter's).
+#[component]
+pub fn SortFilter(#[prop(into)] query: Signal<CatalogQuery>) -> impl IntoView {
+    let i18n = use_i18n();
+    let option = move |sort: CatalogSort| {
+        let href = move || {
+            CatalogQuery {
+                sort: Some(sort),
+                page: None,
+                ..query.get()
+            }
+            .href()
+        };
+        let current = move || (query.read().sort() == sort).then_some("page");
+        view! {
+            <a class="chip" href=href aria-current=current data-sort=sort.as_str()>
+                {match sort {
+                    CatalogSort::Newest => t!(i18n, catalog.sort_newest).into_any(),
+                    CatalogSort::Rating => t!(i18n, catalog.sort_rating).into_any(),
+                }}
+            </a>
+        }
+    };
+    view! {
+        <nav class="filters sort" aria-label=move || t_string!(i18n, catalog.sort_label).to_string()>
+            {option(CatalogSort::Newest)}
+            {option(CatalogSort::Rating)}
         </nav>
     }
 }
@@ -141,6 +191,10 @@ mod tests {
             price_stars: 1500,
             creator_name: "Ada".into(),
             cover_url: Some("/media/covers/rust.svg".into()),
+            rating: Some(Rating {
+                count: 12,
+                average_x100: 467,
+            }),
         };
         let html = render(move || view! { <ProductCardView card /> }.into_any());
         assert!(html.contains(r#"href="/p/rust-in-action""#), "{html}");
@@ -152,6 +206,33 @@ mod tests {
         assert!(html.contains("E-book"), "{html}");
         assert!(html.contains(r#"data-kind="ebook""#), "{html}");
         assert!(html.contains(r#"src="/media/covers/rust.svg""#), "{html}");
+        let text = html.replace("<!>", "");
+        assert!(text.contains("4.7 (12)"), "the average and count: {html}");
+    }
+
+    #[test]
+    fn the_sort_keeps_kind_and_search_and_starts_at_page_one() {
+        let query = CatalogQuery {
+            kind: Some(ProductKind::Ebook),
+            q: Some("bread".into()),
+            page: Some(3),
+            sort: None,
+        };
+        let html = render(move || view! { <SortFilter query=Signal::stored(query) /> }.into_any());
+        let rating = html
+            .split("<a")
+            .find(|a| a.contains(r#"data-sort="rating""#))
+            .expect("a rating link");
+        assert!(
+            rating.contains(r#"href="/?kind=ebook&amp;q=bread&amp;sort=rating""#),
+            "{html}"
+        );
+        assert!(!rating.contains("aria-current"), "{html}");
+        let newest = html
+            .split("<a")
+            .find(|a| a.contains(r#"data-sort="newest""#))
+            .expect("a newest link");
+        assert!(newest.contains(r#"aria-current="page""#), "{html}");
     }
 
     #[test]
@@ -160,6 +241,7 @@ mod tests {
             kind: Some(ProductKind::Course),
             q: Some("rust".into()),
             page: Some(2),
+            sort: None,
         };
         let html = render(move || view! { <KindFilter query=Signal::stored(query) /> }.into_any());
         let course = html

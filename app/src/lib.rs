@@ -253,6 +253,7 @@ fn Shell() -> impl IntoView {
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("/") view=pages::Catalog ssr=SsrMode::Async />
                     <Route path=path!("/p/:slug") view=pages::Product ssr=SsrMode::Async />
+                    <Route path=path!("/p/:slug/review") view={Lazy::<screens::WriteReviewScreen>::new()} />
                     // Lazy routes: their code is fetched when they open (app/src/screens.rs).
                     <Route path=path!("/library") view={Lazy::<screens::LibraryScreen>::new()} />
                     <Route path=path!("/learn/:slug") view={Lazy::<screens::CourseScreen>::new()} />
@@ -265,6 +266,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/studio/charges") view={Lazy::<screens::StudioChargesScreen>::new()} />
                     <Route path=path!("/studio/support") view={Lazy::<screens::StudioSupportScreen>::new()} />
                     <Route path=path!("/studio/reach") view={Lazy::<screens::StudioReachScreen>::new()} />
+                    <Route path=path!("/studio/reviews") view={Lazy::<screens::StudioReviewsScreen>::new()} />
                 </Routes>
             </main>
         </div>

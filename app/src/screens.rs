@@ -166,3 +166,31 @@ impl LazyRoute for StudioReachScreen {
         view! { <studio::reach::StudioReach /> }.into_any()
     }
 }
+
+/// `/p/:slug/review`
+pub struct WriteReviewScreen;
+
+#[lazy_route]
+impl LazyRoute for WriteReviewScreen {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::WriteReview /> }.into_any()
+    }
+}
+
+/// `/studio/reviews`
+pub struct StudioReviewsScreen;
+
+#[lazy_route]
+impl LazyRoute for StudioReviewsScreen {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <studio::reviews::StudioReviews /> }.into_any()
+    }
+}

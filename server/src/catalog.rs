@@ -3,7 +3,8 @@
 use crate::db::Db;
 use crate::storage::Storage;
 use app::api::{
-    CatalogPage, CatalogQuery, LessonSummary, ProductCard, ProductKind, ProductPage, PublicFile,
+    CatalogPage, CatalogQuery, CatalogSort, LessonSummary, ProductCard, ProductKind, ProductPage,
+    PublicFile,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +27,8 @@ struct CardRow {
     price_stars: i64,
     creator_name: String,
     cover_key: Option<String>,
+    rating_count: i64,
+    rating_score: i64,
 }
 
 impl CardRow {
@@ -47,8 +50,17 @@ impl CardRow {
             kind,
             price_stars,
             creator_name: self.creator_name,
+            rating: crate::reviews::rating_of(self.rating_count, self.rating_score),
         })
     }
+}
+
+/// What a card reads of a product (`p`) and its creator (`c`), in [`CardRow`]'s order.
+macro_rules! card_columns {
+    () => {
+        "p.id, p.slug, p.title, p.kind, p.price_stars, c.display_name AS creator_name, p.cover_key,
+         p.rating_count, p.rating_score"
+    };
 }
 
 /// The search words as an FTS5 query: every word must match, as a word or the start of one.
@@ -98,7 +110,8 @@ pub async fn list_published(
     }
     // Static SQL per shape of query (sqlx takes only static text; macros assemble it), so that
     // each shape has a plan that reads one page of an index in order: newest first over every
-    // kind (products_newest) or within one (products_kind_newest). A kind written as
+    // kind (products_newest) or within one (products_kind_newest), best rated first likewise
+    // (products_top_rated, products_kind_top_rated). A kind written as
     // `($1 IS NULL OR p.kind = $1)` would leave the planner one plan for both, scanning.
     // Search differs per database: FTS5 in SQLite, a tsvector column in PostgreSQL.
     macro_rules! kind {
@@ -117,27 +130,45 @@ pub async fn list_published(
             " AND ($2 IS NULL OR p.search @@ to_tsquery('simple', $2))"
         };
     }
+    macro_rules! order {
+        (newest) => {
+            " ORDER BY p.published_at DESC, p.id DESC"
+        };
+        (rating) => {
+            " ORDER BY p.rating_score DESC, p.published_at DESC, p.id DESC"
+        };
+    }
     macro_rules! sql {
-        ($db:tt, $kind:tt) => {
+        ($db:tt, $kind:tt, $order:tt) => {
             (
-                concat!("SELECT COUNT(*) FROM products p WHERE ", kind!($kind), search!($db)),
                 concat!(
-                    "SELECT p.id, p.slug, p.title, p.kind, p.price_stars, c.display_name AS creator_name, p.cover_key
+                    "SELECT COUNT(*) FROM products p WHERE ",
+                    kind!($kind),
+                    search!($db)
+                ),
+                concat!(
+                    "SELECT ",
+                    card_columns!(),
+                    "
                      FROM products p JOIN creators c ON c.user_id = p.creator_id
                      WHERE ",
                     kind!($kind),
                     search!($db),
-                    " ORDER BY p.published_at DESC, p.id DESC
-                     LIMIT $3 OFFSET $4"
+                    order!($order),
+                    " LIMIT $3 OFFSET $4"
                 ),
             )
         };
     }
-    let (count_sql, page_sql) = match (db, kind) {
-        (Db::Sqlite(_), None) => sql!(sqlite, any),
-        (Db::Sqlite(_), Some(_)) => sql!(sqlite, one),
-        (Db::Postgres(_), None) => sql!(postgres, any),
-        (Db::Postgres(_), Some(_)) => sql!(postgres, one),
+    let (count_sql, page_sql) = match (db, kind, query.sort()) {
+        (Db::Sqlite(_), None, CatalogSort::Newest) => sql!(sqlite, any, newest),
+        (Db::Sqlite(_), Some(_), CatalogSort::Newest) => sql!(sqlite, one, newest),
+        (Db::Postgres(_), None, CatalogSort::Newest) => sql!(postgres, any, newest),
+        (Db::Postgres(_), Some(_), CatalogSort::Newest) => sql!(postgres, one, newest),
+        (Db::Sqlite(_), None, CatalogSort::Rating) => sql!(sqlite, any, rating),
+        (Db::Sqlite(_), Some(_), CatalogSort::Rating) => sql!(sqlite, one, rating),
+        (Db::Postgres(_), None, CatalogSort::Rating) => sql!(postgres, any, rating),
+        (Db::Postgres(_), Some(_), CatalogSort::Rating) => sql!(postgres, one, rating),
     };
     let total: i64 = match &search {
         // Counted by triggers as products change (migration catalog_counts): the same cost at
@@ -197,12 +228,13 @@ struct PageRow {
 
 /// A published product by slug, with its sample and what a buyer gets.
 pub async fn published_product(db: &Db, slug: &str) -> Result<Option<ProductPage>, CatalogError> {
-    let row: Option<PageRow> = crate::on_db!(db, |pool| sqlx::query_as(
-        "SELECT p.id, p.slug, p.title, p.kind, p.price_stars, c.display_name AS creator_name,
-                p.cover_key, p.description, p.billing
+    let row: Option<PageRow> = crate::on_db!(db, |pool| sqlx::query_as(concat!(
+        "SELECT ",
+        card_columns!(),
+        ", p.description, p.billing
          FROM products p JOIN creators c ON c.user_id = p.creator_id
-         WHERE p.slug = $1 AND p.status = 'published'",
-    )
+         WHERE p.slug = $1 AND p.status = 'published'"
+    ),)
     .bind(slug)
     .fetch_optional(pool)
     .await)?;
@@ -253,7 +285,10 @@ pub async fn published_product(db: &Db, slug: &str) -> Result<Option<ProductPage
     .bind(card.id)
     .fetch_one(pool)
     .await)?;
+    let reviews =
+        crate::reviews::summary(db, card.id, card.rating_count, card.rating_score).await?;
     Ok(Some(ProductPage {
+        reviews,
         min_price_stars: min_price_stars.and_then(|m| u32::try_from(m).ok()),
         card: card.into_card()?,
         description_html: crate::studio::markdown::render(&description),

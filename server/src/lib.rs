@@ -22,6 +22,7 @@ pub mod payments;
 pub mod promotion;
 pub mod rate_limit;
 pub mod replica;
+pub mod reviews;
 #[cfg(feature = "demo")]
 pub mod seed;
 pub mod shop;

@@ -9,12 +9,13 @@ use crate::downloads::Signer;
 use crate::payments::memberships::{self, RenewalError};
 use crate::payments::{self, OrderStatus, PaymentError};
 use crate::promotion;
+use crate::reviews::{self, ReviewError};
 use crate::telegram::bot::Bot;
 use crate::telegram::init_data::InitData;
 use crate::telegram::links::Links;
 use crate::telegram::share;
 use app::api::{
-    CatalogPage, CatalogQuery, Checkout, CourseView, LessonView, LibraryItem, Membership,
+    CatalogPage, CatalogQuery, Checkout, CourseView, LessonView, LibraryItem, Membership, MyReview,
     OrderState, ProductPage, Share, Shop, ShopError, Viewer,
 };
 use app::deals::{PriceChoice, Quote};
@@ -318,6 +319,46 @@ impl Shop for ShopBackend {
             Some(slug) => format!("/p/{slug}"),
             None => "/".to_owned(),
         }))
+    }
+
+    async fn my_review(&self, headers: &HeaderMap, slug: &str) -> Result<MyReview, ShopError> {
+        let init = self.authenticate(headers).await?;
+        reviews::mine(&self.db, init.user.id, slug)
+            .await
+            .map_err(|err| review_refusal(err, locale(headers, Some(&init))))
+    }
+
+    async fn write_review(
+        &self,
+        headers: &HeaderMap,
+        slug: &str,
+        rating: u8,
+        body: String,
+    ) -> Result<MyReview, ShopError> {
+        let init = self.authenticate(headers).await?;
+        reviews::write(
+            &self.db,
+            init.user.id,
+            slug,
+            rating,
+            &body,
+            clock::unix_now(),
+        )
+        .await
+        .map_err(|err| review_refusal(err, locale(headers, Some(&init))))
+    }
+}
+
+fn review_refusal(err: ReviewError, locale: Locale) -> ShopError {
+    match err {
+        ReviewError::Refused(text) | ReviewError::Invalid { message: text, .. } => {
+            ShopError::Refused(text.in_locale(locale))
+        }
+        ReviewError::NotFound => ShopError::Refused(ServerText::NotOnSale.in_locale(locale)),
+        ReviewError::Db(err) => {
+            tracing::error!(error = %err, "review query failed");
+            ShopError::Unavailable(Box::new(err))
+        }
     }
 }
 

@@ -1,8 +1,8 @@
 //! `/`: the published catalog, with kinds, search and pages.
 
 use super::{server_message, ErrorNote};
-use crate::api::{list_products, CatalogPage, CatalogQuery, ProductKind};
-use crate::components::{KindFilter, Pagination, ProductCardView, SearchBox};
+use crate::api::{list_products, CatalogPage, CatalogQuery, CatalogSort, ProductKind};
+use crate::components::{KindFilter, Pagination, ProductCardView, SearchBox, SortFilter};
 use crate::i18n::*;
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
@@ -20,11 +20,12 @@ pub fn Catalog() -> impl IntoView {
                 .and_then(|k| k.parse::<ProductKind>().ok()),
             q: params.get("q"),
             page: params.get("page").and_then(|p| p.parse().ok()),
+            sort: params.get("sort").and_then(|s| CatalogSort::parse(&s)),
         }
     });
     let products = Resource::new(
         move || query.get(),
-        |query| list_products(query.kind, query.q, query.page),
+        |query| list_products(query.kind, query.q, query.page, query.sort),
     );
 
     view! {
@@ -32,6 +33,7 @@ pub fn Catalog() -> impl IntoView {
         <Meta name="description" content=t_string!(i18n, meta.description).to_string() />
         <SearchBox query />
         <KindFilter query />
+        <SortFilter query />
         <Transition fallback=move || view! { <p class="status">{t!(i18n, catalog.loading)}</p> }>
             {move || Suspend::new(async move {
                 let query = query.get_untracked();

@@ -5,11 +5,13 @@ mod course;
 mod library;
 mod price;
 mod product;
+mod review;
 
 pub use catalog::Catalog;
 pub use course::{Course, Lesson};
 pub use library::Library;
 pub use product::Product;
+pub use review::WriteReview;
 
 use crate::i18n::*;
 use leptos::prelude::*;

@@ -8,6 +8,7 @@ pub mod deals;
 pub mod frame;
 pub mod pages;
 pub mod reach;
+pub mod reviews;
 pub mod strings;
 pub mod support;
 pub mod tip;

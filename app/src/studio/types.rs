@@ -382,3 +382,35 @@ pub struct AffiliateSales {
     /// What reached the bot, gross less commission, in nanostars.
     pub net_nanostars: i64,
 }
+
+/// A review of one of the creator's products, as the studio lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StudioReview {
+    pub id: i64,
+    pub product_id: i64,
+    pub product_title: String,
+    /// The author's first name.
+    pub author: String,
+    pub rating: u8,
+    /// Rendered and sanitised on the server.
+    pub body_html: String,
+    pub written_at: i64,
+    /// Hidden by the creator: not shown, counts for nothing.
+    pub hidden: bool,
+    /// The author's purchase was refunded: the review counts for nothing.
+    pub refunded: bool,
+    /// The creator's reply, once given.
+    pub reply_html: Option<String>,
+}
+
+/// The creator's one reply to a review (Markdown).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewReplyInput {
+    pub text: String,
+}
+
+/// Hides a review, or shows it again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewHiddenInput {
+    pub hidden: bool,
+}

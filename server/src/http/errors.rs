@@ -8,6 +8,7 @@ use crate::error::ApiError;
 use crate::library::LibraryError;
 use crate::payments::PaymentError;
 use crate::promotion::PromotionError;
+use crate::reviews::ReviewError;
 use crate::storage::StorageError;
 use crate::studio::discounts::DealError;
 use crate::studio::StudioError;
@@ -158,6 +159,19 @@ impl From<PromotionError> for ApiError {
             PromotionError::Studio(err) => err.into(),
             PromotionError::Db(err) => err.into(),
             PromotionError::Bot(_) | PromotionError::Catalog(_) => ApiError::internal(err),
+        }
+    }
+}
+
+impl From<ReviewError> for ApiError {
+    fn from(err: ReviewError) -> Self {
+        match err {
+            ReviewError::Invalid { field, message } => ApiError::invalid(field, message),
+            ReviewError::Refused(text) => ApiError::new(CONFLICT.0, CONFLICT.1, text),
+            ReviewError::NotFound => {
+                ApiError::new(NOT_FOUND.0, NOT_FOUND.1, text!(errors.not_found))
+            }
+            ReviewError::Db(err) => err.into(),
         }
     }
 }

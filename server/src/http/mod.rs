@@ -24,6 +24,7 @@ mod discounts;
 mod errors;
 pub mod media;
 mod promotion;
+mod reviews;
 pub mod studio;
 mod support;
 
@@ -91,6 +92,7 @@ pub fn router(state: AppState) -> Router {
         .merge(studio::router())
         .merge(discounts::router())
         .merge(promotion::router())
+        .merge(reviews::router())
         .merge(support::router())
         .leptos_routes_with_context(
             &state,

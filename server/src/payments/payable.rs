@@ -419,6 +419,14 @@ macro_rules! subject_store_for {
                         .bind(now)
                         .execute(&mut **tx)
                         .await?;
+                        // A buyer whose earlier purchase was refunded pays again: their review
+                        // counts again.
+                        for sql in [crate::reviews::RECOUNT, crate::reviews::RESCORE] {
+                            sqlx::query(sql)
+                                .bind(product_id)
+                                .execute(&mut **tx)
+                                .await?;
+                        }
                         if let (Kind::Membership, Some(expires_at)) = (subject.kind, access_until) {
                             let membership: i64 = sqlx::query_scalar(
                                 "INSERT INTO memberships
@@ -575,6 +583,13 @@ macro_rules! subject_store_for {
                 .bind(subject.id)
                 .execute(&mut **tx)
                 .await?;
+                // A refunded buyer's review counts for nothing from now on.
+                for sql in [crate::reviews::RECOUNT, crate::reviews::RESCORE] {
+                            sqlx::query(sql)
+                                .bind(product_id)
+                                .execute(&mut **tx)
+                                .await?;
+                        }
                 Ok(())
             }
 

@@ -20,6 +20,7 @@ mod memberships;
 mod payments;
 mod reach;
 mod replicas;
+mod reviews;
 mod storage_s3;
 mod studio;
 mod support;
