@@ -1513,6 +1513,7 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
     let mut d = domain(&h.config).await;
     let mut later: Vec<Value> = Vec::new();
     let mut restarts = 0;
+    let mut reviews_written = 0;
     for _ in 0..rounds {
         let user = 7000 + rng.below(USERS as u64) as i64;
         let mut now = Vec::new();
@@ -1547,7 +1548,53 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
                     Err(err) => panic!("{err}"),
                 }
             }
-            55..=69 => {
+            60..=69 => {
+                // A buyer reviews (or re-reviews) what they bought; anyone else is refused.
+                let bought: Vec<(i64, String)> =
+                    server::on_db!(&d.db, |pool| {
+                        sqlx::query_as(
+                    "SELECT o.user_id, p.slug FROM orders o JOIN products p ON p.id = o.product_id
+                     WHERE o.status = 'paid' AND p.billing = 'once' ORDER BY o.id",
+                )
+                .fetch_all(pool)
+                .await
+                    })
+                    .unwrap();
+                let (user, slug) = if !bought.is_empty() && rng.below(4) != 0 {
+                    bought[rng.below(bought.len() as u64) as usize].clone()
+                } else if rng.below(4) == 0 {
+                    (user, RUST_BOOK.to_owned())
+                } else {
+                    (user, PLAIN[rng.below(3) as usize].to_owned())
+                };
+                let slug = slug.as_str();
+                let paid: bool =
+                    server::on_db!(&d.db, |pool| {
+                        sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM orders o JOIN products p ON p.id = o.product_id
+                                    WHERE o.user_id = $1 AND p.slug = $2 AND o.status = 'paid')",
+                )
+                .bind(user)
+                .bind(slug)
+                .fetch_one(pool)
+                .await
+                    })
+                    .unwrap();
+                let stars = 1 + rng.below(5) as u8;
+                match server::reviews::write(&d.db, user, slug, stars, "", clock::unix_now()).await
+                {
+                    Ok(_) => {
+                        assert!(paid, "{user} reviewed {slug} without a paid order");
+                        reviews_written += 1;
+                    }
+                    Err(server::reviews::ReviewError::Refused(_)) => {
+                        assert!(!paid, "{user} paid for {slug} but may not review it")
+                    }
+                    Err(err) => panic!("{err}"),
+                }
+                None
+            }
+            55..=59 => {
                 let request = app::studio::types::TipRequest {
                     creator_id: None,
                     slug: Some(PLAIN[rng.below(3) as usize].into()),
@@ -1839,7 +1886,38 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
     .await)
     .unwrap();
     assert_eq!(wrong, 0);
+    // Each product's kept rating is that of the reviews whose authors still have a paid order:
+    // refunds in any order took theirs off, purchases put them back.
+    let ratings: Vec<(String, i64, i64, i64, i64, i64)> = server::on_db!(&d.db, |pool| {
+        sqlx::query_as(
+            "SELECT p.slug, p.rating_count, p.rating_sum, p.rating_score,
+                    (SELECT count(*) FROM reviews r WHERE r.product_id = p.id AND EXISTS (
+                       SELECT 1 FROM orders o WHERE o.user_id = r.user_id
+                         AND o.product_id = p.id AND o.status = 'paid')),
+                    (SELECT CAST(COALESCE(SUM(r.rating), 0) AS BIGINT) FROM reviews r
+                     WHERE r.product_id = p.id AND EXISTS (
+                       SELECT 1 FROM orders o WHERE o.user_id = r.user_id
+                         AND o.product_id = p.id AND o.status = 'paid'))
+             FROM products p",
+        )
+        .fetch_all(pool)
+        .await
+    })
+    .unwrap();
+    for (slug, count, sum, score, counted, counted_sum) in &ratings {
+        assert_eq!((count, sum), (counted, counted_sum), "{slug}'s rating");
+        let expected = if *count > 0 {
+            (sum * 100 + count / 2) / count
+        } else {
+            0
+        };
+        assert_eq!(*score, expected, "{slug}'s average");
+    }
     if rounds >= 250 {
+        assert!(
+            reviews_written > 5,
+            "only {reviews_written} reviews written"
+        );
         assert!(
             net_of_share > 0,
             "no affiliate-reduced amount reached the shop's ledger"
@@ -1847,7 +1925,7 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
     }
     eprintln!(
         "seed {seed:#x}: {} charges ({shared} shared with an affiliate, {net_of_share} kept as \
-         the bot's net and the share), {} refunded, {restarts} restarts",
+         the bot's net and the share), {} refunded, {reviews_written} reviews, {restarts} restarts",
         charged.len(),
         refunded.len()
     );
