@@ -88,6 +88,9 @@ pub struct ProductCard {
     /// What buyers think of it; `None` before any review counts.
     #[serde(default)]
     pub rating: Option<Rating>,
+    /// A bundle's number of products; 0 for a single product.
+    #[serde(default)]
+    pub bundle_parts: u32,
 }
 
 /// The average of the reviews that count (not hidden, by buyers who kept what they paid for)
@@ -294,6 +297,19 @@ pub struct ProductPage {
     /// What buyers wrote, newest first.
     #[serde(default)]
     pub reviews: Reviews,
+    /// A bundle's products; empty for a single product.
+    #[serde(default)]
+    pub bundle: Vec<BundlePart>,
+}
+
+/// One product inside a bundle, as the bundle's page lists it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BundlePart {
+    pub slug: String,
+    pub title: String,
+    pub kind: ProductKind,
+    /// Its own price, bought alone.
+    pub price_stars: u32,
 }
 
 /// The reviews a product page shows: the average, the count, how many gave each number of
@@ -346,6 +362,9 @@ pub struct LibraryItem {
     /// For a product sold as a monthly membership: until when, and whether it renews.
     #[serde(default)]
     pub membership: Option<Membership>,
+    /// For a bundle: the titles of the products it holds (each is in the library too).
+    #[serde(default)]
+    pub includes: Vec<String>,
 }
 
 /// A buyer's running membership (a Telegram Stars subscription).

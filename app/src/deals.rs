@@ -38,6 +38,12 @@ pub struct Quote {
     pub amount_stars: u32,
     /// The code that applies, as stored (upper-case).
     pub code: Option<String>,
+    /// For a bundle: what the buyer paid for the parts they own, taken off the price.
+    #[serde(default)]
+    pub credit_stars: u32,
+    /// For a bundle: how many of its parts the buyer owns.
+    #[serde(default)]
+    pub owned_parts: u32,
 }
 
 /// Why the server refused a code or an amount. Each has its message in both languages.

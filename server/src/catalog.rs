@@ -3,8 +3,8 @@
 use crate::db::Db;
 use crate::storage::Storage;
 use app::api::{
-    CatalogPage, CatalogQuery, CatalogSort, LessonSummary, ProductCard, ProductKind, ProductPage,
-    PublicFile,
+    BundlePart, CatalogPage, CatalogQuery, CatalogSort, LessonSummary, ProductCard, ProductKind,
+    ProductPage, PublicFile,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +29,7 @@ struct CardRow {
     cover_key: Option<String>,
     rating_count: i64,
     rating_score: i64,
+    bundle_parts: i64,
 }
 
 impl CardRow {
@@ -51,6 +52,7 @@ impl CardRow {
             price_stars,
             creator_name: self.creator_name,
             rating: crate::reviews::rating_of(self.rating_count, self.rating_score),
+            bundle_parts: u32::try_from(self.bundle_parts).unwrap_or(0),
         })
     }
 }
@@ -59,7 +61,8 @@ impl CardRow {
 macro_rules! card_columns {
     () => {
         "p.id, p.slug, p.title, p.kind, p.price_stars, c.display_name AS creator_name, p.cover_key,
-         p.rating_count, p.rating_score"
+         p.rating_count, p.rating_score,
+         (SELECT COUNT(*) FROM bundle_items bi WHERE bi.bundle_id = p.id) AS bundle_parts"
     };
 }
 
@@ -287,8 +290,13 @@ pub async fn published_product(db: &Db, slug: &str) -> Result<Option<ProductPage
     .await)?;
     let reviews =
         crate::reviews::summary(db, card.id, card.rating_count, card.rating_score).await?;
+    let bundle = match card.bundle_parts {
+        0 => Vec::new(),
+        _ => bundle_parts(db, card.id).await?,
+    };
     Ok(Some(ProductPage {
         reviews,
+        bundle,
         min_price_stars: min_price_stars.and_then(|m| u32::try_from(m).ok()),
         card: card.into_card()?,
         description_html: crate::studio::markdown::render(&description),
@@ -306,6 +314,34 @@ pub async fn published_product(db: &Db, slug: &str) -> Result<Option<ProductPage
             .collect(),
         billing: app::api::Billing::parse(&billing).unwrap_or_default(),
     }))
+}
+
+/// The products bundle `bundle_id` holds, in the order the creator added them.
+pub async fn bundle_parts(db: &Db, bundle_id: i64) -> Result<Vec<BundlePart>, CatalogError> {
+    let rows: Vec<(String, String, String, i64)> = crate::on_db!(db, |pool| sqlx::query_as(
+        "SELECT p.slug, p.title, p.kind, p.price_stars
+         FROM bundle_items bi JOIN products p ON p.id = bi.product_id
+         WHERE bi.bundle_id = $1 ORDER BY bi.position, p.id",
+    )
+    .bind(bundle_id)
+    .fetch_all(pool)
+    .await)?;
+    rows.into_iter()
+        .map(|(slug, title, kind, price)| {
+            let corrupt = |reason: String| CatalogError::Corrupt {
+                slug: slug.clone(),
+                reason,
+            };
+            Ok(BundlePart {
+                kind: kind
+                    .parse()
+                    .map_err(|e: app::api::UnknownKind| corrupt(e.to_string()))?,
+                price_stars: u32::try_from(price).map_err(|_| corrupt(format!("price {price}")))?,
+                title,
+                slug,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

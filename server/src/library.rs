@@ -82,11 +82,19 @@ pub async fn library(
                         canceled: false,
                         reenable_in_telegram: false,
                     }),
+                    includes: Vec::new(),
                 },
             )),
         }
     }
     for (product_id, item) in &mut items {
+        item.includes = crate::on_db!(db, |pool| sqlx::query_scalar(
+            "SELECT p.title FROM bundle_items bi JOIN products p ON p.id = bi.product_id
+             WHERE bi.bundle_id = $1 ORDER BY bi.position, p.id",
+        )
+        .bind(*product_id)
+        .fetch_all(pool)
+        .await)?;
         if item.kind == ProductKind::Course {
             item.course = Some(crate::courses::progress(db, user_id, *product_id).await?);
         }

@@ -18,12 +18,25 @@ const NEWEST: i64 = 10;
 /// Reviews the studio lists, newest first.
 const STUDIO_LIST: i64 = 200;
 
-/// Whether review `r`'s author paid for its product and was not refunded: the one definition
-/// of who may review and whose review counts.
+/// Whether review `r`'s author paid for its product (itself, or a bundle holding it) and was
+/// not refunded: the one definition of who may review and whose review counts.
+macro_rules! paid_for {
+    ($user:literal, $product:literal) => {
+        concat!(
+            "EXISTS (SELECT 1 FROM orders o WHERE o.user_id = ",
+            $user,
+            " AND o.status = 'paid' AND (o.product_id = ",
+            $product,
+            " OR EXISTS (SELECT 1 FROM bundle_items bi WHERE bi.bundle_id = o.product_id
+                                 AND bi.product_id = ",
+            $product,
+            ")))"
+        )
+    };
+}
 macro_rules! paid_by_author {
     () => {
-        "EXISTS (SELECT 1 FROM orders o WHERE o.user_id = r.user_id
-                  AND o.product_id = r.product_id AND o.status = 'paid')"
+        paid_for!("r.user_id", "r.product_id")
     };
 }
 
@@ -107,14 +120,13 @@ struct MineRow {
 }
 
 async fn mine_row(db: &Db, user_id: i64, slug: &str) -> Result<Option<MineRow>, sqlx::Error> {
-    crate::on_db!(db, |pool| sqlx::query_as(
-        "SELECT p.id AS product_id,
-                EXISTS (SELECT 1 FROM orders o WHERE o.user_id = $1 AND o.product_id = p.id
-                          AND o.status = 'paid') AS eligible,
-                r.rating, r.body, r.hidden_at IS NOT NULL AS hidden, r.reply_html
+    crate::on_db!(db, |pool| sqlx::query_as(concat!(
+        "SELECT p.id AS product_id, ",
+        paid_for!("$1", "p.id"),
+        " AS eligible, r.rating, r.body, r.hidden_at IS NOT NULL AS hidden, r.reply_html
          FROM products p LEFT JOIN reviews r ON r.product_id = p.id AND r.user_id = $1
-         WHERE p.slug = $2",
-    )
+         WHERE p.slug = $2"
+    ))
     .bind(user_id)
     .bind(slug)
     .fetch_optional(pool)

@@ -177,10 +177,13 @@ impl Shop for ShopBackend {
         choice: PriceChoice,
     ) -> Result<Quote, ShopError> {
         // Only for a signed-in buyer: the quote tells which codes work, so it is not for crawlers.
-        let viewer = Some(self.authenticate(headers).await?);
+        let viewer = self.authenticate(headers).await?;
+        let buyer = viewer.user.id;
+        let viewer = Some(viewer);
         payments::pricing::quote(
             &self.db,
             slug,
+            buyer,
             &choice,
             self.max_price_stars,
             clock::unix_now(),

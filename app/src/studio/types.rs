@@ -133,6 +133,16 @@ pub struct StudioProduct {
     /// absent while the bot's username is unknown.
     #[serde(default)]
     pub share_link: Option<String>,
+    /// A bundle's products (ids, in order); empty for a single product.
+    #[serde(default)]
+    pub bundle: Vec<i64>,
+}
+
+/// What a bundle holds: the ids of the creator's products, in order; none makes it a single
+/// product again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleInput {
+    pub product_ids: Vec<i64>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,8 +11,8 @@ use crate::studio::roles;
 use crate::studio::{covers, products, sales, uploads, StudioError};
 use crate::telegram::links::Place;
 use app::studio::types::{
-    Invite, LessonInput, ProductInput, ProductStatus, SalesDashboard, StudioFile, StudioMe,
-    StudioProduct, StudioProductRow, TipCheckout, TipRequest,
+    BundleInput, Invite, LessonInput, ProductInput, ProductStatus, SalesDashboard, StudioFile,
+    StudioMe, StudioProduct, StudioProductRow, TipCheckout, TipRequest,
 };
 use app::text;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/studio/products/{id}", get(product).put(update))
         .route("/api/studio/products/{id}/publish", post(publish))
         .route("/api/studio/products/{id}/archive", post(archive))
+        .route("/api/studio/products/{id}/bundle", put(set_bundle))
         .route("/api/studio/products/{id}/lessons", post(add_lesson))
         .route(
             "/api/studio/lessons/{id}",
@@ -113,6 +114,19 @@ async fn update(
     shown(
         &state,
         products::update(&state.db, caller, state.studio, id, &input).await?,
+    )
+    .await
+}
+
+async fn set_bundle(
+    State(state): State<AppState>,
+    Studio(caller): Studio,
+    Path(id): Path<i64>,
+    Json(input): Json<BundleInput>,
+) -> ApiResult<StudioProduct> {
+    shown(
+        &state,
+        products::set_bundle(&state.db, caller, id, &input.product_ids).await?,
     )
     .await
 }

@@ -225,8 +225,13 @@ async fn attempt(
         return Ok(false);
     }
     let files: Vec<ContentFile> = crate::on_db!(db, |pool| sqlx::query_as(
+        // A bundle's order delivers its parts' files too, in one stable order (a retry resumes
+        // after the files already sent).
         "SELECT file_name, size_bytes, storage_key FROM product_files
-         WHERE product_id = $1 AND role = 'content' ORDER BY id",
+         WHERE role = 'content'
+           AND (product_id = $1
+                OR product_id IN (SELECT product_id FROM bundle_items WHERE bundle_id = $1))
+         ORDER BY id",
     )
     .bind(order.product_id)
     .fetch_all(pool)

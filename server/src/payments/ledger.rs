@@ -103,7 +103,7 @@ pub fn decide(subject: Option<&Subject>, facts: &PaymentFacts) -> Decision {
         (Kind::Membership, Standing::Open) if subscription.is_none() => {
             Decision::Hold("not_a_subscription_charge")
         }
-        (Kind::Purchase | Kind::Tip, Standing::Open) if subscription.is_some() => {
+        (Kind::Purchase | Kind::Bundle | Kind::Tip, Standing::Open) if subscription.is_some() => {
             Decision::Hold("unexpected_subscription")
         }
         (_, Standing::Open) => Decision::Grant(Grant::First),
@@ -655,7 +655,7 @@ macro_rules! owners_for {
             async fn owner(tx: &mut Self, subject: &Subject) -> Result<Option<i64>, sqlx::Error> {
                 let sql = match subject.kind {
                     Kind::Tip => "SELECT creator_id FROM tips WHERE id = $1",
-                    Kind::Purchase | Kind::Membership => {
+                    Kind::Purchase | Kind::Membership | Kind::Bundle => {
                         "SELECT p.creator_id FROM orders o JOIN products p ON p.id = o.product_id
                          WHERE o.id = $1"
                     }

@@ -152,6 +152,7 @@ pub async fn create_priced_order(
             price_stars: product.price_stars,
             min_price_stars: product.min_price_stars,
         },
+        buyer,
         choice,
         max_stars,
         now,
@@ -180,7 +181,7 @@ pub async fn create_priced_order(
     if !known {
         return Err(PaymentError::UnknownBuyer(buyer));
     }
-    if owned {
+    if owned || priced.credit.owns_all() {
         return Err(PaymentError::AlreadyOwned);
     }
 

@@ -110,23 +110,33 @@ async fn close_unpayable(db: &Db, kind: PayloadKind, id: i64) -> Result<(), Paym
     })
 }
 
-/// What a charge pays for, as the ledger records it (`star_charges.kind`).
+/// What a charge pays for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Purchase,
     Membership,
     Tip,
+    /// A one-time order of a bundle's product: it grants the bundle and every part.
+    Bundle,
 }
 
 impl Kind {
+    /// How the ledger records the kind (`star_charges.kind`), which also says which table the
+    /// subject is a row of: a bundle is bought by an order like any purchase, and is recorded
+    /// as one (what its order granted is in `entitlements`).
     pub fn as_str(self) -> &'static str {
         match self {
-            Kind::Purchase => "purchase",
+            Kind::Purchase | Kind::Bundle => "purchase",
             Kind::Membership => "membership",
             Kind::Tip => "tip",
         }
     }
 }
+
+/// Whether the buyer (`$1`) owns product `$2` at `$3`: the one test of an active grant.
+pub const OWNS: &str = "EXISTS (SELECT 1 FROM entitlements e
+         WHERE e.user_id = $1 AND e.product_id = $2 AND e.revoked_at IS NULL
+           AND (e.expires_at IS NULL OR e.expires_at > $3))";
 
 /// Where a subject's payment stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -187,6 +197,7 @@ struct Offer {
     expires_at: i64,
     /// A purchase's product status; `None` for a tip.
     product_status: Option<String>,
+    /// The buyer owns the product already; for a bundle, the bundle or every part of it.
     owned: bool,
     has_code: bool,
 }
@@ -208,7 +219,17 @@ pub async fn check_offer(
                     EXISTS (SELECT 1 FROM entitlements e
                             WHERE e.user_id = o.user_id AND e.product_id = o.product_id
                               AND e.revoked_at IS NULL
-                              AND (e.expires_at IS NULL OR e.expires_at > $2)) AS owned
+                              AND (e.expires_at IS NULL OR e.expires_at > $2))
+                    OR (EXISTS (SELECT 1 FROM bundle_items bi WHERE bi.bundle_id = o.product_id)
+                        AND NOT EXISTS (
+                          SELECT 1 FROM bundle_items bi
+                          WHERE bi.bundle_id = o.product_id
+                            AND NOT EXISTS (SELECT 1 FROM entitlements e
+                                            WHERE e.user_id = o.user_id
+                                              AND e.product_id = bi.product_id
+                                              AND e.revoked_at IS NULL
+                                              AND (e.expires_at IS NULL OR e.expires_at > $2))))
+                    AS owned
              FROM orders o JOIN products p ON p.id = o.product_id
              WHERE o.public_id = $1",
         )
@@ -264,6 +285,7 @@ struct SubjectRow {
     amount: i64,
     status: String,
     monthly: bool,
+    bundle: bool,
     membership_id: Option<i64>,
     membership_ended: bool,
 }
@@ -308,7 +330,10 @@ macro_rules! subject_store_for {
                 let sql = match payload.kind {
                     PayloadKind::Order => {
                         "SELECT o.id, o.user_id AS payer, o.amount_stars AS amount, o.status,
-                                p.billing = 'monthly' AS monthly, m.id AS membership_id,
+                                p.billing = 'monthly' AS monthly,
+                                EXISTS (SELECT 1 FROM bundle_items bi
+                                        WHERE bi.bundle_id = o.product_id) AS bundle,
+                                m.id AS membership_id,
                                 m.ended_at IS NOT NULL AS membership_ended
                          FROM orders o JOIN products p ON p.id = o.product_id
                          LEFT JOIN memberships m ON m.order_id = o.id
@@ -316,7 +341,8 @@ macro_rules! subject_store_for {
                     }
                     PayloadKind::Tip => {
                         "SELECT id, user_id AS payer, amount_stars AS amount, status,
-                                FALSE AS monthly, CAST(NULL AS BIGINT) AS membership_id,
+                                FALSE AS monthly, FALSE AS bundle,
+                                CAST(NULL AS BIGINT) AS membership_id,
                                 FALSE AS membership_ended
                          FROM tips WHERE public_id = $1"
                     }
@@ -344,6 +370,7 @@ macro_rules! subject_store_for {
                 let kind = match payload.kind {
                     PayloadKind::Tip => Kind::Tip,
                     PayloadKind::Order if row.monthly || membership.is_some() => Kind::Membership,
+                    PayloadKind::Order if row.bundle => Kind::Bundle,
                     PayloadKind::Order => Kind::Purchase,
                 };
                 Ok(Some(Subject {
@@ -377,7 +404,7 @@ macro_rules! subject_store_for {
                         .execute(&mut **tx)
                         .await?;
                     }
-                    (Kind::Purchase | Kind::Membership, Grant::First) => {
+                    (Kind::Purchase | Kind::Membership | Kind::Bundle, Grant::First) => {
                         // The charge may pay an order that expired after its pre-checkout said
                         // ok: its discount code's use is taken again.
                         discounts::retake_if_released(tx, subject.id).await?;
@@ -411,6 +438,36 @@ macro_rules! subject_store_for {
                         .bind(access_until)
                         .execute(&mut **tx)
                         .await?;
+                        let mut granted = vec![product_id];
+                        if subject.kind == Kind::Bundle {
+                            // Each part too, with this order as the grant's source. A part the
+                            // buyer holds through another order stays that order's: a refund of
+                            // either takes back only what it still grants (`revoke`).
+                            sqlx::query(
+                                "INSERT INTO entitlements
+                                   (user_id, product_id, granted_at, order_id, expires_at)
+                                 SELECT $1, bi.product_id, $2, $3, NULL FROM bundle_items bi
+                                 WHERE bi.bundle_id = $4
+                                 ON CONFLICT (user_id, product_id) DO UPDATE
+                                   SET revoked_at = NULL, granted_at = excluded.granted_at,
+                                       order_id = excluded.order_id, expires_at = NULL
+                                   WHERE entitlements.revoked_at IS NOT NULL
+                                      OR entitlements.expires_at <= excluded.granted_at",
+                            )
+                            .bind(subject.payer)
+                            .bind(now)
+                            .bind(subject.id)
+                            .bind(product_id)
+                            .execute(&mut **tx)
+                            .await?;
+                            let parts: Vec<i64> = sqlx::query_scalar(
+                                "SELECT product_id FROM bundle_items WHERE bundle_id = $1",
+                            )
+                            .bind(product_id)
+                            .fetch_all(&mut **tx)
+                            .await?;
+                            granted.extend(parts);
+                        }
                         sqlx::query(
                             "INSERT INTO deliveries (order_id, next_attempt_at) VALUES ($1, $2)
                              ON CONFLICT (order_id) DO NOTHING",
@@ -421,11 +478,13 @@ macro_rules! subject_store_for {
                         .await?;
                         // A buyer whose earlier purchase was refunded pays again: their review
                         // counts again.
-                        for sql in [crate::reviews::RECOUNT, crate::reviews::RESCORE] {
-                            sqlx::query(sql)
-                                .bind(product_id)
-                                .execute(&mut **tx)
-                                .await?;
+                        for product_id in granted {
+                            for sql in [crate::reviews::RECOUNT, crate::reviews::RESCORE] {
+                                sqlx::query(sql)
+                                    .bind(product_id)
+                                    .execute(&mut **tx)
+                                    .await?;
+                            }
                         }
                         if let (Kind::Membership, Some(expires_at)) = (subject.kind, access_until) {
                             let membership: i64 = sqlx::query_scalar(
@@ -520,59 +579,72 @@ macro_rules! subject_store_for {
                     .execute(&mut **tx)
                     .await?;
                 }
-                let refunded: Option<(i64, i64)> = sqlx::query_as(
+                let refunded: Option<i64> = sqlx::query_scalar(
                     "UPDATE orders SET status = 'refunded', refunded_at = $1
-                     WHERE id = $2 AND status = 'paid' RETURNING user_id, product_id",
+                     WHERE id = $2 AND status = 'paid' RETURNING product_id",
                 )
                 .bind(now)
                 .bind(subject.id)
                 .fetch_optional(&mut **tx)
                 .await?;
-                let Some((user_id, product_id)) = refunded else {
+                let Some(ordered) = refunded else {
                     return Ok(());
                 };
-                // Access stays when another paid one-time order of the buyer grants the same
-                // product: the entitlement is handed to that order instead.
-                let other: Option<i64> = sqlx::query_scalar(
-                    "SELECT o.id FROM orders o
-                     WHERE o.user_id = $1 AND o.product_id = $2 AND o.status = 'paid'
-                       AND o.id <> $3
-                       AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.order_id = o.id)
-                     ORDER BY o.id DESC LIMIT 1",
+                // What this order still grants: its product, and a bundle's parts it granted.
+                // Access stays where another paid one-time order of the same user grants the
+                // product (itself, or a bundle holding it): the grant is handed to that order.
+                // Otherwise it is revoked; a later order may have granted it again meanwhile,
+                // and then it is that order's and not touched here.
+                let granted: Vec<(i64, i64)> = sqlx::query_as(
+                    "SELECT user_id, product_id FROM entitlements
+                     WHERE order_id = $1 AND revoked_at IS NULL",
                 )
-                .bind(user_id)
-                .bind(product_id)
                 .bind(subject.id)
-                .fetch_optional(&mut **tx)
+                .fetch_all(&mut **tx)
                 .await?;
-                match other {
-                    Some(other) => {
-                        sqlx::query(
-                            "UPDATE entitlements SET order_id = $1, expires_at = NULL
-                             WHERE user_id = $2 AND product_id = $3 AND order_id = $4
-                               AND revoked_at IS NULL",
-                        )
-                        .bind(other)
-                        .bind(user_id)
-                        .bind(product_id)
-                        .bind(subject.id)
-                        .execute(&mut **tx)
-                        .await?;
-                    }
-                    None => {
-                        // Only the grant this order made: a later order may have granted it
-                        // again.
-                        sqlx::query(
-                            "UPDATE entitlements SET revoked_at = $1
-                             WHERE user_id = $2 AND product_id = $3 AND order_id = $4
-                               AND revoked_at IS NULL",
-                        )
-                        .bind(now)
-                        .bind(user_id)
-                        .bind(product_id)
-                        .bind(subject.id)
-                        .execute(&mut **tx)
-                        .await?;
+                for (user_id, product_id) in &granted {
+                    let other: Option<i64> = sqlx::query_scalar(
+                        "SELECT o.id FROM orders o
+                         WHERE o.user_id = $1 AND o.status = 'paid' AND o.id <> $3
+                           AND (o.product_id = $2
+                                OR EXISTS (SELECT 1 FROM bundle_items bi
+                                           WHERE bi.bundle_id = o.product_id
+                                             AND bi.product_id = $2))
+                           AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.order_id = o.id)
+                         ORDER BY o.id DESC LIMIT 1",
+                    )
+                    .bind(user_id)
+                    .bind(product_id)
+                    .bind(subject.id)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                    match other {
+                        Some(other) => {
+                            sqlx::query(
+                                "UPDATE entitlements SET order_id = $1, expires_at = NULL
+                                 WHERE user_id = $2 AND product_id = $3 AND order_id = $4
+                                   AND revoked_at IS NULL",
+                            )
+                            .bind(other)
+                            .bind(user_id)
+                            .bind(product_id)
+                            .bind(subject.id)
+                            .execute(&mut **tx)
+                            .await?;
+                        }
+                        None => {
+                            sqlx::query(
+                                "UPDATE entitlements SET revoked_at = $1
+                                 WHERE user_id = $2 AND product_id = $3 AND order_id = $4
+                                   AND revoked_at IS NULL",
+                            )
+                            .bind(now)
+                            .bind(user_id)
+                            .bind(product_id)
+                            .bind(subject.id)
+                            .execute(&mut **tx)
+                            .await?;
+                        }
                     }
                 }
                 sqlx::query(
@@ -583,13 +655,23 @@ macro_rules! subject_store_for {
                 .bind(subject.id)
                 .execute(&mut **tx)
                 .await?;
-                // A refunded buyer's review counts for nothing from now on.
-                for sql in [crate::reviews::RECOUNT, crate::reviews::RESCORE] {
-                            sqlx::query(sql)
-                                .bind(product_id)
-                                .execute(&mut **tx)
-                                .await?;
-                        }
+                // A refunded buyer's review counts for nothing from now on (the product and a
+                // bundle's parts, whatever this order still granted).
+                let mut recount: Vec<i64> = sqlx::query_scalar(
+                    "SELECT product_id FROM bundle_items WHERE bundle_id = $1",
+                )
+                .bind(ordered)
+                .fetch_all(&mut **tx)
+                .await?;
+                recount.push(ordered);
+                for product_id in &recount {
+                    for sql in [crate::reviews::RECOUNT, crate::reviews::RESCORE] {
+                        sqlx::query(sql)
+                            .bind(product_id)
+                            .execute(&mut **tx)
+                            .await?;
+                    }
+                }
                 Ok(())
             }
 

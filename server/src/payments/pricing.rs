@@ -26,6 +26,65 @@ pub struct Priced {
     pub charged: Stars,
     /// The code that lowered it; its use is not taken yet.
     pub code: Option<CodeRow>,
+    /// For a bundle: what the buyer already paid for the parts they own, taken off the price
+    /// (which stays at least 1 Star), and how many parts they own.
+    pub credit: BundleCredit,
+}
+
+/// What a buyer's owned parts take off a bundle's price.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BundleCredit {
+    pub stars: u32,
+    pub owned_parts: u32,
+    /// The bundle's parts; 0 for a product that is not a bundle.
+    pub parts: u32,
+}
+
+impl BundleCredit {
+    /// The buyer owns every part: the bundle has nothing left to give them.
+    pub fn owns_all(self) -> bool {
+        self.parts > 0 && self.owned_parts == self.parts
+    }
+}
+
+impl BundleCredit {
+    fn apply(self, price: Stars) -> Stars {
+        Stars::new(price.get().saturating_sub(self.stars).max(1)).unwrap_or(price)
+    }
+}
+
+/// What `buyer` paid, by orders of the parts themselves still paid and granting them, for the
+/// parts of bundle `bundle_id` they own; nothing for a product that is not a bundle. A part
+/// owned through another bundle counts as owned but brings no credit: what was paid for it
+/// alone is not known.
+pub async fn bundle_credit(
+    db: &Db,
+    bundle_id: i64,
+    buyer: i64,
+    now: i64,
+) -> Result<BundleCredit, sqlx::Error> {
+    let (stars, owned, parts): (i64, i64, i64) = crate::on_db!(db, |pool| sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(CASE WHEN o.product_id = bi.product_id AND o.status = 'paid'
+                                       THEN o.amount_stars ELSE 0 END), 0) AS BIGINT),
+                COUNT(e.id),
+                (SELECT COUNT(*) FROM bundle_items WHERE bundle_id = $1)
+         FROM bundle_items bi
+         JOIN entitlements e ON e.user_id = $2 AND e.product_id = bi.product_id
+                            AND e.revoked_at IS NULL
+                            AND (e.expires_at IS NULL OR e.expires_at > $3)
+         LEFT JOIN orders o ON o.id = e.order_id
+         WHERE bi.bundle_id = $1",
+    )
+    .bind(bundle_id)
+    .bind(buyer)
+    .bind(now)
+    .fetch_one(pool)
+    .await)?;
+    Ok(BundleCredit {
+        stars: u32::try_from(stars).unwrap_or(u32::MAX),
+        owned_parts: u32::try_from(owned).unwrap_or(0),
+        parts: u32::try_from(parts).unwrap_or(0),
+    })
 }
 
 /// How a price is used: shown as a quote, or charged by an order (which takes the code's use
@@ -36,8 +95,24 @@ pub enum Purpose {
     Order,
 }
 
-/// Prices `product` for `choice` at `now`. `max_stars` caps a pay-what-you-want amount.
+/// Prices `product` for `buyer`'s `choice` at `now`. `max_stars` caps a pay-what-you-want
+/// amount; a bundle costs the buyer less what they paid for the parts they own.
 pub async fn price(
+    db: &Db,
+    product: &PricedProduct,
+    buyer: i64,
+    choice: &PriceChoice,
+    max_stars: u32,
+    now: i64,
+    purpose: Purpose,
+) -> Result<Priced, PaymentError> {
+    let mut priced = price_for_anyone(db, product, choice, max_stars, now, purpose).await?;
+    priced.credit = bundle_credit(db, product.id, buyer, now).await?;
+    priced.charged = priced.credit.apply(priced.charged);
+    Ok(priced)
+}
+
+async fn price_for_anyone(
     db: &Db,
     product: &PricedProduct,
     choice: &PriceChoice,
@@ -66,6 +141,7 @@ pub async fn price(
                 list,
                 charged,
                 code: None,
+                credit: BundleCredit::default(),
             })
         }
         None => {
@@ -77,6 +153,7 @@ pub async fn price(
                     list,
                     charged: list,
                     code: None,
+                    credit: BundleCredit::default(),
                 });
             };
             let code = discounts::find_usable(
@@ -92,6 +169,7 @@ pub async fn price(
                 list,
                 charged: code.off()?.apply(list),
                 code: Some(code),
+                credit: BundleCredit::default(),
             })
         }
     }
@@ -119,10 +197,11 @@ pub async fn product(db: &Db, slug: &str) -> Result<Option<PricedProduct>, sqlx:
     .await)
 }
 
-/// The product page's quote: what buying `slug` with `choice` would cost now.
+/// The product page's quote: what buying `slug` with `choice` would cost `buyer` now.
 pub async fn quote(
     db: &Db,
     slug: &str,
+    buyer: i64,
     choice: &PriceChoice,
     max_stars: u32,
     now: i64,
@@ -130,11 +209,13 @@ pub async fn quote(
     let product = product(db, slug)
         .await?
         .ok_or_else(|| PaymentError::NotOnSale(slug.to_owned()))?;
-    let priced = price(db, &product, choice, max_stars, now, Purpose::Quote).await?;
+    let priced = price(db, &product, buyer, choice, max_stars, now, Purpose::Quote).await?;
     Ok(Quote {
         list_stars: priced.list.get(),
         amount_stars: priced.charged.get(),
         code: priced.code.map(|c| c.code),
+        credit_stars: priced.credit.stars,
+        owned_parts: priced.credit.owned_parts,
     })
 }
 

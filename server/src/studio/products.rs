@@ -125,6 +125,12 @@ pub async fn get(db: &Db, caller: Caller, id: i64) -> Result<StudioProduct, Stud
         billing: Billing::parse(&row.billing).unwrap_or_default(),
         // Links are Telegram's business: the HTTP layer adds it (`http::studio::shown`).
         share_link: None,
+        bundle: crate::on_db!(db, |pool| sqlx::query_scalar(
+            "SELECT product_id FROM bundle_items WHERE bundle_id = $1 ORDER BY position"
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await)?,
     })
 }
 
@@ -368,17 +374,20 @@ pub async fn set_status(
 }
 
 async fn ready_to_publish(db: &Db, id: i64, kind: ProductKind) -> Result<(), StudioError> {
-    let (content, lessons, previews): (i64, i64, i64) = crate::on_db!(db, |pool| {
+    let (content, lessons, previews, parts): (i64, i64, i64, i64) = crate::on_db!(db, |pool| {
         sqlx::query_as(
         "SELECT (SELECT count(*) FROM product_files WHERE product_id = $1 AND role = 'content'),
                 (SELECT count(*) FROM lessons WHERE product_id = $1),
-                (SELECT count(*) FROM lessons WHERE product_id = $1 AND is_preview)",
+                (SELECT count(*) FROM lessons WHERE product_id = $1 AND is_preview),
+                (SELECT count(*) FROM bundle_items WHERE bundle_id = $1)",
     )
     .bind(id)
     .fetch_one(pool)
     .await
     })?;
     let problem = match kind {
+        // A bundle's buyers get its parts.
+        _ if parts > 0 => None,
         ProductKind::Course if lessons == 0 => Some(text!(studio_errors.needs_lesson)),
         ProductKind::Course if previews == 0 => Some(text!(studio_errors.needs_preview)),
         ProductKind::Ebook | ProductKind::File if content == 0 => {
@@ -390,6 +399,95 @@ async fn ready_to_publish(db: &Db, id: i64, kind: ProductKind) -> Result<(), Stu
         Some(reason) => Err(StudioError::Conflict(reason)),
         None => Ok(()),
     }
+}
+
+/// The most products a bundle holds.
+pub const BUNDLE_MAX: usize = 20;
+
+/// Makes product `id` a bundle of `parts` (the caller's own one-time products, none of them a
+/// bundle), in that order, or a single product again with no parts. A bundle's contents are
+/// what its buyers paid for: once it has been sold they stay as they are.
+pub async fn set_bundle(
+    db: &Db,
+    caller: Caller,
+    id: i64,
+    parts: &[i64],
+) -> Result<StudioProduct, StudioError> {
+    let (creator_id, _, _) = owned(db, caller.require_studio()?, id).await?;
+    let mut unique = parts.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    if unique.len() != parts.len()
+        || (!parts.is_empty() && !(2..=BUNDLE_MAX).contains(&parts.len()))
+    {
+        return Err(StudioError::Invalid(text!(
+            studio_errors.bundle_size,
+            max = BUNDLE_MAX
+        )));
+    }
+    let (fixed_once, in_a_bundle, sold, current): (bool, bool, bool, i64) =
+        crate::on_db!(db, |pool| sqlx::query_as(
+            "SELECT p.billing = 'once' AND p.min_price_stars IS NULL,
+                    EXISTS (SELECT 1 FROM bundle_items WHERE product_id = p.id),
+                    EXISTS (SELECT 1 FROM orders WHERE product_id = p.id
+                            AND status IN ('paid', 'refunded')),
+                    (SELECT count(*) FROM bundle_items WHERE bundle_id = p.id)
+             FROM products p WHERE p.id = $1",
+        )
+        .bind(id)
+        .fetch_one(pool)
+        .await)?;
+    if !parts.is_empty() && !fixed_once {
+        return Err(StudioError::Invalid(text!(
+            studio_errors.bundle_fixed_price
+        )));
+    }
+    if !parts.is_empty() && in_a_bundle {
+        return Err(StudioError::Conflict(text!(studio_errors.bundle_nested)));
+    }
+    if sold && (current > 0 || !parts.is_empty()) {
+        return Err(StudioError::Conflict(text!(studio_errors.bundle_sold)));
+    }
+    for part in parts {
+        let fits: Option<bool> = crate::on_db!(db, |pool| sqlx::query_scalar(
+            "SELECT p.creator_id = $2 AND p.billing = 'once' AND p.id <> $3
+                    AND NOT EXISTS (SELECT 1 FROM bundle_items WHERE bundle_id = p.id)
+             FROM products p WHERE p.id = $1",
+        )
+        .bind(part)
+        .bind(creator_id)
+        .bind(id)
+        .fetch_optional(pool)
+        .await)?;
+        if fits != Some(true) {
+            return Err(StudioError::Invalid(text!(studio_errors.bundle_part)));
+        }
+    }
+    crate::on_db!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        sqlx::query("DELETE FROM bundle_items WHERE bundle_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        for (position, part) in (0i64..).zip(parts) {
+            sqlx::query(
+                "INSERT INTO bundle_items (bundle_id, product_id, position) VALUES ($1, $2, $3)",
+            )
+            .bind(id)
+            .bind(part)
+            .bind(position)
+            .execute(&mut *tx)
+            .await?;
+        }
+        // Cards show a bundle's size: the catalog's cached pages must go (`catalog_version`).
+        sqlx::query("UPDATE products SET updated_at = unixepoch() WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok::<_, StudioError>(())
+    })?;
+    get(db, caller, id).await
 }
 
 /// Records an uploaded file. `replace` (or, for a sample, the existing sample; or a file of the

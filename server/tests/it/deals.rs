@@ -198,6 +198,7 @@ async fn percent_and_fixed_codes_are_invoiced_discounted_and_paid() {
     let quote = payments::pricing::quote(
         &s.db,
         RUST_BOOK,
+        3001,
         &code("Spring20"),
         MAX_PRICE,
         clock::unix_now(),

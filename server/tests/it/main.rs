@@ -6,6 +6,7 @@
 
 mod common;
 
+mod bundles;
 mod concurrency;
 mod crash;
 mod deals;
