@@ -291,9 +291,14 @@ pub struct ProductPage {
     /// suggested amount). None: a fixed price.
     #[serde(default)]
     pub min_price_stars: Option<u32>,
-    /// What buyers wrote, newest first.
-    #[serde(default)]
+    /// What buyers wrote, newest first. Kept on the server: the page gets it as
+    /// `reviews_html`.
+    #[serde(skip)]
     pub reviews: Reviews,
+    /// The reviews section, rendered on the server in the reader's language. It has nothing to
+    /// react to, so the browser is sent its HTML and no code to build it.
+    #[serde(default)]
+    pub reviews_html: String,
 }
 
 /// The reviews a product page shows: the average, the count, how many gave each number of
@@ -574,7 +579,13 @@ pub async fn list_products(
 
 #[server]
 pub async fn get_product(slug: String) -> Result<Option<ProductPage>, ServerFnError> {
-    shop()?.product(&slug).await.map_err(to_server_error)
+    let headers: http::HeaderMap = leptos_axum::extract().await?;
+    let locale = crate::texts::request_locale(&headers, None);
+    let mut page = shop()?.product(&slug).await.map_err(to_server_error)?;
+    if let Some(page) = &mut page {
+        page.reviews_html = crate::pages::reviews_html(&page.card.slug, &page.reviews, locale);
+    }
+    Ok(page)
 }
 
 /// Who the Mini App is signed in as; the same check as every API call.

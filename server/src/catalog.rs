@@ -289,6 +289,7 @@ pub async fn published_product(db: &Db, slug: &str) -> Result<Option<ProductPage
         crate::reviews::summary(db, card.id, card.rating_count, card.rating_score).await?;
     Ok(Some(ProductPage {
         reviews,
+        reviews_html: String::new(),
         min_price_stars: min_price_stars.and_then(|m| u32::try_from(m).ok()),
         card: card.into_card()?,
         description_html: crate::studio::markdown::render(&description),

@@ -1550,16 +1550,15 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
             }
             60..=69 => {
                 // A buyer reviews (or re-reviews) what they bought; anyone else is refused.
-                let bought: Vec<(i64, String)> =
-                    server::on_db!(&d.db, |pool| {
-                        sqlx::query_as(
+                let bought: Vec<(i64, String)> = server::on_db!(&d.db, |pool| {
+                    sqlx::query_as(
                     "SELECT o.user_id, p.slug FROM orders o JOIN products p ON p.id = o.product_id
                      WHERE o.status = 'paid' AND p.billing = 'once' ORDER BY o.id",
                 )
                 .fetch_all(pool)
                 .await
-                    })
-                    .unwrap();
+                })
+                .unwrap();
                 let (user, slug) = if !bought.is_empty() && rng.below(4) != 0 {
                     bought[rng.below(bought.len() as u64) as usize].clone()
                 } else if rng.below(4) == 0 {
@@ -1568,9 +1567,8 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
                     (user, PLAIN[rng.below(3) as usize].to_owned())
                 };
                 let slug = slug.as_str();
-                let paid: bool =
-                    server::on_db!(&d.db, |pool| {
-                        sqlx::query_scalar(
+                let paid: bool = server::on_db!(&d.db, |pool| {
+                    sqlx::query_scalar(
                     "SELECT EXISTS (SELECT 1 FROM orders o JOIN products p ON p.id = o.product_id
                                     WHERE o.user_id = $1 AND p.slug = $2 AND o.status = 'paid')",
                 )
@@ -1578,8 +1576,8 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
                 .bind(slug)
                 .fetch_one(pool)
                 .await
-                    })
-                    .unwrap();
+                })
+                .unwrap();
                 let stars = 1 + rng.below(5) as u8;
                 match server::reviews::write(&d.db, user, slug, stars, "", clock::unix_now()).await
                 {
