@@ -294,12 +294,20 @@ pub struct ProductPage {
     /// suggested amount). None: a fixed price.
     #[serde(default)]
     pub min_price_stars: Option<u32>,
-    /// What buyers wrote, newest first.
-    #[serde(default)]
+    /// What buyers wrote, newest first. Kept on the server: the page gets it as
+    /// `reviews_html`.
+    #[serde(skip)]
     pub reviews: Reviews,
-    /// A bundle's products; empty for a single product.
+    /// The reviews section, rendered on the server in the reader's language. It has nothing to
+    /// react to, so the browser is sent its HTML and no code to build it.
     #[serde(default)]
+    pub reviews_html: String,
+    /// A bundle's products; empty for a single product. Kept on the server like `reviews`.
+    #[serde(skip)]
     pub bundle: Vec<BundlePart>,
+    /// What a bundle holds, rendered on the server (empty for a single product).
+    #[serde(default)]
+    pub bundle_html: String,
 }
 
 /// One product inside a bundle, as the bundle's page lists it.
@@ -593,7 +601,16 @@ pub async fn list_products(
 
 #[server]
 pub async fn get_product(slug: String) -> Result<Option<ProductPage>, ServerFnError> {
-    shop()?.product(&slug).await.map_err(to_server_error)
+    let headers: http::HeaderMap = leptos_axum::extract().await?;
+    let locale = crate::texts::request_locale(&headers, None);
+    let mut page = shop()?.product(&slug).await.map_err(to_server_error)?;
+    if let Some(page) = &mut page {
+        page.reviews_html = crate::pages::reviews_html(&page.card.slug, &page.reviews, locale);
+        if !page.bundle.is_empty() {
+            page.bundle_html = crate::pages::bundle_html(&page.bundle, locale);
+        }
+    }
+    Ok(page)
 }
 
 /// Who the Mini App is signed in as; the same check as every API call.

@@ -296,7 +296,9 @@ pub async fn published_product(db: &Db, slug: &str) -> Result<Option<ProductPage
     };
     Ok(Some(ProductPage {
         reviews,
+        reviews_html: String::new(),
         bundle,
+        bundle_html: String::new(),
         min_price_stars: min_price_stars.and_then(|m| u32::try_from(m).ok()),
         card: card.into_card()?,
         description_html: crate::studio::markdown::render(&description),

@@ -10,6 +10,8 @@ mod review;
 pub use catalog::Catalog;
 pub use course::{Course, Lesson};
 pub use library::Library;
+#[cfg(feature = "ssr")]
+pub use product::{bundle_html, reviews_html};
 pub use product::Product;
 pub use review::WriteReview;
 

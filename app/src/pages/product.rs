@@ -2,7 +2,9 @@
 
 use super::price::PricedBuy;
 use super::{server_message, ErrorNote, NotFound};
-use crate::api::{get_product, share_product, Billing, ProductKind, ProductPage, Reviews, Share};
+#[cfg(feature = "ssr")]
+use crate::api::{BundlePart, Reviews};
+use crate::api::{get_product, share_product, Billing, ProductKind, ProductPage, Share};
 use crate::components::{Cover, KindLabel};
 use crate::format;
 use crate::i18n::*;
@@ -105,35 +107,78 @@ fn ProductView(page: ProductPage) -> impl IntoView {
                     </section>
                 }
             })}
-            <ReviewsSection slug=card.slug.clone() reviews=page.reviews />
+            <section class="bundle" hidden=page.bundle_html.is_empty() inner_html=page.bundle_html></section>
+            <section class="reviews" id="reviews" inner_html=page.reviews_html></section>
         </article>
     }
 }
 
-/// The average, how many gave each number of stars, the newest reviews with the creator's
-/// replies, and the way to write one (a screen of its own, loaded when opened).
-#[component]
-fn ReviewsSection(slug: String, reviews: Reviews) -> impl IntoView {
-    let i18n = use_i18n();
+/// What a bundle holds, each part linked to its own page with its kind and price alone, and
+/// what they cost one by one. Rendered on the server in `locale`, like the reviews.
+#[cfg(feature = "ssr")]
+pub fn bundle_html(parts: &[BundlePart], locale: crate::i18n::Locale) -> String {
+    use crate::texts::fill;
+    let separately: u32 = parts.iter().map(|p| p.price_stars).sum();
+    let title = fill(td_string!(locale, bundle.inside), &[("count", &parts.len())]);
+    let alone = fill(
+        td_string!(locale, bundle.separately),
+        &[("total", &format::stars(separately))],
+    );
+    let list = parts
+        .iter()
+        .map(|part| {
+            let about = format!(
+                "{} · ⭐ {}",
+                crate::texts::kind_name(part.kind, false, locale),
+                format::stars(part.price_stars)
+            );
+            view! {
+                <li class="bundle-part" data-slug=part.slug.clone()>
+                    <a href=format!("/p/{}", part.slug)>{part.title.clone()}</a>
+                    " "<span class="muted">{about}</span>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <h2>{title}</h2>
+        <ul class="bundle-parts">{list}</ul>
+        <p class="muted">{alone}</p>
+    }
+    .to_html()
+}
+
+/// The reviews section: the average, how many gave each number of stars, the newest reviews
+/// with the creator's replies, and the way to write one (a screen of its own). Rendered on the
+/// server in `locale` (see `ProductPage::reviews_html`); it is static once shown.
+#[cfg(feature = "ssr")]
+pub fn reviews_html(slug: &str, reviews: &Reviews, locale: crate::i18n::Locale) -> String {
+    use crate::texts::fill;
     let total = reviews.rating.map_or(0, |r| r.count).max(1);
-    let summary = reviews.rating.map(|rating| {
-        let average = rating.average();
-        let count = rating.count;
-        view! {
-            <p class="reviews-summary" data-average=rating.average_x100 data-count=count>
-                {t!(i18n, reviews.summary, average = move || average.clone(), count = move || count)}
-            </p>
+    let summary = match reviews.rating {
+        Some(rating) => {
+            let text = fill(
+                td_string!(locale, reviews.summary),
+                &[("average", &rating.average()), ("count", &rating.count)],
+            );
+            view! {
+                <p class="reviews-summary" data-average=rating.average_x100 data-count=rating.count>
+                    {text}
+                </p>
+            }
+            .into_any()
         }
-    });
+        None => view! { <p class="muted">{td_string!(locale, reviews.none)}</p> }.into_any(),
+    };
     let bars = (1..=5usize)
         .rev()
         .map(|stars| {
             let count = reviews.distribution[stars - 1];
-            let width = format!("{}%", count * 100 / total);
+            let width = format!("width:{}%", count * 100 / total);
             view! {
                 <li data-stars=stars>
                     <span class="bar-label">{stars} " ★"</span>
-                    <span class="bar"><span style:width=width></span></span>
+                    <span class="bar"><span style=width></span></span>
                     <span class="bar-count">{count}</span>
                 </li>
             }
@@ -141,40 +186,41 @@ fn ReviewsSection(slug: String, reviews: Reviews) -> impl IntoView {
         .collect_view();
     let list = reviews
         .newest
-        .into_iter()
+        .iter()
         .map(|review| {
             let stars = usize::from(review.rating.min(5));
+            let reply = review.reply_html.clone().map(|reply| {
+                view! {
+                    <div class="review-reply">
+                        <p class="muted">{td_string!(locale, reviews.reply)}</p>
+                        <div inner_html=reply></div>
+                    </div>
+                }
+            });
             view! {
                 <li class="review" data-rating=review.rating>
                     <p class="review-head">
                         <span class="stars">{"★".repeat(stars)}{"☆".repeat(5 - stars)}</span>
-                        " "<span class="review-author">{review.author}</span>
+                        " "<span class="review-author">{review.author.clone()}</span>
                     </p>
                     // Markdown rendered and sanitised on the server.
-                    <div class="review-body" inner_html=review.body_html></div>
-                    {review.reply_html.map(|reply| view! {
-                        <div class="review-reply">
-                            <p class="muted">{t!(i18n, reviews.reply)}</p>
-                            <div inner_html=reply></div>
-                        </div>
-                    })}
+                    <div class="review-body" inner_html=review.body_html.clone()></div>
+                    {reply}
                 </li>
             }
         })
         .collect_view();
-    let counted = summary.is_some();
+    let counted = reviews.rating.is_some();
     view! {
-        <section class="reviews" id="reviews">
-            <h2>{t!(i18n, reviews.title)}</h2>
-            {summary}
-            <p class="muted" hidden=counted>{t!(i18n, reviews.none)}</p>
-            <ol class="distribution" hidden=!counted>{bars}</ol>
-            <ul class="review-list">{list}</ul>
-            <a class="button secondary write-review" href=format!("/p/{slug}/review")>
-                {t!(i18n, reviews.write)}
-            </a>
-        </section>
+        <h2>{td_string!(locale, reviews.title)}</h2>
+        {summary}
+        {counted.then(|| view! { <ol class="distribution">{bars}</ol> })}
+        <ul class="review-list">{list}</ul>
+        <a class="button secondary write-review" href=format!("/p/{slug}/review")>
+            {td_string!(locale, reviews.write)}
+        </a>
     }
+    .to_html()
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -75,11 +75,35 @@ async fn mine(app: &TestApp, user: i64, slug: &str) -> Value {
     mine
 }
 
-/// The product page's reviews, as a visitor sees them.
+/// What the product page shows of its reviews (the page gets them as HTML, see
+/// `page_html`).
 async fn page_reviews(app: &TestApp, slug: &str) -> Value {
-    let (status, page) = server_fn(app, None, app::api::GetProduct::PATH, &[("slug", slug)]).await;
-    assert_eq!(status, 200, "{page}");
-    page["reviews"].clone()
+    let page = server::catalog::published_product(&app.db, slug)
+        .await
+        .unwrap()
+        .expect("a published product");
+    serde_json::to_value(&page.reviews).unwrap()
+}
+
+/// The reviews section as the product page receives it, in `language`.
+async fn page_html(app: &TestApp, slug: &str, language: &str) -> String {
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("slug", slug)
+        .finish();
+    let res = app
+        .http
+        .post(format!("{}{}", app.base, app::api::GetProduct::PATH))
+        .header("accept", "application/json")
+        .header("accept-language", language)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let page: Value = res.json().await.unwrap();
+    assert!(page.get("reviews").is_none(), "sent as HTML only: {page}");
+    page["reviews_html"].as_str().unwrap().to_owned()
 }
 
 /// (count, average × 100) the product page shows; (0, 0) when no review counts.
@@ -165,6 +189,16 @@ async fn only_buyers_who_kept_their_purchase_review_once_each_and_may_edit() {
     assert!(!html.contains("script"), "sanitised: {html}");
     assert_eq!(reviews["newest"][0]["author"], "User3302");
     assert_eq!(reviews["distribution"], json!([0, 0, 0, 1, 0]));
+    let html = page_html(&app, RUST_BOOK, "en").await;
+    assert!(html.contains("4.0 out of 5 · reviews: 1"), "{html}");
+    assert!(html.contains("<strong>good</strong>"), "{html}");
+    assert!(!html.contains("<script"), "{html}");
+    assert!(
+        html.contains(r#"href="/p/pocket-guide-to-rust/review""#),
+        "{html}"
+    );
+    let html = page_html(&app, RUST_BOOK, "ru").await;
+    assert!(html.contains("4.0 из 5 · отзывов: 1"), "{html}");
 
     // One review per buyer: writing again edits it.
     let (status, _) = review(&app, alex, RUST_BOOK, 2, "Changed my mind").await;
@@ -275,6 +309,9 @@ async fn creators_reply_once_and_hide_abusive_reviews_which_then_count_for_nothi
         .as_str()
         .unwrap()
         .contains("write to me"));
+    let html = page_html(&app, RUST_BOOK, "en").await;
+    assert!(html.contains("The creator's reply"), "{html}");
+    assert!(html.contains("<em>write to me</em>"), "{html}");
 
     // Hidden: not shown, counts for nothing, and its author is told.
     let (status, list) = studio(
