@@ -8,16 +8,21 @@ use leptos::prelude::*;
 /// One product in a grid: cover, title, creator, kind and price.
 #[component]
 pub fn ProductCardView(card: ProductCard) -> impl IntoView {
+    let i18n = use_i18n();
     let href = format!("/p/{}", card.slug);
     let kind = card.kind;
     let price = format::stars(card.price_stars);
     let rating = card.rating.map(|rating| view! { <RatingLine rating /> });
+    let parts = card.bundle_parts;
     view! {
         <li class="card" data-kind=kind.as_str()>
             <a href=href class="card-link">
                 <Cover url=card.cover_url title=card.title.clone() />
                 <div class="card-body">
                     <span class="badge"><KindLabel kind /></span>
+                    <span class="badge bundle-badge" hidden={parts == 0}>
+                        {move || t_string!(i18n, bundle.badge)} {format!(" · {parts}")}
+                    </span>
                     <h2 class="card-title">{card.title}</h2>
                     <p class="card-creator">{card.creator_name}</p>
                     <p class="price">"⭐ " {price}</p>

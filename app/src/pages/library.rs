@@ -59,6 +59,10 @@ fn Item(item: LibraryItem) -> impl IntoView {
                     <a href=format!("/p/{}", item.slug)>{item.title}</a>
                 </h2>
                 {item.membership.map(|membership| view! { <MembershipNote slug=item.slug.clone() membership /> })}
+                {(!item.includes.is_empty()).then(|| {
+                    let titles = item.includes.join(" · ");
+                    view! { <p class="bundle-includes">{t!(i18n, library.includes)} " " {titles}</p> }
+                })}
                 {item.course.map(|course| {
                     let (done, total) = (course.done, course.total);
                     view! {

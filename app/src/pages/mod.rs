@@ -10,9 +10,9 @@ mod review;
 pub use catalog::Catalog;
 pub use course::{Course, Lesson};
 pub use library::Library;
+pub use product::Product;
 #[cfg(feature = "ssr")]
 pub use product::{bundle_html, reviews_html};
-pub use product::Product;
 pub use review::WriteReview;
 
 use crate::i18n::*;

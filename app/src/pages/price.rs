@@ -11,19 +11,39 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 #[component]
-pub fn PricedBuy(slug: String, price_stars: u32, min_price_stars: Option<u32>) -> impl IntoView {
+pub fn PricedBuy(
+    slug: String,
+    price_stars: u32,
+    min_price_stars: Option<u32>,
+    bundle: bool,
+) -> impl IntoView {
     match min_price_stars {
         Some(min) => view! { <PayWhatYouWant slug price_stars min /> }.into_any(),
-        None => view! { <WithCode slug price_stars /> }.into_any(),
+        None => view! { <WithCode slug price_stars bundle /> }.into_any(),
     }
 }
 
 #[component]
-fn WithCode(slug: String, price_stars: u32) -> impl IntoView {
+fn WithCode(slug: String, price_stars: u32, bundle: bool) -> impl IntoView {
     let i18n = use_i18n();
     let typed = RwSignal::new(String::new());
     let applied = RwSignal::new(None::<Quote>);
     let note = RwSignal::new(None::<String>);
+    if bundle {
+        // A bundle costs a signed-in buyer less what they paid for the parts they own: the
+        // server's quote says how much. Outside Telegram there is no buyer and no quote.
+        let slug = slug.clone();
+        Effect::new(move |_| {
+            let slug = slug.clone();
+            spawn_local(async move {
+                if let Ok(quote) = quote_price(slug, None, None).await {
+                    if quote.credit_stars > 0 {
+                        applied.set(Some(quote));
+                    }
+                }
+            });
+        });
+    }
     let choice = Signal::derive(move || PriceChoice {
         code: applied.get().and_then(|q| q.code),
         amount_stars: None,
@@ -85,10 +105,16 @@ fn WithCode(slug: String, price_stars: u32) -> impl IntoView {
         </form>
         {move || applied.get().map(|q| {
             let code = q.code.clone().unwrap_or_default();
+            let owned = q.owned_parts;
             let (amount, list) = (format::stars(q.amount_stars), format::stars(q.list_stars));
+            let (a, l) = (amount.clone(), list.clone());
+            let no_code = code.is_empty();
             view! {
-                <p class="code-applied" role="status">
+                <p class="code-applied" role="status" hidden=no_code>
                     {t!(i18n, deals.applied, code = move || code.clone(), amount = move || amount.clone(), list = move || list.clone())}
+                </p>
+                <p class="bundle-credit" role="status" hidden={q.credit_stars == 0}>
+                    {t!(i18n, deals.bundle_credit, owned = move || owned, amount = move || a.clone(), list = move || l.clone())}
                 </p>
             }
         })}

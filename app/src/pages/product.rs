@@ -2,9 +2,9 @@
 
 use super::price::PricedBuy;
 use super::{server_message, ErrorNote, NotFound};
+use crate::api::{get_product, share_product, Billing, ProductKind, ProductPage, Share};
 #[cfg(feature = "ssr")]
 use crate::api::{BundlePart, Reviews};
-use crate::api::{get_product, share_product, Billing, ProductKind, ProductPage, Share};
 use crate::components::{Cover, KindLabel};
 use crate::format;
 use crate::i18n::*;
@@ -57,7 +57,8 @@ fn ProductView(page: ProductPage) -> impl IntoView {
                     let amount = format::stars(card.price_stars);
                     view! { <p class="membership-note">{t!(i18n, product.membership, amount = move || amount.clone())}</p> }
                 })}
-                <PricedBuy slug=card.slug.clone() price_stars=card.price_stars min_price_stars=page.min_price_stars />
+                <PricedBuy slug=card.slug.clone() price_stars=card.price_stars min_price_stars=page.min_price_stars
+                    bundle={card.bundle_parts > 0} />
                 <crate::studio::tip::TipButton slug=card.slug.clone() />
                 <ShareButton slug=card.slug.clone() cover=card.cover_url.clone() />
                 <p class="includes">
@@ -119,7 +120,10 @@ fn ProductView(page: ProductPage) -> impl IntoView {
 pub fn bundle_html(parts: &[BundlePart], locale: crate::i18n::Locale) -> String {
     use crate::texts::fill;
     let separately: u32 = parts.iter().map(|p| p.price_stars).sum();
-    let title = fill(td_string!(locale, bundle.inside), &[("count", &parts.len())]);
+    let title = fill(
+        td_string!(locale, bundle.inside),
+        &[("count", &parts.len())],
+    );
     let alone = fill(
         td_string!(locale, bundle.separately),
         &[("total", &format::stars(separately))],

@@ -2,6 +2,7 @@
 //! their sales and refund buyers. Its pages load everything in the browser from the studio's
 //! JSON API (`/api/studio/*`), which checks the caller's role on every request.
 
+pub mod bundles;
 pub mod charges;
 pub mod client;
 pub mod deals;

@@ -379,6 +379,7 @@ fn Editor() -> impl IntoView {
             <LessonsEditor product apply />
         })}
         <super::deals::PayWhatYouWantSection product />
+        <super::bundles::BundleSection product apply />
         <section class="studio-section studio-actions">
             {move || product.get().map(|p| match p.status {
                 ProductStatus::Draft => view! {

@@ -168,11 +168,21 @@ async fn a_bundle_grants_every_part_and_its_refund_takes_back_only_what_it_grant
         (res.status().as_u16(), res.json::<Value>().await.unwrap())
     };
     assert_eq!(status, 200);
-    let parts: Vec<&str> = page["bundle"]
-        .as_array()
+    let html = page["bundle_html"].as_str().unwrap();
+    let rust_at = html.find(r#"href="/p/pocket-guide-to-rust""#).expect(html);
+    let course_at = html
+        .find(r#"href="/p/telegram-mini-apps-from-scratch""#)
+        .expect(html);
+    assert!(rust_at < course_at, "in the creator's order: {html}");
+    assert!(html.contains("In this bundle (2)"), "{html}");
+    assert!(html.contains("Bought one by one: ⭐ 1,150"), "{html}");
+    let parts: Vec<String> = server::catalog::published_product(&app.db, &slug)
+        .await
         .unwrap()
-        .iter()
-        .map(|p| p["slug"].as_str().unwrap())
+        .unwrap()
+        .bundle
+        .into_iter()
+        .map(|p| p.slug)
         .collect();
     assert_eq!(parts, [RUST_BOOK, COURSE]);
     assert_eq!(page["card"]["bundle_parts"], 2);

@@ -1440,6 +1440,9 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
     use app::deals::PriceChoice;
     use std::collections::{BTreeMap, BTreeSet};
     const LOFI: &str = "lofi-sample-pack-vol-1";
+    // Theo's bundle of the sourdough book and the sample pack (pay what you want): its buyers
+    // also buy, refund and re-buy the parts alone.
+    const BUNDLE: &str = "kitchen-and-sound";
     const PLAIN: [&str; 3] = [
         SOURDOUGH,
         "night-photography-field-notes",
@@ -1466,6 +1469,24 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
             .bind(COURSE)
             .execute(&mut *tx)
             .await?;
+        sqlx::query(
+            "INSERT INTO products (creator_id, slug, kind, title, price_stars, status, billing,
+                                   published_at)
+             VALUES (1003, $1, 'ebook', 'Kitchen and Sound', 350, 'published', 'once', 1)",
+        )
+        .bind(BUNDLE)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO bundle_items (bundle_id, product_id, position)
+             SELECT b.id, p.id, 0 FROM products b, products p
+             WHERE b.slug = $1 AND p.slug IN ($2, $3)",
+        )
+        .bind(BUNDLE)
+        .bind(SOURDOUGH)
+        .bind(LOFI)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("UPDATE products SET min_price_stars = 10 WHERE slug = $1")
             .bind(LOFI)
             .execute(&mut *tx)
@@ -1519,7 +1540,7 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
         let mut now = Vec::new();
         let link = match rng.below(100) {
             0..=54 => {
-                let (slug, choice) = match rng.below(11) {
+                let (slug, choice) = match rng.below(12) {
                     0..=2 => (
                         RUST_BOOK,
                         PriceChoice {
@@ -1535,7 +1556,8 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
                         },
                     ),
                     5..=7 => (COURSE, PriceChoice::default()),
-                    n => (PLAIN[n as usize - 8], PriceChoice::default()),
+                    8..=10 => (PLAIN[rng.below(3) as usize], PriceChoice::default()),
+                    _ => (BUNDLE, PriceChoice::default()),
                 };
                 let now_s = clock::unix_now();
                 match payments::create_priced_order(
@@ -1569,13 +1591,16 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
                 let slug = slug.as_str();
                 let paid: bool = server::on_db!(&d.db, |pool| {
                     sqlx::query_scalar(
-                    "SELECT EXISTS (SELECT 1 FROM orders o JOIN products p ON p.id = o.product_id
-                                    WHERE o.user_id = $1 AND p.slug = $2 AND o.status = 'paid')",
-                )
-                .bind(user)
-                .bind(slug)
-                .fetch_one(pool)
-                .await
+                        "SELECT EXISTS (SELECT 1 FROM orders o JOIN products p ON p.slug = $2
+                                    WHERE o.user_id = $1 AND o.status = 'paid'
+                                      AND (o.product_id = p.id OR o.product_id IN (
+                                            SELECT bundle_id FROM bundle_items
+                                            WHERE product_id = p.id)))",
+                    )
+                    .bind(user)
+                    .bind(slug)
+                    .fetch_one(pool)
+                    .await
                 })
                 .unwrap();
                 let stars = 1 + rng.below(5) as u8;
@@ -1877,8 +1902,10 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
         "SELECT count(*) FROM entitlements e JOIN products p ON p.id = e.product_id
          WHERE p.billing = 'once'
            AND (e.revoked_at IS NULL) <> EXISTS (
-             SELECT 1 FROM orders o WHERE o.user_id = e.user_id AND o.product_id = e.product_id
-               AND o.status = 'paid')",
+             SELECT 1 FROM orders o WHERE o.user_id = e.user_id AND o.status = 'paid'
+               AND (o.product_id = e.product_id
+                    OR o.product_id IN (SELECT bundle_id FROM bundle_items
+                                        WHERE product_id = e.product_id)))",
     )
     .fetch_one(pool)
     .await)
@@ -1890,12 +1917,14 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
         sqlx::query_as(
             "SELECT p.slug, p.rating_count, p.rating_sum, p.rating_score,
                     (SELECT count(*) FROM reviews r WHERE r.product_id = p.id AND EXISTS (
-                       SELECT 1 FROM orders o WHERE o.user_id = r.user_id
-                         AND o.product_id = p.id AND o.status = 'paid')),
+                       SELECT 1 FROM orders o WHERE o.user_id = r.user_id AND o.status = 'paid'
+                         AND (o.product_id = p.id OR o.product_id IN (
+                               SELECT bundle_id FROM bundle_items WHERE product_id = p.id)))),
                     (SELECT CAST(COALESCE(SUM(r.rating), 0) AS BIGINT) FROM reviews r
                      WHERE r.product_id = p.id AND EXISTS (
-                       SELECT 1 FROM orders o WHERE o.user_id = r.user_id
-                         AND o.product_id = p.id AND o.status = 'paid'))
+                       SELECT 1 FROM orders o WHERE o.user_id = r.user_id AND o.status = 'paid'
+                         AND (o.product_id = p.id OR o.product_id IN (
+                               SELECT bundle_id FROM bundle_items WHERE product_id = p.id))))
              FROM products p",
         )
         .fetch_all(pool)
