@@ -15,6 +15,11 @@ test("a buyer's review shows on the product page, and the creator's reply under 
   });
   expect(created.status()).toBe(200);
   const product = await created.json();
+  const file = await request.post(`/api/studio/products/${product.id}/files`, {
+    headers: studio,
+    multipart: { file: { name: "recipes.txt", mimeType: "text/plain", buffer: Buffer.from("Bread. Cake.\n") } },
+  });
+  expect(file.status()).toBe(200);
   expect((await request.post(`/api/studio/products/${product.id}/publish`, { headers: studio })).ok()).toBeTruthy();
 
   try {
