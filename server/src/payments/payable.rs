@@ -1,9 +1,10 @@
 //! What can be paid in Stars: the kinds of subject a charge pays for (a one-time purchase, a
-//! membership's charge, a tip), each with what it expects of a charge, what it checks at
-//! pre-checkout, what it grants and what a refund takes back. The ledger (`ledger.rs`) decides
+//! membership's charge, a tip, a bundle), each with what it expects of a charge, what it checks
+//! at pre-checkout, what it grants and what a refund takes back. The ledger (`ledger.rs`) decides
 //! *whether* a charge grants; this module says *what* granting and revoking mean per kind. A new
-//! kind (bundles, gifts) adds a [`Kind`], a payload prefix (`payload.rs`), its row in
-//! [`Offer`]/[`Subject`] loading, and its arms in [`SubjectStore`].
+//! kind adds a [`Kind`], its row in [`Offer`]/[`Subject`] loading, and its arms in
+//! [`SubjectStore`]; one paid by a row of a new table also adds a payload prefix (`payload.rs`).
+//! Kinds paid by an order (purchase, membership, bundle) are told apart by the order's product.
 
 use sqlx::Transaction;
 use tgbot::types::{CreateInvoiceLink, InvoiceParameters, LabeledPrice};
