@@ -346,6 +346,12 @@ pub struct LibraryItem {
     /// For a product sold as a monthly membership: until when, and whether it renews.
     #[serde(default)]
     pub membership: Option<Membership>,
+    /// The buyer's license key for the product, if it issues keys.
+    #[serde(default)]
+    pub license_key: Option<String>,
+    /// The product issues keys, and the buyer's waits for the creator to add more.
+    #[serde(default)]
+    pub license_pending: bool,
 }
 
 /// A buyer's running membership (a Telegram Stars subscription).
