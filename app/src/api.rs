@@ -373,6 +373,12 @@ pub struct LibraryItem {
     /// For a bundle: the titles of the products it holds (each is in the library too).
     #[serde(default)]
     pub includes: Vec<String>,
+    /// The buyer's license key for the product, if it issues keys.
+    #[serde(default)]
+    pub license_key: Option<String>,
+    /// The product issues keys, and the buyer's waits for the creator to add more.
+    #[serde(default)]
+    pub license_pending: bool,
 }
 
 /// A buyer's running membership (a Telegram Stars subscription).

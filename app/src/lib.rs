@@ -267,6 +267,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/studio/support") view={Lazy::<screens::StudioSupportScreen>::new()} />
                     <Route path=path!("/studio/reach") view={Lazy::<screens::StudioReachScreen>::new()} />
                     <Route path=path!("/studio/reviews") view={Lazy::<screens::StudioReviewsScreen>::new()} />
+                    <Route path=path!("/studio/licenses") view={Lazy::<screens::StudioLicensesScreen>::new()} />
                 </Routes>
             </main>
         </div>

@@ -194,3 +194,17 @@ impl LazyRoute for StudioReviewsScreen {
         view! { <studio::reviews::StudioReviews /> }.into_any()
     }
 }
+
+/// `/studio/licenses`
+pub struct StudioLicensesScreen;
+
+#[lazy_route]
+impl LazyRoute for StudioLicensesScreen {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <studio::licenses::StudioLicensesPage /> }.into_any()
+    }
+}

@@ -375,6 +375,8 @@ impl Config {
                 .map_or(rate_defaults.checkout_per_min, |n| n as u32),
             studio_per_min: bounded(&get, "RATE_LIMIT_STUDIO_PER_MIN", 1, 100_000)?
                 .map_or(rate_defaults.studio_per_min, |n| n as u32),
+            verify_per_min: bounded(&get, "RATE_LIMIT_VERIFY_PER_MIN", 1, 100_000)?
+                .map_or(rate_defaults.verify_per_min, |n| n as u32),
         };
 
         let config = Config {

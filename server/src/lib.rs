@@ -14,6 +14,7 @@ pub mod error;
 pub mod http;
 pub mod language;
 pub mod library;
+pub mod licenses;
 pub mod listen;
 pub mod metrics;
 pub mod migrate_lock;

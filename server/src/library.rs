@@ -1,5 +1,5 @@
-//! A buyer's library: what they own, with fresh signed download links, course progress and
-//! membership periods.
+//! A buyer's library: what they own, with fresh signed download links, course progress,
+//! membership periods and license keys.
 
 use crate::db::Db;
 use crate::downloads::Signer;
@@ -26,6 +26,8 @@ struct LibraryRow {
     file_name: Option<String>,
     size_bytes: Option<i64>,
     expires_at: Option<i64>,
+    license_key: Option<String>,
+    license_pending: bool,
 }
 
 /// Everything `user_id` owns, newest purchase first; courses with the buyer's progress.
@@ -39,7 +41,11 @@ pub async fn library(
     // A course may be lessons only, with no file of its own: hence the outer join.
     let rows: Vec<LibraryRow> = crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT p.id AS product_id, p.slug, p.title, p.kind, p.cover_key, f.id AS file_id,
-                f.file_name, f.size_bytes, e.expires_at
+                f.file_name, f.size_bytes, e.expires_at,
+                (SELECT k.code FROM license_keys k
+                 WHERE k.order_id = e.order_id AND k.disabled_at IS NULL) AS license_key,
+                EXISTS (SELECT 1 FROM license_waits w WHERE w.order_id = e.order_id)
+                  AS license_pending
          FROM entitlements e
          JOIN products p ON p.id = e.product_id
          LEFT JOIN product_files f ON f.product_id = p.id AND f.role = 'content'
@@ -83,6 +89,8 @@ pub async fn library(
                         reenable_in_telegram: false,
                     }),
                     includes: Vec::new(),
+                    license_key: row.license_key,
+                    license_pending: row.license_pending,
                 },
             )),
         }

@@ -1,8 +1,10 @@
 //! Per-user and per-address rate limits on what costs the bot's API quota or grows tables:
 //! checkout and quotes (each checkout makes an order and a `createInvoiceLink` call), tips, and
-//! studio writes. Keyed by the Telegram user when the request carries valid init data, by the
-//! peer's address otherwise; answered `429` with `Retry-After`. GCRA buckets from `governor`,
-//! one per kind of request, so a busy studio session does not block a purchase.
+//! studio writes, and the public license-key check (creators' software calls it; each call is a
+//! write, and the limit keeps keys from being guessed). Keyed by the Telegram user when the
+//! request carries valid init data, by the peer's address otherwise; answered `429` with
+//! `Retry-After`. GCRA buckets from `governor`, one per kind of request, so a busy studio session
+//! does not block a purchase.
 //!
 //! Which requests count is decided by method and path in [`classify`], in front of the router,
 //! because the checkout and quote server functions share `/api/*` with the rest.
@@ -27,6 +29,8 @@ pub struct RateLimitConfig {
     pub checkout_per_min: u32,
     /// Studio writes and refunds (`RATE_LIMIT_STUDIO_PER_MIN`).
     pub studio_per_min: u32,
+    /// License-key checks (`RATE_LIMIT_VERIFY_PER_MIN`).
+    pub verify_per_min: u32,
 }
 
 impl Default for RateLimitConfig {
@@ -34,6 +38,7 @@ impl Default for RateLimitConfig {
         Self {
             checkout_per_min: 20,
             studio_per_min: 120,
+            verify_per_min: 60,
         }
     }
 }
@@ -42,6 +47,7 @@ impl Default for RateLimitConfig {
 enum Kind {
     Checkout,
     Studio,
+    Verify,
 }
 
 /// Who a request counts against.
@@ -58,6 +64,7 @@ enum Caller {
 pub struct RateLimits {
     checkout: Arc<DefaultKeyedRateLimiter<Caller>>,
     studio: Arc<DefaultKeyedRateLimiter<Caller>>,
+    verify: Arc<DefaultKeyedRateLimiter<Caller>>,
     auth: Authenticator,
 }
 
@@ -70,6 +77,7 @@ impl RateLimits {
         Self {
             checkout: per_minute(config.checkout_per_min),
             studio: per_minute(config.studio_per_min),
+            verify: per_minute(config.verify_per_min),
             auth,
         }
     }
@@ -78,6 +86,7 @@ impl RateLimits {
     pub fn forget_idle(&self) {
         self.checkout.retain_recent();
         self.studio.retain_recent();
+        self.verify.retain_recent();
     }
 }
 
@@ -90,9 +99,15 @@ fn checkout_functions() -> [&'static str; 2] {
     ]
 }
 
+/// The public license-key check.
+pub const VERIFY_PATH: &str = "/api/licenses/verify";
+
 fn classify(method: &Method, path: &str) -> Option<Kind> {
     if *method == Method::POST && (path == "/api/tips" || checkout_functions().contains(&path)) {
         return Some(Kind::Checkout);
+    }
+    if path == VERIFY_PATH {
+        return Some(Kind::Verify);
     }
     let writes = matches!(
         *method,
@@ -119,6 +134,7 @@ pub async fn limit(State(limits): State<RateLimits>, request: Request, next: Nex
     let limiter = match kind {
         Kind::Checkout => &limits.checkout,
         Kind::Studio => &limits.studio,
+        Kind::Verify => &limits.verify,
     };
     match limiter.check_key(&caller) {
         Ok(()) => next.run(request).await,
@@ -136,6 +152,7 @@ fn too_many(kind: Kind, wait: Duration) -> Response {
     let what = match kind {
         Kind::Checkout => "checkout",
         Kind::Studio => "studio",
+        Kind::Verify => "verify",
     };
     metrics::counter!(crate::metrics::RATE_LIMITED, "kind" => what).increment(1);
     let mut response = (
@@ -171,6 +188,10 @@ mod tests {
         assert_eq!(
             classify(&Method::POST, "/api/orders/x/refund"),
             Some(Kind::Studio)
+        );
+        assert_eq!(
+            classify(&Method::GET, "/api/licenses/verify"),
+            Some(Kind::Verify)
         );
         assert_eq!(classify(&Method::GET, "/api/studio/products"), None);
         assert_eq!(classify(&Method::GET, "/api/tips/4"), None);

@@ -75,12 +75,28 @@ fn Item(item: LibraryItem) -> impl IntoView {
                         </a>
                     }
                 })}
+                {item.license_key.map(|key| view! {
+                    <label class="license-key">
+                        <span>{t!(i18n, library.license_key)}</span>
+                        // Readonly, so a tap selects it for copying.
+                        <input type="text" readonly prop:value=key spellcheck="false"
+                            on:focus=|ev| select_all(&ev) on:click=|ev| select_all(&ev) />
+                    </label>
+                })}
+                {item.license_pending.then(|| view! {
+                    <p class="license-key pending">{t!(i18n, library.license_pending)}</p>
+                })}
                 <ul class="files">
                     {item.files.into_iter().map(|file| view! { <li><DownloadLink file /></li> }).collect_view()}
                 </ul>
             </div>
         </li>
     }
+}
+
+/// Selects the whole key in its field, ready to copy.
+fn select_all(ev: &leptos::ev::Event) {
+    event_target::<leptos::web_sys::HtmlInputElement>(ev).select();
 }
 
 /// A file download: Telegram's download dialog inside Telegram, a plain link elsewhere.

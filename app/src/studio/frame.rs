@@ -62,6 +62,7 @@ pub(crate) fn StudioNav() -> impl IntoView {
             <a class="chip" href="/studio/support">{td_string!(locale(), support_studio.inbox)}</a>
             <a class="chip" href="/studio/reach">{td_string!(locale(), reach_studio.reach)}</a>
             <a class="chip" href="/studio/reviews">{td_string!(locale(), reviews_studio.reviews)}</a>
+            <a class="chip" href="/studio/licenses">{td_string!(locale(), licenses_studio.licenses)}</a>
             <a class="chip" href="/studio/new">"+ " {s::NEW_PRODUCT()}</a>
         </nav>
     }

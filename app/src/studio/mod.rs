@@ -7,6 +7,7 @@ pub mod charges;
 pub mod client;
 pub mod deals;
 pub mod frame;
+pub mod licenses;
 pub mod pages;
 pub mod reach;
 pub mod reviews;

@@ -424,3 +424,93 @@ pub struct ReviewReplyInput {
 pub struct ReviewHiddenInput {
     pub hidden: bool,
 }
+
+/// How a product's buyers get license keys.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LicenseMode {
+    /// No keys.
+    #[default]
+    None,
+    /// Made at purchase from the product's pattern.
+    Generated,
+    /// Drawn from the keys the creator uploaded.
+    Pool,
+}
+
+impl LicenseMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LicenseMode::None => "none",
+            LicenseMode::Generated => "generated",
+            LicenseMode::Pool => "pool",
+        }
+    }
+
+    pub fn parse(mode: &str) -> Option<Self> {
+        match mode {
+            "none" => Some(LicenseMode::None),
+            "generated" => Some(LicenseMode::Generated),
+            "pool" => Some(LicenseMode::Pool),
+            _ => None,
+        }
+    }
+}
+
+/// Where one license key stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LicenseKeyState {
+    /// In the pool, not issued yet.
+    Available,
+    /// Issued to a paid order.
+    Issued,
+    /// Its order was refunded.
+    Disabled,
+}
+
+/// One license key as the studio lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StudioLicenseKey {
+    pub code: String,
+    pub state: LicenseKeyState,
+    /// The order it was issued to (its public id).
+    pub order: Option<String>,
+    /// Verifications through the public endpoint.
+    pub uses: i64,
+}
+
+/// One product's license keys: its mode, the counts, and the newest keys.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StudioLicenses {
+    pub product_id: i64,
+    /// What the public check names the product by.
+    pub product_slug: String,
+    pub product_title: String,
+    pub mode: LicenseMode,
+    /// The pattern of generated keys.
+    pub format: Option<String>,
+    /// Pool keys not issued yet.
+    pub available: i64,
+    pub issued: i64,
+    pub disabled: i64,
+    /// Paid orders waiting for a key (the pool was empty).
+    pub waiting: i64,
+    /// A pool with fewer keys than the warning threshold.
+    pub low: bool,
+    pub keys: Vec<StudioLicenseKey>,
+}
+
+/// A product's key mode and, for generated keys, their pattern.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LicenseSettingsInput {
+    pub mode: LicenseMode,
+    #[serde(default)]
+    pub format: Option<String>,
+}
+
+/// Keys for a product's pool, one per line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LicensePoolInput {
+    pub keys: String,
+}

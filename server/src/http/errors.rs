@@ -6,6 +6,7 @@ use crate::auth::AuthError;
 use crate::downloads::DownloadError;
 use crate::error::ApiError;
 use crate::library::LibraryError;
+use crate::licenses::LicenseError;
 use crate::payments::PaymentError;
 use crate::promotion::PromotionError;
 use crate::reviews::ReviewError;
@@ -172,6 +173,19 @@ impl From<ReviewError> for ApiError {
                 ApiError::new(NOT_FOUND.0, NOT_FOUND.1, text!(errors.not_found))
             }
             ReviewError::Db(err) => err.into(),
+        }
+    }
+}
+
+impl From<LicenseError> for ApiError {
+    fn from(err: LicenseError) -> Self {
+        match err {
+            LicenseError::Invalid { field, message } => ApiError::invalid(field, message),
+            LicenseError::NotFound => {
+                ApiError::new(NOT_FOUND.0, NOT_FOUND.1, text!(errors.not_found))
+            }
+            LicenseError::Studio(err) => err.into(),
+            LicenseError::Db(err) => err.into(),
         }
     }
 }

@@ -22,6 +22,7 @@ use tower_http::trace::TraceLayer;
 mod caller;
 mod discounts;
 mod errors;
+mod licenses;
 pub mod media;
 mod promotion;
 mod reviews;
@@ -93,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         .merge(discounts::router())
         .merge(promotion::router())
         .merge(reviews::router())
+        .merge(licenses::router())
         .merge(support::router())
         .leptos_routes_with_context(
             &state,

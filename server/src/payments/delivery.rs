@@ -239,13 +239,19 @@ async fn attempt(
     let max_upload = config.max_upload_bytes.unwrap_or(MAX_UPLOAD_BYTES);
     let start = usize::try_from(claimed.files_sent).unwrap_or(0);
     let locale = crate::users::locale(db, order.user_id).await?;
+    let key = crate::licenses::for_order(db, claimed.order_id).await?;
+    let thanks = thanks_text(locale, &order.title, key.as_ref());
+    if files.is_empty() && key.is_some() && start == 0 {
+        // A key with no file: the thanks and the key go as a message of their own.
+        bot.call(
+            "sendMessage",
+            SendMessage::new(order.user_id, thanks.clone()),
+        )
+        .await
+        .map_err(PaymentError::from)?;
+    }
     for (index, file) in files.iter().enumerate().skip(start) {
-        let caption = (index == 0).then(|| {
-            fill(
-                td_string!(locale, delivery.thanks),
-                &[("title", &order.title)],
-            )
-        });
+        let caption = (index == 0).then(|| thanks.clone());
         if file.size_bytes > max_upload {
             let text = large_file_text(
                 locale,
@@ -253,6 +259,11 @@ async fn attempt(
                 &file.file_name,
                 config.public_base.as_ref(),
             );
+            // The first file's thanks (and key) must not be lost with its caption.
+            let text = match caption {
+                Some(caption) => format!("{caption}\n\n{text}"),
+                None => text,
+            };
             bot.call("sendMessage", SendMessage::new(order.user_id, text))
                 .await
                 .map_err(PaymentError::from)?;
@@ -304,6 +315,25 @@ async fn attempt(
         return Err(AttemptError::LostClaim);
     }
     Ok(true)
+}
+
+/// The first file's caption: thanks, and the license key (or that it is on its way).
+fn thanks_text(locale: Locale, title: &str, key: Option<&crate::licenses::OrderKey>) -> String {
+    use crate::licenses::OrderKey;
+    let thanks = fill(td_string!(locale, delivery.thanks), &[("title", &title)]);
+    match key {
+        None => thanks,
+        Some(OrderKey::Issued(key)) => {
+            let line = fill(td_string!(locale, delivery.license_key), &[("key", key)]);
+            format!("{thanks}\n\n{line}")
+        }
+        Some(OrderKey::Pending) => {
+            format!(
+                "{thanks}\n\n{}",
+                td_string!(locale, delivery.license_pending)
+            )
+        }
+    }
 }
 
 fn large_file_text(locale: Locale, title: &str, file_name: &str, base: Option<&Url>) -> String {

@@ -487,6 +487,10 @@ macro_rules! subject_store_for {
                                     .await?;
                             }
                         }
+                        // The order's one license key (UNIQUE order_id; the ledger grants a
+                        // charge once). A membership gets its key with its first charge and
+                        // keeps it through renewals: verification reads the period.
+                        crate::licenses::issue(tx, subject.id, product_id, now).await?;
                         if let (Kind::Membership, Some(expires_at)) = (subject.kind, access_until) {
                             let membership: i64 = sqlx::query_scalar(
                                 "INSERT INTO memberships
@@ -673,6 +677,8 @@ macro_rules! subject_store_for {
                             .await?;
                     }
                 }
+                // And the order's license key no longer verifies.
+                crate::licenses::disable(tx, subject.id, now).await?;
                 Ok(())
             }
 

@@ -17,6 +17,7 @@ mod first_load;
 mod fuzz;
 mod http;
 mod inline;
+mod licenses;
 mod memberships;
 mod payments;
 mod reach;

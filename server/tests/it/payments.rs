@@ -1498,10 +1498,48 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
         .bind(RUST_BOOK)
         .execute(&mut *tx)
         .await?;
+        // License keys: generated for a one-time product and the membership, and a small pool
+        // for another, which runs dry and is topped up now and then.
+        for (slug, mode, format) in [
+            (RUST_BOOK, "generated", Some("RB-XXXXXXXX")),
+            (COURSE, "generated", None),
+            (SOURDOUGH, "pool", None),
+        ] {
+            sqlx::query(
+                "UPDATE products SET license_mode = $1, license_format = $2 WHERE slug = $3",
+            )
+            .bind(mode)
+            .bind(format)
+            .bind(slug)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await
     }
     .await)
     .unwrap();
+    let keys_admin = server::studio::roles::Caller {
+        user_id: 1,
+        role: app::studio::types::Role::Admin,
+    };
+    let sourdough_id: i64 = server::on_db!(&h.d.db, |pool| sqlx::query_scalar(
+        "SELECT id FROM products WHERE slug = $1"
+    )
+    .bind(SOURDOUGH)
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    let mut pool_keys = 0;
+    let mut top_up = async |db: &Db, n: usize| {
+        let keys: Vec<String> = (pool_keys..pool_keys + n)
+            .map(|k| format!("SD-{k}"))
+            .collect();
+        pool_keys += n;
+        server::licenses::add_to_pool(db, keys_admin, sourdough_id, &keys.join("\n"), 0)
+            .await
+            .unwrap();
+    };
+    top_up(&h.d.db, 3).await;
     for user in 0..USERS {
         h.buyer(7000 + user).await;
         h.control(
@@ -1709,6 +1747,10 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
             }
             95..=97 => {
                 payments::reconcile(&d.db, &d.bot).await.unwrap();
+                // Now and then the creator tops up the pool: waiting orders get theirs.
+                if rng.below(3) == 0 {
+                    top_up(&d.db, rng.below(3) as usize + 1).await;
+                }
                 None
             }
             _ => {
@@ -1940,7 +1982,58 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
         };
         assert_eq!(*score, expected, "{slug}'s average");
     }
+    // License keys: every paid order of a product with keys has exactly one enabled key (or,
+    // from an empty pool, waits for one); every refunded order's key is disabled.
+    #[allow(clippy::type_complexity)]
+    let orders: Vec<(String, String, String, i64, i64, i64)> =
+        server::on_db!(&d.db, |pool| sqlx::query_as(
+            "SELECT o.public_id, o.status, p.license_mode,
+                    (SELECT count(*) FROM license_keys k WHERE k.order_id = o.id),
+                    (SELECT count(*) FROM license_keys k
+                     WHERE k.order_id = o.id AND k.disabled_at IS NULL AND k.product_id = p.id),
+                    (SELECT count(*) FROM license_waits w WHERE w.order_id = o.id)
+             FROM orders o JOIN products p ON p.id = o.product_id
+             WHERE p.license_mode <> 'none' AND o.status IN ('paid', 'refunded')",
+        )
+        .fetch_all(pool)
+        .await)
+        .unwrap();
+    let (mut keyed, mut waited, mut disabled) = (0, 0, 0);
+    for (order, status, mode, keys, enabled, waits) in &orders {
+        match (status.as_str(), mode.as_str(), keys, enabled, waits) {
+            ("paid", _, 1, 1, 0) => keyed += 1,
+            ("paid", "pool", 0, 0, 1) => waited += 1,
+            ("refunded", _, 0 | 1, 0, 0) => disabled += keys,
+            _ => {
+                panic!("{order} ({status}, {mode}): {keys} keys, {enabled} enabled, {waits} waits")
+            }
+        }
+    }
+    let available: i64 = server::on_db!(&d.db, |pool| sqlx::query_scalar(
+        "SELECT count(*) FROM license_keys WHERE product_id = $1 AND order_id IS NULL"
+    )
+    .bind(sourdough_id)
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    assert!(
+        waited == 0 || available == 0,
+        "{waited} wait beside {available} keys"
+    );
+    // Enough keys for everyone waiting: nobody waits any more.
+    top_up(&d.db, usize::try_from(waited).unwrap() + 1).await;
+    let waits: i64 = server::on_db!(&d.db, |pool| sqlx::query_scalar(
+        "SELECT count(*) FROM license_waits"
+    )
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    assert_eq!(waits, 0);
     if rounds >= 250 {
+        assert!(
+            keyed > 20 && disabled > 0,
+            "{keyed} keyed, {disabled} disabled"
+        );
         assert!(
             reviews_written > 5,
             "only {reviews_written} reviews written"
@@ -1952,7 +2045,8 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
     }
     eprintln!(
         "seed {seed:#x}: {} charges ({shared} shared with an affiliate, {net_of_share} kept as \
-         the bot's net and the share), {} refunded, {reviews_written} reviews, {restarts} restarts",
+         the bot's net and the share), {} refunded, {reviews_written} reviews, {restarts} restarts, \
+         {keyed} keys kept, {disabled} disabled, {waited} waited",
         charged.len(),
         refunded.len()
     );

@@ -1,0 +1,624 @@
+//! License keys (issue #19): per product, none, generated from a pattern the creator picks, or
+//! drawn from a pool the creator uploads. The ledger issues a granted order's one key inside its
+//! grant transaction ([`issue`]) and disables it inside the refund's ([`disable`]); an order
+//! granted while its pool is empty waits (`license_waits`) and gets its key when the creator adds
+//! some ([`fill_waiting`]): the purchase never fails for want of a key. Creators' own software
+//! asks [`verify`] whether a key is good; every answer counts as one use.
+
+use crate::db::{BeginWrite, Db};
+use crate::studio::roles::Caller;
+use crate::studio::StudioError;
+use crate::telegram::bot::Bot;
+use app::i18n::td_string;
+use app::studio::types::{LicenseKeyState, LicenseMode, StudioLicenseKey, StudioLicenses};
+use app::text;
+use app::texts::fill;
+use app::texts::Text;
+use sqlx::Transaction;
+use tgbot::types::SendMessage;
+
+/// What `X` in a pattern becomes: letters and digits without the look-alikes (0/O, 1/I).
+pub const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+/// A pattern's length bounds, and the random characters it needs at least (32⁸ ≈ 10¹²).
+pub const FORMAT_MIN: usize = 4;
+pub const FORMAT_MAX: usize = 64;
+pub const FORMAT_MIN_RANDOM: usize = 8;
+/// The pattern a product gets when the creator picks none.
+pub const DEFAULT_FORMAT: &str = "XXXX-XXXX-XXXX-XXXX";
+/// The longest key, uploaded or verified.
+pub const KEY_MAX: usize = 200;
+/// Keys one upload adds at most.
+pub const POOL_ADD_MAX: usize = 10_000;
+/// Fewer pool keys than this left, and the studio warns.
+pub const POOL_LOW: i64 = 5;
+/// Keys the studio lists per product, newest first.
+const STUDIO_KEYS: i64 = 200;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LicenseError {
+    #[error("{message}")]
+    Invalid { field: &'static str, message: Text },
+    #[error("no such product")]
+    NotFound,
+    #[error(transparent)]
+    Studio(#[from] StudioError),
+    #[error("database error")]
+    Db(#[from] sqlx::Error),
+}
+
+fn invalid(field: &'static str, message: Text) -> LicenseError {
+    LicenseError::Invalid { field, message }
+}
+
+/// A pattern as stored: trimmed, [`FORMAT_MIN`]..=[`FORMAT_MAX`] characters of `X` (random),
+/// ASCII letters, digits and dashes (kept as they are), with at least [`FORMAT_MIN_RANDOM`] `X`.
+pub fn check_format(format: &str) -> Result<String, LicenseError> {
+    let format = format.trim();
+    let allowed = format
+        .chars()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-');
+    let random = format.chars().filter(|&c| c == 'X').count();
+    if !allowed || !(FORMAT_MIN..=FORMAT_MAX).contains(&format.len()) || random < FORMAT_MIN_RANDOM
+    {
+        return Err(invalid(
+            "format",
+            text!(
+                licenses.format_invalid,
+                min = FORMAT_MIN_RANDOM,
+                max = FORMAT_MAX
+            ),
+        ));
+    }
+    Ok(format.to_owned())
+}
+
+/// A key in `format`: each `X` a random character of [`ALPHABET`], the rest kept.
+pub fn generate(format: &str) -> String {
+    let mut bytes = vec![0u8; format.len()];
+    getrandom::fill(&mut bytes).expect("the OS random number generator is unavailable");
+    format
+        .chars()
+        .zip(bytes)
+        // 256 is a multiple of the alphabet's 32: no bias.
+        .map(|(c, b)| match c {
+            'X' => char::from(ALPHABET[usize::from(b) % ALPHABET.len()]),
+            c => c,
+        })
+        .collect()
+}
+
+/// The keys of an upload: one per line, trimmed, blank lines and repeats dropped.
+pub fn parse_pool(text: &str) -> Result<Vec<String>, LicenseError> {
+    let mut keys: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for line in text.lines() {
+        let key = line.trim();
+        if key.is_empty() {
+            continue;
+        }
+        if key.chars().count() > KEY_MAX {
+            return Err(invalid("keys", text!(licenses.key_too_long, max = KEY_MAX)));
+        }
+        if seen.insert(key.to_owned()) {
+            keys.push(key.to_owned());
+        }
+    }
+    if keys.is_empty() {
+        return Err(invalid("keys", text!(licenses.no_keys)));
+    }
+    if keys.len() > POOL_ADD_MAX {
+        return Err(invalid(
+            "keys",
+            text!(licenses.too_many, max = POOL_ADD_MAX),
+        ));
+    }
+    Ok(keys)
+}
+
+/// The key reads and writes inside a write transaction (the ledger's, or the studio's when it
+/// fills waiting orders). Implemented once per database's transaction type from the same bodies.
+pub(crate) trait KeyStore: Sized {
+    /// Gives paid order `order_id` of `product_id` its key, unless it has one or the product
+    /// issues none; with an empty pool, the order waits for one.
+    async fn issue(
+        tx: &mut Self,
+        order_id: i64,
+        product_id: i64,
+        now: i64,
+    ) -> Result<(), sqlx::Error>;
+    /// Disables refunded order `order_id`'s key, and stops it waiting for one.
+    async fn disable(tx: &mut Self, order_id: i64, now: i64) -> Result<(), sqlx::Error>;
+    /// Issues keys to `product_id`'s waiting orders, oldest first, while keys last; returns
+    /// the orders served.
+    async fn fill_waiting(
+        tx: &mut Self,
+        product_id: i64,
+        now: i64,
+    ) -> Result<Vec<i64>, sqlx::Error>;
+}
+
+macro_rules! key_store_for {
+    ($database:ty) => {
+        impl KeyStore for Transaction<'_, $database> {
+            async fn issue(
+                tx: &mut Self,
+                order_id: i64,
+                product_id: i64,
+                now: i64,
+            ) -> Result<(), sqlx::Error> {
+                let (mode, format): (String, Option<String>) = sqlx::query_as(
+                    "SELECT license_mode, license_format FROM products WHERE id = $1",
+                )
+                .bind(product_id)
+                .fetch_one(&mut **tx)
+                .await?;
+                let mode = LicenseMode::parse(&mode).unwrap_or_default();
+                if mode == LicenseMode::None {
+                    return Ok(());
+                }
+                let has: bool = sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM license_keys WHERE order_id = $1)",
+                )
+                .bind(order_id)
+                .fetch_one(&mut **tx)
+                .await?;
+                if has {
+                    return Ok(());
+                }
+                if mode == LicenseMode::Generated {
+                    let format = format.unwrap_or_else(|| DEFAULT_FORMAT.to_owned());
+                    // A repeat of a key already made (vanishingly rare) draws again.
+                    for _ in 0..8 {
+                        let done = sqlx::query(
+                            "INSERT INTO license_keys
+                               (product_id, code, source, order_id, created_at, issued_at)
+                             VALUES ($1, $2, 'generated', $3, $4, $4)
+                             ON CONFLICT DO NOTHING",
+                        )
+                        .bind(product_id)
+                        .bind(generate(&format))
+                        .bind(order_id)
+                        .bind(now)
+                        .execute(&mut **tx)
+                        .await?;
+                        if done.rows_affected() == 1 {
+                            return Ok(());
+                        }
+                    }
+                } else {
+                    let drawn = sqlx::query(
+                        "UPDATE license_keys SET order_id = $1, issued_at = $2
+                         WHERE id = (SELECT id FROM license_keys
+                                     WHERE product_id = $3 AND order_id IS NULL
+                                     ORDER BY id LIMIT 1)
+                           AND order_id IS NULL",
+                    )
+                    .bind(order_id)
+                    .bind(now)
+                    .bind(product_id)
+                    .execute(&mut **tx)
+                    .await?;
+                    if drawn.rows_affected() == 1 {
+                        sqlx::query("DELETE FROM license_waits WHERE order_id = $1")
+                            .bind(order_id)
+                            .execute(&mut **tx)
+                            .await?;
+                        return Ok(());
+                    }
+                }
+                // No key to give now: the order waits, and is granted all the same.
+                sqlx::query(
+                    "INSERT INTO license_waits (order_id, product_id, since) VALUES ($1, $2, $3)
+                     ON CONFLICT (order_id) DO NOTHING",
+                )
+                .bind(order_id)
+                .bind(product_id)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
+            async fn disable(tx: &mut Self, order_id: i64, now: i64) -> Result<(), sqlx::Error> {
+                sqlx::query(
+                    "UPDATE license_keys SET disabled_at = $1
+                     WHERE order_id = $2 AND disabled_at IS NULL",
+                )
+                .bind(now)
+                .bind(order_id)
+                .execute(&mut **tx)
+                .await?;
+                sqlx::query("DELETE FROM license_waits WHERE order_id = $1")
+                    .bind(order_id)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(())
+            }
+
+            async fn fill_waiting(
+                tx: &mut Self,
+                product_id: i64,
+                now: i64,
+            ) -> Result<Vec<i64>, sqlx::Error> {
+                let waiting: Vec<i64> = sqlx::query_scalar(
+                    "SELECT w.order_id FROM license_waits w JOIN orders o ON o.id = w.order_id
+                     WHERE w.product_id = $1 AND o.status = 'paid'
+                     ORDER BY w.since, w.order_id",
+                )
+                .bind(product_id)
+                .fetch_all(&mut **tx)
+                .await?;
+                let mut served = Vec::new();
+                for order_id in waiting {
+                    <Self as KeyStore>::issue(tx, order_id, product_id, now).await?;
+                    let still: bool = sqlx::query_scalar(
+                        "SELECT EXISTS (SELECT 1 FROM license_waits WHERE order_id = $1)",
+                    )
+                    .bind(order_id)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                    if still {
+                        break; // the pool ran dry
+                    }
+                    served.push(order_id);
+                }
+                Ok(served)
+            }
+        }
+    };
+}
+
+key_store_for!(sqlx::Sqlite);
+key_store_for!(sqlx::Postgres);
+
+/// See [`KeyStore::issue`].
+pub(crate) async fn issue<T: KeyStore>(
+    tx: &mut T,
+    order_id: i64,
+    product_id: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    T::issue(tx, order_id, product_id, now).await
+}
+
+/// See [`KeyStore::disable`].
+pub(crate) async fn disable<T: KeyStore>(
+    tx: &mut T,
+    order_id: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    T::disable(tx, order_id, now).await
+}
+
+/// See [`KeyStore::fill_waiting`].
+pub(crate) async fn fill_waiting<T: KeyStore>(
+    tx: &mut T,
+    product_id: i64,
+    now: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    T::fill_waiting(tx, product_id, now).await
+}
+
+/// What the public endpoint answers about a key.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Verification {
+    /// Issued for this product, not disabled, its order paid (and a membership's period
+    /// running).
+    pub valid: bool,
+    /// Verifications of this key so far, this one included.
+    pub uses: i64,
+    /// `paid`, `refunded`, or `lapsed` (a membership whose paid period ended); none for a key
+    /// this product never issued.
+    pub order_state: Option<String>,
+}
+
+/// Checks `key` for product `slug` and counts the check. A key the product never issued (an
+/// unknown one, another product's, one still in the pool) is simply not valid.
+pub async fn verify(db: &Db, slug: &str, key: &str, now: i64) -> Result<Verification, sqlx::Error> {
+    let key = key.trim();
+    let unknown = Verification {
+        valid: false,
+        uses: 0,
+        order_state: None,
+    };
+    if key.is_empty() || key.chars().count() > KEY_MAX || slug.len() > 200 {
+        return Ok(unknown);
+    }
+    let counted: Option<(i64, i64, bool)> = crate::on_db!(db, |pool| sqlx::query_as(
+        "UPDATE license_keys SET uses = uses + 1, last_verified_at = $3
+         WHERE code = $2 AND order_id IS NOT NULL
+           AND product_id = (SELECT id FROM products WHERE slug = $1)
+         RETURNING uses, order_id, disabled_at IS NOT NULL",
+    )
+    .bind(slug)
+    .bind(key)
+    .bind(now)
+    .fetch_optional(pool)
+    .await)?;
+    let Some((uses, order_id, disabled)) = counted else {
+        return Ok(unknown);
+    };
+    let (status, membership_ends): (String, Option<i64>) = crate::on_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT o.status, m.expires_at FROM orders o
+             LEFT JOIN memberships m ON m.order_id = o.id WHERE o.id = $1",
+        )
+        .bind(order_id)
+        .fetch_one(pool)
+        .await
+    })?;
+    let lapsed = membership_ends.is_some_and(|ends| ends <= now);
+    let order_state = match status.as_str() {
+        "paid" if lapsed => "lapsed".to_owned(),
+        _ => status,
+    };
+    Ok(Verification {
+        valid: !disabled && order_state == "paid",
+        uses,
+        order_state: Some(order_state),
+    })
+}
+
+/// An order's key as the buyer is told of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OrderKey {
+    Issued(String),
+    /// The pool was empty: the key comes when the creator adds some.
+    Pending,
+}
+
+/// Order `order_id`'s key (enabled), or that it waits for one; `None` for a product without keys.
+pub async fn for_order(db: &Db, order_id: i64) -> Result<Option<OrderKey>, sqlx::Error> {
+    let (code, waiting): (Option<String>, bool) = crate::on_db!(db, |pool| sqlx::query_as(
+        "SELECT (SELECT code FROM license_keys WHERE order_id = $1 AND disabled_at IS NULL),
+                EXISTS (SELECT 1 FROM license_waits WHERE order_id = $1)",
+    )
+    .bind(order_id)
+    .fetch_one(pool)
+    .await)?;
+    Ok(match (code, waiting) {
+        (Some(code), _) => Some(OrderKey::Issued(code)),
+        (None, true) => Some(OrderKey::Pending),
+        (None, false) => None,
+    })
+}
+
+/// Tells the buyers of `orders`, which waited, their new keys in the bot's chat, in their
+/// language. Best effort, after the keys are committed: the library shows them either way.
+pub async fn tell_served(db: &Db, bot: &Bot, orders: &[i64]) {
+    for &order_id in orders {
+        if let Err(err) = tell_one(db, bot, order_id).await {
+            tracing::warn!(order_id, error = %err, "could not tell a buyer their license key");
+        }
+    }
+}
+
+async fn tell_one(db: &Db, bot: &Bot, order_id: i64) -> Result<(), Box<dyn std::error::Error>> {
+    let Some(OrderKey::Issued(key)) = for_order(db, order_id).await? else {
+        return Ok(());
+    };
+    let (user_id, title): (i64, String) = crate::on_db!(db, |pool| sqlx::query_as(
+        "SELECT o.user_id, p.title FROM orders o JOIN products p ON p.id = o.product_id
+         WHERE o.id = $1",
+    )
+    .bind(order_id)
+    .fetch_one(pool)
+    .await)?;
+    let locale = crate::users::locale(db, user_id).await?;
+    let text = fill(
+        td_string!(locale, delivery.license_key_ready),
+        &[("title", &title), ("key", &key)],
+    );
+    bot.call("sendMessage", SendMessage::new(user_id, text))
+        .await
+        .map(|_: tgbot::types::Message| ())?;
+    Ok(())
+}
+
+/// Product `product_id` if the caller may manage it.
+async fn owned_product(db: &Db, caller: Caller, product_id: i64) -> Result<(), LicenseError> {
+    let creator: Option<i64> = crate::on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT creator_id FROM products WHERE id = $1"
+    )
+    .bind(product_id)
+    .fetch_optional(pool)
+    .await)?;
+    let creator = creator.ok_or(LicenseError::NotFound)?;
+    caller.require_owner(creator)?;
+    Ok(())
+}
+
+/// Sets product `product_id`'s key mode (and pattern, for generated keys; the default pattern
+/// when none is given). Orders waiting for a key get one if the new mode can give it: returns
+/// those orders, for [`tell_served`].
+pub async fn configure(
+    db: &Db,
+    caller: Caller,
+    product_id: i64,
+    mode: LicenseMode,
+    format: Option<&str>,
+    now: i64,
+) -> Result<Vec<i64>, LicenseError> {
+    owned_product(db, caller, product_id).await?;
+    let format = match (mode, format.map(str::trim).filter(|f| !f.is_empty())) {
+        (LicenseMode::Generated, Some(format)) => Some(check_format(format)?),
+        (LicenseMode::Generated, None) => Some(DEFAULT_FORMAT.to_owned()),
+        _ => None,
+    };
+    crate::on_db!(db, |pool| {
+        let mut tx = pool.begin_write().await?;
+        sqlx::query(
+            "UPDATE products SET license_mode = $1,
+                 license_format = COALESCE($2, license_format)
+             WHERE id = $3",
+        )
+        .bind(mode.as_str())
+        .bind(&format)
+        .bind(product_id)
+        .execute(&mut *tx)
+        .await?;
+        let served = fill_waiting(&mut tx, product_id, now).await?;
+        tx.commit().await?;
+        Ok::<_, LicenseError>(served)
+    })
+}
+
+/// Adds keys to product `product_id`'s pool (one per line; blank lines, repeats and keys the
+/// product already has are skipped), then gives waiting orders theirs. Returns how many were new
+/// and the orders served (for [`tell_served`]).
+pub async fn add_to_pool(
+    db: &Db,
+    caller: Caller,
+    product_id: i64,
+    text: &str,
+    now: i64,
+) -> Result<(u64, Vec<i64>), LicenseError> {
+    owned_product(db, caller, product_id).await?;
+    let keys = parse_pool(text)?;
+    crate::on_db!(db, |pool| {
+        let mut tx = pool.begin_write().await?;
+        let mut added = 0;
+        for key in &keys {
+            added += sqlx::query(
+                "INSERT INTO license_keys (product_id, code, source, created_at)
+                 VALUES ($1, $2, 'pool', $3)
+                 ON CONFLICT (product_id, code) DO NOTHING",
+            )
+            .bind(product_id)
+            .bind(key)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        let served = fill_waiting(&mut tx, product_id, now).await?;
+        tx.commit().await?;
+        Ok::<_, LicenseError>((added, served))
+    })
+}
+
+#[derive(sqlx::FromRow)]
+struct ProductRow {
+    id: i64,
+    slug: String,
+    title: String,
+    license_mode: String,
+    license_format: Option<String>,
+    available: i64,
+    issued: i64,
+    disabled: i64,
+    waiting: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct KeyRow {
+    code: String,
+    order_public_id: Option<String>,
+    disabled: bool,
+    uses: i64,
+}
+
+/// The caller's products (every product for an admin) with their key modes, counts and newest
+/// keys.
+pub async fn for_studio(db: &Db, caller: Caller) -> Result<Vec<StudioLicenses>, LicenseError> {
+    let products: Vec<ProductRow> = crate::on_db!(db, |pool| sqlx::query_as(
+        "SELECT p.id, p.slug, p.title, p.license_mode, p.license_format,
+                (SELECT COUNT(*) FROM license_keys k
+                 WHERE k.product_id = p.id AND k.order_id IS NULL) AS available,
+                (SELECT COUNT(*) FROM license_keys k
+                 WHERE k.product_id = p.id AND k.order_id IS NOT NULL
+                   AND k.disabled_at IS NULL) AS issued,
+                (SELECT COUNT(*) FROM license_keys k
+                 WHERE k.product_id = p.id AND k.disabled_at IS NOT NULL) AS disabled,
+                (SELECT COUNT(*) FROM license_waits w WHERE w.product_id = p.id) AS waiting
+         FROM products p WHERE $1 OR p.creator_id = $2
+         ORDER BY p.id DESC",
+    )
+    .bind(caller.is_admin())
+    .bind(caller.user_id)
+    .fetch_all(pool)
+    .await)?;
+    let mut out = Vec::with_capacity(products.len());
+    for product in products {
+        let keys: Vec<KeyRow> = crate::on_db!(db, |pool| sqlx::query_as(
+            "SELECT k.code, o.public_id AS order_public_id,
+                    k.disabled_at IS NOT NULL AS disabled, k.uses
+             FROM license_keys k LEFT JOIN orders o ON o.id = k.order_id
+             WHERE k.product_id = $1
+             ORDER BY k.id DESC LIMIT $2",
+        )
+        .bind(product.id)
+        .bind(STUDIO_KEYS)
+        .fetch_all(pool)
+        .await)?;
+        let mode = LicenseMode::parse(&product.license_mode).unwrap_or_default();
+        out.push(StudioLicenses {
+            product_id: product.id,
+            product_slug: product.slug,
+            product_title: product.title,
+            mode,
+            format: product.license_format,
+            available: product.available,
+            issued: product.issued,
+            disabled: product.disabled,
+            waiting: product.waiting,
+            low: mode == LicenseMode::Pool && product.available < POOL_LOW,
+            keys: keys
+                .into_iter()
+                .map(|key| StudioLicenseKey {
+                    state: match (key.disabled, &key.order_public_id) {
+                        (true, _) => LicenseKeyState::Disabled,
+                        (false, Some(_)) => LicenseKeyState::Issued,
+                        (false, None) => LicenseKeyState::Available,
+                    },
+                    code: key.code,
+                    order: key.order_public_id,
+                    uses: key.uses,
+                })
+                .collect(),
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_are_checked_and_filled_from_the_unambiguous_alphabet() {
+        assert_eq!(check_format(" XXXX-XXXX ").unwrap(), "XXXX-XXXX");
+        assert!(check_format("SF-XXXX-XXXX-2026").is_ok());
+        for bad in [
+            "XXXX",
+            "xxxx-xxxx",
+            "XXXX XXXX",
+            "XXXX_XXXX",
+            "ÄXXXXXXXX",
+            "",
+        ] {
+            assert!(check_format(bad).is_err(), "{bad}");
+        }
+        assert!(check_format(&"X".repeat(FORMAT_MAX + 1)).is_err());
+        let key = generate("SF-XXXX-XXXX");
+        assert_eq!(key.len(), 12);
+        assert!(key.starts_with("SF-"));
+        assert_eq!(&key[7..8], "-");
+        assert!(key
+            .chars()
+            .filter(|&c| c != '-')
+            .skip(2)
+            .all(|c| ALPHABET.contains(&(c as u8))));
+        assert_ne!(generate(DEFAULT_FORMAT), generate(DEFAULT_FORMAT));
+    }
+
+    #[test]
+    fn pools_are_read_one_key_a_line_without_blanks_or_repeats() {
+        assert_eq!(
+            parse_pool("A-1\n\n  B-2  \r\nA-1\nC-3").unwrap(),
+            ["A-1", "B-2", "C-3"]
+        );
+        assert!(parse_pool(" \n ").is_err());
+        assert!(parse_pool(&"k".repeat(KEY_MAX + 1)).is_err());
+    }
+}
