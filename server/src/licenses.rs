@@ -440,6 +440,17 @@ pub async fn configure(
     now: i64,
 ) -> Result<Vec<i64>, LicenseError> {
     owned_product(db, caller, product_id).await?;
+    if mode != LicenseMode::None {
+        let in_a_bundle: bool = crate::on_db!(db, |pool| sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM bundle_items WHERE product_id = $1)"
+        )
+        .bind(product_id)
+        .fetch_one(pool)
+        .await)?;
+        if in_a_bundle {
+            return Err(invalid("mode", text!(studio_errors.bundle_keys)));
+        }
+    }
     let format = match (mode, format.map(str::trim).filter(|f| !f.is_empty())) {
         (LicenseMode::Generated, Some(format)) => Some(check_format(format)?),
         (LicenseMode::Generated, None) => Some(DEFAULT_FORMAT.to_owned()),

@@ -462,6 +462,16 @@ pub async fn set_bundle(
         if fits != Some(true) {
             return Err(StudioError::Invalid(text!(studio_errors.bundle_part)));
         }
+        // One key per order: a bundle's order could not give each keyed part its own.
+        let keyed: bool = crate::on_db!(db, |pool| sqlx::query_scalar(
+            "SELECT license_mode <> 'none' FROM products WHERE id = $1"
+        )
+        .bind(part)
+        .fetch_one(pool)
+        .await)?;
+        if keyed {
+            return Err(StudioError::Invalid(text!(studio_errors.bundle_keys)));
+        }
     }
     crate::on_db!(db, |pool| {
         let mut tx = pool.begin().await?;

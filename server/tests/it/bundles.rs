@@ -371,6 +371,28 @@ async fn the_studio_keeps_bundles_to_a_creators_own_one_time_products() {
     let (extra, _) = new_product(&app, "Extra", 10).await;
     assert_eq!(set_parts(&app, rust, &[course, extra]).await.0, 409);
 
+    // One key per order: a product issuing keys is no part, and a part issues none.
+    let (keyed, _) = new_product(&app, "Keyed Tool", 20).await;
+    let (status, body) = call(
+        &app,
+        MIRA,
+        Method::PUT,
+        &format!("/api/studio/licenses/{keyed}"),
+        Some(json!({ "mode": "generated" })),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(set_parts(&app, other, &[keyed, extra]).await.0, 400);
+    let (status, _) = call(
+        &app,
+        MIRA,
+        Method::PUT,
+        &format!("/api/studio/licenses/{rust}"),
+        Some(json!({ "mode": "generated" })),
+    )
+    .await;
+    assert_eq!(status, 400, "a part of a bundle issues no keys");
+
     // Once sold, its contents stay what its buyers paid for.
     let (status, body) = call(
         &app,
