@@ -25,6 +25,7 @@ pub mod replica;
 #[cfg(feature = "demo")]
 pub mod seed;
 pub mod shop;
+pub mod stamping;
 pub mod state;
 pub mod storage;
 pub mod studio;
