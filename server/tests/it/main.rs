@@ -20,6 +20,7 @@ mod memberships;
 mod payments;
 mod reach;
 mod replicas;
+mod stamping;
 mod storage_s3;
 mod studio;
 mod support;

@@ -527,7 +527,19 @@ async fn a_product_carries_the_link_that_opens_it_from_any_chat() {
 async fn publish_buy_dashboard_refund_and_tip() {
     let s = shop().await;
     s.user(BUYER).await;
-    let product = s.new_product(MIRA, "Studio Test Book", "ebook", 77).await;
+    // Its stand-in PDFs are no documents a stamped copy could be made of: sold as uploaded.
+    let product = s
+        .ok(
+            "POST",
+            "/api/studio/products",
+            MIRA,
+            Some(
+                json!({ "title": "Studio Test Book", "kind": "ebook", "description": "",
+                         "price_stars": 77, "stamp_copies": false }),
+            ),
+        )
+        .await;
+    assert_eq!(product["stamp_copies"], false);
     let id = product["id"].as_i64().unwrap();
     let slug = product["slug"].as_str().unwrap().to_owned();
     let (status, _) = s
