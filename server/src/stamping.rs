@@ -870,6 +870,23 @@ mod tests {
         }
     }
 
+    /// Two first requests at once (the library's download and the bot's delivery) both make the
+    /// copy and store it under one key: they must make the same bytes.
+    #[test]
+    fn stamping_is_deterministic() {
+        let stamp = Stamp::new("Licensed to A (@a) · order 1");
+        let pdf = sample_pdf();
+        assert_eq!(
+            stamp_pdf(&pdf, &stamp).unwrap(),
+            stamp_pdf(&pdf, &stamp).unwrap()
+        );
+        let epub = sample_epub();
+        assert_eq!(
+            stamp_epub(&epub, &stamp).unwrap(),
+            stamp_epub(&epub, &stamp).unwrap()
+        );
+    }
+
     #[test]
     fn the_line_names_the_buyer_their_username_and_the_order() {
         let buyer = Buyer {
