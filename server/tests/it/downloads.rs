@@ -335,6 +335,33 @@ async fn visitors_open_only_the_free_preview_lessons() {
 }
 
 #[tokio::test]
+async fn a_lesson_body_is_markdown_rendered_and_sanitised_as_descriptions_are() {
+    let (_dir, state, _) = shop().await;
+    let id = lesson_ids(&course(&state, false).await)[0];
+    let body = "Read **this** first:\n\n- one\n- [two](https://example.com)\n\n\
+                <script>alert(1)</script><a href=\"javascript:alert(2)\" onclick=\"x()\">x</a>";
+    server::on_db!(&state.db, |pool| sqlx::query(
+        "UPDATE lessons SET body = $1 WHERE id = $2"
+    )
+    .bind(body)
+    .bind(id)
+    .execute(pool)
+    .await
+    .map(server::db::Done::from))
+    .unwrap();
+    let (status, preview) = lesson(&state, id, false, "en").await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    let html = preview["body_html"].as_str().unwrap();
+    assert_eq!(html, server::studio::markdown::render(body));
+    assert!(html.contains("<strong>this</strong>"), "{html}");
+    assert!(html.contains("<li>one</li>"), "{html}");
+    assert!(html.contains("href=\"https://example.com\""), "{html}");
+    for banned in ["<script", "javascript:", "onclick"] {
+        assert!(!html.contains(banned), "{banned} in {html}");
+    }
+}
+
+#[tokio::test]
 async fn a_buyer_follows_the_course_and_resumes_where_they_stopped() {
     use leptos::server_fn::ServerFn;
     let (_dir, state, _) = shop().await;
