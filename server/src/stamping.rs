@@ -613,6 +613,34 @@ pub async fn copy_for(
     }))
 }
 
+/// Removes the stamped copies of a file's versions before `version`, once the creator has
+/// uploaded it: buyers get copies of the new version from then on. Returns how many went.
+pub async fn forget_earlier_versions(
+    db: &Db,
+    storage: &Storage,
+    file_id: i64,
+    version: i64,
+) -> Result<usize, StampError> {
+    let keys: Vec<String> = crate::on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT storage_key FROM stamped_copies WHERE file_id = $1 AND file_version < $2"
+    )
+    .bind(file_id)
+    .bind(version)
+    .fetch_all(pool)
+    .await)?;
+    for key in &keys {
+        storage.delete(Area::Private, key).await?;
+        crate::on_db!(db, |pool| sqlx::query(
+            "DELETE FROM stamped_copies WHERE storage_key = $1"
+        )
+        .bind(key)
+        .execute(pool)
+        .await
+        .map(crate::db::Done::from))?;
+    }
+    Ok(keys.len())
+}
+
 /// `stamped/<user>/<file>-v<version>-<digest>.<ext>`: the digest covers the original's bytes and
 /// the line, so a new upload, a renamed buyer or another language makes a new copy.
 fn copy_key(user_id: i64, file: &SourceFile, format: Format, stamp: &Stamp) -> String {

@@ -339,3 +339,166 @@ async fn a_file_that_is_no_readable_pdf_is_refused_with_a_clear_error() {
         junk
     );
 }
+
+/// A small EPUB 3 whose one chapter says `text`.
+fn epub(text: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let deflated = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("mimetype", stored).unwrap();
+    zip.write_all(b"application/epub+zip").unwrap();
+    let files = [
+        (
+            "META-INF/container.xml",
+            "<?xml version=\"1.0\"?><container version=\"1.0\" \
+             xmlns=\"urn:oasis:names:tc:opendocument:xmlns:container\"><rootfiles>\
+             <rootfile full-path=\"OPS/package.opf\" media-type=\"application/oebps-package+xml\"/>\
+             </rootfiles></container>"
+                .to_owned(),
+        ),
+        (
+            "OPS/package.opf",
+            "<?xml version=\"1.0\"?><package xmlns=\"http://www.idpf.org/2007/opf\" version=\"3.0\" \
+             unique-identifier=\"id\"><metadata xmlns:dc=\"http://purl.org/dc/elements/1.1/\">\
+             <dc:identifier id=\"id\">urn:uuid:2</dc:identifier><dc:title>Field Notes</dc:title>\
+             <dc:language>en</dc:language></metadata><manifest>\
+             <item id=\"c1\" href=\"chapter.xhtml\" media-type=\"application/xhtml+xml\"/>\
+             </manifest><spine><itemref idref=\"c1\"/></spine></package>"
+                .to_owned(),
+        ),
+        (
+            "OPS/chapter.xhtml",
+            format!(
+                "<?xml version=\"1.0\"?><html xmlns=\"http://www.w3.org/1999/xhtml\"><head>\
+                 <title>One</title></head><body><p>{text}</p></body></html>"
+            ),
+        ),
+    ];
+    for (name, content) in files {
+        zip.start_file(name, deflated).unwrap();
+        zip.write_all(content.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+/// Every entry of an archive as text, in order, with how it is compressed.
+fn entries(epub: &[u8]) -> Vec<(String, zip::CompressionMethod, String)> {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(epub)).expect("a zip");
+    (0..archive.len())
+        .map(|i| {
+            let mut entry = archive.by_index(i).unwrap();
+            let mut text = String::new();
+            entry.read_to_string(&mut text).unwrap();
+            (
+                entry.name().unwrap().into_owned(),
+                entry.compression(),
+                text,
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_epub_is_stamped_too_and_a_new_version_gets_a_new_copy() {
+    let app = TestApp::start(&[]).await;
+    const MIRA: i64 = 1001;
+    let created: Value = app
+        .as_user(MIRA, Method::POST, "/api/studio/products")
+        .json(
+            &json!({ "title": "Field Notes EPUB", "kind": "ebook", "description": "",
+                       "price_stars": 30 }),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(created["stamp_copies"], true, "{created}");
+    let (id, slug) = (
+        created["id"].as_i64().unwrap(),
+        created["slug"].as_str().unwrap().to_owned(),
+    );
+    let upload = async |bytes: &[u8], replace: Option<i64>| -> Value {
+        let (content_type, body) = crate::studio::multipart("notes.epub", bytes);
+        let query = replace.map_or(String::new(), |f| format!("?replace={f}"));
+        let res = app
+            .as_user(
+                MIRA,
+                Method::POST,
+                &format!("/api/studio/products/{id}/files{query}"),
+            )
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        res.json().await.unwrap()
+    };
+    let first = epub("Version one.");
+    let file = upload(&first, None).await;
+    assert_eq!(file["mime_type"], "application/epub+zip");
+    let publish = app
+        .as_user(
+            MIRA,
+            Method::POST,
+            &format!("/api/studio/products/{id}/publish"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(publish.status(), 200);
+
+    let buyer = user(8804, "Chris", Some("Lee"), "chris", "en");
+    let (order, _) = buy(&app, &buyer, &slug).await;
+    let want = format!("Licensed to Chris Lee (@chris) · order {order}");
+    let (status, copy) = download(&app, &link(&app, &buyer, &slug).await).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&copy));
+    let got = entries(&copy);
+    assert_eq!(got[0].0, "mimetype");
+    assert_eq!(got[0].1, zip::CompressionMethod::Stored);
+    let chapter = &got.iter().find(|e| e.0 == "OPS/chapter.xhtml").unwrap().2;
+    assert!(chapter.contains("Version one."), "{chapter}");
+    assert!(
+        chapter.contains("class=\"starfront-stamp\"") && chapter.contains(&want),
+        "{chapter}"
+    );
+    let opf = &got.iter().find(|e| e.0 == "OPS/package.opf").unwrap().2;
+    assert!(
+        opf.contains(&format!("<dc:rights>{want}</dc:rights>")),
+        "{opf}"
+    );
+    let (_, _, stored) = original(&app, &slug).await;
+    assert_eq!(stored, first, "the original is untouched");
+    let old = copies(&app, 8804).await;
+    assert_eq!(old.len(), 1);
+
+    // The creator uploads a new version: the old copy goes, the next download stamps the new.
+    let file_id = file["id"].as_i64().unwrap();
+    let second = epub("Version two.");
+    assert_eq!(upload(&second, Some(file_id)).await["version"], 2);
+    assert!(copies(&app, 8804).await.is_empty());
+    assert!(!app
+        .state
+        .storage
+        .exists(Area::Private, &old[0].0)
+        .await
+        .unwrap());
+    let (status, copy) = download(&app, &link(&app, &buyer, &slug).await).await;
+    assert_eq!(status, 200);
+    let chapter = entries(&copy)
+        .into_iter()
+        .find(|e| e.0 == "OPS/chapter.xhtml")
+        .unwrap()
+        .2;
+    assert!(
+        chapter.contains("Version two.") && chapter.contains(&want),
+        "{chapter}"
+    );
+    assert_eq!(copies(&app, 8804).await.len(), 1);
+}
