@@ -456,6 +456,22 @@ async fn a_purchase_on_a_bucket_backed_shop_is_delivered_and_downloaded_by_signe
     let location = res.headers()["location"].to_str().unwrap().to_owned();
     assert!(location.starts_with(&endpoint), "{location}");
     assert!(location.contains("X-Amz-Signature="), "{location}");
+    // Signed in, the buyer is named as their init data names them ("User<id>", no longer the
+    // "Bea" of the delivery): their copy now carries that name, a second copy in the bucket.
+    let (copy_key, copy_sha256): (String, String) = server::on_db!(&db, |pool| sqlx::query_as(
+        "SELECT storage_key, sha256 FROM stamped_copies WHERE user_id = $1 ORDER BY id DESC"
+    )
+    .bind(BUYER)
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    let copy = replica
+        .storage
+        .read(Area::Private, &copy_key)
+        .await
+        .unwrap();
+    assert_eq!(hex::encode(Sha256::digest(&copy)), copy_sha256);
+    assert!(String::from_utf8_lossy(&copy).contains(&format!("Licensed to User{BUYER}")));
     let res = reqwest::get(&location).await.unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], mime.as_str());
