@@ -20,6 +20,10 @@ use std::io::{Cursor, Read, Write};
 /// Largest file stamped. Stamping reads the whole file into memory; a bigger one is served as
 /// uploaded (and logged), so a huge scan does not hold hundreds of MiB per buyer.
 pub const MAX_STAMP_BYTES: i64 = 64 * 1024 * 1024;
+/// Copies made at once: each holds its file and the parsed document in memory, and works a core
+/// of the blocking pool. Other first requests wait their turn (and then usually find the copy).
+const STAMPS_AT_ONCE: usize = 2;
+static STAMP_TURNS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(STAMPS_AT_ONCE);
 /// Largest single document (an XHTML chapter, the package file) read out of an EPUB: the
 /// archive's own sizes are not trusted against a zip bomb.
 const MAX_EPUB_PART_BYTES: u64 = 16 * 1024 * 1024;
@@ -569,16 +573,17 @@ pub async fn copy_for(
     let stamp = Stamp::new(line(locale, &buyer));
     let key = copy_key(user_id, file, format, &stamp);
 
-    let known: Option<StampedCopy> = crate::on_db!(db, |pool| sqlx::query_as(
-        "SELECT storage_key, size_bytes, sha256 FROM stamped_copies WHERE storage_key = $1"
-    )
-    .bind(&key)
-    .fetch_optional(pool)
-    .await)?;
-    if let Some(copy) = known {
+    if let Some(copy) = recorded(db, &key).await? {
         return Ok(Some(copy));
     }
-
+    let _turn = STAMP_TURNS
+        .acquire()
+        .await
+        .map_err(|err| StampError::Task(err.to_string()))?;
+    // Made by another request while this one waited.
+    if let Some(copy) = recorded(db, &key).await? {
+        return Ok(Some(copy));
+    }
     let original = storage.read(Area::Private, &file.storage_key).await?;
     let stamped = tokio::task::spawn_blocking(move || self::stamp(format, &original, &stamp))
         .await
@@ -611,6 +616,15 @@ pub async fn copy_for(
         size_bytes: i64::try_from(stored.size_bytes).unwrap_or(i64::MAX),
         sha256: stored.sha256,
     }))
+}
+
+async fn recorded(db: &Db, key: &str) -> Result<Option<StampedCopy>, sqlx::Error> {
+    crate::on_db!(db, |pool| sqlx::query_as(
+        "SELECT storage_key, size_bytes, sha256 FROM stamped_copies WHERE storage_key = $1"
+    )
+    .bind(key)
+    .fetch_optional(pool)
+    .await)
 }
 
 /// Removes the stamped copies of a file's versions before `version`, once the creator has
