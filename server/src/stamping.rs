@@ -672,19 +672,6 @@ fn copy_key(user_id: i64, file: &SourceFile, format: Format, stamp: &Stamp) -> S
     )
 }
 
-/// The product's files as the stamping sees them, by id.
-pub async fn source_file(db: &Db, file_id: i64) -> Result<Option<SourceFile>, sqlx::Error> {
-    crate::on_db!(db, |pool| sqlx::query_as(
-        "SELECT f.id, f.product_id, f.version, f.file_name, f.mime_type, f.size_bytes, f.sha256,
-                f.storage_key, p.stamp_copies
-         FROM product_files f JOIN products p ON p.id = f.product_id
-         WHERE f.id = $1",
-    )
-    .bind(file_id)
-    .fetch_optional(pool)
-    .await)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
