@@ -255,8 +255,8 @@ pub struct LessonView {
     /// 1-based place in the course.
     pub number: u32,
     pub title: String,
-    /// Paragraphs of the lesson's text.
-    pub body: String,
+    /// The lesson's Markdown as HTML, sanitised as product descriptions are.
+    pub body_html: String,
     pub attachment: Option<LibraryFile>,
     pub completed: bool,
     pub previous_id: Option<i64>,

@@ -108,13 +108,14 @@ pub async fn seed(db: &SqlitePool, files_dir: &Path, sizes: Sizes) -> Result<See
     sqlx::query(
         "WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?1)
          INSERT INTO products (id, creator_id, slug, kind, title, description, price_stars,
-                               cover_key, status, created_at, updated_at, published_at)
+                               cover_key, status, created_at, updated_at, published_at,
+                               stamp_copies)
          SELECT n, ?2 + n % ?3, printf('bench-%06d', n),
                 CASE n % 3 WHEN 0 THEN 'ebook' WHEN 1 THEN 'course' ELSE 'file' END,
                 printf('Benchmark product %d: a guide to everything', n),
                 'A realistic description of a product, long enough to look like one a creator '
                   || 'would write: what is inside, who it is for and what the buyer gets.',
-                1 + n % 500, ?4, 'published', ?5 - n, ?5 - n, ?5 - n
+                1 + n % 500, ?4, 'published', ?5 - n, ?5 - n, ?5 - n, 0
          FROM seq",
     )
     .bind(sizes.products)
@@ -124,7 +125,9 @@ pub async fn seed(db: &SqlitePool, files_dir: &Path, sizes: Sizes) -> Result<See
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    // One content file per product (what deliveries send) and a free sample.
+    // One content file per product (what deliveries send) and a free sample. The content is
+    // stand-in bytes, no PDF a stamped copy could be made of: the products above are sold as
+    // uploaded (`stamp_copies` 0), and the bench measures serving stored files.
     for (role, name, key, mime) in [
         ("content", "book.pdf", CONTENT_KEY, "application/pdf"),
         ("sample", "sample.pdf", COVER_KEY, "image/svg+xml"),

@@ -6,7 +6,7 @@ import { join } from "node:path";
 // The dev preview signs in as Alex (2001) unless told otherwise.
 const BUYER = { id: 2001 };
 
-test("a buyer pays in Stars in the dev preview, finds the book in the library and gets the exact file", async ({ page, request }) => {
+test("a buyer pays in Stars in the dev preview, finds the book in the library and gets their stamped copy", async ({ page, request }) => {
   await page.goto("/p/sourdough-at-home");
   await expect(page.locator(".app[data-hydrated='true']")).toHaveCount(1);
   await expect(page.locator(".dev-banner")).toContainText("Dev preview");
@@ -34,10 +34,14 @@ test("a buyer pays in Stars in the dev preview, finds the book in the library an
   const stored = readFileSync(
     join(process.env.STARFRONT_E2E_DATA_DIR!, "files/private/content/sourdough-at-home/sourdough-at-home.pdf"),
   );
-  expect(Buffer.compare(await download.body(), stored)).toBe(0);
+  // The buyer's own copy: the book with their name at the foot of each page, not the upload.
+  const copy = await download.body();
+  expect(copy.subarray(0, 5).toString("latin1")).toBe("%PDF-");
+  expect(copy.toString("latin1")).toContain("Licensed to Alex");
+  expect(stored.toString("latin1")).not.toContain("Licensed to");
 
-  // The bot also sent the file to the buyer's chat, once.
-  const sha256 = createHash("sha256").update(stored).digest("hex");
+  // The bot also sent the same stamped copy to the buyer's chat, once.
+  const sha256 = createHash("sha256").update(copy).digest("hex");
   await expect
     .poll(async () => {
       const messages = await (await request.get(`/emulator/control/chats/${BUYER.id}/messages`)).json();

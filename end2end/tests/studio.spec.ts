@@ -73,10 +73,15 @@ test("a creator publishes an e-book, a buyer buys it, the creator sees the sale 
   await page.getByLabel("Title").fill(title);
   await page.getByLabel("Price in Stars").fill("42");
   await page.getByLabel("Description (Markdown)").fill("Notes from the **field**.\n\n<script>window.__xss = 1</script>");
+  // Stamped copies are on for a new product; this one is sold as uploaded (checked below).
+  const stamping = page.getByLabel("Stamp each buyer's PDF and EPUB with their name, username and order number");
+  await expect(stamping).toBeChecked();
+  await stamping.uncheck();
   await page.getByRole("button", { name: "Create draft" }).click();
   await expect(page).toHaveURL(/\/studio\/p\/\d+$/);
   await expect(page.locator(".studio-head")).toHaveAttribute("data-status", "draft");
   await expect(page.locator(".studio-preview strong")).toHaveText("field");
+  await expect(stamping).not.toBeChecked();
 
   // Cover (a wrong type first), the book and a free sample, with progress.
   await upload(page, "cover-file", { name: "cover.svg", mimeType: "image/svg+xml", buffer: Buffer.from("<svg xmlns='http://www.w3.org/2000/svg'/>") });

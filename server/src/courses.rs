@@ -193,7 +193,8 @@ pub async fn open_lesson(
         course_title: course.title,
         number: index as u32 + 1,
         title: lesson.title,
-        body: lesson.body,
+        // The same renderer and sanitiser as product descriptions.
+        body_html: crate::studio::markdown::render(&lesson.body),
         attachment,
         completed: lesson.completed,
         previous_id,

@@ -113,6 +113,28 @@ pub struct EntitledFile {
     pub file_name: String,
     pub mime_type: String,
     pub storage_key: String,
+    pub version: i64,
+    pub size_bytes: i64,
+    pub sha256: String,
+    /// The product's switch for stamped copies.
+    pub stamp_copies: bool,
+}
+
+impl EntitledFile {
+    /// The file as `stamping` needs it to make or find the buyer's copy.
+    pub fn stamping_source(&self, file_id: i64) -> crate::stamping::SourceFile {
+        crate::stamping::SourceFile {
+            id: file_id,
+            product_id: self.product_id,
+            version: self.version,
+            file_name: self.file_name.clone(),
+            mime_type: self.mime_type.clone(),
+            size_bytes: self.size_bytes,
+            sha256: self.sha256.clone(),
+            storage_key: self.storage_key.clone(),
+            stamp_copies: self.stamp_copies,
+        }
+    }
 }
 
 /// `now` is the shop's clock: a membership's files stop at the end of its paid period.
@@ -122,8 +144,10 @@ pub async fn entitled_file(
     now: i64,
 ) -> Result<EntitledFile, DownloadError> {
     crate::on_db!(db, |pool| sqlx::query_as(
-        "SELECT f.product_id, f.file_name, f.mime_type, f.storage_key
+        "SELECT f.product_id, f.file_name, f.mime_type, f.storage_key, f.version, f.size_bytes,
+                f.sha256, p.stamp_copies
          FROM product_files f
+         JOIN products p ON p.id = f.product_id
          JOIN entitlements e ON e.product_id = f.product_id AND e.user_id = $1 AND e.revoked_at IS NULL
               AND (e.expires_at IS NULL OR e.expires_at > $3)
          WHERE f.id = $2 AND f.role = 'content'",

@@ -27,6 +27,7 @@ pub mod reviews;
 #[cfg(feature = "demo")]
 pub mod seed;
 pub mod shop;
+pub mod stamping;
 pub mod state;
 pub mod storage;
 pub mod studio;

@@ -185,9 +185,8 @@ fn LessonPage(lesson: LessonView) -> impl IntoView {
             <p class="badge">{t!(i18n, course.lesson_n, n = move || number)}</p>
             <h1>{lesson.title.clone()}</h1>
             {move || done.get().then(|| view! { <p class="tag done">"✓ " {t!(i18n, course.done)}</p> })}
-            <div class="lesson-body">
-                {lesson.body.split("\n\n").map(|p| view! { <p>{p.to_string()}</p> }).collect_view()}
-            </div>
+            // Rendered and sanitised on the server, as product descriptions are.
+            <div class="lesson-body" inner_html=lesson.body_html.clone()></div>
             {lesson.attachment.map(|file| view! { <DownloadLink file /> })}
         </article>
         <nav class="lesson-nav">

@@ -74,6 +74,7 @@ struct Fields {
     price: RwSignal<String>,
     description: RwSignal<String>,
     billing: RwSignal<Billing>,
+    stamp_copies: RwSignal<bool>,
 }
 
 impl Fields {
@@ -84,6 +85,7 @@ impl Fields {
             price: RwSignal::new("100".into()),
             description: RwSignal::new(String::new()),
             billing: RwSignal::new(Billing::Once),
+            stamp_copies: RwSignal::new(true),
         }
     }
 
@@ -93,6 +95,7 @@ impl Fields {
         self.price.set(p.price_stars.to_string());
         self.description.set(p.description.clone());
         self.billing.set(p.billing);
+        self.stamp_copies.set(p.stamp_copies);
     }
 
     fn input(&self) -> Result<ProductInput, CallError> {
@@ -111,6 +114,7 @@ impl Fields {
             description: self.description.get_untracked(),
             price_stars: price,
             billing: self.billing.get_untracked(),
+            stamp_copies: self.stamp_copies.get_untracked(),
         })
     }
 }
@@ -159,6 +163,10 @@ fn FieldsForm(fields: Fields, kind_locked: Signal<bool>) -> impl IntoView {
         <label class="field">
             <span>{s::DESCRIPTION()}</span>
             <textarea name="description" rows="8" bind:value=fields.description></textarea>
+        </label>
+        <label class="check">
+            <input type="checkbox" name="stamp-copies" bind:checked=fields.stamp_copies />
+            {s::STAMP_COPIES()}
         </label>
     }
 }

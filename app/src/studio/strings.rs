@@ -36,6 +36,7 @@ texts! {
     BILLING => billing,
     BILLING_ONCE => billing_once,
     BILLING_MONTHLY => billing_monthly,
+    STAMP_COPIES => stamp_copies,
     MEMBERS => members,
     ACTIVE_MEMBERS => active_members,
     CHURNED => churned,

@@ -63,6 +63,14 @@ pub struct ProductInput {
     /// Once, or a monthly membership (at most 10,000 Stars, Telegram's subscription limit).
     #[serde(default)]
     pub billing: crate::api::Billing,
+    /// Each buyer's PDF and EPUB files carry their name, username and order number (on unless
+    /// switched off).
+    #[serde(default = "yes")]
+    pub stamp_copies: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// One line of the creator's product list.
@@ -129,6 +137,9 @@ pub struct StudioProduct {
     pub lessons: Vec<StudioLesson>,
     #[serde(default)]
     pub billing: crate::api::Billing,
+    /// Buyers' PDF and EPUB files are stamped with their name, username and order number.
+    #[serde(default = "yes")]
+    pub stamp_copies: bool,
     /// `https://t.me/<bot>?startapp=p_<slug>`: opens the product in the Mini App from any chat;
     /// absent while the bot's username is unknown.
     #[serde(default)]

@@ -10,6 +10,7 @@ use crate::licenses::LicenseError;
 use crate::payments::PaymentError;
 use crate::promotion::PromotionError;
 use crate::reviews::ReviewError;
+use crate::stamping::StampError;
 use crate::storage::StorageError;
 use crate::studio::discounts::DealError;
 use crate::studio::StudioError;
@@ -73,6 +74,25 @@ impl From<DownloadError> for ApiError {
             DownloadError::Db(_) => return ApiError::internal(err),
         };
         ApiError::new(status, code, text).because(err)
+    }
+}
+
+/// A file that does not read as the PDF or EPUB its type says cannot be stamped: the buyer is
+/// told so (a retry would not help); the store or the database failing is ours.
+impl From<StampError> for ApiError {
+    fn from(err: StampError) -> Self {
+        if err.is_bad_file() {
+            return ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "stamp_failed",
+                text!(errors.stamp_failed),
+            )
+            .because(err);
+        }
+        match err {
+            StampError::Storage(err) => err.into(),
+            other => ApiError::internal(other),
+        }
     }
 }
 

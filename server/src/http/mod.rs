@@ -295,7 +295,19 @@ async fn download(
     request: Request,
 ) -> Result<Response, ApiError> {
     let grant = state.signer.verify(&token, clock::unix_now())?;
-    let file = downloads::entitled_file(&state.db, &grant, state.clock.now()).await?;
+    let mut file = downloads::entitled_file(&state.db, &grant, state.clock.now()).await?;
+    // A PDF or EPUB of a product that stamps copies: the buyer's own copy (made on their first
+    // request, kept for the next), served and resumed like any stored file.
+    if let Some(copy) = crate::stamping::copy_for(
+        &state.db,
+        &state.storage,
+        grant.user_id,
+        &file.stamping_source(grant.file_id),
+    )
+    .await?
+    {
+        file.storage_key = copy.storage_key;
+    }
     let range = request
         .headers()
         .get(header::RANGE)

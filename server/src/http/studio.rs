@@ -289,7 +289,22 @@ async fn upload_file(
         return Err(StudioError::UnsupportedMedia(text!(studio_errors.sample_type)).into());
     }
     match products::attach_file(&state.db, id, role, q.replace, &upload).await {
-        Ok(file) => Ok(Json(file)),
+        Ok(file) => {
+            // Buyers' stamped copies of the earlier version go; the next request stamps this one.
+            if file.version > 1 {
+                if let Err(err) = crate::stamping::forget_earlier_versions(
+                    &state.db,
+                    &state.storage,
+                    file.id,
+                    file.version,
+                )
+                .await
+                {
+                    tracing::warn!(file = file.id, error = %err, "cannot remove old stamped copies");
+                }
+            }
+            Ok(Json(file))
+        }
         Err(err) => {
             discard(&state, area, &upload.key).await;
             Err(err.into())

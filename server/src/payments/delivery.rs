@@ -14,6 +14,7 @@ use url::Url;
 
 use super::{api_error, unix_now, PaymentError};
 use crate::db::Db;
+use crate::stamping::{self, SourceFile};
 use crate::storage::{Area, Storage};
 use crate::telegram::bot::Bot;
 use app::i18n::{td_string, Locale};
@@ -53,13 +54,6 @@ struct OrderInfo {
     status: String,
     product_id: i64,
     title: String,
-}
-
-#[derive(sqlx::FromRow)]
-struct ContentFile {
-    file_name: String,
-    size_bytes: i64,
-    storage_key: String,
 }
 
 /// Why one delivery attempt stopped.
@@ -224,18 +218,22 @@ async fn attempt(
         .map(crate::db::Done::from))?;
         return Ok(false);
     }
-    let files: Vec<ContentFile> = crate::on_db!(db, |pool| sqlx::query_as(
-        // A bundle's order delivers its parts' files too, in one stable order (a retry resumes
-        // after the files already sent).
-        "SELECT file_name, size_bytes, storage_key FROM product_files
-         WHERE role = 'content'
-           AND (product_id = $1
-                OR product_id IN (SELECT product_id FROM bundle_items WHERE bundle_id = $1))
-         ORDER BY id",
+    // A bundle's order delivers its parts' files too, in one stable order (a retry resumes after
+    // the files already sent).
+    let files: Vec<SourceFile> = crate::on_db!(db, |pool| {
+        sqlx::query_as(
+        "SELECT f.id, f.product_id, f.version, f.file_name, f.mime_type, f.size_bytes, f.sha256,
+                f.storage_key, p.stamp_copies
+         FROM product_files f JOIN products p ON p.id = f.product_id
+         WHERE f.role = 'content'
+           AND (f.product_id = $1
+                OR f.product_id IN (SELECT product_id FROM bundle_items WHERE bundle_id = $1))
+         ORDER BY f.id",
     )
     .bind(order.product_id)
     .fetch_all(pool)
-    .await)?;
+    .await
+    })?;
     let max_upload = config.max_upload_bytes.unwrap_or(MAX_UPLOAD_BYTES);
     let start = usize::try_from(claimed.files_sent).unwrap_or(0);
     let locale = crate::users::locale(db, order.user_id).await?;
@@ -252,7 +250,21 @@ async fn attempt(
     }
     for (index, file) in files.iter().enumerate().skip(start) {
         let caption = (index == 0).then(|| thanks.clone());
-        if file.size_bytes > max_upload {
+        // The buyer's stamped copy when the product stamps this kind of file (made here on the
+        // first delivery, and the same copy the library's download serves).
+        let copy = if file.size_bytes > max_upload {
+            None
+        } else {
+            stamping::copy_for(db, storage, order.user_id, file)
+                .await
+                .map_err(PaymentError::from)?
+        };
+        let (key, size) = copy
+            .as_ref()
+            .map_or((&file.storage_key, file.size_bytes), |c| {
+                (&c.storage_key, c.size_bytes)
+            });
+        if size > max_upload {
             let text = large_file_text(
                 locale,
                 &order.title,
@@ -270,7 +282,7 @@ async fn attempt(
         } else {
             // At most the Bot API's upload limit (bigger files went as a link above).
             let bytes = storage
-                .read(Area::Private, &file.storage_key)
+                .read(Area::Private, key)
                 .await
                 .map_err(PaymentError::from)?;
             let upload = InputFileReader::new(Cursor::new(bytes)).with_file_name(&file.file_name);

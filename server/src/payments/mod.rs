@@ -74,6 +74,9 @@ pub enum PaymentError {
     Bot(#[from] BotError),
     #[error("storage error")]
     Storage(#[from] crate::storage::StorageError),
+    /// The buyer's stamped copy of a file could not be made.
+    #[error(transparent)]
+    Stamp(#[from] crate::stamping::StampError),
     #[error("database error")]
     Db(#[from] sqlx::Error),
 }

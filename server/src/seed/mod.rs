@@ -2,7 +2,7 @@
 //! a generated cover, a free sample and the paid content. Applying it twice changes nothing.
 
 mod cover;
-mod pdf;
+pub(crate) mod pdf;
 mod wav;
 
 use crate::db::Db;

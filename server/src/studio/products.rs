@@ -31,6 +31,7 @@ struct ProductRow {
     cover_key: Option<String>,
     creator_id: i64,
     billing: String,
+    stamp_copies: bool,
 }
 
 impl ProductRow {
@@ -61,7 +62,8 @@ impl ProductRow {
 }
 
 const PRODUCT_COLUMNS: &str =
-    "id, slug, title, kind, status, description, price_stars, cover_key, creator_id, billing";
+    "id, slug, title, kind, status, description, price_stars, cover_key, creator_id, billing,
+     stamp_copies";
 
 async fn load(db: &Db, id: i64) -> Result<ProductRow, StudioError> {
     crate::on_db!(db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(format!(
@@ -123,6 +125,7 @@ pub async fn get(db: &Db, caller: Caller, id: i64) -> Result<StudioProduct, Stud
         files: files.into_iter().map(FileRow::into_file).collect(),
         lessons,
         billing: Billing::parse(&row.billing).unwrap_or_default(),
+        stamp_copies: row.stamp_copies,
         // Links are Telegram's business: the HTTP layer adds it (`http::studio::shown`).
         share_link: None,
         bundle: crate::on_db!(db, |pool| sqlx::query_scalar(
@@ -275,6 +278,7 @@ pub async fn create(
         match inserted {
             Ok(id) => {
                 set_billing(db, id, input.billing).await?;
+                set_stamping(db, id, input.stamp_copies).await?;
                 return get(db, caller, id).await;
             }
             Err(sqlx::Error::Database(err)) if err.is_unique_violation() => continue,
@@ -310,7 +314,22 @@ pub async fn update(
     .await
     .map(crate::db::Done::from))?;
     set_billing(db, id, input.billing).await?;
+    set_stamping(db, id, input.stamp_copies).await?;
     get(db, caller, id).await
+}
+
+/// Switches stamped copies on or off. Copies already made stay in the store; with stamping off,
+/// buyers get the file as uploaded from then on.
+async fn set_stamping(db: &Db, id: i64, on: bool) -> Result<(), StudioError> {
+    crate::on_db!(db, |pool| sqlx::query(
+        "UPDATE products SET stamp_copies = $1 WHERE id = $2"
+    )
+    .bind(on)
+    .bind(id)
+    .execute(pool)
+    .await
+    .map(crate::db::Done::from))?;
+    Ok(())
 }
 
 /// Sets how the product is sold. Buyers' running memberships keep their own terms: Telegram

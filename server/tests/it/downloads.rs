@@ -104,6 +104,14 @@ async fn the_library_needs_init_data_and_lists_only_owned_products() {
 async fn a_signed_link_downloads_the_exact_file_with_ranges_and_is_logged() {
     let (_dir, state, config) = shop().await;
     grant(&state, "pocket-guide-to-rust").await;
+    // The stored bytes themselves (stamped copies, served the same way, are in it/stamping.rs).
+    server::on_db!(&state.db, |pool| sqlx::query(
+        "UPDATE products SET stamp_copies = FALSE WHERE slug = 'pocket-guide-to-rust'"
+    )
+    .execute(pool)
+    .await
+    .map(server::db::Done::from))
+    .unwrap();
     let items = library(&state).await;
     let url = items[0]["files"][0]["url"].as_str().unwrap().to_owned();
     let stored = std::fs::read(
@@ -324,6 +332,33 @@ async fn visitors_open_only_the_free_preview_lessons() {
     // Signed in but not a buyer: still locked.
     let (status, _) = lesson(&state, ids[2], true, "en").await;
     assert_eq!(status, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn a_lesson_body_is_markdown_rendered_and_sanitised_as_descriptions_are() {
+    let (_dir, state, _) = shop().await;
+    let id = lesson_ids(&course(&state, false).await)[0];
+    let body = "Read **this** first:\n\n- one\n- [two](https://example.com)\n\n\
+                <script>alert(1)</script><a href=\"javascript:alert(2)\" onclick=\"x()\">x</a>";
+    server::on_db!(&state.db, |pool| sqlx::query(
+        "UPDATE lessons SET body = $1 WHERE id = $2"
+    )
+    .bind(body)
+    .bind(id)
+    .execute(pool)
+    .await
+    .map(server::db::Done::from))
+    .unwrap();
+    let (status, preview) = lesson(&state, id, false, "en").await;
+    assert_eq!(status, StatusCode::OK, "{preview}");
+    let html = preview["body_html"].as_str().unwrap();
+    assert_eq!(html, server::studio::markdown::render(body));
+    assert!(html.contains("<strong>this</strong>"), "{html}");
+    assert!(html.contains("<li>one</li>"), "{html}");
+    assert!(html.contains("href=\"https://example.com\""), "{html}");
+    for banned in ["<script", "javascript:", "onclick"] {
+        assert!(!html.contains(banned), "{banned} in {html}");
+    }
 }
 
 #[tokio::test]

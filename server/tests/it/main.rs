@@ -23,6 +23,7 @@ mod payments;
 mod reach;
 mod replicas;
 mod reviews;
+mod stamping;
 mod storage_s3;
 mod studio;
 mod support;

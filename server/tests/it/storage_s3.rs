@@ -413,10 +413,30 @@ async fn a_purchase_on_a_bucket_backed_shop_is_delivered_and_downloaded_by_signe
         .find(|m| m["message"].get("document").is_some())
         .unwrap();
     assert_eq!(document["file"]["file_name"], file_name.as_str());
+    // The buyer's stamped copy, made once and kept in the bucket beside the untouched original.
+    let (copy_key, copy_sha256): (String, String) = server::on_db!(&db, |pool| sqlx::query_as(
+        "SELECT storage_key, sha256 FROM stamped_copies WHERE user_id = $1"
+    )
+    .bind(BUYER)
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    let copy = replica
+        .storage
+        .read(Area::Private, &copy_key)
+        .await
+        .unwrap();
+    assert_eq!(hex::encode(Sha256::digest(&copy)), copy_sha256);
+    assert_ne!(copy_sha256, sha256);
     assert_eq!(
         document["file"]["sha256"],
-        sha256.as_str(),
-        "the bot sent the stored bytes"
+        copy_sha256.as_str(),
+        "the bot sent the buyer's stamped copy"
+    );
+    assert_eq!(
+        replica.storage.read(Area::Private, &key).await.unwrap(),
+        stored,
+        "the original is untouched"
     );
 
     // The library's link: checked by the shop, then a redirect to a short-lived signed URL.
@@ -436,6 +456,22 @@ async fn a_purchase_on_a_bucket_backed_shop_is_delivered_and_downloaded_by_signe
     let location = res.headers()["location"].to_str().unwrap().to_owned();
     assert!(location.starts_with(&endpoint), "{location}");
     assert!(location.contains("X-Amz-Signature="), "{location}");
+    // Signed in, the buyer is named as their init data names them ("User<id>", no longer the
+    // "Bea" of the delivery): their copy now carries that name, a second copy in the bucket.
+    let (copy_key, copy_sha256): (String, String) = server::on_db!(&db, |pool| sqlx::query_as(
+        "SELECT storage_key, sha256 FROM stamped_copies WHERE user_id = $1 ORDER BY id DESC"
+    )
+    .bind(BUYER)
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    let copy = replica
+        .storage
+        .read(Area::Private, &copy_key)
+        .await
+        .unwrap();
+    assert_eq!(hex::encode(Sha256::digest(&copy)), copy_sha256);
+    assert!(String::from_utf8_lossy(&copy).contains(&format!("Licensed to User{BUYER}")));
     let res = reqwest::get(&location).await.unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.headers()["content-type"], mime.as_str());
@@ -443,11 +479,11 @@ async fn a_purchase_on_a_bucket_backed_shop_is_delivered_and_downloaded_by_signe
         res.headers()["content-disposition"],
         format!("attachment; filename=\"{file_name}\"; filename*=UTF-8''pocket%2Dguide%2Dto%2Drust%2Epdf").as_str()
     );
-    assert_eq!(res.bytes().await.unwrap(), stored);
+    assert_eq!(res.bytes().await.unwrap(), copy);
     // A plain client following the redirect gets the file too.
     let followed = reqwest::get(format!("{base}{link}")).await.unwrap();
     assert_eq!(followed.status(), 200);
-    assert_eq!(followed.bytes().await.unwrap(), stored);
+    assert_eq!(followed.bytes().await.unwrap(), copy);
     let logged: Vec<(i64, i64)> = server::on_db!(&db, |pool| sqlx::query_as(
         "SELECT user_id, status FROM downloads ORDER BY id"
     )

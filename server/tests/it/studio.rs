@@ -37,7 +37,7 @@ async fn shop() -> Shop {
 }
 
 /// A multipart body with one part named `file`.
-fn multipart(name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+pub(crate) fn multipart(name: &str, bytes: &[u8]) -> (String, Vec<u8>) {
     let boundary = "studio-test-boundary-7d1f";
     let mut body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
@@ -527,7 +527,19 @@ async fn a_product_carries_the_link_that_opens_it_from_any_chat() {
 async fn publish_buy_dashboard_refund_and_tip() {
     let s = shop().await;
     s.user(BUYER).await;
-    let product = s.new_product(MIRA, "Studio Test Book", "ebook", 77).await;
+    // Its stand-in PDFs are no documents a stamped copy could be made of: sold as uploaded.
+    let product = s
+        .ok(
+            "POST",
+            "/api/studio/products",
+            MIRA,
+            Some(
+                json!({ "title": "Studio Test Book", "kind": "ebook", "description": "",
+                         "price_stars": 77, "stamp_copies": false }),
+            ),
+        )
+        .await;
+    assert_eq!(product["stamp_copies"], false);
     let id = product["id"].as_i64().unwrap();
     let slug = product["slug"].as_str().unwrap().to_owned();
     let (status, _) = s
