@@ -109,12 +109,20 @@ fn WithCode(slug: String, price_stars: u32, bundle: bool) -> impl IntoView {
             let (amount, list) = (format::stars(q.amount_stars), format::stars(q.list_stars));
             let (a, l) = (amount.clone(), list.clone());
             let no_code = code.is_empty();
+            // Filled as a plain string: an interpolated text would build a view (more code in
+            // every buyer's first load, for a note only bundles show).
+            let credit = move || {
+                crate::texts::fill(
+                    t_string!(i18n, deals.bundle_credit),
+                    &[("owned", &owned), ("amount", &a), ("list", &l)],
+                )
+            };
             view! {
                 <p class="code-applied" role="status" hidden=no_code>
                     {t!(i18n, deals.applied, code = move || code.clone(), amount = move || amount.clone(), list = move || list.clone())}
                 </p>
                 <p class="bundle-credit" role="status" hidden={q.credit_stars == 0}>
-                    {t!(i18n, deals.bundle_credit, owned = move || owned, amount = move || a.clone(), list = move || l.clone())}
+                    {credit}
                 </p>
             }
         })}
