@@ -189,6 +189,7 @@ mod tests {
                 count: 12,
                 average_x100: 467,
             }),
+            bundle_parts: 3,
         };
         let html = render(move || view! { <ProductCardView card /> }.into_any());
         assert!(html.contains(r#"href="/p/rust-in-action""#), "{html}");
@@ -202,6 +203,7 @@ mod tests {
         assert!(html.contains(r#"src="/media/covers/rust.svg""#), "{html}");
         let text = html.replace("<!>", "");
         assert!(text.contains("4.7 (12)"), "the average and count: {html}");
+        assert!(text.contains("Bundle · 3"), "a bundle says so: {html}");
     }
 
     #[test]

@@ -16,6 +16,11 @@ test("a pool key is issued to the buyer, shown in the library and listed in the 
   });
   expect(created.status()).toBe(200);
   const product = await created.json();
+  const file = await request.post(`/api/studio/products/${product.id}/files`, {
+    headers: studio,
+    multipart: { file: { name: "tool.txt", mimeType: "text/plain", buffer: Buffer.from("A tool.\n") } },
+  });
+  expect(file.status()).toBe(200);
   expect((await request.post(`/api/studio/products/${product.id}/publish`, { headers: studio })).ok()).toBeTruthy();
   const key = `E2E-${Date.now()}`;
 
@@ -44,7 +49,12 @@ test("a pool key is issued to the buyer, shown in the library and listed in the 
 
     await signInAs(page, MIRA.id);
     await open(page, "/studio/licenses");
-    const row = page.locator(".license-product").filter({ hasText: title }).locator(".license-key-row").filter({ hasText: key }).first();
+    // The key exactly (its neighbour in the pool is `${key}-2`).
+    const row = page
+      .locator(".license-product")
+      .filter({ hasText: title })
+      .locator(".license-key-row")
+      .filter({ has: page.locator("code", { hasText: new RegExp(`^${key}$`) }) });
     await expect(row).toHaveAttribute("data-state", "issued");
   } finally {
     await request.post(`/api/studio/products/${product.id}/archive`, { headers: studio });

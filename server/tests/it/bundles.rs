@@ -16,52 +16,19 @@ const COURSE: &str = "telegram-mini-apps-from-scratch"; // Mira's, 900 Stars
 const SOURDOUGH: &str = "sourdough-at-home"; // Theo's
 const MIRA: i64 = 1001;
 
-async fn app() -> TestApp {
-    let app = TestApp::start(&[]).await;
-    app.control("users", json!({ "id": MIRA, "first_name": "Mira" }))
-        .await;
-    app
-}
-
-async fn call(
-    app: &TestApp,
-    user: i64,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = app.as_user(user, method, path);
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
-async fn product_id(app: &TestApp, slug: &str) -> i64 {
-    server::on_db!(&app.db, |pool| sqlx::query_scalar(
-        "SELECT id FROM products WHERE slug = $1"
-    )
-    .bind(slug)
-    .fetch_one(pool)
-    .await)
-    .unwrap()
-}
-
 /// Mira's new product (a draft e-book unless `publish`); returns (id, slug).
 async fn new_product(app: &TestApp, title: &str, price: u32) -> (i64, String) {
-    let (status, product) = call(
-        app,
-        MIRA,
-        Method::POST,
-        "/api/studio/products",
-        Some(
-            json!({ "title": title, "kind": "ebook", "description": "", "price_stars": price,
+    let (status, product) = app
+        .call(
+            MIRA,
+            Method::POST,
+            "/api/studio/products",
+            Some(
+                json!({ "title": title, "kind": "ebook", "description": "", "price_stars": price,
                      "billing": "once" }),
-        ),
-    )
-    .await;
+            ),
+        )
+        .await;
     assert_eq!(status, 200, "{product}");
     (
         product["id"].as_i64().unwrap(),
@@ -70,8 +37,7 @@ async fn new_product(app: &TestApp, title: &str, price: u32) -> (i64, String) {
 }
 
 async fn set_parts(app: &TestApp, bundle: i64, parts: &[i64]) -> (u16, Value) {
-    call(
-        app,
+    app.call(
         MIRA,
         Method::PUT,
         &format!("/api/studio/products/{bundle}/bundle"),
@@ -85,19 +51,19 @@ async fn bundle(app: &TestApp, title: &str, price: u32, parts: &[&str]) -> Strin
     let (id, slug) = new_product(app, title, price).await;
     let mut ids = Vec::new();
     for part in parts {
-        ids.push(product_id(app, part).await);
+        ids.push(app.product_id(part).await);
     }
     let (status, body) = set_parts(app, id, &ids).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["bundle"], json!(ids));
-    let (status, body) = call(
-        app,
-        MIRA,
-        Method::POST,
-        &format!("/api/studio/products/{id}/publish"),
-        None,
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            MIRA,
+            Method::POST,
+            &format!("/api/studio/products/{id}/publish"),
+            None,
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     slug
 }
@@ -124,49 +90,23 @@ async fn order_row(app: &TestApp, public_id: &str) -> (i64, i64) {
     .unwrap()
 }
 
-async fn refund(app: &TestApp, order: &str) {
-    let (status, body) = call(
-        app,
-        MIRA,
-        Method::POST,
-        &format!("/api/studio/orders/{order}/refund"),
-        None,
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-}
-
 async fn quote(app: &TestApp, user: i64, slug: &str) -> Value {
-    let res = app
-        .as_user(user, Method::POST, app::deals::QuotePrice::PATH)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("accept", "application/json")
-        .body(format!("slug={slug}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    res.json().await.unwrap()
+    let (status, quote) = app
+        .server_fn(Some(user), app::deals::QuotePrice::PATH, &[("slug", slug)])
+        .await;
+    assert_eq!(status, 200, "{quote}");
+    quote
 }
 
 #[tokio::test]
 async fn a_bundle_grants_every_part_and_its_refund_takes_back_only_what_it_granted() {
-    let app = app().await;
+    let app = TestApp::with_creators(&[]).await;
     let slug = bundle(&app, "Rust and Mini Apps", 1000, &[RUST_BOOK, COURSE]).await;
 
     // The page and the card show what is inside.
-    let (status, page) = {
-        let res = app
-            .http
-            .post(format!("{}{}", app.base, app::api::GetProduct::PATH))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("accept", "application/json")
-            .body(format!("slug={slug}"))
-            .send()
-            .await
-            .unwrap();
-        (res.status().as_u16(), res.json::<Value>().await.unwrap())
-    };
+    let (status, page) = app
+        .server_fn(None, app::api::GetProduct::PATH, &[("slug", &slug)])
+        .await;
     assert_eq!(status, 200);
     let html = page["bundle_html"].as_str().unwrap();
     let rust_at = html.find(r#"href="/p/pocket-guide-to-rust""#).expect(html);
@@ -251,9 +191,9 @@ async fn a_bundle_grants_every_part_and_its_refund_takes_back_only_what_it_grant
     );
 
     // Refunding the bundle takes the course and the bundle, not the book its own order grants.
-    refund(&app, &pack).await;
+    app.refund_as(MIRA, &pack).await;
     assert_eq!(owned(&app, alex).await, [(RUST_BOOK.to_owned(), book_id)]);
-    refund(&app, &book).await;
+    app.refund_as(MIRA, &book).await;
     assert_eq!(owned(&app, alex).await, []);
 
     // Dasha buys the bundle first, then the book alone is already hers.
@@ -276,26 +216,26 @@ async fn a_bundle_grants_every_part_and_its_refund_takes_back_only_what_it_grant
             .any(|m| m["file"]["file_name"] == "pocket-guide-to-rust.pdf")
     })
     .await;
-    refund(&app, &pack).await;
+    app.refund_as(MIRA, &pack).await;
     assert_eq!(owned(&app, dasha).await, []);
 }
 
 #[tokio::test]
 async fn owning_parts_lowers_the_price_to_at_least_one_star_and_owning_all_refuses_the_bundle() {
-    let app = app().await;
+    let app = TestApp::with_creators(&[]).await;
     let (extra, _) = new_product(&app, "Rust Exercises", 50).await;
     let (small, small_slug) = new_product(&app, "Rust Starter Pack", 200).await;
-    let rust = product_id(&app, RUST_BOOK).await;
+    let rust = app.product_id(RUST_BOOK).await;
     let (status, body) = set_parts(&app, small, &[rust, extra]).await;
     assert_eq!(status, 200, "{body}");
-    let (status, body) = call(
-        &app,
-        MIRA,
-        Method::POST,
-        &format!("/api/studio/products/{small}/publish"),
-        None,
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            MIRA,
+            Method::POST,
+            &format!("/api/studio/products/{small}/publish"),
+            None,
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
 
     let alex = 4201;
@@ -318,11 +258,11 @@ async fn owning_parts_lowers_the_price_to_at_least_one_star_and_owning_all_refus
 
 #[tokio::test]
 async fn the_studio_keeps_bundles_to_a_creators_own_one_time_products() {
-    let app = app().await;
+    let app = TestApp::with_creators(&[]).await;
     let (id, _) = new_product(&app, "A Bundle", 300).await;
-    let rust = product_id(&app, RUST_BOOK).await;
-    let course = product_id(&app, COURSE).await;
-    let theirs = product_id(&app, SOURDOUGH).await;
+    let rust = app.product_id(RUST_BOOK).await;
+    let course = app.product_id(COURSE).await;
+    let theirs = app.product_id(SOURDOUGH).await;
 
     assert_eq!(
         set_parts(&app, id, &[rust]).await.0,
@@ -373,35 +313,35 @@ async fn the_studio_keeps_bundles_to_a_creators_own_one_time_products() {
 
     // One key per order: a product issuing keys is no part, and a part issues none.
     let (keyed, _) = new_product(&app, "Keyed Tool", 20).await;
-    let (status, body) = call(
-        &app,
-        MIRA,
-        Method::PUT,
-        &format!("/api/studio/licenses/{keyed}"),
-        Some(json!({ "mode": "generated" })),
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            MIRA,
+            Method::PUT,
+            &format!("/api/studio/licenses/{keyed}"),
+            Some(json!({ "mode": "generated" })),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(set_parts(&app, other, &[keyed, extra]).await.0, 400);
-    let (status, _) = call(
-        &app,
-        MIRA,
-        Method::PUT,
-        &format!("/api/studio/licenses/{rust}"),
-        Some(json!({ "mode": "generated" })),
-    )
-    .await;
+    let (status, _) = app
+        .call(
+            MIRA,
+            Method::PUT,
+            &format!("/api/studio/licenses/{rust}"),
+            Some(json!({ "mode": "generated" })),
+        )
+        .await;
     assert_eq!(status, 400, "a part of a bundle issues no keys");
 
     // Once sold, its contents stay what its buyers paid for.
-    let (status, body) = call(
-        &app,
-        MIRA,
-        Method::POST,
-        &format!("/api/studio/products/{id}/publish"),
-        None,
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            MIRA,
+            Method::POST,
+            &format!("/api/studio/products/{id}/publish"),
+            None,
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     let slug = body["slug"].as_str().unwrap().to_owned();
     app.buy(4301, &slug).await;

@@ -14,34 +14,11 @@ const WATERCOLOUR: &str = "watercolour-basics"; // by creator 1003
 const MIRA: i64 = 1001;
 const THEO: i64 = 1003;
 
-async fn app(extra: &[(&str, &str)]) -> TestApp {
-    let app = TestApp::start(extra).await;
-    for (id, name) in [(MIRA, "Mira"), (THEO, "Theo")] {
-        app.control("users", json!({ "id": id, "first_name": name }))
-            .await;
-    }
-    app
-}
-
-async fn studio(
-    app: &TestApp,
-    user: i64,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = app.as_user(user, method, path);
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
 /// The studio's entry for product `slug`, as `user` sees it.
 async fn keys_of(app: &TestApp, user: i64, slug: &str) -> Value {
-    let (status, list) = studio(app, user, Method::GET, "/api/studio/licenses", None).await;
+    let (status, list) = app
+        .call(user, Method::GET, "/api/studio/licenses", None)
+        .await;
     assert_eq!(status, 200, "{list}");
     list.as_array()
         .unwrap()
@@ -51,16 +28,6 @@ async fn keys_of(app: &TestApp, user: i64, slug: &str) -> Value {
         .unwrap_or(Value::Null)
 }
 
-async fn product_id(app: &TestApp, slug: &str) -> i64 {
-    server::on_db!(&app.db, |pool| sqlx::query_scalar(
-        "SELECT id FROM products WHERE slug = $1"
-    )
-    .bind(slug)
-    .fetch_one(pool)
-    .await)
-    .unwrap()
-}
-
 async fn configure(
     app: &TestApp,
     user: i64,
@@ -68,9 +35,8 @@ async fn configure(
     mode: &str,
     format: Option<&str>,
 ) -> (u16, Value) {
-    let id = product_id(app, slug).await;
-    studio(
-        app,
+    let id = app.product_id(slug).await;
+    app.call(
         user,
         Method::PUT,
         &format!("/api/studio/licenses/{id}"),
@@ -80,9 +46,8 @@ async fn configure(
 }
 
 async fn add_keys(app: &TestApp, slug: &str, keys: &str) -> (u16, Value) {
-    let id = product_id(app, slug).await;
-    studio(
-        app,
+    let id = app.product_id(slug).await;
+    app.call(
         MIRA,
         Method::POST,
         &format!("/api/studio/licenses/{id}/pool"),
@@ -130,18 +95,6 @@ async fn key_of(app: &TestApp, buyer: i64, slug: &str) -> String {
         .to_owned()
 }
 
-async fn refund(app: &TestApp, order: &str) {
-    let (status, body) = studio(
-        app,
-        MIRA,
-        Method::POST,
-        &format!("/api/studio/orders/{order}/refund"),
-        None,
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-}
-
 /// Waits until the bot told `buyer` something containing `text`.
 async fn told(app: &TestApp, buyer: i64, text: &str) {
     wait_for(&format!("{buyer} to be told {text}"), async || {
@@ -174,7 +127,7 @@ fn in_pattern(key: &str, pattern: &str) -> bool {
 
 #[tokio::test]
 async fn generated_keys_are_issued_once_per_purchase_verified_and_disabled_by_a_refund() {
-    let app = app(&[]).await;
+    let app = TestApp::with_creators(&[]).await;
     let (alex, dasha) = (4101, 4102);
     // Only the product's creator picks its keys, and only a sound pattern.
     let (status, _) = configure(&app, THEO, RUST_BOOK, "generated", None).await;
@@ -244,7 +197,7 @@ async fn generated_keys_are_issued_once_per_purchase_verified_and_disabled_by_a_
     assert_ne!(other, key);
 
     // A refund disables the key: it verifies no more, and the studio says so.
-    refund(&app, &order).await;
+    app.refund_as(MIRA, &order).await;
     let (_, answer) = verify(&app, RUST_BOOK, &key).await;
     assert_eq!(
         answer,
@@ -288,7 +241,7 @@ async fn generated_keys_are_issued_once_per_purchase_verified_and_disabled_by_a_
 
 #[tokio::test]
 async fn pool_keys_are_drawn_in_order_warned_when_low_and_an_empty_pool_makes_orders_wait() {
-    let app = app(&[]).await;
+    let app = TestApp::with_creators(&[]).await;
     let (status, _) = configure(&app, MIRA, RUST_BOOK, "pool", None).await;
     assert_eq!(status, 200);
     let (status, body) = add_keys(&app, RUST_BOOK, " \n\n").await;
@@ -337,7 +290,7 @@ async fn pool_keys_are_drawn_in_order_warned_when_low_and_an_empty_pool_makes_or
         (Some(0), Some(2))
     );
     // A refunded order waits no more.
-    refund(&app, &refunded_waiting).await;
+    app.refund_as(MIRA, &refunded_waiting).await;
     assert_eq!(keys_of(&app, MIRA, RUST_BOOK).await["waiting"], 1);
 
     // Keys added: the waiting buyer gets the first, the rest stay in the pool.
@@ -361,21 +314,21 @@ async fn pool_keys_are_drawn_in_order_warned_when_low_and_an_empty_pool_makes_or
     add_keys(&app, RUST_BOOK, "POOL-6\nPOOL-7\nPOOL-8\nPOOL-9").await;
     assert_eq!(keys_of(&app, MIRA, RUST_BOOK).await["low"], false);
     // Another creator cannot fill Mira's pool.
-    let id = product_id(&app, RUST_BOOK).await;
-    let (status, _) = studio(
-        &app,
-        THEO,
-        Method::POST,
-        &format!("/api/studio/licenses/{id}/pool"),
-        Some(json!({ "keys": "THEO-1" })),
-    )
-    .await;
+    let id = app.product_id(RUST_BOOK).await;
+    let (status, _) = app
+        .call(
+            THEO,
+            Method::POST,
+            &format!("/api/studio/licenses/{id}/pool"),
+            Some(json!({ "keys": "THEO-1" })),
+        )
+        .await;
     assert_eq!(status, 403);
 }
 
 #[tokio::test]
 async fn a_product_switched_to_generated_keys_serves_its_waiting_orders() {
-    let app = app(&[]).await;
+    let app = TestApp::with_creators(&[]).await;
     configure(&app, MIRA, RUST_BOOK, "pool", None).await;
     app.buy(4301, RUST_BOOK).await;
     assert_eq!(
@@ -390,7 +343,7 @@ async fn a_product_switched_to_generated_keys_serves_its_waiting_orders() {
 
 #[tokio::test]
 async fn the_public_check_is_rate_limited() {
-    let app = app(&[("RATE_LIMIT_VERIFY_PER_MIN", "3")]).await;
+    let app = TestApp::with_creators(&[("RATE_LIMIT_VERIFY_PER_MIN", "3")]).await;
     for _ in 0..3 {
         assert_eq!(verify(&app, RUST_BOOK, "ANY").await.0, 200);
     }
@@ -418,7 +371,7 @@ async fn the_public_check_is_rate_limited() {
 #[tokio::test]
 async fn a_membership_keeps_its_one_key_through_renewals_and_it_lapses_with_the_period() {
     use server::payments::memberships::PERIOD_SECS;
-    let app = app(&[]).await;
+    let app = TestApp::with_creators(&[]).await;
     let buyer = 4401;
     server::on_db!(&app.db, |pool| sqlx::query(
         "UPDATE products SET billing = 'monthly' WHERE slug = $1"

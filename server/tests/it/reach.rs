@@ -15,41 +15,6 @@ const RUST_BOOK: &str = "pocket-guide-to-rust"; // by creator 1001, 250 Stars
 const MIRA: i64 = 1001;
 const THEO: i64 = 1003; // another creator
 
-async fn app() -> TestApp {
-    let app = TestApp::start(&[]).await;
-    for (id, name) in [(MIRA, "Mira"), (THEO, "Theo")] {
-        app.control("users", json!({ "id": id, "first_name": name }))
-            .await;
-    }
-    app
-}
-
-async fn call(
-    app: &TestApp,
-    user: i64,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = app.as_user(user, method, path);
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
-async fn product_id(app: &TestApp, slug: &str) -> i64 {
-    server::on_db!(&app.db, |pool| sqlx::query_scalar(
-        "SELECT id FROM products WHERE slug = $1"
-    )
-    .bind(slug)
-    .fetch_one(pool)
-    .await)
-    .unwrap()
-}
-
 /// The buyer opens the Mini App from `t.me/<bot>?startapp=<param>` (Telegram signs the start
 /// parameter into the init data, opened at `auth_date`); returns where the app is sent.
 async fn open_with(app: &TestApp, buyer: i64, param: &str, auth_date: i64) -> Value {
@@ -75,7 +40,7 @@ async fn open_with(app: &TestApp, buyer: i64, param: &str, auth_date: i64) -> Va
 }
 
 async fn link_figures(app: &TestApp, code: &str) -> (u64, u64, u64) {
-    let (status, links) = call(app, MIRA, Method::GET, "/api/studio/links", None).await;
+    let (status, links) = app.call(MIRA, Method::GET, "/api/studio/links", None).await;
     assert_eq!(status, 200, "{links}");
     let link = links
         .as_array()
@@ -89,16 +54,16 @@ async fn link_figures(app: &TestApp, code: &str) -> (u64, u64, u64) {
 
 #[tokio::test]
 async fn a_referral_link_counts_its_visits_and_the_sales_of_its_last_touch_for_30_days() {
-    let app = app().await;
-    let book = product_id(&app, RUST_BOOK).await;
-    let (status, link) = call(
-        &app,
-        MIRA,
-        Method::POST,
-        "/api/studio/links",
-        Some(json!({ "label": "Newsletter", "product_id": book })),
-    )
-    .await;
+    let app = TestApp::with_creators(&[]).await;
+    let book = app.product_id(RUST_BOOK).await;
+    let (status, link) = app
+        .call(
+            MIRA,
+            Method::POST,
+            "/api/studio/links",
+            Some(json!({ "label": "Newsletter", "product_id": book })),
+        )
+        .await;
     assert_eq!(status, 200, "{link}");
     let code = link["code"].as_str().unwrap().to_owned();
     assert_eq!(
@@ -108,27 +73,27 @@ async fn a_referral_link_counts_its_visits_and_the_sales_of_its_last_touch_for_3
     assert_eq!(link["product_title"], "The Pocket Guide to Rust");
 
     // Another creator cannot hand out a link to Mira's book; a link needs a name.
-    let (status, refused) = call(
-        &app,
-        THEO,
-        Method::POST,
-        "/api/studio/links",
-        Some(json!({ "label": "Mine now", "product_id": book })),
-    )
-    .await;
+    let (status, refused) = app
+        .call(
+            THEO,
+            Method::POST,
+            "/api/studio/links",
+            Some(json!({ "label": "Mine now", "product_id": book })),
+        )
+        .await;
     assert_eq!(
         (status, &refused["field"]),
         (400, &json!("product_id")),
         "{refused}"
     );
-    let (status, refused) = call(
-        &app,
-        MIRA,
-        Method::POST,
-        "/api/studio/links",
-        Some(json!({ "label": "  ", "product_id": book })),
-    )
-    .await;
+    let (status, refused) = app
+        .call(
+            MIRA,
+            Method::POST,
+            "/api/studio/links",
+            Some(json!({ "label": "  ", "product_id": book })),
+        )
+        .await;
     assert_eq!(
         (status, &refused["field"]),
         (400, &json!("label")),
@@ -168,21 +133,21 @@ async fn a_referral_link_counts_its_visits_and_the_sales_of_its_last_touch_for_3
     assert_eq!(link_figures(&app, &code).await, (3, 1, 250));
 
     // A refunded sale brought nothing.
-    let (status, body) = call(
-        &app,
-        MIRA,
-        Method::POST,
-        &format!("/api/studio/orders/{first}/refund"),
-        None,
-    )
-    .await;
+    let (status, body) = app
+        .call(
+            MIRA,
+            Method::POST,
+            &format!("/api/studio/orders/{first}/refund"),
+            None,
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(link_figures(&app, &code).await, (3, 0, 0));
 }
 
 #[tokio::test]
 async fn a_channel_is_linked_where_the_bot_and_the_creator_administer_it_and_its_post_sells() {
-    let app = app().await;
+    let app = TestApp::with_creators(&[]).await;
     let channel = |title: &str, username: &str, admins: Vec<i64>, bot_admin: bool| {
         json!({
             "type": "channel", "title": title, "username": username,
@@ -206,8 +171,7 @@ async fn a_channel_is_linked_where_the_bot_and_the_creator_administer_it_and_its
     .await;
 
     let link = async |chat: &str| {
-        call(
-            &app,
+        app.call(
             MIRA,
             Method::POST,
             "/api/studio/channels",
@@ -230,22 +194,26 @@ async fn a_channel_is_linked_where_the_bot_and_the_creator_administer_it_and_its
     assert_eq!(status, 200, "{linked}");
     assert_eq!(linked["chat_id"], bakers["id"]);
     assert_eq!(linked["title"], "Mira's Reads");
-    let (_, channels) = call(&app, MIRA, Method::GET, "/api/studio/channels", None).await;
+    let (_, channels) = app
+        .call(MIRA, Method::GET, "/api/studio/channels", None)
+        .await;
     assert_eq!(channels.as_array().unwrap().len(), 1);
-    let (_, theirs) = call(&app, THEO, Method::GET, "/api/studio/channels", None).await;
+    let (_, theirs) = app
+        .call(THEO, Method::GET, "/api/studio/channels", None)
+        .await;
     assert_eq!(theirs, json!([]));
 
     // Mira posts her book: the card goes to the channel with a Buy button through a new link.
-    let book = product_id(&app, RUST_BOOK).await;
+    let book = app.product_id(RUST_BOOK).await;
     let post = format!("/api/studio/channels/{}/posts", linked["id"]);
-    let (status, posted) = call(
-        &app,
-        MIRA,
-        Method::POST,
-        &post,
-        Some(json!({ "product_id": book })),
-    )
-    .await;
+    let (status, posted) = app
+        .call(
+            MIRA,
+            Method::POST,
+            &post,
+            Some(json!({ "product_id": book })),
+        )
+        .await;
     assert_eq!(status, 200, "{posted}");
     assert_eq!(posted["channel_title"], "Mira's Reads");
     let code = posted["code"].as_str().unwrap().to_owned();
@@ -264,24 +232,24 @@ async fn a_channel_is_linked_where_the_bot_and_the_creator_administer_it_and_its
         json!({ "text": "Buy", "url": format!("https://t.me/starfront_bot?startapp=r_{code}") })
     );
     // Theo may not post in Mira's channel; nobody posts a product of another creator there.
-    let (status, _) = call(
-        &app,
-        THEO,
-        Method::POST,
-        &post,
-        Some(json!({ "product_id": book })),
-    )
-    .await;
+    let (status, _) = app
+        .call(
+            THEO,
+            Method::POST,
+            &post,
+            Some(json!({ "product_id": book })),
+        )
+        .await;
     assert_eq!(status, 403);
-    let theos = product_id(&app, "watercolour-basics").await;
-    let (status, _) = call(
-        &app,
-        MIRA,
-        Method::POST,
-        &post,
-        Some(json!({ "product_id": theos })),
-    )
-    .await;
+    let theos = app.product_id("watercolour-basics").await;
+    let (status, _) = app
+        .call(
+            MIRA,
+            Method::POST,
+            &post,
+            Some(json!({ "product_id": theos })),
+        )
+        .await;
     assert_eq!(status, 400);
 
     // A reader of the channel follows the post and buys: the post's link has the sale.
@@ -293,8 +261,7 @@ async fn a_channel_is_linked_where_the_bot_and_the_creator_administer_it_and_its
     // says why. Mira demoted: the shop no longer posts for her there.
     let rights = format!("chats/{}/rights", bakers["id"]);
     let again = async || {
-        call(
-            &app,
+        app.call(
             MIRA,
             Method::POST,
             &post,
@@ -312,7 +279,7 @@ async fn a_channel_is_linked_where_the_bot_and_the_creator_administer_it_and_its
 
 #[tokio::test]
 async fn affiliate_program_sales_show_their_commission_and_net() {
-    let app = app().await;
+    let app = TestApp::with_creators(&[]).await;
     app.control("users", json!({ "id": 2401, "first_name": "Referred" }))
         .await;
     app.control("users", json!({ "id": 2490, "first_name": "Affiliate" }))
@@ -327,7 +294,9 @@ async fn affiliate_program_sales_show_their_commission_and_net() {
     app.buy(2402, RUST_BOOK).await;
     payments::reconcile(&app.db, &app.bot).await.unwrap();
 
-    let (status, sales) = call(&app, MIRA, Method::GET, "/api/studio/affiliates", None).await;
+    let (status, sales) = app
+        .call(MIRA, Method::GET, "/api/studio/affiliates", None)
+        .await;
     assert_eq!(status, 200, "{sales}");
     assert_eq!(
         sales,
@@ -340,6 +309,8 @@ async fn affiliate_program_sales_show_their_commission_and_net() {
             "net_nanostars": 218_750_000_000_i64,
         }])
     );
-    let (_, theirs) = call(&app, THEO, Method::GET, "/api/studio/affiliates", None).await;
+    let (_, theirs) = app
+        .call(THEO, Method::GET, "/api/studio/affiliates", None)
+        .await;
     assert_eq!(theirs, json!([]));
 }

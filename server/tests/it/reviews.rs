@@ -15,47 +15,9 @@ const WATERCOLOUR: &str = "watercolour-basics"; // by creator 1003
 const MIRA: i64 = 1001;
 const THEO: i64 = 1003;
 
-async fn app() -> TestApp {
-    let app = TestApp::start(&[]).await;
-    for (id, name) in [(MIRA, "Mira"), (THEO, "Theo")] {
-        app.control("users", json!({ "id": id, "first_name": name }))
-            .await;
-    }
-    app
-}
-
-/// Calls a server function as the page does (form body, JSON answer), as `user` when given.
-async fn server_fn(
-    app: &TestApp,
-    user: Option<i64>,
-    path: &str,
-    form: &[(&str, &str)],
-) -> (u16, Value) {
-    let mut req = match user {
-        Some(user) => app.as_user(user, Method::POST, path),
-        None => app.http.post(format!("{}{path}", app.base)),
-    };
-    let body = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(form)
-        .finish();
-    req = req
-        .header("accept", "application/json")
-        .header("accept-language", "en")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body);
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    let text = res.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
-
 async fn review(app: &TestApp, user: i64, slug: &str, rating: u8, body: &str) -> (u16, Value) {
     let rating = rating.to_string();
-    server_fn(
-        app,
+    app.server_fn(
         Some(user),
         app::api::SaveReview::PATH,
         &[("slug", slug), ("rating", &rating), ("body", body)],
@@ -64,13 +26,9 @@ async fn review(app: &TestApp, user: i64, slug: &str, rating: u8, body: &str) ->
 }
 
 async fn mine(app: &TestApp, user: i64, slug: &str) -> Value {
-    let (status, mine) = server_fn(
-        app,
-        Some(user),
-        app::api::GetMyReview::PATH,
-        &[("slug", slug)],
-    )
-    .await;
+    let (status, mine) = app
+        .server_fn(Some(user), app::api::GetMyReview::PATH, &[("slug", slug)])
+        .await;
     assert_eq!(status, 200, "{mine}");
     mine
 }
@@ -118,37 +76,9 @@ async fn rating(app: &TestApp, slug: &str) -> (u64, u64) {
     }
 }
 
-async fn studio(
-    app: &TestApp,
-    user: i64,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = app.as_user(user, method, path);
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
-async fn refund(app: &TestApp, order: &str) {
-    let (status, body) = studio(
-        app,
-        MIRA,
-        Method::POST,
-        &format!("/api/studio/orders/{order}/refund"),
-        None,
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
-}
-
 #[tokio::test]
 async fn only_buyers_who_kept_their_purchase_review_once_each_and_may_edit() {
-    let app = app().await;
+    let app = TestApp::with_creators(&[]).await;
     let (stranger, alex, dasha) = (3301, 3302, 3303);
     app.control("users", json!({ "id": stranger, "first_name": "Sam" }))
         .await;
@@ -221,7 +151,7 @@ async fn only_buyers_who_kept_their_purchase_review_once_each_and_may_edit() {
     assert_eq!(newest, [5, 2], "newest first");
 
     // A refund takes the rating off, and the refunded buyer may no longer review.
-    refund(&app, &order).await;
+    app.refund_as(MIRA, &order).await;
     assert_eq!(rating(&app, RUST_BOOK).await, (1, 200));
     assert_eq!(mine(&app, dasha, RUST_BOOK).await["eligible"], false);
     let (status, _) = review(&app, dasha, RUST_BOOK, 1, "").await;
@@ -233,17 +163,21 @@ async fn only_buyers_who_kept_their_purchase_review_once_each_and_may_edit() {
 
 #[tokio::test]
 async fn creators_reply_once_and_hide_abusive_reviews_which_then_count_for_nothing() {
-    let app = app().await;
+    let app = TestApp::with_creators(&[]).await;
     let alex = 3402;
     app.buy(alex, RUST_BOOK).await;
     let (status, _) = review(&app, alex, RUST_BOOK, 1, "Rubbish, the author is a fraud").await;
     assert_eq!(status, 200);
 
-    let (status, list) = studio(&app, MIRA, Method::GET, "/api/studio/reviews", None).await;
+    let (status, list) = app
+        .call(MIRA, Method::GET, "/api/studio/reviews", None)
+        .await;
     assert_eq!(status, 200, "{list}");
     let id = list[0]["id"].as_i64().unwrap();
     assert_eq!(list[0]["rating"], 1);
-    let (status, theirs) = studio(&app, THEO, Method::GET, "/api/studio/reviews", None).await;
+    let (status, theirs) = app
+        .call(THEO, Method::GET, "/api/studio/reviews", None)
+        .await;
     assert_eq!(
         (status, theirs),
         (200, json!([])),
@@ -253,56 +187,56 @@ async fn creators_reply_once_and_hide_abusive_reviews_which_then_count_for_nothi
     // Another creator can neither reply nor hide.
     let reply_path = format!("/api/studio/reviews/{id}/reply");
     let hide_path = format!("/api/studio/reviews/{id}/hidden");
-    let (status, _) = studio(
-        &app,
-        THEO,
-        Method::POST,
-        &reply_path,
-        Some(json!({ "text": "hi" })),
-    )
-    .await;
+    let (status, _) = app
+        .call(
+            THEO,
+            Method::POST,
+            &reply_path,
+            Some(json!({ "text": "hi" })),
+        )
+        .await;
     assert_eq!(status, 404);
-    let (status, _) = studio(
-        &app,
-        THEO,
-        Method::POST,
-        &hide_path,
-        Some(json!({ "hidden": true })),
-    )
-    .await;
+    let (status, _) = app
+        .call(
+            THEO,
+            Method::POST,
+            &hide_path,
+            Some(json!({ "hidden": true })),
+        )
+        .await;
     assert_eq!(status, 404);
     assert_eq!(rating(&app, RUST_BOOK).await, (1, 100));
 
-    let (status, empty) = studio(
-        &app,
-        MIRA,
-        Method::POST,
-        &reply_path,
-        Some(json!({ "text": "  " })),
-    )
-    .await;
+    let (status, empty) = app
+        .call(
+            MIRA,
+            Method::POST,
+            &reply_path,
+            Some(json!({ "text": "  " })),
+        )
+        .await;
     assert_eq!(status, 400, "{empty}");
-    let (status, list) = studio(
-        &app,
-        MIRA,
-        Method::POST,
-        &reply_path,
-        Some(json!({ "text": "Sorry to hear, *write to me*" })),
-    )
-    .await;
+    let (status, list) = app
+        .call(
+            MIRA,
+            Method::POST,
+            &reply_path,
+            Some(json!({ "text": "Sorry to hear, *write to me*" })),
+        )
+        .await;
     assert_eq!(status, 200, "{list}");
     assert!(list[0]["reply_html"]
         .as_str()
         .unwrap()
         .contains("<em>write to me</em>"));
-    let (status, again) = studio(
-        &app,
-        MIRA,
-        Method::POST,
-        &reply_path,
-        Some(json!({ "text": "And more" })),
-    )
-    .await;
+    let (status, again) = app
+        .call(
+            MIRA,
+            Method::POST,
+            &reply_path,
+            Some(json!({ "text": "And more" })),
+        )
+        .await;
     assert_eq!(status, 409, "one reply: {again}");
     let page = page_reviews(&app, RUST_BOOK).await;
     assert!(page["newest"][0]["reply_html"]
@@ -314,14 +248,14 @@ async fn creators_reply_once_and_hide_abusive_reviews_which_then_count_for_nothi
     assert!(html.contains("<em>write to me</em>"), "{html}");
 
     // Hidden: not shown, counts for nothing, and its author is told.
-    let (status, list) = studio(
-        &app,
-        MIRA,
-        Method::POST,
-        &hide_path,
-        Some(json!({ "hidden": true })),
-    )
-    .await;
+    let (status, list) = app
+        .call(
+            MIRA,
+            Method::POST,
+            &hide_path,
+            Some(json!({ "hidden": true })),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(list[0]["hidden"], true);
     assert_eq!(rating(&app, RUST_BOOK).await, (0, 0));
@@ -333,14 +267,14 @@ async fn creators_reply_once_and_hide_abusive_reviews_which_then_count_for_nothi
     assert_eq!(edited["hidden"], true);
     assert_eq!(rating(&app, RUST_BOOK).await, (0, 0));
 
-    let (status, _) = studio(
-        &app,
-        MIRA,
-        Method::POST,
-        &hide_path,
-        Some(json!({ "hidden": false })),
-    )
-    .await;
+    let (status, _) = app
+        .call(
+            MIRA,
+            Method::POST,
+            &hide_path,
+            Some(json!({ "hidden": false })),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(rating(&app, RUST_BOOK).await, (1, 200));
     assert_eq!(mine(&app, alex, RUST_BOOK).await["hidden"], false);
@@ -348,10 +282,11 @@ async fn creators_reply_once_and_hide_abusive_reviews_which_then_count_for_nothi
 
 #[tokio::test]
 async fn cards_show_the_average_and_the_catalog_sorts_by_it() {
-    let app = app().await;
+    let app = TestApp::with_creators(&[]).await;
     let catalog = async |sort: &str| {
-        let (status, page) =
-            server_fn(&app, None, app::api::ListProducts::PATH, &[("sort", sort)]).await;
+        let (status, page) = app
+            .server_fn(None, app::api::ListProducts::PATH, &[("sort", sort)])
+            .await;
         assert_eq!(status, 200, "{page}");
         page["items"].as_array().unwrap().clone()
     };

@@ -107,6 +107,83 @@ impl TestApp {
             .request(method, format!("{}{path}", self.base))
             .header("authorization", auth(id))
     }
+
+    /// [`TestApp::start`] with the demo creators Mira (1001) and Theo (1003) known to the
+    /// emulator, so the studio's calls can be made as them.
+    pub async fn with_creators(extra: &[(&str, &str)]) -> Self {
+        let app = Self::start(extra).await;
+        for (id, name) in [(1001, "Mira"), (1003, "Theo")] {
+            app.control("users", json!({ "id": id, "first_name": name }))
+                .await;
+        }
+        app
+    }
+
+    /// A JSON API call as `user`: the status and the body (`null` when it is not JSON).
+    pub async fn call(
+        &self,
+        user: i64,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self.as_user(user, method, path);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A server function called as the page calls it (a form body, a JSON answer, in English),
+    /// as `user` when given.
+    pub async fn server_fn(
+        &self,
+        user: Option<i64>,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let req = match user {
+            Some(user) => self.as_user(user, reqwest::Method::POST, path),
+            None => self.http.post(format!("{}{path}", self.base)),
+        };
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let res = req
+            .header("accept", "application/json")
+            .header("accept-language", "en")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// The id of the product `slug`.
+    pub async fn product_id(&self, slug: &str) -> i64 {
+        server::on_db!(&self.db, |pool| sqlx::query_scalar(
+            "SELECT id FROM products WHERE slug = $1"
+        )
+        .bind(slug)
+        .fetch_one(pool)
+        .await)
+        .unwrap()
+    }
+
+    /// `creator` refunds the order `public_id` from the studio; the refund must go through.
+    pub async fn refund_as(&self, creator: i64, public_id: &str) {
+        let path = format!("/api/studio/orders/{public_id}/refund");
+        let (status, body) = self.call(creator, reqwest::Method::POST, &path, None).await;
+        assert_eq!(status, 200, "{body}");
+    }
 }
 
 impl std::ops::Deref for TestApp {
