@@ -121,9 +121,9 @@ struct MineRow {
 
 async fn mine_row(db: &Db, user_id: i64, slug: &str) -> Result<Option<MineRow>, sqlx::Error> {
     crate::on_db!(db, |pool| sqlx::query_as(concat!(
-        "SELECT p.id AS product_id, ",
+        "SELECT p.id AS product_id, (",
         paid_for!("$1", "p.id"),
-        " AS eligible, r.rating, r.body, r.hidden_at IS NOT NULL AS hidden, r.reply_html
+        ") AS eligible, r.rating, r.body, r.hidden_at IS NOT NULL AS hidden, r.reply_html
          FROM products p LEFT JOIN reviews r ON r.product_id = p.id AND r.user_id = $1
          WHERE p.slug = $2"
     ))
