@@ -22,6 +22,7 @@ pub mod page_cache;
 pub mod payments;
 pub mod promotion;
 pub mod rate_limit;
+pub mod ratings;
 pub mod replica;
 pub mod reviews;
 #[cfg(feature = "demo")]

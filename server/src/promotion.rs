@@ -17,8 +17,8 @@ use app::texts::Text;
 use std::collections::BTreeMap;
 use tgbot::types::{ChatFullInfoType, ChatMember, GetChat, GetChatMember, SendMessage};
 
-/// How long a touch brings sales: "last-touch attribution for 30 days".
-pub const ATTRIBUTION_SECS: i64 = 30 * 86_400;
+/// How long a touch brings sales (the order's insert attributes it, `payments::orders`).
+pub use crate::payments::orders::ATTRIBUTION_SECS;
 const CODE_LEN: usize = 10;
 const LABEL_MAX: usize = 100;
 
@@ -526,6 +526,14 @@ fn sum_by_affiliate(rows: Vec<(String, i64)>) -> Vec<AffiliateSales> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_referral_link_carries_its_code() {
+        let param = crate::telegram::links::Place::Referral("abc123xyz0")
+            .start_param()
+            .unwrap();
+        assert_eq!(code_of(&param), Some("abc123xyz0"));
+    }
 
     #[test]
     fn only_referral_start_parameters_name_a_code() {

@@ -1,9 +1,11 @@
 //! Reviews from verified buyers (issue #19): who may write one, what counts, and the creator's
 //! side (one reply, hiding). A review counts while it is not hidden and its author still has a
-//! paid order of the product; the counted figures are kept on the product by [`RECOUNT`], run
-//! after every change here and by the ledger when a refund or a purchase changes who paid.
+//! paid order of the product; the counted figures are kept on the product by
+//! [`ratings::RECOUNT`], run after every change here and by the ledger when a refund or a
+//! purchase changes who paid.
 
 use crate::db::Db;
+use crate::ratings::{paid_by_author, paid_for, RECOUNT, RESCORE};
 use crate::studio::markdown;
 use crate::studio::roles::Caller;
 use app::api::{MyReview, Rating, Review, Reviews};
@@ -17,48 +19,6 @@ pub const TEXT_MAX: usize = 2_000;
 const NEWEST: i64 = 10;
 /// Reviews the studio lists, newest first.
 const STUDIO_LIST: i64 = 200;
-
-/// Whether review `r`'s author paid for its product (itself, or a bundle holding it) and was
-/// not refunded: the one definition of who may review and whose review counts.
-macro_rules! paid_for {
-    ($user:literal, $product:literal) => {
-        concat!(
-            "EXISTS (SELECT 1 FROM orders o WHERE o.user_id = ",
-            $user,
-            " AND o.status = 'paid' AND (o.product_id = ",
-            $product,
-            " OR EXISTS (SELECT 1 FROM bundle_items bi WHERE bi.bundle_id = o.product_id
-                                 AND bi.product_id = ",
-            $product,
-            ")))"
-        )
-    };
-}
-macro_rules! paid_by_author {
-    () => {
-        paid_for!("r.user_id", "r.product_id")
-    };
-}
-
-/// Recounts product `$1`'s rating from its reviews that count. Part of the ledger's grant and
-/// revoke too, where it runs in the payment's transaction.
-pub const RECOUNT: &str = concat!(
-    "UPDATE products SET
-         rating_count = (SELECT COUNT(*) FROM reviews r
-                         WHERE r.product_id = products.id AND r.hidden_at IS NULL AND ",
-    paid_by_author!(),
-    "),
-         rating_sum = (SELECT COALESCE(SUM(r.rating), 0) FROM reviews r
-                       WHERE r.product_id = products.id AND r.hidden_at IS NULL AND ",
-    paid_by_author!(),
-    ")
-     WHERE id = $1"
-);
-/// The average × 100, rounded, from the counts [`RECOUNT`] left (a second statement: an
-/// UPDATE's expressions see the row as it was).
-pub const RESCORE: &str = "UPDATE products SET rating_score = CASE WHEN rating_count > 0
-         THEN (rating_sum * 100 + rating_count / 2) / rating_count ELSE 0 END
-     WHERE id = $1";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReviewError {

@@ -598,10 +598,8 @@ pub async fn copy_for(
         }
         Err(err) => return Err(err),
     };
-    let headers = Headers::attachment(
-        crate::studio::uploads::served_type(&file.mime_type),
-        &file.file_name,
-    );
+    // Only a PDF or an EPUB gets here (`Format::of`), and both are served as their own type.
+    let headers = Headers::attachment(&file.mime_type, &file.file_name);
     let stored = storage.put(Area::Private, &key, &stamped, &headers).await?;
     // Two first requests at once both make the copy (the same bytes under the same key); one
     // row records it.

@@ -237,7 +237,7 @@ async fn attempt(
     let max_upload = config.max_upload_bytes.unwrap_or(MAX_UPLOAD_BYTES);
     let start = usize::try_from(claimed.files_sent).unwrap_or(0);
     let locale = crate::users::locale(db, order.user_id).await?;
-    let key = crate::licenses::for_order(db, claimed.order_id).await?;
+    let key = crate::licenses::keys::for_order(db, claimed.order_id).await?;
     let thanks = thanks_text(locale, &order.title, key.as_ref());
     if files.is_empty() && key.is_some() && start == 0 {
         // A key with no file: the thanks and the key go as a message of their own.
@@ -330,8 +330,12 @@ async fn attempt(
 }
 
 /// The first file's caption: thanks, and the license key (or that it is on its way).
-fn thanks_text(locale: Locale, title: &str, key: Option<&crate::licenses::OrderKey>) -> String {
-    use crate::licenses::OrderKey;
+fn thanks_text(
+    locale: Locale,
+    title: &str,
+    key: Option<&crate::licenses::keys::OrderKey>,
+) -> String {
+    use crate::licenses::keys::OrderKey;
     let thanks = fill(td_string!(locale, delivery.thanks), &[("title", &title)]);
     match key {
         None => thanks,

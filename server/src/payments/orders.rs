@@ -236,6 +236,10 @@ pub async fn create_priced_order(
     })
 }
 
+/// How long a buyer's last touch through a creator's link brings that creator's sales:
+/// "last-touch attribution for 30 days" (the touches are `promotion`'s).
+pub const ATTRIBUTION_SECS: i64 = 30 * 86_400;
+
 /// How long a Buy waits for the invoice link of the same order being made by a concurrent Buy,
 /// and how often it looks.
 const LINK_WAIT: Duration = Duration::from_secs(20);
@@ -336,7 +340,7 @@ async fn insert_order(
         .bind(now + ORDER_TTL_SECS)
         .bind(priced.list.as_i64())
         .bind(offer.code_id)
-        .bind(crate::promotion::ATTRIBUTION_SECS)
+        .bind(ATTRIBUTION_SECS)
         .fetch_optional(&mut *tx)
         .await?;
         // The code's use and the order that holds it are written together; the use is taken

@@ -480,7 +480,7 @@ macro_rules! subject_store_for {
                         // A buyer whose earlier purchase was refunded pays again: their review
                         // counts again.
                         for product_id in granted {
-                            for sql in [crate::reviews::RECOUNT, crate::reviews::RESCORE] {
+                            for sql in [crate::ratings::RECOUNT, crate::ratings::RESCORE] {
                                 sqlx::query(sql)
                                     .bind(product_id)
                                     .execute(&mut **tx)
@@ -490,7 +490,7 @@ macro_rules! subject_store_for {
                         // The order's one license key (UNIQUE order_id; the ledger grants a
                         // charge once). A membership gets its key with its first charge and
                         // keeps it through renewals: verification reads the period.
-                        crate::licenses::issue(tx, subject.id, product_id, now).await?;
+                        crate::licenses::keys::issue(tx, subject.id, product_id, now).await?;
                         if let (Kind::Membership, Some(expires_at)) = (subject.kind, access_until) {
                             let membership: i64 = sqlx::query_scalar(
                                 "INSERT INTO memberships
@@ -670,7 +670,7 @@ macro_rules! subject_store_for {
                 .await?;
                 recount.push(ordered);
                 for product_id in &recount {
-                    for sql in [crate::reviews::RECOUNT, crate::reviews::RESCORE] {
+                    for sql in [crate::ratings::RECOUNT, crate::ratings::RESCORE] {
                         sqlx::query(sql)
                             .bind(product_id)
                             .execute(&mut **tx)
@@ -678,7 +678,7 @@ macro_rules! subject_store_for {
                     }
                 }
                 // And the order's license key no longer verifies.
-                crate::licenses::disable(tx, subject.id, now).await?;
+                crate::licenses::keys::disable(tx, subject.id, now).await?;
                 Ok(())
             }
 
