@@ -95,14 +95,25 @@ pub async fn library(
             )),
         }
     }
+    // What the buyer's bundles hold, for all of them at once.
+    let parts: Vec<(i64, String)> =
+        crate::on_db!(db, |pool| {
+            sqlx::query_as(
+        "SELECT bi.bundle_id, p.title FROM bundle_items bi JOIN products p ON p.id = bi.product_id
+         WHERE bi.bundle_id IN (SELECT product_id FROM entitlements
+                                WHERE user_id = $1 AND revoked_at IS NULL)
+         ORDER BY bi.bundle_id, bi.position, p.id",
+    )
+    .bind(user_id)
+    .fetch_all(pool)
+    .await
+        })?;
     for (product_id, item) in &mut items {
-        item.includes = crate::on_db!(db, |pool| sqlx::query_scalar(
-            "SELECT p.title FROM bundle_items bi JOIN products p ON p.id = bi.product_id
-             WHERE bi.bundle_id = $1 ORDER BY bi.position, p.id",
-        )
-        .bind(*product_id)
-        .fetch_all(pool)
-        .await)?;
+        item.includes = parts
+            .iter()
+            .filter(|(bundle, _)| bundle == product_id)
+            .map(|(_, title)| title.clone())
+            .collect();
         if item.kind == ProductKind::Course {
             item.course = Some(crate::courses::progress(db, user_id, *product_id).await?);
         }

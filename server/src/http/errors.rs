@@ -77,18 +77,10 @@ impl From<DownloadError> for ApiError {
     }
 }
 
-/// A file that does not read as the PDF or EPUB its type says cannot be stamped: the buyer is
-/// told so (a retry would not help); the store or the database failing is ours.
+/// A file that cannot be stamped reaches its buyer as uploaded (`stamping::copy_for`): what is
+/// left to fail is ours, the store or the database.
 impl From<StampError> for ApiError {
     fn from(err: StampError) -> Self {
-        if err.is_bad_file() {
-            return ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "stamp_failed",
-                text!(errors.stamp_failed),
-            )
-            .because(err);
-        }
         match err {
             StampError::Storage(err) => err.into(),
             other => ApiError::internal(other),

@@ -468,9 +468,11 @@ pub async fn set_bundle(
         return Err(StudioError::Conflict(text!(studio_errors.bundle_sold)));
     }
     for part in parts {
-        let fits: Option<bool> = crate::on_db!(db, |pool| sqlx::query_scalar(
+        // One key per order: a bundle's order could not give each keyed part its own.
+        let fits: Option<(bool, bool)> = crate::on_db!(db, |pool| sqlx::query_as(
             "SELECT p.creator_id = $2 AND p.billing = 'once' AND p.id <> $3
-                    AND NOT EXISTS (SELECT 1 FROM bundle_items WHERE bundle_id = p.id)
+                    AND NOT EXISTS (SELECT 1 FROM bundle_items WHERE bundle_id = p.id),
+                    p.license_mode <> 'none'
              FROM products p WHERE p.id = $1",
         )
         .bind(part)
@@ -478,18 +480,12 @@ pub async fn set_bundle(
         .bind(id)
         .fetch_optional(pool)
         .await)?;
-        if fits != Some(true) {
-            return Err(StudioError::Invalid(text!(studio_errors.bundle_part)));
-        }
-        // One key per order: a bundle's order could not give each keyed part its own.
-        let keyed: bool = crate::on_db!(db, |pool| sqlx::query_scalar(
-            "SELECT license_mode <> 'none' FROM products WHERE id = $1"
-        )
-        .bind(part)
-        .fetch_one(pool)
-        .await)?;
-        if keyed {
-            return Err(StudioError::Invalid(text!(studio_errors.bundle_keys)));
+        match fits {
+            Some((true, false)) => {}
+            Some((true, true)) => {
+                return Err(StudioError::Invalid(text!(studio_errors.bundle_keys)))
+            }
+            _ => return Err(StudioError::Invalid(text!(studio_errors.bundle_part))),
         }
     }
     crate::on_db!(db, |pool| {
