@@ -96,9 +96,8 @@ pub async fn library(
         }
     }
     // What the buyer's bundles hold, for all of them at once.
-    let parts: Vec<(i64, String)> =
-        crate::on_db!(db, |pool| {
-            sqlx::query_as(
+    let parts: Vec<(i64, String)> = crate::on_db!(db, |pool| {
+        sqlx::query_as(
         "SELECT bi.bundle_id, p.title FROM bundle_items bi JOIN products p ON p.id = bi.product_id
          WHERE bi.bundle_id IN (SELECT product_id FROM entitlements
                                 WHERE user_id = $1 AND revoked_at IS NULL)
@@ -107,7 +106,7 @@ pub async fn library(
     .bind(user_id)
     .fetch_all(pool)
     .await
-        })?;
+    })?;
     for (product_id, item) in &mut items {
         item.includes = parts
             .iter()
