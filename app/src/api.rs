@@ -381,6 +381,48 @@ pub struct LibraryItem {
     pub license_pending: bool,
 }
 
+/// Where a gift stands, as the person who opened its link sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GiftState {
+    /// Paid and not claimed: the viewer may claim it.
+    Open,
+    /// The viewer claimed it: it is in their library.
+    ClaimedByYou,
+    /// Somebody else claimed it first: a gift link works once.
+    Claimed,
+    /// Refunded before anybody claimed it.
+    Cancelled,
+    /// The viewer paid for it: it is theirs to give, not to claim.
+    FromYou,
+}
+
+/// A gift link opened in the Mini App (`/gift/<code>`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GiftView {
+    pub code: String,
+    pub slug: String,
+    pub title: String,
+    pub cover_url: Option<String>,
+    /// The payer's first name, as Telegram gave it.
+    pub from: String,
+    pub state: GiftState,
+}
+
+/// A gift the signed-in user paid for, as their library lists it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SentGift {
+    pub code: String,
+    pub title: String,
+    /// The `t.me` link that opens the gift in the Mini App from any chat; `None` when the bot's
+    /// username is unknown (the in-app path `/gift/<code>` still works).
+    pub link: Option<String>,
+    /// The friend's first name once they claimed it.
+    pub claimed_by: Option<String>,
+    /// Refunded before the claim.
+    pub cancelled: bool,
+}
+
 /// A buyer's running membership (a Telegram Stars subscription).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Membership {
@@ -549,6 +591,16 @@ mod port {
             headers: &http::HeaderMap,
             slug: &str,
         ) -> Result<MyReview, ShopError>;
+        /// A gift link as the signed-in user sees it.
+        async fn gift(&self, headers: &http::HeaderMap, code: &str) -> Result<GiftView, ShopError>;
+        /// Claims a gift for the signed-in user: the product lands in their library.
+        async fn claim_gift(
+            &self,
+            headers: &http::HeaderMap,
+            code: &str,
+        ) -> Result<GiftView, ShopError>;
+        /// The gifts the signed-in user paid for, newest first.
+        async fn sent_gifts(&self, headers: &http::HeaderMap) -> Result<Vec<SentGift>, ShopError>;
         /// Writes (or rewrites) the signed-in buyer's review of `slug`.
         async fn write_review(
             &self,
@@ -633,9 +685,14 @@ pub async fn start_checkout(
     slug: String,
     code: Option<String>,
     amount_stars: Option<u32>,
+    #[server(default)] gift: bool,
 ) -> Result<Checkout, ServerFnError> {
     let headers: http::HeaderMap = leptos_axum::extract().await?;
-    let choice = crate::deals::PriceChoice { code, amount_stars };
+    let choice = crate::deals::PriceChoice {
+        code,
+        amount_stars,
+        gift,
+    };
     let shop = shop()?;
     if choice.is_empty() {
         shop.checkout(&headers, &slug).await
@@ -653,6 +710,30 @@ pub async fn checkout_status(order_id: String) -> Result<OrderState, ServerFnErr
         .order_state(&headers, &order_id)
         .await
         .map_err(to_server_error)
+}
+
+/// A gift link, as the signed-in user sees it.
+#[server]
+pub async fn get_gift(code: String) -> Result<GiftView, ServerFnError> {
+    let headers: http::HeaderMap = leptos_axum::extract().await?;
+    shop()?.gift(&headers, &code).await.map_err(to_server_error)
+}
+
+/// Claims a gift for the signed-in user.
+#[server]
+pub async fn claim_gift(code: String) -> Result<GiftView, ServerFnError> {
+    let headers: http::HeaderMap = leptos_axum::extract().await?;
+    shop()?
+        .claim_gift(&headers, &code)
+        .await
+        .map_err(to_server_error)
+}
+
+/// The gifts the signed-in user paid for.
+#[server]
+pub async fn my_gifts() -> Result<Vec<SentGift>, ServerFnError> {
+    let headers: http::HeaderMap = leptos_axum::extract().await?;
+    shop()?.sent_gifts(&headers).await.map_err(to_server_error)
 }
 
 /// The signed-in user's purchases.

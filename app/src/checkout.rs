@@ -35,13 +35,16 @@ impl Step {
 const CONFIRM_POLLS: u32 = 60;
 
 /// `choice` carries a discount code or a pay-what-you-want amount (see `crate::deals`), and
-/// `amount` what the button shows; without them the product's price is paid.
+/// `amount` what the button shows; without them the product's price is paid. A `gift` button
+/// buys the same for somebody else: its link waits in the library, and Telegram's MainButton
+/// stays the buyer's own Buy.
 #[component]
 pub fn BuyButton(
     slug: String,
     price_stars: u32,
     #[prop(optional, into)] choice: Option<Signal<PriceChoice>>,
     #[prop(optional, into)] amount: Option<Signal<u32>>,
+    #[prop(optional)] gift: bool,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let step = RwSignal::new(Step::Idle);
@@ -52,10 +55,12 @@ pub fn BuyButton(
             return;
         }
         let slug = slug.clone();
-        let PriceChoice { code, amount_stars } = choice.get_untracked();
+        let PriceChoice {
+            code, amount_stars, ..
+        } = choice.get_untracked();
         step.set(Step::Preparing);
         spawn_local(async move {
-            let checkout = match start_checkout(slug, code, amount_stars).await {
+            let checkout = match start_checkout(slug, code, amount_stars, gift).await {
                 Ok(checkout) => checkout,
                 Err(err) => {
                     webapp::haptic_notification("error");
@@ -82,14 +87,16 @@ pub fn BuyButton(
         });
     };
     let amount = move || format::stars(shown.get());
-    webapp::use_main_button(
-        move || {
-            (step.get() != Step::Paid)
-                .then(|| format!("{} · ⭐ {}", t_string!(i18n, buy.main_button), amount()))
-        },
-        move || step.get().busy(),
-        buy.clone(),
-    );
+    if !gift {
+        webapp::use_main_button(
+            move || {
+                (step.get() != Step::Paid)
+                    .then(|| format!("{} · ⭐ {}", t_string!(i18n, buy.main_button), amount()))
+            },
+            move || step.get().busy(),
+            buy.clone(),
+        );
+    }
 
     view! {
         <div class="buy" data-step=move || match step.get() {
@@ -100,7 +107,9 @@ pub fn BuyButton(
         }>
             {move || match step.get() {
                 Step::Paid => view! {
-                    <p class="buy-done" role="status">{t!(i18n, buy.paid)}</p>
+                    <p class="buy-done" role="status">
+                        {if gift { t_string!(i18n, buy.gift_paid) } else { t_string!(i18n, buy.paid) }}
+                    </p>
                     <a class="button" href="/library">{t!(i18n, buy.open_library)}</a>
                 }
                 .into_any(),
@@ -108,8 +117,17 @@ pub fn BuyButton(
                     let busy = current.busy();
                     let buy = buy.clone();
                     view! {
-                        <button class="button buy-button" type="button" on:click=move |_| buy() disabled=busy>
-                            {t!(i18n, buy.button, amount = amount)}
+                        <button
+                            class=if gift { "button gift-button secondary" } else { "button buy-button" }
+                            type="button"
+                            on:click=move |_| buy()
+                            disabled=busy
+                        >
+                            {if gift {
+                                t!(i18n, buy.gift_button).into_any()
+                            } else {
+                                t!(i18n, buy.button, amount = amount).into_any()
+                            }}
                         </button>
                         <StepNote step=current />
                     }

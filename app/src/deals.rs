@@ -21,11 +21,16 @@ pub struct PriceChoice {
     pub code: Option<String>,
     /// Pay what you want: the amount picked.
     pub amount_stars: Option<u32>,
+    /// Bought for somebody else, who claims it from a gift link.
+    #[serde(default)]
+    pub gift: bool,
 }
 
 impl PriceChoice {
     pub fn is_empty(&self) -> bool {
-        self.code.as_deref().is_none_or(|c| c.trim().is_empty()) && self.amount_stars.is_none()
+        self.code.as_deref().is_none_or(|c| c.trim().is_empty())
+            && self.amount_stars.is_none()
+            && !self.gift
     }
 }
 
@@ -142,7 +147,15 @@ pub async fn quote_price(
     use crate::api::{shop, to_server_error};
     let headers: http::HeaderMap = leptos_axum::extract().await?;
     shop()?
-        .quote(&headers, &slug, PriceChoice { code, amount_stars })
+        .quote(
+            &headers,
+            &slug,
+            PriceChoice {
+                code,
+                amount_stars,
+                gift: false,
+            },
+        )
         .await
         .map_err(to_server_error)
 }
@@ -156,12 +169,14 @@ mod tests {
         assert!(PriceChoice::default().is_empty());
         assert!(PriceChoice {
             code: Some("  ".into()),
-            amount_stars: None
+            amount_stars: None,
+            gift: false,
         }
         .is_empty());
         assert!(!PriceChoice {
             code: Some("SAVE10".into()),
-            amount_stars: None
+            amount_stars: None,
+            gift: false,
         }
         .is_empty());
     }

@@ -256,6 +256,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/p/:slug/review") view={Lazy::<screens::WriteReviewScreen>::new()} />
                     // Lazy routes: their code is fetched when they open (app/src/screens.rs).
                     <Route path=path!("/library") view={Lazy::<screens::LibraryScreen>::new()} />
+                    <Route path=path!("/gift/:code") view={Lazy::<screens::GiftScreen>::new()} />
                     <Route path=path!("/learn/:slug") view={Lazy::<screens::CourseScreen>::new()} />
                     <Route path=path!("/learn/:slug/:lesson") view={Lazy::<screens::LessonScreen>::new()} />
                     <Route path=path!("/studio") view={Lazy::<screens::StudioHomeScreen>::new()} />
@@ -275,8 +276,8 @@ fn Shell() -> impl IntoView {
 }
 
 /// Opens the page a `startapp` deep link names, once per visit (a reload stays where it is):
-/// a product (`p_<slug>`) at once, a creator's link (`r_<code>`) once the server has counted
-/// the visit and said where it lands.
+/// a product (`p_<slug>`) or a gift (`g_<code>`) at once, a creator's link (`r_<code>`) once
+/// the server has counted the visit and said where it lands.
 fn open_deep_link(navigate: impl Fn(&str, NavigateOptions) + 'static) {
     #[cfg(feature = "hydrate")]
     {

@@ -181,6 +181,20 @@ impl LazyRoute for WriteReviewScreen {
     }
 }
 
+/// `/gift/:code`
+pub struct GiftScreen;
+
+#[lazy_route]
+impl LazyRoute for GiftScreen {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::Gift /> }.into_any()
+    }
+}
+
 /// `/studio/reviews`
 pub struct StudioReviewsScreen;
 

@@ -17,6 +17,12 @@ pub enum ServerText {
     NotMember,
     MembershipEnded,
     NoSharing,
+    NotGiftable,
+    GiftNotFound,
+    GiftClaimed,
+    GiftCancelled,
+    OwnGift,
+    GiftOwned,
 }
 
 impl ServerText {
@@ -33,6 +39,12 @@ impl ServerText {
             ServerText::NotMember => td_string!(locale, errors.not_member).to_string(),
             ServerText::MembershipEnded => td_string!(locale, errors.membership_ended).to_string(),
             ServerText::NoSharing => td_string!(locale, errors.no_sharing).to_string(),
+            ServerText::NotGiftable => td_string!(locale, errors.not_giftable).to_string(),
+            ServerText::GiftNotFound => td_string!(locale, errors.gift_not_found).to_string(),
+            ServerText::GiftClaimed => td_string!(locale, errors.gift_claimed).to_string(),
+            ServerText::GiftCancelled => td_string!(locale, errors.gift_cancelled).to_string(),
+            ServerText::OwnGift => td_string!(locale, errors.own_gift).to_string(),
+            ServerText::GiftOwned => td_string!(locale, errors.gift_owned).to_string(),
         }
     }
 }

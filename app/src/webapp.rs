@@ -25,8 +25,21 @@ pub fn share_url(link: &str, text: &str) -> String {
     )
 }
 
-/// Deep links: `https://t.me/<bot>/<app>?startapp=p_<slug>` opens that product page.
+/// Whether `code` could be a gift's code (URL-safe, as the server makes them): what gift links
+/// and the gift page accept.
+pub fn is_gift_code(code: &str) -> bool {
+    (16..=60).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Deep links: `https://t.me/<bot>/<app>?startapp=p_<slug>` opens that product page, and
+/// `startapp=g_<code>` a gift's page.
 pub fn start_param_path(param: &str) -> Option<String> {
+    if let Some(code) = param.strip_prefix("g_") {
+        return is_gift_code(code).then(|| format!("/gift/{code}"));
+    }
     let slug = param.strip_prefix("p_")?;
     let valid = !slug.is_empty()
         && slug
@@ -435,6 +448,16 @@ mod tests {
         assert_eq!(start_param_path("p_../admin"), None);
         assert_eq!(start_param_path("invite_abc"), None);
         assert_eq!(start_param_path("P_Shout"), None);
+    }
+
+    #[test]
+    fn gift_deep_links_map_to_gift_pages() {
+        assert_eq!(
+            start_param_path("g_Ab-9_cdefghijklmnopqrst").as_deref(),
+            Some("/gift/Ab-9_cdefghijklmnopqrst")
+        );
+        assert_eq!(start_param_path("g_short"), None);
+        assert_eq!(start_param_path("g_../../admin/aaaaaaaaaaaa"), None);
     }
 
     #[test]

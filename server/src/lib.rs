@@ -11,6 +11,7 @@ pub mod db;
 pub mod dev_preview;
 pub mod downloads;
 pub mod error;
+pub mod grants;
 pub mod http;
 pub mod language;
 pub mod library;

@@ -2,13 +2,14 @@
 //! The ledger runs [`RECOUNT`] and [`RESCORE`] in its grant and refund transactions, the reviews'
 //! own changes run them too: below both, it imports neither.
 
-/// Whether review `r`'s author paid for its product (itself, or a bundle holding it) and was
-/// not refunded: the one definition of who may review and whose review counts.
+/// Whether review `r`'s author paid for its product (itself, or a bundle holding it), or claimed
+/// it as a gift, and was not refunded: the one definition of who may review and whose review
+/// counts.
 macro_rules! paid_for {
     ($user:literal, $product:literal) => {
         concat!(
-            "EXISTS (SELECT 1 FROM orders o WHERE o.user_id = ",
-            $user,
+            "EXISTS (SELECT 1 FROM orders o WHERE ",
+            $crate::grants::order_grants_to!($user),
             " AND o.status = 'paid' AND (o.product_id = ",
             $product,
             " OR EXISTS (SELECT 1 FROM bundle_items bi WHERE bi.bundle_id = o.product_id

@@ -6,17 +6,19 @@ use crate::clock::Clock;
 use crate::courses::{self, CourseError};
 use crate::db::Db;
 use crate::downloads::Signer;
+use crate::payments::gifts::{self, GiftRefusal};
 use crate::payments::memberships::{self, RenewalError};
 use crate::payments::{self, OrderStatus, PaymentError};
 use crate::promotion;
 use crate::reviews::{self, ReviewError};
+use crate::storage::Storage;
 use crate::telegram::bot::Bot;
 use crate::telegram::init_data::InitData;
-use crate::telegram::links::Links;
+use crate::telegram::links::{Links, Place};
 use crate::telegram::share;
 use app::api::{
-    CatalogPage, CatalogQuery, Checkout, CourseView, LessonView, LibraryItem, Membership, MyReview,
-    OrderState, ProductPage, Share, Shop, ShopError, Viewer,
+    CatalogPage, CatalogQuery, Checkout, CourseView, GiftView, LessonView, LibraryItem, Membership,
+    MyReview, OrderState, ProductPage, SentGift, Share, Shop, ShopError, Viewer,
 };
 use app::deals::{PriceChoice, Quote};
 use app::i18n::Locale;
@@ -331,6 +333,46 @@ impl Shop for ShopBackend {
             .map_err(|err| review_refusal(err, locale(headers, Some(&init))))
     }
 
+    async fn gift(&self, headers: &HeaderMap, code: &str) -> Result<GiftView, ShopError> {
+        let init = self.authenticate(headers).await?;
+        let locale = locale(headers, Some(&init));
+        let gift = gifts::find(&self.db, code)
+            .await
+            .map_err(|err| refusal(err, locale))?
+            .ok_or_else(|| refusal(GiftRefusal::NotFound.into(), locale))?;
+        Ok(gift_view(gift, init.user.id))
+    }
+
+    async fn claim_gift(&self, headers: &HeaderMap, code: &str) -> Result<GiftView, ShopError> {
+        let init = self.authenticate(headers).await?;
+        let gift = gifts::claim(&self.db, code, init.user.id, self.clock.now())
+            .await
+            .map_err(|err| refusal(err, locale(headers, Some(&init))))?;
+        Ok(gift_view(gift, init.user.id))
+    }
+
+    async fn sent_gifts(&self, headers: &HeaderMap) -> Result<Vec<SentGift>, ShopError> {
+        let init = self.authenticate(headers).await?;
+        let rows = gifts::sent_by(&self.db, init.user.id)
+            .await
+            .map_err(|err| refusal(err, locale(headers, Some(&init))))?;
+        let mut sent = Vec::with_capacity(rows.len());
+        for row in rows {
+            let link = match &self.links {
+                Some(links) => links.open(Place::Gift(&row.code)).await,
+                None => None,
+            };
+            sent.push(SentGift {
+                link,
+                code: row.code,
+                title: row.title,
+                claimed_by: row.claimed_by,
+                cancelled: row.cancelled,
+            });
+        }
+        Ok(sent)
+    }
+
     async fn write_review(
         &self,
         headers: &HeaderMap,
@@ -349,6 +391,17 @@ impl Shop for ShopBackend {
         )
         .await
         .map_err(|err| review_refusal(err, locale(headers, Some(&init))))
+    }
+}
+
+fn gift_view(gift: gifts::Gift, viewer: i64) -> GiftView {
+    GiftView {
+        state: gift.state_for(viewer),
+        code: gift.code,
+        slug: gift.slug,
+        title: gift.title,
+        cover_url: gift.cover_key.as_deref().map(Storage::public_url),
+        from: gift.from,
     }
 }
 
@@ -385,6 +438,17 @@ fn refusal(err: PaymentError, locale: Locale) -> ShopError {
         PaymentError::NotOnSale(_) => ShopError::Refused(ServerText::NotOnSale.in_locale(locale)),
         PaymentError::OrderNotFound => ShopError::Refused(ServerText::NoOrder.in_locale(locale)),
         PaymentError::Deal(refusal) => ShopError::Refused(refusal.in_locale(locale)),
+        PaymentError::NotGiftable => ShopError::Refused(ServerText::NotGiftable.in_locale(locale)),
+        PaymentError::Gift(refusal) => ShopError::Refused(
+            match refusal {
+                GiftRefusal::NotFound => ServerText::GiftNotFound,
+                GiftRefusal::Claimed => ServerText::GiftClaimed,
+                GiftRefusal::Cancelled => ServerText::GiftCancelled,
+                GiftRefusal::OwnGift => ServerText::OwnGift,
+                GiftRefusal::AlreadyOwned => ServerText::GiftOwned,
+            }
+            .in_locale(locale),
+        ),
         other => {
             tracing::error!(error = %other, "checkout failed");
             ShopError::Unavailable(Box::new(other))

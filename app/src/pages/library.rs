@@ -2,10 +2,13 @@
 //! data, which proves who the buyer is, exists there and never in the page request.
 
 use super::server_message;
-use crate::api::{my_library, set_membership_renewal, LibraryFile, LibraryItem, Membership};
+use crate::api::{
+    my_gifts, my_library, set_membership_renewal, LibraryFile, LibraryItem, Membership, SentGift,
+};
 use crate::components::Cover;
 use crate::format;
 use crate::i18n::*;
+use crate::texts;
 use crate::webapp;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -15,6 +18,7 @@ use leptos_meta::Title;
 pub fn Library() -> impl IntoView {
     let i18n = use_i18n();
     let items = LocalResource::new(my_library);
+    let gifts = LocalResource::new(my_gifts);
     view! {
         <Title text=t_string!(i18n, library.title).to_string() />
         <h1 class="page-title">{t!(i18n, library.title)}</h1>
@@ -44,6 +48,59 @@ pub fn Library() -> impl IntoView {
                 }
             })}
         </Suspense>
+        <Suspense>
+            {move || Suspend::new(async move {
+                // Outside Telegram the purchases' section already says why nothing shows.
+                let sent = gifts.await.unwrap_or_default();
+                (!sent.is_empty()).then(|| view! {
+                    <section class="sent-gifts" id="gifts">
+                        <h2>{t!(i18n, library.gifts_sent)}</h2>
+                        <ul class="library">
+                            {sent.into_iter().map(|gift| view! { <SentGiftItem gift /> }).collect_view()}
+                        </ul>
+                    </section>
+                })
+            })}
+        </Suspense>
+    }
+}
+
+/// A gift the buyer paid for: whether it was claimed, its link, and Telegram's share sheet.
+#[component]
+fn SentGiftItem(gift: SentGift) -> impl IntoView {
+    let i18n = use_i18n();
+    let status = match (&gift.claimed_by, gift.cancelled) {
+        (Some(name), _) => texts::fill(t_string!(i18n, library.gift_claimed), &[("name", name)]),
+        (None, true) => t_string!(i18n, library.gift_cancelled).to_string(),
+        (None, false) => t_string!(i18n, library.gift_waiting).to_string(),
+    };
+    let open = gift.claimed_by.is_none() && !gift.cancelled;
+    let path = format!("/gift/{}", gift.code);
+    let share = gift.link.clone().map(|link| {
+        let title = gift.title.clone();
+        view! {
+            <button class="button gift-share" type="button"
+                on:click=move |_| { webapp::open_telegram_link(&webapp::share_url(&link, &title)); }>
+                {t!(i18n, library.gift_share)}
+            </button>
+        }
+    });
+    view! {
+        <li class="library-item sent-gift" data-code=gift.code.clone() data-open=open.then_some("true")>
+            <div>
+                <h2 class="card-title">{gift.title}</h2>
+                <p class="gift-status">{status}</p>
+                {open.then(|| view! {
+                    <label class="license-key">
+                        <span>{t!(i18n, library.gift_link)}</span>
+                        <input type="text" readonly prop:value=gift.link.unwrap_or(path.clone()) spellcheck="false"
+                            on:focus=|ev| select_all(&ev) on:click=|ev| select_all(&ev) />
+                    </label>
+                    {share}
+                    <a class="gift-open" href=path>{t!(i18n, library.gift_link)}</a>
+                })}
+            </div>
+        </li>
     }
 }
 

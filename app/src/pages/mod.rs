@@ -2,6 +2,7 @@
 
 mod catalog;
 mod course;
+mod gift;
 mod library;
 mod price;
 mod product;
@@ -9,6 +10,7 @@ mod review;
 
 pub use catalog::Catalog;
 pub use course::{Course, Lesson};
+pub use gift::Gift;
 pub use library::Library;
 pub use product::Product;
 #[cfg(feature = "ssr")]

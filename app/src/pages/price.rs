@@ -47,6 +47,7 @@ fn WithCode(slug: String, price_stars: u32, bundle: bool) -> impl IntoView {
     let choice = Signal::derive(move || PriceChoice {
         code: applied.get().and_then(|q| q.code),
         amount_stars: None,
+        gift: false,
     });
     let amount =
         Signal::derive(move || applied.get().map(|q| q.amount_stars).unwrap_or(price_stars));
@@ -139,6 +140,7 @@ fn PayWhatYouWant(slug: String, price_stars: u32, min: u32) -> impl IntoView {
         code: None,
         // An unreadable amount goes as 0, so the server's refusal says what the minimum is.
         amount_stars: Some(parsed().unwrap_or(0)),
+        gift: false,
     });
     let amount = Signal::derive(move || parsed().unwrap_or(0));
     let too_low = move || parsed().is_none_or(|v| v < min);

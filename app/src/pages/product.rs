@@ -59,6 +59,9 @@ fn ProductView(page: ProductPage) -> impl IntoView {
                 })}
                 <PricedBuy slug=card.slug.clone() price_stars=card.price_stars min_price_stars=page.min_price_stars
                     bundle={card.bundle_parts > 0} />
+                {(page.billing != Billing::Monthly).then(|| view! {
+                    <crate::checkout::BuyButton slug=card.slug.clone() price_stars=card.price_stars gift=true />
+                })}
                 <crate::studio::tip::TipButton slug=card.slug.clone() />
                 <ShareButton slug=card.slug.clone() cover=card.cover_url.clone() />
                 <p class="includes">

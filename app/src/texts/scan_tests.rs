@@ -84,7 +84,7 @@ fn is_prose(text: &str) -> bool {
         .count();
     let sql = [
         "SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "WITH", "FOR ", "AND ", "OR ", "ORDER ",
-        "LIMIT ", "FROM ", "WHERE ", "JOIN ", "GROUP ", "EXISTS ",
+        "LIMIT ", "FROM ", "WHERE ", "JOIN ", "GROUP ", "EXISTS ", "AS ",
     ];
     words >= 3
         && text.starts_with(|c: char| c.is_uppercase())

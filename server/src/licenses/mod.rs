@@ -172,13 +172,16 @@ async fn tell_one(db: &Db, bot: &Bot, order_id: i64) -> Result<(), Box<dyn std::
     let Some(OrderKey::Issued(key)) = for_order(db, order_id).await? else {
         return Ok(());
     };
-    let (user_id, title): (i64, String) = crate::on_db!(db, |pool| sqlx::query_as(
-        "SELECT o.user_id, p.title FROM orders o JOIN products p ON p.id = o.product_id
-         WHERE o.id = $1",
-    )
-    .bind(order_id)
-    .fetch_one(pool)
-    .await)?;
+    // The friend who claimed a gift, else the buyer.
+    const RECIPIENT: &str = concat!(
+        "SELECT ",
+        crate::grants::recipient!(),
+        ", p.title FROM orders o JOIN products p ON p.id = o.product_id WHERE o.id = $1"
+    );
+    let (user_id, title): (i64, String) = crate::on_db!(db, |pool| sqlx::query_as(RECIPIENT)
+        .bind(order_id)
+        .fetch_one(pool)
+        .await)?;
     let locale = crate::users::locale(db, user_id).await?;
     let text = fill(
         td_string!(locale, delivery.license_key_ready),

@@ -54,6 +54,8 @@ struct OrderInfo {
     status: String,
     product_id: i64,
     title: String,
+    /// Claimed as a gift: `user_id` is the friend who claimed it.
+    gift: bool,
 }
 
 /// Why one delivery attempt stopped.
@@ -198,13 +200,16 @@ async fn attempt(
     claimed: &Claimed,
     token: &str,
 ) -> Result<bool, AttemptError> {
-    let order: OrderInfo = crate::on_db!(db, |pool| sqlx::query_as(
-        "SELECT o.user_id, o.status, o.product_id, p.title
-         FROM orders o JOIN products p ON p.id = o.product_id WHERE o.id = $1",
-    )
-    .bind(claimed.order_id)
-    .fetch_one(pool)
-    .await)?;
+    const ORDER: &str = concat!(
+        "SELECT ",
+        crate::grants::recipient!(),
+        " AS user_id, o.status, o.product_id, p.title, o.gift
+         FROM orders o JOIN products p ON p.id = o.product_id WHERE o.id = $1"
+    );
+    let order: OrderInfo = crate::on_db!(db, |pool| sqlx::query_as(ORDER)
+        .bind(claimed.order_id)
+        .fetch_one(pool)
+        .await)?;
     if order.status != "paid" {
         // Refunded meanwhile: nothing to send.
         crate::on_db!(db, |pool| sqlx::query(
@@ -238,7 +243,7 @@ async fn attempt(
     let start = usize::try_from(claimed.files_sent).unwrap_or(0);
     let locale = crate::users::locale(db, order.user_id).await?;
     let key = crate::licenses::keys::for_order(db, claimed.order_id).await?;
-    let thanks = thanks_text(locale, &order.title, key.as_ref());
+    let thanks = thanks_text(locale, &order.title, order.gift, key.as_ref());
     if files.is_empty() && key.is_some() && start == 0 {
         // A key with no file: the thanks and the key go as a message of their own.
         bot.call(
@@ -329,14 +334,21 @@ async fn attempt(
     Ok(true)
 }
 
-/// The first file's caption: thanks, and the license key (or that it is on its way).
+/// The first file's caption: thanks (or, to a gift's claimer, that it is a gift), and the
+/// license key (or that it is on its way).
 fn thanks_text(
     locale: Locale,
     title: &str,
+    gift: bool,
     key: Option<&crate::licenses::keys::OrderKey>,
 ) -> String {
     use crate::licenses::keys::OrderKey;
-    let thanks = fill(td_string!(locale, delivery.thanks), &[("title", &title)]);
+    let thanks = if gift {
+        td_string!(locale, delivery.gift)
+    } else {
+        td_string!(locale, delivery.thanks)
+    };
+    let thanks = fill(thanks, &[("title", &title)]);
     match key {
         None => thanks,
         Some(OrderKey::Issued(key)) => {

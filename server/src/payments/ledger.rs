@@ -655,7 +655,7 @@ macro_rules! owners_for {
             async fn owner(tx: &mut Self, subject: &Subject) -> Result<Option<i64>, sqlx::Error> {
                 let sql = match subject.kind {
                     Kind::Tip => "SELECT creator_id FROM tips WHERE id = $1",
-                    Kind::Purchase | Kind::Membership | Kind::Bundle => {
+                    Kind::Purchase | Kind::Membership | Kind::Bundle | Kind::Gift => {
                         "SELECT p.creator_id FROM orders o JOIN products p ON p.id = o.product_id
                          WHERE o.id = $1"
                     }

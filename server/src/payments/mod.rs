@@ -5,7 +5,7 @@
 //! Every path that changes money state goes through the ledger of Star charges
 //! ([`ledger::apply_payment`], [`ledger::apply_refund`]), each one write transaction keyed by
 //! Telegram's unique charge id, so webhook, long polling, retries and reconciliation may race
-//! without granting twice. What can be paid (purchases, membership charges, tips) is one
+//! without granting twice. What can be paid (purchases, membership charges, tips, bundles, gifts) is one
 //! mechanism ([`payable`]), named by one payload type ([`payload`]). This module imports
 //! nothing from the studio.
 
@@ -13,6 +13,7 @@ pub mod checkout;
 pub mod delivery;
 pub mod demo;
 pub mod discounts;
+pub mod gifts;
 pub mod ledger;
 pub mod memberships;
 pub mod orders;
@@ -38,6 +39,7 @@ pub use refunds::{refund, Actor, OrderRef, RefundOutcome};
 pub use stars::Stars;
 
 use crate::telegram::bot::BotError;
+pub use gifts::GiftRefusal;
 
 /// The only currency the shop sells in.
 pub const CURRENCY: &str = "XTR";
@@ -48,6 +50,12 @@ pub enum PaymentError {
     NotOnSale(String),
     #[error("the buyer already owns this product")]
     AlreadyOwned,
+    /// A membership cannot be bought as a gift.
+    #[error("this product cannot be given as a gift")]
+    NotGiftable,
+    /// A gift link that cannot be claimed (by this user); says why.
+    #[error("the gift cannot be claimed: {0:?}")]
+    Gift(GiftRefusal),
     #[error("user {0} is not known to the shop")]
     UnknownBuyer(i64),
     #[error("no such order")]

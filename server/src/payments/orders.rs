@@ -162,6 +162,10 @@ pub async fn create_priced_order(
     let amount = priced.charged;
     let code_id = priced.code.as_ref().map(|c| c.id);
     let membership = product.billing == super::memberships::Billing::Monthly.as_str();
+    if membership && choice.gift {
+        // A membership renews from the payer's own Stars each month: it cannot be handed on.
+        return Err(PaymentError::NotGiftable);
+    }
     if membership && amount.get() > super::memberships::MAX_PRICE_STARS {
         // Telegram refuses such a subscription invoice; the studio does not let it be set.
         return Err(PaymentError::InvalidAmount(amount.as_i64()));
@@ -181,7 +185,8 @@ pub async fn create_priced_order(
     if !known {
         return Err(PaymentError::UnknownBuyer(buyer));
     }
-    if owned || priced.credit.owns_all() {
+    // A buyer may give what they own.
+    if !choice.gift && (owned || priced.credit.owns_all()) {
         return Err(PaymentError::AlreadyOwned);
     }
 
@@ -190,10 +195,11 @@ pub async fn create_priced_order(
         product_id: product.id,
         amount: amount.as_i64(),
         code_id,
+        gift: choice.gift,
     };
     let payload = Payload::new(PayloadKind::Order);
     let public_id = payload.as_str().to_owned();
-    // One live order per buyer, product, amount and code, and one held use per buyer and code:
+    // One live order per buyer, product, amount, code and gift or not, and one held use per buyer and code:
     // both are unique indexes on pending orders, so of concurrent Buys one inserts and the others
     // wait for its invoice link instead of asking Telegram for their own.
     let waiting_since = std::time::Instant::now();
@@ -258,6 +264,7 @@ struct Offer {
     product_id: i64,
     amount: i64,
     code_id: Option<i64>,
+    gift: bool,
 }
 
 /// The buyer's pending order for this offer whose invoice is ready and still has five minutes to
@@ -270,7 +277,7 @@ async fn live_order(
     Ok(crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT public_id, invoice_link FROM orders
          WHERE user_id = $1 AND product_id = $2 AND status = 'pending' AND amount_stars = $3
-           AND COALESCE(discount_code_id, 0) = COALESCE($5, 0)
+           AND COALESCE(discount_code_id, 0) = COALESCE($5, 0) AND gift = $6
            AND invoice_link IS NOT NULL AND expires_at > $4 + 300",
     )
     .bind(offer.buyer)
@@ -278,6 +285,7 @@ async fn live_order(
     .bind(offer.amount)
     .bind(now)
     .bind(offer.code_id)
+    .bind(offer.gift)
     .fetch_optional(pool)
     .await)?)
 }
@@ -297,7 +305,7 @@ async fn insert_order(
         let retired: Vec<Option<i64>> = sqlx::query_scalar(
             "UPDATE orders SET status = 'expired'
              WHERE user_id = $1 AND product_id = $2 AND status = 'pending' AND amount_stars = $3
-               AND COALESCE(discount_code_id, 0) = COALESCE($5, 0)
+               AND COALESCE(discount_code_id, 0) = COALESCE($5, 0) AND gift = $7
                AND (expires_at <= $4 + 300
                     OR (invoice_link IS NULL AND created_at <= $4 - $6))
              RETURNING discount_code_id",
@@ -308,6 +316,7 @@ async fn insert_order(
         .bind(now)
         .bind(offer.code_id)
         .bind(ABANDONED_AFTER_SECS)
+        .bind(offer.gift)
         .fetch_all(&mut *tx)
         .await?;
         discounts::release(&mut tx, &retired).await?;
@@ -325,11 +334,11 @@ async fn insert_order(
             // The buyer's last touch through a link of this product's creator, within the
             // attribution window, is the order's (`promotion`).
             "INSERT INTO orders (public_id, user_id, product_id, amount_stars, status, created_at,
-                             expires_at, list_price_stars, discount_code_id, promo_link_id)
+                             expires_at, list_price_stars, discount_code_id, promo_link_id, gift)
              VALUES ($1, $2, $3, $4, 'pending', $5, $6, $7, $8,
                      (SELECT t.link_id FROM promo_touches t
                       JOIN products p ON p.creator_id = t.creator_id
-                      WHERE t.user_id = $2 AND p.id = $3 AND t.touched_at >= $5 - $9))
+                      WHERE t.user_id = $2 AND p.id = $3 AND t.touched_at >= $5 - $9), $10)
              ON CONFLICT DO NOTHING RETURNING id",
         )
         .bind(public_id)
@@ -341,6 +350,7 @@ async fn insert_order(
         .bind(priced.list.as_i64())
         .bind(offer.code_id)
         .bind(ATTRIBUTION_SECS)
+        .bind(offer.gift)
         .fetch_optional(&mut *tx)
         .await?;
         // The code's use and the order that holds it are written together; the use is taken

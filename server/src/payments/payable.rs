@@ -1,5 +1,5 @@
 //! What can be paid in Stars: the kinds of subject a charge pays for (a one-time purchase, a
-//! membership's charge, a tip, a bundle), each with what it expects of a charge, what it checks
+//! membership's charge, a tip, a bundle, a gift), each with what it expects of a charge, what it checks
 //! at pre-checkout, what it grants and what a refund takes back. The ledger (`ledger.rs`) decides
 //! *whether* a charge grants; this module says *what* granting and revoking mean per kind. A new
 //! kind adds a [`Kind`], its row in [`Offer`]/[`Subject`] loading, and its arms in
@@ -119,6 +119,9 @@ pub enum Kind {
     Tip,
     /// A one-time order of a bundle's product: it grants the bundle and every part.
     Bundle,
+    /// A one-time order paid for somebody else: it grants nothing until a friend claims it
+    /// (`gifts.rs`), and then grants them what a purchase (or bundle) would.
+    Gift,
 }
 
 impl Kind {
@@ -127,7 +130,7 @@ impl Kind {
     /// as one (what its order granted is in `entitlements`).
     pub fn as_str(self) -> &'static str {
         match self {
-            Kind::Purchase | Kind::Bundle => "purchase",
+            Kind::Purchase | Kind::Bundle | Kind::Gift => "purchase",
             Kind::Membership => "membership",
             Kind::Tip => "tip",
         }
@@ -198,7 +201,8 @@ struct Offer {
     expires_at: i64,
     /// A purchase's product status; `None` for a tip.
     product_status: Option<String>,
-    /// The buyer owns the product already; for a bundle, the bundle or every part of it.
+    /// The buyer owns the product already; for a bundle, the bundle or every part of it. Never
+    /// for a gift: a buyer may give what they own.
     owned: bool,
     has_code: bool,
 }
@@ -217,7 +221,7 @@ pub async fn check_offer(
         PayloadKind::Order => crate::on_db!(db, |pool| sqlx::query_as(
             "SELECT o.user_id AS payer, o.amount_stars AS amount, o.status, o.expires_at,
                     p.status AS product_status, o.discount_code_id IS NOT NULL AS has_code,
-                    EXISTS (SELECT 1 FROM entitlements e
+                    NOT o.gift AND (EXISTS (SELECT 1 FROM entitlements e
                             WHERE e.user_id = o.user_id AND e.product_id = o.product_id
                               AND e.revoked_at IS NULL
                               AND (e.expires_at IS NULL OR e.expires_at > $2))
@@ -229,7 +233,7 @@ pub async fn check_offer(
                                             WHERE e.user_id = o.user_id
                                               AND e.product_id = bi.product_id
                                               AND e.revoked_at IS NULL
-                                              AND (e.expires_at IS NULL OR e.expires_at > $2))))
+                                              AND (e.expires_at IS NULL OR e.expires_at > $2)))))
                     AS owned
              FROM orders o JOIN products p ON p.id = o.product_id
              WHERE o.public_id = $1",
@@ -287,6 +291,7 @@ struct SubjectRow {
     status: String,
     monthly: bool,
     bundle: bool,
+    gift: bool,
     membership_id: Option<i64>,
     membership_ended: bool,
 }
@@ -304,6 +309,18 @@ pub(crate) trait SubjectStore: Sized {
         grant: Grant,
         now: i64,
     ) -> Result<(), PaymentError>;
+    /// Gives `user_id` what order `order_id` pays for: product `product_id` (until
+    /// `access_until`, for a membership) and, for a bundle, each part not already theirs through
+    /// another order; queues the delivery and recounts the ratings it makes count. The grant of
+    /// a purchase's first charge, and of a gift's claim.
+    async fn grant_order(
+        &mut self,
+        user_id: i64,
+        order_id: i64,
+        product_id: i64,
+        access_until: Option<i64>,
+        now: i64,
+    ) -> Result<(), sqlx::Error>;
     /// Takes back what the refunded charge `charge_id` granted.
     async fn revoke(
         &mut self,
@@ -334,6 +351,7 @@ macro_rules! subject_store_for {
                                 p.billing = 'monthly' AS monthly,
                                 EXISTS (SELECT 1 FROM bundle_items bi
                                         WHERE bi.bundle_id = o.product_id) AS bundle,
+                                o.gift,
                                 m.id AS membership_id,
                                 m.ended_at IS NOT NULL AS membership_ended
                          FROM orders o JOIN products p ON p.id = o.product_id
@@ -342,7 +360,7 @@ macro_rules! subject_store_for {
                     }
                     PayloadKind::Tip => {
                         "SELECT id, user_id AS payer, amount_stars AS amount, status,
-                                FALSE AS monthly, FALSE AS bundle,
+                                FALSE AS monthly, FALSE AS bundle, FALSE AS gift,
                                 CAST(NULL AS BIGINT) AS membership_id,
                                 FALSE AS membership_ended
                          FROM tips WHERE public_id = $1"
@@ -370,6 +388,8 @@ macro_rules! subject_store_for {
                 };
                 let kind = match payload.kind {
                     PayloadKind::Tip => Kind::Tip,
+                    // Orders refuse to make a gift of a membership.
+                    PayloadKind::Order if row.gift => Kind::Gift,
                     PayloadKind::Order if row.monthly || membership.is_some() => Kind::Membership,
                     PayloadKind::Order if row.bundle => Kind::Bundle,
                     PayloadKind::Order => Kind::Purchase,
@@ -405,7 +425,10 @@ macro_rules! subject_store_for {
                         .execute(&mut **tx)
                         .await?;
                     }
-                    (Kind::Purchase | Kind::Membership | Kind::Bundle, Grant::First) => {
+                    (
+                        Kind::Purchase | Kind::Membership | Kind::Bundle | Kind::Gift,
+                        Grant::First,
+                    ) => {
                         // The charge may pay an order that expired after its pre-checkout said
                         // ok: its discount code's use is taken again.
                         discounts::retake_if_released(tx, subject.id).await?;
@@ -419,78 +442,29 @@ macro_rules! subject_store_for {
                         .bind(subject.id)
                         .fetch_one(&mut **tx)
                         .await?;
+                        // The order's one license key (UNIQUE order_id; the ledger grants a
+                        // charge once). A membership gets its key with its first charge and
+                        // keeps it through renewals: verification reads the period. A gift's
+                        // key waits in the order for the friend's library.
+                        crate::licenses::keys::issue(tx, subject.id, product_id, now).await?;
+                        if subject.kind == Kind::Gift {
+                            // Paid, and claimable by whoever the payer hands the link to.
+                            sqlx::query(
+                                "INSERT INTO gifts (order_id, code, created_at) VALUES ($1, $2, $3)",
+                            )
+                            .bind(subject.id)
+                            .bind(super::gifts::new_code())
+                            .bind(now)
+                            .execute(&mut **tx)
+                            .await?;
+                            return Ok(());
+                        }
                         let access_until = match subject.kind {
                             Kind::Membership => facts.subscription_expires_at,
                             _ => None,
                         };
-                        sqlx::query(
-                            "INSERT INTO entitlements
-                               (user_id, product_id, granted_at, order_id, expires_at)
-                             VALUES ($1, $2, $3, $4, $5)
-                             ON CONFLICT (user_id, product_id) DO UPDATE
-                               SET revoked_at = NULL, granted_at = excluded.granted_at,
-                                   order_id = excluded.order_id,
-                                   expires_at = excluded.expires_at",
-                        )
-                        .bind(subject.payer)
-                        .bind(product_id)
-                        .bind(now)
-                        .bind(subject.id)
-                        .bind(access_until)
-                        .execute(&mut **tx)
-                        .await?;
-                        let mut granted = vec![product_id];
-                        if subject.kind == Kind::Bundle {
-                            // Each part too, with this order as the grant's source. A part the
-                            // buyer holds through another order stays that order's: a refund of
-                            // either takes back only what it still grants (`revoke`).
-                            sqlx::query(
-                                "INSERT INTO entitlements
-                                   (user_id, product_id, granted_at, order_id, expires_at)
-                                 SELECT $1, bi.product_id, $2, $3, NULL FROM bundle_items bi
-                                 WHERE bi.bundle_id = $4
-                                 ON CONFLICT (user_id, product_id) DO UPDATE
-                                   SET revoked_at = NULL, granted_at = excluded.granted_at,
-                                       order_id = excluded.order_id, expires_at = NULL
-                                   WHERE entitlements.revoked_at IS NOT NULL
-                                      OR entitlements.expires_at <= excluded.granted_at",
-                            )
-                            .bind(subject.payer)
-                            .bind(now)
-                            .bind(subject.id)
-                            .bind(product_id)
-                            .execute(&mut **tx)
+                        tx.grant_order(subject.payer, subject.id, product_id, access_until, now)
                             .await?;
-                            let parts: Vec<i64> = sqlx::query_scalar(
-                                "SELECT product_id FROM bundle_items WHERE bundle_id = $1",
-                            )
-                            .bind(product_id)
-                            .fetch_all(&mut **tx)
-                            .await?;
-                            granted.extend(parts);
-                        }
-                        sqlx::query(
-                            "INSERT INTO deliveries (order_id, next_attempt_at) VALUES ($1, $2)
-                             ON CONFLICT (order_id) DO NOTHING",
-                        )
-                        .bind(subject.id)
-                        .bind(now)
-                        .execute(&mut **tx)
-                        .await?;
-                        // A buyer whose earlier purchase was refunded pays again: their review
-                        // counts again.
-                        for product_id in granted {
-                            for sql in [crate::ratings::RECOUNT, crate::ratings::RESCORE] {
-                                sqlx::query(sql)
-                                    .bind(product_id)
-                                    .execute(&mut **tx)
-                                    .await?;
-                            }
-                        }
-                        // The order's one license key (UNIQUE order_id; the ledger grants a
-                        // charge once). A membership gets its key with its first charge and
-                        // keeps it through renewals: verification reads the period.
-                        crate::licenses::keys::issue(tx, subject.id, product_id, now).await?;
                         if let (Kind::Membership, Some(expires_at)) = (subject.kind, access_until) {
                             let membership: i64 = sqlx::query_scalar(
                                 "INSERT INTO memberships
@@ -548,6 +522,78 @@ macro_rules! subject_store_for {
                 Ok(())
             }
 
+            async fn grant_order(
+                &mut self,
+                user_id: i64,
+                order_id: i64,
+                product_id: i64,
+                access_until: Option<i64>,
+                now: i64,
+            ) -> Result<(), sqlx::Error> {
+                let tx = self;
+                sqlx::query(
+                    "INSERT INTO entitlements
+                       (user_id, product_id, granted_at, order_id, expires_at)
+                     VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (user_id, product_id) DO UPDATE
+                       SET revoked_at = NULL, granted_at = excluded.granted_at,
+                           order_id = excluded.order_id,
+                           expires_at = excluded.expires_at",
+                )
+                .bind(user_id)
+                .bind(product_id)
+                .bind(now)
+                .bind(order_id)
+                .bind(access_until)
+                .execute(&mut **tx)
+                .await?;
+                // A bundle's parts too, with this order as the grant's source. A part the user
+                // holds through another order stays that order's: a refund of either takes back
+                // only what it still grants (`revoke`).
+                sqlx::query(
+                    "INSERT INTO entitlements
+                       (user_id, product_id, granted_at, order_id, expires_at)
+                     SELECT $1, bi.product_id, $2, $3, NULL FROM bundle_items bi
+                     WHERE bi.bundle_id = $4
+                     ON CONFLICT (user_id, product_id) DO UPDATE
+                       SET revoked_at = NULL, granted_at = excluded.granted_at,
+                           order_id = excluded.order_id, expires_at = NULL
+                       WHERE entitlements.revoked_at IS NOT NULL
+                          OR entitlements.expires_at <= excluded.granted_at",
+                )
+                .bind(user_id)
+                .bind(now)
+                .bind(order_id)
+                .bind(product_id)
+                .execute(&mut **tx)
+                .await?;
+                let mut granted: Vec<i64> =
+                    sqlx::query_scalar("SELECT product_id FROM bundle_items WHERE bundle_id = $1")
+                        .bind(product_id)
+                        .fetch_all(&mut **tx)
+                        .await?;
+                granted.push(product_id);
+                sqlx::query(
+                    "INSERT INTO deliveries (order_id, next_attempt_at) VALUES ($1, $2)
+                     ON CONFLICT (order_id) DO NOTHING",
+                )
+                .bind(order_id)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+                // A user whose earlier purchase was refunded pays again (or is given it): their
+                // review counts again.
+                for product_id in granted {
+                    for sql in [crate::ratings::RECOUNT, crate::ratings::RESCORE] {
+                        sqlx::query(sql)
+                            .bind(product_id)
+                            .execute(&mut **tx)
+                            .await?;
+                    }
+                }
+                Ok(())
+            }
+
             async fn revoke(
                 &mut self,
                 subject: &Subject,
@@ -595,9 +641,20 @@ macro_rules! subject_store_for {
                 let Some(ordered) = refunded else {
                     return Ok(());
                 };
-                // What this order still grants: its product, and a bundle's parts it granted.
-                // Access stays where another paid one-time order of the same user grants the
-                // product (itself, or a bundle holding it): the grant is handed to that order.
+                // A gift nobody claimed yet can no longer be; a claimed one's grant is the
+                // friend's entitlement, taken back below like any other.
+                sqlx::query(
+                    "UPDATE gifts SET cancelled_at = $1
+                     WHERE order_id = $2 AND claimed_by IS NULL AND cancelled_at IS NULL",
+                )
+                .bind(now)
+                .bind(subject.id)
+                .execute(&mut **tx)
+                .await?;
+                // What this order still grants: its product, and a bundle's parts it granted, to
+                // its payer or to the friend who claimed it as a gift. Access stays where another
+                // paid one-time order grants the same user the product (itself, or a bundle
+                // holding it; bought, or claimed): the grant is handed to that order.
                 // Otherwise it is revoked; a later order may have granted it again meanwhile,
                 // and then it is that order's and not touched here.
                 let granted: Vec<(i64, i64)> = sqlx::query_as(
@@ -608,16 +665,17 @@ macro_rules! subject_store_for {
                 .fetch_all(&mut **tx)
                 .await?;
                 for (user_id, product_id) in &granted {
-                    let other: Option<i64> = sqlx::query_scalar(
-                        "SELECT o.id FROM orders o
-                         WHERE o.user_id = $1 AND o.status = 'paid' AND o.id <> $3
+                    let other: Option<i64> = sqlx::query_scalar(concat!(
+                        "SELECT o.id FROM orders o WHERE ",
+                        crate::grants::order_grants_to!("$1"),
+                        " AND o.status = 'paid' AND o.id <> $3
                            AND (o.product_id = $2
                                 OR EXISTS (SELECT 1 FROM bundle_items bi
                                            WHERE bi.bundle_id = o.product_id
                                              AND bi.product_id = $2))
                            AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.order_id = o.id)
-                         ORDER BY o.id DESC LIMIT 1",
-                    )
+                         ORDER BY o.id DESC LIMIT 1"
+                    ))
                     .bind(user_id)
                     .bind(product_id)
                     .bind(subject.id)

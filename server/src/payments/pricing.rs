@@ -65,6 +65,7 @@ pub async fn bundle_credit(
 ) -> Result<BundleCredit, sqlx::Error> {
     let (stars, owned, parts): (i64, i64, i64) = crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT CAST(COALESCE(SUM(CASE WHEN o.product_id = bi.product_id AND o.status = 'paid'
+                                            AND NOT o.gift
                                        THEN o.amount_stars ELSE 0 END), 0) AS BIGINT),
                 COUNT(e.id),
                 (SELECT COUNT(*) FROM bundle_items WHERE bundle_id = $1)
@@ -96,7 +97,8 @@ pub enum Purpose {
 }
 
 /// Prices `product` for `buyer`'s `choice` at `now`. `max_stars` caps a pay-what-you-want
-/// amount; a bundle costs the buyer less what they paid for the parts they own.
+/// amount; a bundle costs the buyer less what they paid for the parts they own (unless it is
+/// a gift).
 pub async fn price(
     db: &Db,
     product: &PricedProduct,
@@ -107,7 +109,10 @@ pub async fn price(
     purpose: Purpose,
 ) -> Result<Priced, PaymentError> {
     let mut priced = price_for_anyone(db, product, choice, max_stars, now, purpose).await?;
-    priced.credit = bundle_credit(db, product.id, buyer, now).await?;
+    // A gift is for somebody else: what the payer owns takes nothing off.
+    if !choice.gift {
+        priced.credit = bundle_credit(db, product.id, buyer, now).await?;
+    }
     priced.charged = priced.credit.apply(priced.charged);
     Ok(priced)
 }

@@ -25,6 +25,8 @@ pub enum Place<'a> {
     Page(&'a str),
     /// A creator's link (`promotion`): the app records the visit and lands where it points.
     Referral(&'a str),
+    /// A gift's link, `/gift/<code>`, which its holder claims.
+    Gift(&'a str),
 }
 
 impl Place<'_> {
@@ -38,6 +40,7 @@ impl Place<'_> {
             // private chat lands on the shop uncounted. Channels, where links are posted, get
             // t.me links.
             Place::Referral(code) => format!("?startapp=r_{code}"),
+            Place::Gift(code) => format!("gift/{code}"),
         }
     }
 
@@ -46,6 +49,7 @@ impl Place<'_> {
         match self {
             Place::Product(slug) => Some(format!("p_{slug}")),
             Place::Referral(code) => Some(format!("r_{code}")),
+            Place::Gift(code) => Some(format!("g_{code}")),
             Place::Shop | Place::Page(_) => None,
         }
     }
@@ -183,8 +187,12 @@ mod tests {
 
     #[test]
     fn the_app_reads_the_start_parameter_back_as_the_page() {
-        for slug in ["rust-in-action", "a1"] {
-            let place = Place::Product(slug);
+        let places = [
+            Place::Product("rust-in-action"),
+            Place::Product("a1"),
+            Place::Gift("Zx-9_aaaaaaaaaaaaaaaaaaa"),
+        ];
+        for place in places {
             let param = place.start_param().unwrap();
             assert_eq!(
                 app::webapp::start_param_path(&param),

@@ -38,6 +38,7 @@ fn code(text: &str) -> PriceChoice {
     PriceChoice {
         code: Some(text.into()),
         amount_stars: None,
+        gift: false,
     }
 }
 
@@ -45,6 +46,7 @@ fn amount(stars: u32) -> PriceChoice {
     PriceChoice {
         code: None,
         amount_stars: Some(stars),
+        gift: false,
     }
 }
 

@@ -15,6 +15,7 @@ mod downloads;
 mod emulator;
 mod first_load;
 mod fuzz;
+mod gifts;
 mod http;
 mod inline;
 mod licenses;

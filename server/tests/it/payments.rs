@@ -1583,17 +1583,19 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
     let mut later: Vec<Value> = Vec::new();
     let mut restarts = 0;
     let mut reviews_written = 0;
+    let mut claims = 0;
     for _ in 0..rounds {
         let user = 7000 + rng.below(USERS as u64) as i64;
         let mut now = Vec::new();
         let link = match rng.below(100) {
             0..=54 => {
-                let (slug, choice) = match rng.below(12) {
+                let (slug, choice) = match rng.below(14) {
                     0..=2 => (
                         RUST_BOOK,
                         PriceChoice {
                             code: Some("ledger20".into()),
                             amount_stars: None,
+                            gift: false,
                         },
                     ),
                     3 | 4 => (
@@ -1601,11 +1603,20 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
                         PriceChoice {
                             code: None,
                             amount_stars: Some(10 + rng.below(200) as u32),
+                            gift: false,
                         },
                     ),
                     5..=7 => (COURSE, PriceChoice::default()),
                     8..=10 => (PLAIN[rng.below(3) as usize], PriceChoice::default()),
-                    _ => (BUNDLE, PriceChoice::default()),
+                    11 => (BUNDLE, PriceChoice::default()),
+                    // A gift of a book or of the bundle, for whoever claims its link.
+                    _ => (
+                        [RUST_BOOK, SOURDOUGH, BUNDLE][rng.below(3) as usize],
+                        PriceChoice {
+                            gift: true,
+                            ..PriceChoice::default()
+                        },
+                    ),
                 };
                 let now_s = clock::unix_now();
                 match payments::create_priced_order(
@@ -1618,15 +1629,62 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
                     Err(err) => panic!("{err}"),
                 }
             }
-            60..=69 => {
+            60..=63 => {
+                // Somebody opens a gift's link and claims it: the first one gets it, unless
+                // it is theirs or they own it already; a refunded gift is claimed by nobody.
+                let gifts: Vec<(String, bool)> = server::on_db!(&d.db, |pool| sqlx::query_as(
+                    "SELECT code, claimed_by IS NULL AND cancelled_at IS NULL FROM gifts
+                     ORDER BY id"
+                )
+                .fetch_all(pool)
+                .await)
+                .unwrap();
+                // Mostly an open one; now and then any, to be refused.
+                let open: Vec<String> = gifts
+                    .iter()
+                    .filter(|(_, open)| *open)
+                    .map(|(code, _)| code.clone())
+                    .collect();
+                let codes = if open.is_empty() || rng.below(4) == 0 {
+                    gifts.into_iter().map(|(code, _)| code).collect()
+                } else {
+                    open
+                };
+                if !codes.is_empty() {
+                    let code = &codes[rng.below(codes.len() as u64) as usize];
+                    let before = payments::gifts::find(&d.db, code).await.unwrap().unwrap();
+                    match payments::gifts::claim(&d.db, code, user, clock::unix_now()).await {
+                        Ok(gift) => {
+                            assert_eq!(gift.claimed_by, Some(user));
+                            assert!(before.claimed_by.is_none_or(|c| c == user));
+                            claims += 1;
+                        }
+                        Err(PaymentError::Gift(refusal)) => {
+                            use payments::GiftRefusal as R;
+                            match refusal {
+                                R::Claimed => assert!(before.claimed_by.is_some()),
+                                R::Cancelled => assert!(before.cancelled),
+                                R::OwnGift => assert_eq!(before.payer, user),
+                                R::AlreadyOwned => {}
+                                R::NotFound => panic!("{code} vanished"),
+                            }
+                        }
+                        Err(err) => panic!("{err}"),
+                    }
+                }
+                None
+            }
+            64..=69 => {
                 // A buyer reviews (or re-reviews) what they bought; anyone else is refused.
                 let bought: Vec<(i64, String)> = server::on_db!(&d.db, |pool| {
                     sqlx::query_as(
-                    "SELECT o.user_id, p.slug FROM orders o JOIN products p ON p.id = o.product_id
+                        "SELECT COALESCE(g.claimed_by, o.user_id), p.slug
+                     FROM orders o JOIN products p ON p.id = o.product_id
+                     LEFT JOIN gifts g ON g.order_id = o.id
                      WHERE o.status = 'paid' AND p.billing = 'once' ORDER BY o.id",
-                )
-                .fetch_all(pool)
-                .await
+                    )
+                    .fetch_all(pool)
+                    .await
                 })
                 .unwrap();
                 let (user, slug) = if !bought.is_empty() && rng.below(4) != 0 {
@@ -1640,7 +1698,10 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
                 let paid: bool = server::on_db!(&d.db, |pool| {
                     sqlx::query_scalar(
                         "SELECT EXISTS (SELECT 1 FROM orders o JOIN products p ON p.slug = $2
-                                    WHERE o.user_id = $1 AND o.status = 'paid'
+                                    WHERE ((o.user_id = $1 AND NOT o.gift)
+                                           OR o.id IN (SELECT order_id FROM gifts
+                                                       WHERE claimed_by = $1))
+                                      AND o.status = 'paid'
                                       AND (o.product_id = p.id OR o.product_id IN (
                                             SELECT bundle_id FROM bundle_items
                                             WHERE product_id = p.id)))",
@@ -1954,7 +2015,10 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
         "SELECT count(*) FROM entitlements e JOIN products p ON p.id = e.product_id
          WHERE p.billing = 'once'
            AND (e.revoked_at IS NULL) <> EXISTS (
-             SELECT 1 FROM orders o WHERE o.user_id = e.user_id AND o.status = 'paid'
+             SELECT 1 FROM orders o
+             WHERE ((o.user_id = e.user_id AND NOT o.gift)
+                    OR o.id IN (SELECT order_id FROM gifts WHERE claimed_by = e.user_id))
+               AND o.status = 'paid'
                AND (o.product_id = e.product_id
                     OR o.product_id IN (SELECT bundle_id FROM bundle_items
                                         WHERE product_id = e.product_id)))",
@@ -1969,12 +2033,18 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
         sqlx::query_as(
             "SELECT p.slug, p.rating_count, p.rating_sum, p.rating_score,
                     (SELECT count(*) FROM reviews r WHERE r.product_id = p.id AND EXISTS (
-                       SELECT 1 FROM orders o WHERE o.user_id = r.user_id AND o.status = 'paid'
+                       SELECT 1 FROM orders o
+                       WHERE ((o.user_id = r.user_id AND NOT o.gift)
+                              OR o.id IN (SELECT order_id FROM gifts WHERE claimed_by = r.user_id))
+                         AND o.status = 'paid'
                          AND (o.product_id = p.id OR o.product_id IN (
                                SELECT bundle_id FROM bundle_items WHERE product_id = p.id)))),
                     (SELECT CAST(COALESCE(SUM(r.rating), 0) AS BIGINT) FROM reviews r
                      WHERE r.product_id = p.id AND EXISTS (
-                       SELECT 1 FROM orders o WHERE o.user_id = r.user_id AND o.status = 'paid'
+                       SELECT 1 FROM orders o
+                       WHERE ((o.user_id = r.user_id AND NOT o.gift)
+                              OR o.id IN (SELECT order_id FROM gifts WHERE claimed_by = r.user_id))
+                         AND o.status = 'paid'
                          AND (o.product_id = p.id OR o.product_id IN (
                                SELECT bundle_id FROM bundle_items WHERE product_id = p.id))))
              FROM products p",
@@ -1991,6 +2061,34 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
             0
         };
         assert_eq!(*score, expected, "{slug}'s average");
+    }
+    // Gifts: every paid gift order made one gift; a refunded one's gift was cancelled unless it
+    // had been claimed, and then the friend lost what it gave them (checked above with every
+    // grant). A gift order never granted its payer anything.
+    #[allow(clippy::type_complexity)]
+    let gifts: Vec<(String, String, i64, Option<i64>, bool, i64)> =
+        server::on_db!(&d.db, |pool| sqlx::query_as(
+            "SELECT o.public_id, o.status, (SELECT count(*) FROM gifts g WHERE g.order_id = o.id),
+                    g.claimed_by, g.cancelled_at IS NOT NULL,
+                    (SELECT count(*) FROM entitlements e
+                     WHERE e.order_id = o.id AND e.user_id = o.user_id)
+             FROM orders o LEFT JOIN gifts g ON g.order_id = o.id
+             WHERE o.gift AND o.status IN ('paid', 'refunded')",
+        )
+        .fetch_all(pool)
+        .await)
+        .unwrap();
+    let (mut given, mut claimed_gifts, mut cancelled) = (0, 0, 0);
+    for (order, status, made, claimed_by, was_cancelled, payer_grants) in &gifts {
+        assert_eq!(*made, 1, "{order}: one gift per paid gift order");
+        assert_eq!(*payer_grants, 0, "{order}: a gift grants its payer nothing");
+        match (status.as_str(), claimed_by, was_cancelled) {
+            ("paid", _, false) => given += 1,
+            ("refunded", None, true) => cancelled += 1,
+            ("refunded", Some(_), false) => {}
+            _ => panic!("{order} ({status}): claimed by {claimed_by:?}, cancelled {was_cancelled}"),
+        }
+        claimed_gifts += i64::from(claimed_by.is_some());
     }
     // License keys: every paid order of a product with keys has exactly one enabled key (or,
     // from an empty pool, waits for one); every refunded order's key is disabled.
@@ -2049,6 +2147,10 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
             "only {reviews_written} reviews written"
         );
         assert!(
+            given > 3 && claimed_gifts > 1 && claims > 1,
+            "{given} gifts, {claimed_gifts} claimed ({claims} claims), {cancelled} cancelled"
+        );
+        assert!(
             net_of_share > 0,
             "no affiliate-reduced amount reached the shop's ledger"
         );
@@ -2056,7 +2158,8 @@ async fn randomized_charges_of_every_kind_end_granted_once_or_refunded() {
     eprintln!(
         "seed {seed:#x}: {} charges ({shared} shared with an affiliate, {net_of_share} kept as \
          the bot's net and the share), {} refunded, {reviews_written} reviews, {restarts} restarts, \
-         {keyed} keys kept, {disabled} disabled, {waited} waited",
+         {keyed} keys kept, {disabled} disabled, {waited} waited, {given} gifts kept \
+         ({claimed_gifts} claimed, {cancelled} cancelled)",
         charged.len(),
         refunded.len()
     );
