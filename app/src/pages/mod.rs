@@ -12,7 +12,7 @@ pub use course::{Course, Lesson};
 pub use library::Library;
 pub use product::Product;
 #[cfg(feature = "ssr")]
-pub use product::{bundle_html, reviews_html};
+pub use product::{bundle_html, reviews_html, tracks_html};
 pub use review::WriteReview;
 
 use crate::i18n::*;
