@@ -273,6 +273,17 @@ pub struct PublicFile {
     pub size_bytes: u64,
 }
 
+/// How long a track's preview is for people who have not bought it, in seconds. The server cuts
+/// previews to it (`server::audio`); the product page says it.
+pub const AUDIO_PREVIEW_SECONDS: u32 = 30;
+
+/// One track of a product, as its page offers it: the name and where its preview plays.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AudioTrack {
+    pub name: String,
+    pub preview_url: String,
+}
+
 /// Everything the product page shows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ProductPage {
@@ -308,6 +319,13 @@ pub struct ProductPage {
     /// What a bundle holds, rendered on the server (empty for a single product).
     #[serde(default)]
     pub bundle_html: String,
+    /// The product's audio tracks with previews. Kept on the server like `reviews`.
+    #[serde(skip)]
+    pub tracks: Vec<AudioTrack>,
+    /// The tracks' players, rendered on the server (empty when there are none): native
+    /// `<audio>` elements, so the page ships no player code.
+    #[serde(default)]
+    pub tracks_html: String,
 }
 
 /// One product inside a bundle, as the bundle's page lists it.
@@ -448,6 +466,9 @@ pub struct LibraryFile {
     pub name: String,
     pub size_bytes: u64,
     pub url: String,
+    /// An audio file: the library plays it in full from `url` as well as offering it.
+    #[serde(default)]
+    pub audio: bool,
 }
 
 /// A started purchase: the order the server created and the Stars invoice to open.
@@ -666,6 +687,9 @@ pub async fn get_product(slug: String) -> Result<Option<ProductPage>, ServerFnEr
         page.reviews_html = crate::pages::reviews_html(&page.card.slug, &page.reviews, locale);
         if !page.bundle.is_empty() {
             page.bundle_html = crate::pages::bundle_html(&page.bundle, locale);
+        }
+        if !page.tracks.is_empty() {
+            page.tracks_html = crate::pages::tracks_html(&page.tracks, locale);
         }
     }
     Ok(page)

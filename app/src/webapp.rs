@@ -158,8 +158,11 @@ mod browser {
         init_data_unsafe("start_param")?.as_string()
     }
 
+    /// The MainButton's handler and the id of the screen that set it.
+    type MainAction = (u64, Rc<dyn Fn()>);
+
     thread_local! {
-        static MAIN_ACTION: RefCell<Option<(u64, Rc<dyn Fn()>)>> = const { RefCell::new(None) };
+        static MAIN_ACTION: RefCell<Option<MainAction>> = const { RefCell::new(None) };
         static BACK_ACTION: RefCell<Option<Rc<dyn Fn()>>> = const { RefCell::new(None) };
         static NEXT_ID: Cell<u64> = const { Cell::new(1) };
     }

@@ -3,8 +3,8 @@
 use crate::db::Db;
 use crate::storage::Storage;
 use app::api::{
-    BundlePart, CatalogPage, CatalogQuery, CatalogSort, LessonSummary, ProductCard, ProductKind,
-    ProductPage, PublicFile,
+    AudioTrack, BundlePart, CatalogPage, CatalogQuery, CatalogSort, LessonSummary, ProductCard,
+    ProductKind, ProductPage, PublicFile,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -215,7 +215,9 @@ pub async fn list_published(
 
 #[derive(sqlx::FromRow)]
 struct FileRow {
+    id: i64,
     role: String,
+    mime_type: String,
     file_name: String,
     size_bytes: i64,
     storage_key: String,
@@ -250,7 +252,7 @@ pub async fn published_product(db: &Db, slug: &str) -> Result<Option<ProductPage
         return Ok(None);
     };
     let files: Vec<FileRow> = crate::on_db!(db, |pool| sqlx::query_as(
-        "SELECT role, file_name, size_bytes, storage_key FROM product_files
+        "SELECT id, role, mime_type, file_name, size_bytes, storage_key FROM product_files
          WHERE product_id = $1 ORDER BY id",
     )
     .bind(card.id)
@@ -258,6 +260,7 @@ pub async fn published_product(db: &Db, slug: &str) -> Result<Option<ProductPage
     .await)?;
 
     let mut sample = None;
+    let mut tracks = Vec::new();
     let (mut content_files, mut content_bytes) = (0u32, 0u64);
     for file in files {
         let size = u64::try_from(file.size_bytes).unwrap_or(0);
@@ -272,6 +275,12 @@ pub async fn published_product(db: &Db, slug: &str) -> Result<Option<ProductPage
             "content" => {
                 content_files += 1;
                 content_bytes += size;
+                if crate::audio::previewable(&file.mime_type) {
+                    tracks.push(AudioTrack {
+                        preview_url: crate::audio::preview_url(file.id),
+                        name: file.file_name,
+                    });
+                }
             }
             _ => {}
         }
@@ -299,6 +308,8 @@ pub async fn published_product(db: &Db, slug: &str) -> Result<Option<ProductPage
         reviews_html: String::new(),
         bundle,
         bundle_html: String::new(),
+        tracks,
+        tracks_html: String::new(),
         min_price_stars: min_price_stars.and_then(|m| u32::try_from(m).ok()),
         card: card.into_card()?,
         description_html: crate::studio::markdown::render(&description),

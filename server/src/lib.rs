@@ -1,6 +1,7 @@
 //! Starfront's backend: configuration, database, catalog, storage and the HTTP router.
 
 pub mod assets;
+pub mod audio;
 pub mod auth;
 pub mod catalog;
 pub use ::clock;

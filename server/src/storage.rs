@@ -300,6 +300,26 @@ impl Storage {
         got.bytes().await.map_err(|err| Self::store_err(key, err))
     }
 
+    /// One byte range of a file in memory (`range` clipped to the file): for a few KiB read
+    /// from a file's start, such as an audio header.
+    pub async fn read_range(
+        &self,
+        area: Area,
+        key: &str,
+        range: std::ops::Range<u64>,
+    ) -> Result<Bytes, StorageError> {
+        let location = Self::location(area, key)?;
+        let got = self
+            .store
+            .get_opts(
+                &location,
+                GetOptions::new().with_range(Some(GetRange::Bounded(range))),
+            )
+            .await
+            .map_err(|err| Self::store_err(key, err))?;
+        got.bytes().await.map_err(|err| Self::store_err(key, err))
+    }
+
     /// The file (or a range of it) as a stream.
     pub async fn get(
         &self,

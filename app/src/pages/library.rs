@@ -144,7 +144,14 @@ fn Item(item: LibraryItem) -> impl IntoView {
                     <p class="license-key pending">{t!(i18n, library.license_pending)}</p>
                 })}
                 <ul class="files">
-                    {item.files.into_iter().map(|file| view! { <li><DownloadLink file /></li> }).collect_view()}
+                    {item.files.into_iter().map(|file| {
+                        // A bought track plays whole from its signed link, which the server checks
+                        // against the purchase on every range the player asks for.
+                        let player = file.audio.then(|| view! {
+                            <audio class="track-player" controls preload="metadata" src=file.url.clone()></audio>
+                        });
+                        view! { <li>{player}<DownloadLink file /></li> }
+                    }).collect_view()}
                 </ul>
             </div>
         </li>

@@ -14,7 +14,7 @@ pub use gift::Gift;
 pub use library::Library;
 pub use product::Product;
 #[cfg(feature = "ssr")]
-pub use product::{bundle_html, reviews_html};
+pub use product::{bundle_html, reviews_html, tracks_html};
 pub use review::WriteReview;
 
 use crate::i18n::*;

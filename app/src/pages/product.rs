@@ -4,7 +4,7 @@ use super::price::PricedBuy;
 use super::{server_message, ErrorNote, NotFound};
 use crate::api::{get_product, share_product, Billing, ProductKind, ProductPage, Share};
 #[cfg(feature = "ssr")]
-use crate::api::{BundlePart, Reviews};
+use crate::api::{AudioTrack, BundlePart, Reviews};
 use crate::components::{Cover, KindLabel};
 use crate::format;
 use crate::i18n::*;
@@ -111,10 +111,40 @@ fn ProductView(page: ProductPage) -> impl IntoView {
                     </section>
                 }
             })}
+            <section class="tracks" hidden=page.tracks_html.is_empty() inner_html=page.tracks_html></section>
             <section class="bundle" hidden=page.bundle_html.is_empty() inner_html=page.bundle_html></section>
             <section class="reviews" id="reviews" inner_html=page.reviews_html></section>
         </article>
     }
+}
+
+/// The tracks' previews: a native player each (play, pause, seek, progress), fed by the
+/// server's cut of the first `AUDIO_PREVIEW_SECONDS`, so the limit holds whatever the browser
+/// does. Rendered on the server in `locale`, like the reviews; nothing in it needs the wasm.
+#[cfg(feature = "ssr")]
+pub fn tracks_html(tracks: &[AudioTrack], locale: crate::i18n::Locale) -> String {
+    use crate::texts::fill;
+    let note = fill(
+        td_string!(locale, product.previews_note),
+        &[("seconds", &crate::api::AUDIO_PREVIEW_SECONDS)],
+    );
+    let list = tracks
+        .iter()
+        .map(|track| {
+            view! {
+                <li class="track">
+                    <span class="track-name">{track.name.clone()}</span>
+                    <audio class="preview" controls preload="metadata" src=track.preview_url.clone()></audio>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <h2>{td_string!(locale, product.tracks)}</h2>
+        <p class="muted">{note}</p>
+        <ul class="track-list">{list}</ul>
+    }
+    .to_html()
 }
 
 /// What a bundle holds, each part linked to its own page with its kind and price alone, and

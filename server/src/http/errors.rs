@@ -2,6 +2,7 @@
 //! reads. The domain modules return their own errors and know nothing of HTTP; this is where
 //! each meets `ApiError`.
 
+use crate::audio::AudioError;
 use crate::auth::AuthError;
 use crate::downloads::DownloadError;
 use crate::error::ApiError;
@@ -74,6 +75,26 @@ impl From<DownloadError> for ApiError {
             DownloadError::Db(_) => return ApiError::internal(err),
         };
         ApiError::new(status, code, text).because(err)
+    }
+}
+
+impl From<AudioError> for ApiError {
+    fn from(err: AudioError) -> Self {
+        match err {
+            // A track with no preview (not WAV, or one the cut cannot read) is no preview to
+            // anyone: the page never links it.
+            AudioError::NoTrack(_) | AudioError::NotPreviewable { .. } => {
+                ApiError::not_found().because(err)
+            }
+            AudioError::BadRange => ApiError::new(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "bad_range",
+                text!(errors.not_found),
+            )
+            .because(err),
+            AudioError::Storage(err) => err.into(),
+            AudioError::Db(err) => err.into(),
+        }
     }
 }
 

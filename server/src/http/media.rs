@@ -125,7 +125,7 @@ pub async fn public(
 }
 
 /// One range of `bytes=a-b`, `bytes=a-` or `bytes=-n`; anything else is refused (`None`).
-fn parse_range(value: &HeaderValue) -> Option<GetRange> {
+pub(super) fn parse_range(value: &HeaderValue) -> Option<GetRange> {
     let spec = value.to_str().ok()?.trim().strip_prefix("bytes=")?;
     let (start, end) = spec.split_once('-')?;
     let (start, end) = (start.trim(), end.trim());

@@ -19,6 +19,7 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+mod audio;
 mod caller;
 mod discounts;
 mod errors;
@@ -90,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/orders/{order_id}/refund", post(refund))
         .route("/download/{token}", get(download))
         .route("/telegram/webhook", post(webhook))
+        .merge(audio::router())
         .merge(studio::router())
         .merge(discounts::router())
         .merge(promotion::router())

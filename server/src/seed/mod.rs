@@ -345,12 +345,21 @@ async fn product_files(
                 wav::tones(8000, &[(261.6, 300), (329.6, 300), (392.0, 400)]),
             );
             for (name, notes) in loops {
+                // Each loop played for 40 s, longer than the 30 s preview, so the product page
+                // shows the cut and the library the whole; 8 kHz keeps the three under 2 MB.
+                let period: u32 = notes.iter().map(|(_, ms)| ms).sum();
+                let track: Vec<(f32, u32)> = notes
+                    .iter()
+                    .copied()
+                    .cycle()
+                    .take(notes.len() * (40_000 / period) as usize)
+                    .collect();
                 add(
                     "content",
                     Area::Private,
                     name.into(),
                     "audio/wav",
-                    wav::tones(22050, notes),
+                    wav::tones(8000, &track),
                 );
             }
         }

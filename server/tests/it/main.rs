@@ -6,6 +6,7 @@
 
 mod common;
 
+mod audio;
 mod bundles;
 mod concurrency;
 mod crash;
