@@ -157,16 +157,17 @@ pub async fn open_lesson(
     let mut attachment = None;
     if let (Some(user), Some(file_id), true) = (viewer, lesson.file_id, course.owned) {
         // Attachments are paid files: signed like the library's, for buyers only.
-        let file: Option<(String, i64)> = crate::on_db!(db, |pool| sqlx::query_as(
-            "SELECT file_name, size_bytes FROM product_files WHERE id = $1"
+        let file: Option<(String, i64, String)> = crate::on_db!(db, |pool| sqlx::query_as(
+            "SELECT file_name, size_bytes, mime_type FROM product_files WHERE id = $1"
         )
         .bind(file_id)
         .fetch_optional(pool)
         .await)?;
-        attachment = file.map(|(name, size)| LibraryFile {
+        attachment = file.map(|(name, size, mime_type)| LibraryFile {
             name,
             size_bytes: u64::try_from(size).unwrap_or(0),
             url: format!("/download/{}", signer.sign(user, file_id, unix_now())),
+            read_url: crate::reading::read_url(file_id, &mime_type),
         });
     }
     if let (Some(user), true) = (viewer, course.owned) {

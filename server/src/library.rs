@@ -24,6 +24,7 @@ struct LibraryRow {
     cover_key: Option<String>,
     file_id: Option<i64>,
     file_name: Option<String>,
+    mime_type: Option<String>,
     size_bytes: Option<i64>,
     expires_at: Option<i64>,
     license_key: Option<String>,
@@ -41,7 +42,7 @@ pub async fn library(
     // A course may be lessons only, with no file of its own: hence the outer join.
     let rows: Vec<LibraryRow> = crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT p.id AS product_id, p.slug, p.title, p.kind, p.cover_key, f.id AS file_id,
-                f.file_name, f.size_bytes, e.expires_at,
+                f.file_name, f.mime_type, f.size_bytes, e.expires_at,
                 (SELECT k.code FROM license_keys k
                  WHERE k.order_id = e.order_id AND k.disabled_at IS NULL) AS license_key,
                 EXISTS (SELECT 1 FROM license_waits w WHERE w.order_id = e.order_id)
@@ -66,6 +67,10 @@ pub async fn library(
                 name,
                 size_bytes: u64::try_from(row.size_bytes.unwrap_or(0)).unwrap_or(0),
                 url: format!("/download/{}", signer.sign(user_id, file_id, signed_at)),
+                read_url: row
+                    .mime_type
+                    .as_deref()
+                    .and_then(|mime| crate::reading::read_url(file_id, mime)),
             }),
             _ => None,
         };
