@@ -5,6 +5,7 @@ mod course;
 mod library;
 mod price;
 mod product;
+mod reader;
 mod review;
 
 pub use catalog::Catalog;
@@ -13,6 +14,7 @@ pub use library::Library;
 pub use product::Product;
 #[cfg(feature = "ssr")]
 pub use product::{bundle_html, reviews_html};
+pub use reader::Reader;
 pub use review::WriteReview;
 
 use crate::i18n::*;
