@@ -110,6 +110,45 @@ for f in "$staged"/*; do
 done
 cp style/favicon.svg "$SITE_DIR/favicon.svg"
 
+# The reader's frame and its viewers (frontend/reader/; the npm packages are installed by
+# scripts/setup.sh), served from /reader/ and fetched only when a book is opened: nothing here is
+# part of the first load. Copied whole into place, so a server never sees half of them.
+step "reader: frame, PDF.js and foliate-js"
+reader_src="$ROOT/frontend/reader"
+reader_modules="$reader_src/node_modules"
+for package in pdfjs-dist foliate-js construct-style-sheets-polyfill; do
+  [ -d "$reader_modules/$package" ] || die "the reader's npm package $package is missing: run scripts/setup.sh"
+done
+reader_out="$SITE_DIR/reader"
+rm -rf "$reader_out.new"
+mkdir -p "$reader_out.new/pdfjs" "$reader_out.new/foliate/vendor"
+cp "$reader_src/frame.html" "$reader_src/reader.js" "$reader_src/reader.css" "$reader_out.new/"
+pdfjs="$reader_modules/pdfjs-dist"
+cp "$pdfjs/build/pdf.min.mjs" "$pdfjs/build/pdf.worker.min.mjs" "$pdfjs/LICENSE" "$reader_out.new/pdfjs/"
+# Character maps (CJK text), the standard fonts PDFs name without embedding, the image decoders.
+cp -r "$pdfjs/cmaps" "$pdfjs/standard_fonts" "$pdfjs/wasm" "$reader_out.new/pdfjs/"
+foliate="$reader_modules/foliate-js"
+# Its modules import one another by relative path; the lint and bundler configs and its demo
+# reader are not for browsers.
+for f in "$foliate"/*.js; do
+  case "$(basename "$f")" in eslint.config.js | rollup.config.js | reader.js) continue ;; esac
+  cp "$f" "$reader_out.new/foliate/"
+done
+cp "$foliate/LICENSE" "$reader_out.new/foliate/"
+cp "$foliate"/vendor/*.js "$reader_out.new/foliate/vendor/"
+# fixed-layout.js imports its polyfill by package name, which a browser cannot resolve: a copy
+# beside it, imported by path.
+cp "$reader_modules/construct-style-sheets-polyfill/dist/adoptedStyleSheets.js" "$reader_out.new/foliate/vendor/"
+sed -i "s#^import 'construct-style-sheets-polyfill'#import './vendor/adoptedStyleSheets.js'#" \
+  "$reader_out.new/foliate/fixed-layout.js"
+grep -q "^import './vendor/adoptedStyleSheets.js'" "$reader_out.new/foliate/fixed-layout.js" \
+  || die "foliate-js's fixed-layout.js no longer imports its polyfill as expected"
+rm -rf "$reader_out.old"
+[ -d "$reader_out" ] && mv "$reader_out" "$reader_out.old"
+mv "$reader_out.new" "$reader_out"
+rm -rf "$reader_out.old"
+note "$(du -sk "$reader_out" | cut -f1) KiB in $(find "$reader_out" -type f | wc -l) files, served from /reader/"
+
 # Compressed once here, served as they are (the server's ServeDir picks .br or .gz by the
 # browser's Accept-Encoding) instead of sending the raw wasm or compressing per request.
 # brotli is optional (scripts/bench.sh installs it); without it browsers get gzip.

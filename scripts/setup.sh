@@ -134,6 +134,19 @@ else
 fi
 "$WASM_OPT" --version
 
+# ------------------------------------------------------------------ the reader's viewers
+# PDF.js and foliate-js for the reader (/read/…), from npm at the versions frontend/reader's
+# lock names; scripts/build.sh copies what the browser loads into the site. Optional packages
+# (PDF.js's canvas for Node.js) are not needed in a browser.
+step "reader: npm packages (frontend/reader)"
+if [ -d "$ROOT/frontend/reader/node_modules/pdfjs-dist" ] \
+   && [ "$ROOT/frontend/reader/node_modules/.package-lock.json" -nt "$ROOT/frontend/reader/package-lock.json" ]; then
+  note "already installed"
+else
+  command -v npm >/dev/null || die "npm not found: install Node.js 18 or newer"
+  (cd "$ROOT/frontend/reader" && npm ci --omit=optional --no-audit --no-fund --loglevel=error)
+fi
+
 # ------------------------------------------------------------------ browser tests
 if [ "$WANT_BROWSER" = 1 ]; then
   step "Chromium and Playwright (end-to-end tests)"

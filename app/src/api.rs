@@ -469,6 +469,64 @@ pub struct LibraryFile {
     /// An audio file: the library plays it in full from `url` as well as offering it.
     #[serde(default)]
     pub audio: bool,
+    /// The reader's page for it (`/read/<file id>`) when it is a PDF or an EPUB.
+    #[serde(default)]
+    pub read_url: Option<String>,
+}
+
+/// A document the reader opens (`/read/…`): the two formats its viewers read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BookFormat {
+    Pdf,
+    Epub,
+}
+
+impl BookFormat {
+    /// By the type recorded at upload (content files).
+    pub fn of_mime(mime: &str) -> Option<Self> {
+        match mime {
+            "application/pdf" => Some(BookFormat::Pdf),
+            "application/epub+zip" => Some(BookFormat::Epub),
+            _ => None,
+        }
+    }
+
+    /// By the file's name (a sample, whose public URL is all the page has).
+    pub fn of_name(name: &str) -> Option<Self> {
+        let (_, extension) = name.rsplit_once('.')?;
+        match extension.to_ascii_lowercase().as_str() {
+            "pdf" => Some(BookFormat::Pdf),
+            "epub" => Some(BookFormat::Epub),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BookFormat::Pdf => "pdf",
+            BookFormat::Epub => "epub",
+        }
+    }
+}
+
+/// A bought file as the reader opens it (`GET /api/reader/<file id>`): a fresh download link
+/// (the buyer's stamped copy, through the download route and its checks) and where the buyer
+/// stopped last time, on any device.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReaderFile {
+    pub name: String,
+    pub format: BookFormat,
+    pub url: String,
+    /// The viewer's own position (`page:<n>` in a PDF, a CFI in an EPUB); `None` before the
+    /// first page turn.
+    pub position: Option<String>,
+}
+
+/// `PUT /api/reader/<file id>/position`: where the buyer is now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadingPosition {
+    pub position: String,
 }
 
 /// A started purchase: the order the server created and the Stars invoice to open.

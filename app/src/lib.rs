@@ -259,6 +259,8 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/gift/:code") view={Lazy::<screens::GiftScreen>::new()} />
                     <Route path=path!("/learn/:slug") view={Lazy::<screens::CourseScreen>::new()} />
                     <Route path=path!("/learn/:slug/:lesson") view={Lazy::<screens::LessonScreen>::new()} />
+                    <Route path=path!("/read/:file") view={Lazy::<screens::ReaderScreen>::new()} />
+                    <Route path=path!("/read/sample/:slug") view={Lazy::<screens::ReaderScreen>::new()} />
                     <Route path=path!("/studio") view={Lazy::<screens::StudioHomeScreen>::new()} />
                     <Route path=path!("/studio/new") view={Lazy::<screens::NewProductScreen>::new()} />
                     <Route path=path!("/studio/p/:id") view={Lazy::<screens::EditProductScreen>::new()} />

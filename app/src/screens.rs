@@ -222,3 +222,17 @@ impl LazyRoute for StudioLicensesScreen {
         view! { <studio::licenses::StudioLicensesPage /> }.into_any()
     }
 }
+
+/// `/read/:file` and `/read/sample/:slug`: one module for both.
+pub struct ReaderScreen;
+
+#[lazy_route]
+impl LazyRoute for ReaderScreen {
+    fn data() -> Self {
+        Self
+    }
+
+    fn view(_this: Self) -> AnyView {
+        view! { <pages::Reader /> }.into_any()
+    }
+}

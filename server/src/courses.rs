@@ -168,6 +168,7 @@ pub async fn open_lesson(
             size_bytes: u64::try_from(size).unwrap_or(0),
             url: format!("/download/{}", signer.sign(user, file_id, unix_now())),
             audio: crate::audio::playable(&mime),
+            read_url: crate::reading::read_url(file_id, &mime),
         });
     }
     if let (Some(user), true) = (viewer, course.owned) {

@@ -25,6 +25,7 @@ pub mod payments;
 pub mod promotion;
 pub mod rate_limit;
 pub mod ratings;
+pub mod reading;
 pub mod replica;
 pub mod reviews;
 #[cfg(feature = "demo")]

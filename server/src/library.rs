@@ -68,6 +68,10 @@ pub async fn library(
                 size_bytes: u64::try_from(row.size_bytes.unwrap_or(0)).unwrap_or(0),
                 url: format!("/download/{}", signer.sign(user_id, file_id, signed_at)),
                 audio: row.mime_type.as_deref().is_some_and(crate::audio::playable),
+                read_url: row
+                    .mime_type
+                    .as_deref()
+                    .and_then(|mime| crate::reading::read_url(file_id, mime)),
             }),
             _ => None,
         };

@@ -5,7 +5,7 @@
 use super::{server_message, ErrorNote, NotFound};
 use crate::api::{complete_lesson, get_course, get_lesson, CourseView, LessonView};
 use crate::i18n::*;
-use crate::pages::library::DownloadLink;
+use crate::pages::library::{DownloadLink, ReadLink};
 use crate::webapp;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -187,7 +187,7 @@ fn LessonPage(lesson: LessonView) -> impl IntoView {
             {move || done.get().then(|| view! { <p class="tag done">"✓ " {t!(i18n, course.done)}</p> })}
             // Rendered and sanitised on the server, as product descriptions are.
             <div class="lesson-body" inner_html=lesson.body_html.clone()></div>
-            {lesson.attachment.map(|file| view! { <DownloadLink file /> })}
+            {lesson.attachment.map(|file| view! { <ReadLink file=file.clone() /> <DownloadLink file /> })}
         </article>
         <nav class="lesson-nav">
             {lesson.previous_id.map(|id| view! {

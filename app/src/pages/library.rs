@@ -150,7 +150,7 @@ fn Item(item: LibraryItem) -> impl IntoView {
                         let player = file.audio.then(|| view! {
                             <audio class="track-player" controls preload="metadata" src=file.url.clone()></audio>
                         });
-                        view! { <li>{player}<DownloadLink file /></li> }
+                        view! { <li>{player}<ReadLink file=file.clone() /><DownloadLink file /></li> }
                     }).collect_view()}
                 </ul>
             </div>
@@ -161,6 +161,18 @@ fn Item(item: LibraryItem) -> impl IntoView {
 /// Selects the whole key in its field, ready to copy.
 fn select_all(ev: &leptos::ev::Event) {
     event_target::<leptos::web_sys::HtmlInputElement>(ev).select();
+}
+
+/// The reader's page for a PDF or EPUB; nothing for other files.
+#[component]
+pub(crate) fn ReadLink(file: LibraryFile) -> impl IntoView {
+    let i18n = use_i18n();
+    file.read_url.map(|href| {
+        let name = file.name.clone();
+        view! {
+            <a class="button read" href=href>{t!(i18n, library.read, name = move || name.clone())}</a>
+        }
+    })
 }
 
 /// A file download: Telegram's download dialog inside Telegram, a plain link elsewhere.

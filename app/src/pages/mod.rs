@@ -6,6 +6,7 @@ mod gift;
 mod library;
 mod price;
 mod product;
+mod reader;
 mod review;
 
 pub use catalog::Catalog;
@@ -15,6 +16,7 @@ pub use library::Library;
 pub use product::Product;
 #[cfg(feature = "ssr")]
 pub use product::{bundle_html, reviews_html, tracks_html};
+pub use reader::Reader;
 pub use review::WriteReview;
 
 use crate::i18n::*;

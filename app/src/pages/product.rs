@@ -2,7 +2,9 @@
 
 use super::price::PricedBuy;
 use super::{server_message, ErrorNote, NotFound};
-use crate::api::{get_product, share_product, Billing, ProductKind, ProductPage, Share};
+use crate::api::{
+    get_product, share_product, Billing, BookFormat, ProductKind, ProductPage, Share,
+};
 #[cfg(feature = "ssr")]
 use crate::api::{AudioTrack, BundlePart, Reviews};
 use crate::components::{Cover, KindLabel};
@@ -69,7 +71,14 @@ fn ProductView(page: ProductPage) -> impl IntoView {
                 </p>
                 {page.sample.map(|sample| {
                     let size = format::bytes(sample.size_bytes);
+                    // A PDF or EPUB sample opens in the reader too (a lazy route).
+                    let read = BookFormat::of_name(&sample.name).map(|_| view! {
+                        <a class="button secondary read-sample" href=format!("/read/sample/{slug}")>
+                            {t!(i18n, product.read_sample)}
+                        </a>
+                    });
                     view! {
+                        {read}
                         <a class="button secondary" href=sample.url download=sample.name.clone()>
                             {t!(i18n, product.free_sample, size = move || size.clone())}
                         </a>

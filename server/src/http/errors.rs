@@ -10,6 +10,7 @@ use crate::library::LibraryError;
 use crate::licenses::LicenseError;
 use crate::payments::PaymentError;
 use crate::promotion::PromotionError;
+use crate::reading::ReadingError;
 use crate::reviews::ReviewError;
 use crate::stamping::StampError;
 use crate::storage::StorageError;
@@ -112,6 +113,21 @@ impl From<StampError> for ApiError {
 impl From<LibraryError> for ApiError {
     fn from(err: LibraryError) -> Self {
         ApiError::internal(err)
+    }
+}
+
+impl From<ReadingError> for ApiError {
+    fn from(err: ReadingError) -> Self {
+        let (status, code, text) = match err {
+            ReadingError::NotReadable => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "not_readable",
+                text!(errors.not_readable),
+            ),
+            ReadingError::BadPosition => (INVALID.0, INVALID.1, text!(errors.bad_position)),
+            ReadingError::Db(_) => return ApiError::internal(err),
+        };
+        ApiError::new(status, code, text).because(err)
     }
 }
 

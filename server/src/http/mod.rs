@@ -26,6 +26,7 @@ mod errors;
 mod licenses;
 pub mod media;
 mod promotion;
+mod reader;
 mod reviews;
 pub mod studio;
 mod support;
@@ -70,6 +71,21 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static(FILE_HEADERS[1].1),
         ));
 
+    // The reader's frame and the viewers it loads (scripts/build.sh copies them there). Not
+    // named by content, so browsers ask again (`no-cache`) and get a 304 while they are current.
+    let reader = Router::new()
+        .fallback_service(ServeDir::new(
+            PathBuf::from(&*leptos.site_root).join("reader"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(READER_CSP),
+        ));
+
     #[cfg(feature = "dev-preview")]
     let emulator = state.emulator.clone();
     let turns = state.turns.clone();
@@ -96,6 +112,7 @@ pub fn router(state: AppState) -> Router {
         .merge(discounts::router())
         .merge(promotion::router())
         .merge(reviews::router())
+        .merge(reader::router())
         .merge(licenses::router())
         .merge(support::router())
         .leptos_routes_with_context(
@@ -110,6 +127,7 @@ pub fn router(state: AppState) -> Router {
         )
         .nest("/pkg", pkg)
         .nest("/media", media)
+        .nest("/reader", reader)
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
@@ -281,6 +299,17 @@ const FILE_HEADERS: [(header::HeaderName, &str); 2] = [
     (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
     (header::CONTENT_SECURITY_POLICY, "sandbox"),
 ];
+
+/// The reader's frame (`/reader/frame.html`) shows creators' EPUBs, whose pages foliate-js
+/// renders from `blob:` URLs of this origin in iframes it must let run scripts (a WebKit bug):
+/// those pages take this policy from the frame, so no script in a book runs (`script-src` has
+/// no `'unsafe-inline'` and no `blob:`), and only the viewers' own files do. PDF.js runs its
+/// worker from here and may compile its image decoders to wasm; books bring their styles, fonts
+/// and images as `blob:` and `data:` URLs.
+pub const READER_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+    worker-src 'self'; style-src 'self' 'unsafe-inline' blob:; img-src 'self' blob: data:; \
+    font-src 'self' blob: data:; connect-src 'self' blob: data:; frame-src blob:; \
+    object-src 'none'; base-uri 'none'; form-action 'none'";
 
 /// Longest `Range` header accepted. One range is at most 41 bytes (`bytes=` and two 20-digit
 /// numbers); a few ranges fit, a long list is no download manager and costs parsing.

@@ -2,6 +2,7 @@
 //! a generated cover, a free sample and the paid content. Applying it twice changes nothing.
 
 mod cover;
+mod epub;
 pub(crate) mod pdf;
 mod wav;
 
@@ -84,10 +85,11 @@ const PRODUCTS: &[DemoProduct] = &[
     price_stars: 180,
     creator_id: 1002,
     description: "Settings, gear and habits for sharp photos after dark.\n\n\
-        Star trails, city lights and the blue hour, with exposure tables for each.",
+        Star trails, city lights and the blue hour, with exposure tables for each. PDF and EPUB.",
     parts: &[
         ("Before sunset", "Scout the place in daylight. Note where the moon will rise and where street lights fall.\n\nPack a tripod, a remote release and a headlamp with a red mode."),
         ("The blue hour", "For about thirty minutes after sunset the sky balances the city lights. Expose for the sky, around f/8 and two seconds at ISO 100."),
+        ("Star trails", "Point north, open the lens wide and take thirty-second frames for an hour.\n\nStack them at home: the sky turns around the pole star in bright arcs."),
     ],
     },
     DemoProduct {
@@ -141,6 +143,9 @@ const PRODUCTS: &[DemoProduct] = &[
         parts: &[],
     },
 ];
+
+/// The demo e-book whose buyers get an EPUB beside the PDF.
+const EPUB_BOOK: &str = "night-photography-field-notes";
 
 /// What the seed added this time (zero on a repeat run).
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -324,6 +329,16 @@ async fn product_files(
                 "application/pdf",
                 pdf::document(product.title, product.parts),
             );
+            // One book comes as an EPUB too, so the dev preview's reader shows both formats.
+            if slug == EPUB_BOOK {
+                add(
+                    "content",
+                    Area::Private,
+                    format!("{slug}.epub"),
+                    "application/epub+zip",
+                    epub::book(slug, product.title, product.parts),
+                );
+            }
         }
         ProductKind::File => {
             let loops: [(&str, &[(f32, u32)]); 3] = [

@@ -23,6 +23,7 @@ mod licenses;
 mod memberships;
 mod payments;
 mod reach;
+mod reader;
 mod replicas;
 mod reviews;
 mod stamping;
