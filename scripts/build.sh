@@ -143,6 +143,12 @@ sed -i "s#^import 'construct-style-sheets-polyfill'#import './vendor/adoptedStyl
   "$reader_out.new/foliate/fixed-layout.js"
 grep -q "^import './vendor/adoptedStyleSheets.js'" "$reader_out.new/foliate/fixed-layout.js" \
   || die "foliate-js's fixed-layout.js no longer imports its polyfill as expected"
+# Compressed once, like the bundle (the server picks by Accept-Encoding): PDF.js's worker is
+# about 1 MB raw, 300 KB gzipped. Files too small to gain are left alone.
+find "$reader_out.new" -type f -size +1k ! -name LICENSE | while read -r f; do
+  gzip -9 -n -k -f "$f"
+  if command -v brotli >/dev/null; then brotli -q 11 -f -k "$f"; fi
+done
 rm -rf "$reader_out.old"
 [ -d "$reader_out" ] && mv "$reader_out" "$reader_out.old"
 mv "$reader_out.new" "$reader_out"

@@ -356,7 +356,7 @@ pub fn stamp_epub(bytes: &[u8], stamp: &Stamp) -> Result<Vec<u8>, StampError> {
         return Err(bad("the package lists no XHTML document"));
     }
 
-    let escaped = xml_escape(stamp.line());
+    let escaped = html_escape::encode_quoted_attribute(stamp.line());
     let mut changed: Vec<(String, Vec<u8>)> = Vec::new();
     changed.push((
         opf_path.clone(),
@@ -506,14 +506,6 @@ fn resolve(base: &str, href: &str) -> String {
         }
     }
     parts.join("/")
-}
-
-fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&apos;")
 }
 
 /// A paid file as stored: what [`copy_for`] needs to decide and to make a copy.

@@ -71,12 +71,15 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static(FILE_HEADERS[1].1),
         ));
 
-    // The reader's frame and the viewers it loads (scripts/build.sh copies them there). Not
-    // named by content, so browsers ask again (`no-cache`) and get a 304 while they are current.
+    // The reader's frame and the viewers it loads (scripts/build.sh copies them there, with a
+    // `.br`/`.gz` beside each: the PDF.js worker alone is a megabyte raw). Not named by content,
+    // so browsers ask again (`no-cache`) and get a 304 while they are current.
     let reader = Router::new()
-        .fallback_service(ServeDir::new(
-            PathBuf::from(&*leptos.site_root).join("reader"),
-        ))
+        .fallback_service(
+            ServeDir::new(PathBuf::from(&*leptos.site_root).join("reader"))
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-cache"),

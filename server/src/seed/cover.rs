@@ -20,7 +20,7 @@ pub fn svg(slug: &str, title: &str, kind_label: &str) -> String {
         lines += &format!(
             r#"<text x="24" y="{}" font-size="26" font-weight="700">{}</text>"#,
             150 + 34 * i,
-            escape(line)
+            html_escape::encode_double_quoted_attribute(line)
         );
     }
     format!(
@@ -35,8 +35,8 @@ pub fn svg(slug: &str, title: &str, kind_label: &str) -> String {
 </g>
 </svg>
 "##,
-        label = escape(title),
-        kind = escape(&kind_label.to_uppercase()),
+        label = html_escape::encode_double_quoted_attribute(title),
+        kind = html_escape::encode_double_quoted_attribute(&kind_label.to_uppercase()),
     )
 }
 
@@ -52,13 +52,6 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
         }
     }
     lines
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

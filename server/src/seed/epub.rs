@@ -59,8 +59,8 @@ fn package(id: &str, title: &str, chapters: usize) -> String {
          <meta property=\"dcterms:modified\">2026-01-01T00:00:00Z</meta></metadata><manifest>\
          <item id=\"nav\" href=\"nav.xhtml\" media-type=\"application/xhtml+xml\" properties=\"nav\"/>\
          {items}</manifest><spine>{spine}</spine></package>\n",
-        escape(id),
-        escape(title)
+        html_escape::encode_double_quoted_attribute(id),
+        html_escape::encode_double_quoted_attribute(title)
     )
 }
 
@@ -72,7 +72,7 @@ fn nav(title: &str, chapters: &[(&str, &str)]) -> String {
             format!(
                 "<li><a href=\"chapter-{}.xhtml\">{}</a></li>",
                 i + 1,
-                escape(heading)
+                html_escape::encode_double_quoted_attribute(heading)
             )
         })
         .collect();
@@ -80,7 +80,7 @@ fn nav(title: &str, chapters: &[(&str, &str)]) -> String {
         title,
         &format!(
             "<nav epub:type=\"toc\" id=\"toc\"><h1>{}</h1><ol>{links}</ol></nav>",
-            escape(title)
+            html_escape::encode_double_quoted_attribute(title)
         ),
     )
 }
@@ -88,11 +88,14 @@ fn nav(title: &str, chapters: &[(&str, &str)]) -> String {
 fn chapter(heading: &str, body: &str) -> String {
     let paragraphs: String = body
         .split("\n\n")
-        .map(|p| format!("<p>{}</p>", escape(p)))
+        .map(|p| format!("<p>{}</p>", html_escape::encode_double_quoted_attribute(p)))
         .collect();
     xhtml(
         heading,
-        &format!("<h1>{}</h1>{paragraphs}", escape(heading)),
+        &format!(
+            "<h1>{}</h1>{paragraphs}",
+            html_escape::encode_double_quoted_attribute(heading)
+        ),
     )
 }
 
@@ -101,15 +104,8 @@ fn xhtml(title: &str, body: &str) -> String {
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" \
          xmlns:epub=\"http://www.idpf.org/2007/ops\" lang=\"en\"><head><title>{}</title></head>\
          <body>{body}</body></html>\n",
-        escape(title)
+        html_escape::encode_double_quoted_attribute(title)
     )
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

@@ -13,13 +13,6 @@ const LEFT: f64 = 44.0;
 const BOTTOM: f64 = 28.0;
 const TOP: f64 = 12.0;
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// A round upper bound for the axis: 1, 2 or 5 times a power of ten.
 fn nice_ceiling(max: u64) -> u64 {
     let mut step = 1u64;
@@ -62,7 +55,7 @@ pub fn draw(days: &[DaySales], locale: Locale) -> String {
     let _ = write!(
         svg,
         r#"<svg xmlns="http://www.w3.org/2000/svg" class="sales-chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{label}" font-family="system-ui, sans-serif" font-size="11"><title>{label}</title>"#,
-        label = escape(&label)
+        label = html_escape::encode_double_quoted_attribute(&label)
     );
     // Grid lines at 0, ½ and the top, labelled.
     for v in [0, top / 2, top] {
@@ -83,7 +76,7 @@ pub fn draw(days: &[DaySales], locale: Locale) -> String {
                 r#"<rect class="gross" x="{x:.1}" y="{y:.1}" width="{bar:.1}" height="{h:.1}" fill="var(--tg-theme-button-color, #2481cc)"><title>{tip}</title></rect>"#,
                 y = y(day.gross_stars),
                 h = plot_h * day.gross_stars as f64 / top as f64,
-                tip = escape(&fill(
+                tip = html_escape::encode_double_quoted_attribute(&fill(
                     td_string!(locale, studio.chart_day),
                     &[
                         ("day", &day.day),
@@ -100,7 +93,7 @@ pub fn draw(days: &[DaySales], locale: Locale) -> String {
                 x = x + bar,
                 y = y(day.refunded_stars),
                 h = plot_h * day.refunded_stars as f64 / top as f64,
-                tip = escape(&fill(
+                tip = html_escape::encode_double_quoted_attribute(&fill(
                     td_string!(locale, studio.chart_day_refunded),
                     &[("day", &day.day), ("stars", &day.refunded_stars)],
                 )),
@@ -113,7 +106,9 @@ pub fn draw(days: &[DaySales], locale: Locale) -> String {
                 r#"<text x="{cx:.1}" y="{ty}" text-anchor="middle" fill="currentColor" fill-opacity="0.7">{d}</text>"#,
                 cx = LEFT + slot * i as f64 + slot / 2.0,
                 ty = HEIGHT - 8.0,
-                d = escape(day.day.get(5..).unwrap_or(&day.day))
+                d = html_escape::encode_double_quoted_attribute(
+                    day.day.get(5..).unwrap_or(&day.day)
+                )
             );
         }
     }

@@ -53,6 +53,11 @@ fn built_site(root: &std::path::Path) {
     )
     .unwrap();
     std::fs::write(pkg.join("starfront.fedcba9876543210.css"), "body{}").unwrap();
+    // The reader's viewers, compressed beside themselves the same way.
+    let pdfjs = root.join("reader").join("pdfjs");
+    std::fs::create_dir_all(&pdfjs).unwrap();
+    std::fs::write(pdfjs.join("pdf.worker.min.mjs"), "export {};").unwrap();
+    std::fs::write(pdfjs.join("pdf.worker.min.mjs.gz"), b"gzip bytes").unwrap();
     std::fs::write(
         root.join("assets.json"),
         r#"{"bundle":"starfront.0123456789abcdef","css":"starfront.fedcba9876543210.css"}"#,
@@ -112,6 +117,17 @@ async fn pages_name_the_hashed_bundle_which_is_served_immutable() {
     let css = get(&app, "/pkg/starfront.fedcba9876543210.css", None).await;
     assert_eq!(css.status, StatusCode::OK);
     assert_eq!(css.headers[header::CACHE_CONTROL], IMMUTABLE);
+
+    // The reader's files keep their names (revalidated, never immutable) but go compressed: the
+    // PDF.js worker alone is a megabyte raw. The frame's policy comes with them.
+    let worker = get(&app, "/reader/pdfjs/pdf.worker.min.mjs", Some("br, gzip")).await;
+    assert_eq!(worker.status, StatusCode::OK);
+    assert_eq!(worker.headers[header::CONTENT_ENCODING], "gzip");
+    assert_eq!(worker.body, b"gzip bytes");
+    assert_eq!(worker.headers[header::CACHE_CONTROL], "no-cache");
+    assert!(worker.headers.contains_key(header::CONTENT_SECURITY_POLICY));
+    let plain = get(&app, "/reader/pdfjs/pdf.worker.min.mjs", None).await;
+    assert_eq!(plain.body, b"export {};");
 
     // The unhashed names of earlier builds, and an earlier build's hash, are not there; a
     // miss must not be cached for a year.
