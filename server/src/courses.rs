@@ -3,7 +3,7 @@
 
 use crate::db::Db;
 use crate::downloads::Signer;
-use app::api::{CourseLesson, CourseProgress, CourseView, LessonView, LibraryFile};
+use app::api::{CourseLesson, CourseProgress, CourseView, LessonView};
 use clock::unix_now;
 
 #[derive(Debug, thiserror::Error)]
@@ -163,12 +163,8 @@ pub async fn open_lesson(
         .bind(file_id)
         .fetch_optional(pool)
         .await)?;
-        attachment = file.map(|(name, size, mime)| LibraryFile {
-            name,
-            size_bytes: u64::try_from(size).unwrap_or(0),
-            url: format!("/download/{}", signer.sign(user, file_id, unix_now())),
-            audio: crate::audio::playable(&mime),
-            read_url: crate::reading::read_url(file_id, &mime),
+        attachment = file.map(|(name, size, mime)| {
+            crate::library::paid_file(signer, user, file_id, name, size, &mime, unix_now())
         });
     }
     if let (Some(user), true) = (viewer, course.owned) {

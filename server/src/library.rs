@@ -31,6 +31,26 @@ struct LibraryRow {
     license_pending: bool,
 }
 
+/// A paid file as a buyer is offered it, in the library and as a lesson's attachment: a signed
+/// download link, and the player or the reader when its type has one.
+pub(crate) fn paid_file(
+    signer: &Signer,
+    user_id: i64,
+    file_id: i64,
+    name: String,
+    size_bytes: i64,
+    mime_type: &str,
+    signed_at: i64,
+) -> LibraryFile {
+    LibraryFile {
+        name,
+        size_bytes: u64::try_from(size_bytes).unwrap_or(0),
+        url: format!("/download/{}", signer.sign(user_id, file_id, signed_at)),
+        audio: crate::audio::playable(mime_type),
+        read_url: crate::reading::read_url(file_id, mime_type),
+    }
+}
+
 /// Everything `user_id` owns, newest purchase first; courses with the buyer's progress.
 /// Memberships are listed while their paid period runs (`now` is the shop's clock).
 pub async fn library(
@@ -63,16 +83,15 @@ pub async fn library(
     let mut items: Vec<(i64, LibraryItem)> = Vec::new();
     for row in rows {
         let file = match (row.file_id, row.file_name) {
-            (Some(file_id), Some(name)) => Some(LibraryFile {
+            (Some(file_id), Some(name)) => Some(paid_file(
+                signer,
+                user_id,
+                file_id,
                 name,
-                size_bytes: u64::try_from(row.size_bytes.unwrap_or(0)).unwrap_or(0),
-                url: format!("/download/{}", signer.sign(user_id, file_id, signed_at)),
-                audio: row.mime_type.as_deref().is_some_and(crate::audio::playable),
-                read_url: row
-                    .mime_type
-                    .as_deref()
-                    .and_then(|mime| crate::reading::read_url(file_id, mime)),
-            }),
+                row.size_bytes.unwrap_or(0),
+                row.mime_type.as_deref().unwrap_or(""),
+                signed_at,
+            )),
             _ => None,
         };
         match items.last_mut() {
