@@ -113,16 +113,20 @@ cp style/favicon.svg "$SITE_DIR/favicon.svg"
 # The reader's frame and its viewers (frontend/reader/; the npm packages are installed by
 # scripts/setup.sh), served from /reader/ and fetched only when a book is opened: nothing here is
 # part of the first load. Copied whole into place, so a server never sees half of them.
-step "reader: frame, PDF.js and foliate-js"
+step "reader and video player: frame, PDF.js, foliate-js, hls.js"
 reader_src="$ROOT/frontend/reader"
 reader_modules="$reader_src/node_modules"
-for package in pdfjs-dist foliate-js construct-style-sheets-polyfill; do
+for package in pdfjs-dist foliate-js construct-style-sheets-polyfill hls.js; do
   [ -d "$reader_modules/$package" ] || die "the reader's npm package $package is missing: run scripts/setup.sh"
 done
 reader_out="$SITE_DIR/reader"
 rm -rf "$reader_out.new"
-mkdir -p "$reader_out.new/pdfjs" "$reader_out.new/foliate/vendor"
+mkdir -p "$reader_out.new/pdfjs" "$reader_out.new/foliate/vendor" "$reader_out.new/hls"
 cp "$reader_src/frame.html" "$reader_src/reader.js" "$reader_src/reader.css" "$reader_out.new/"
+# Video lessons' player: loaded by the lesson page itself (no frame), with hls.js's light build
+# (no subtitles or alternate audio, which the shop's ladders never have).
+cp "$reader_src/video.js" "$reader_out.new/"
+cp "$reader_modules/hls.js/dist/hls.light.min.mjs" "$reader_modules/hls.js/LICENSE" "$reader_out.new/hls/"
 pdfjs="$reader_modules/pdfjs-dist"
 cp "$pdfjs/build/pdf.min.mjs" "$pdfjs/build/pdf.worker.min.mjs" "$pdfjs/LICENSE" "$reader_out.new/pdfjs/"
 # Character maps (CJK text), the standard fonts PDFs name without embedding, the image decoders.

@@ -147,6 +147,19 @@ else
   (cd "$ROOT/frontend/reader" && npm ci --omit=optional --no-audit --no-fund --loglevel=error)
 fi
 
+# ------------------------------------------------------------------ ffmpeg (video lessons)
+# The shop prepares lesson videos with ffmpeg and ffprobe (Debian's build has libx264 and AAC);
+# the tests and the demo seed make their short videos with it too.
+step "ffmpeg (video lessons)"
+if command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null; then
+  note "$(ffmpeg -version | head -1)"
+elif has_apt; then
+  apt_update_once; apt_install ffmpeg
+  note "$(ffmpeg -version | head -1)"
+else
+  die "no ffmpeg: install it (with ffprobe) from your system's packages"
+fi
+
 # ------------------------------------------------------------------ browser tests
 if [ "$WANT_BROWSER" = 1 ]; then
   step "Chromium and Playwright (end-to-end tests)"

@@ -263,6 +263,21 @@ pub struct LessonView {
     pub next_id: Option<i64>,
     /// Whether the viewer owns the course (progress is kept only for buyers).
     pub owned: bool,
+    /// The lesson's video, once prepared.
+    #[serde(default)]
+    pub video: Option<LessonVideo>,
+}
+
+/// A lesson's video as the viewer may play it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LessonVideo {
+    /// The HLS master playlist behind a short-lived token bound to the viewer: every request
+    /// under it must carry the same viewer's init data.
+    pub playlist_url: String,
+    pub poster_url: String,
+    pub duration_seconds: u32,
+    /// Where the buyer stopped last time (0 for a visitor or a first viewing).
+    pub position_seconds: u32,
 }
 
 /// A downloadable file anyone may fetch (a free sample).
@@ -650,6 +665,14 @@ mod port {
             slug: &str,
             lesson_id: i64,
         ) -> Result<(), ShopError>;
+        /// Remembers where the signed-in buyer is in a lesson's video.
+        async fn save_video_position(
+            &self,
+            headers: &http::HeaderMap,
+            slug: &str,
+            lesson_id: i64,
+            seconds: u32,
+        ) -> Result<(), ShopError>;
         /// Stops (`renew = false`) or resumes the renewal of the signed-in buyer's membership
         /// of `slug`; access runs to the end of the paid period either way.
         async fn set_membership_renewal(
@@ -850,6 +873,20 @@ pub async fn complete_lesson(slug: String, lesson_id: i64) -> Result<(), ServerF
     let headers: http::HeaderMap = leptos_axum::extract().await?;
     shop()?
         .complete_lesson(&headers, &slug, lesson_id)
+        .await
+        .map_err(to_server_error)
+}
+
+/// Remembers where the buyer is in a lesson's video (sent as they pause, and every few seconds).
+#[server]
+pub async fn save_video_position(
+    slug: String,
+    lesson_id: i64,
+    seconds: u32,
+) -> Result<(), ServerFnError> {
+    let headers: http::HeaderMap = leptos_axum::extract().await?;
+    shop()?
+        .save_video_position(&headers, &slug, lesson_id, seconds)
         .await
         .map_err(to_server_error)
 }

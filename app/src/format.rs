@@ -29,6 +29,16 @@ pub fn bytes(size: u64) -> String {
 }
 
 /// `YYYY-MM-DD` of a Unix day number (days since 1970-01-01), proleptic Gregorian.
+/// A video's length: `m:ss`, or `h:mm:ss` from an hour.
+pub fn duration(seconds: u32) -> String {
+    let (h, m, s) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
 pub fn civil_date(days: i64) -> String {
     // Howard Hinnant's days_from_civil inverse.
     let z = days + 719_468;
@@ -45,6 +55,13 @@ pub fn civil_date(days: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn durations_read_as_players_show_them() {
+        assert_eq!(super::duration(0), "0:00");
+        assert_eq!(super::duration(65), "1:05");
+        assert_eq!(super::duration(3_600 + 2 * 60 + 3), "1:02:03");
+    }
+
     use super::*;
 
     #[test]

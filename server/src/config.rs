@@ -53,6 +53,9 @@ pub struct Config {
     pub max_price_stars: u32,
     /// The largest file a creator may upload, in bytes; enforced while the upload streams.
     pub max_upload_bytes: u64,
+    /// The longest video a lesson may have (`MAX_VIDEO_SECONDS`); a longer one fails its
+    /// preparation with a message in the studio.
+    pub max_video_seconds: u32,
     /// This process's name among replicas sharing the database (`REPLICA_ID`); `None` means
     /// host name and pid.
     pub replica_id: Option<String>,
@@ -122,6 +125,8 @@ impl std::fmt::Debug for Secret {
 /// sane price for digital goods.
 pub const DEFAULT_MAX_PRICE_STARS: u32 = 10_000;
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+/// Three hours: a long lecture; the ladder of a longer video takes hours of a small server's CPU.
+pub const DEFAULT_MAX_VIDEO_SECONDS: u32 = 3 * 60 * 60;
 /// As many as the database pool's connections (`db::POOL_CONNECTIONS`): past that, a request
 /// more only waits for a connection in the queue a buyer's pre-checkout waits in too. The load
 /// test measured it: pre-checkout p99 34 ms at 8, 1.1 s at 32 (README, "The load test").
@@ -313,6 +318,21 @@ impl Config {
                 .filter(|n| *n > 0)
                 .ok_or_else(|| invalid("MAX_UPLOAD_BYTES", &v, "expected a positive byte count"))?,
         };
+        let max_video_seconds = match get("MAX_VIDEO_SECONDS") {
+            None => DEFAULT_MAX_VIDEO_SECONDS,
+            Some(v) => v
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| {
+                    invalid(
+                        "MAX_VIDEO_SECONDS",
+                        &v,
+                        "expected a positive number of seconds",
+                    )
+                })?,
+        };
         let catalog_page_size = match get("CATALOG_PAGE_SIZE") {
             None => 24,
             Some(v) => v
@@ -402,6 +422,7 @@ impl Config {
             catalog_page_size,
             max_price_stars,
             max_upload_bytes,
+            max_video_seconds,
             replica_id,
             reconcile_interval,
             storage,

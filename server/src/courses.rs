@@ -185,6 +185,9 @@ pub async fn open_lesson(
     // Neighbours the viewer can open: a visitor steps between the free previews.
     let previous_id = rows[..index].iter().rev().find(|l| open(l)).map(|l| l.id);
     let next_id = rows[index + 1..].iter().find(|l| open(l)).map(|l| l.id);
+    // A visitor's stream token is for nobody in particular: it opens free previews only.
+    let watcher = viewer.filter(|_| course.owned);
+    let video = crate::videos::for_viewer(db, signer, lesson.id, watcher, now).await?;
     Ok(LessonView {
         id: lesson.id,
         course_slug: course.slug,
@@ -198,6 +201,7 @@ pub async fn open_lesson(
         previous_id,
         next_id,
         owned: course.owned,
+        video,
     })
 }
 
@@ -238,6 +242,59 @@ pub async fn complete(
         exists.ok_or(CourseError::NoLesson)?;
     }
     Ok(())
+}
+
+/// Remembers where the buyer is in a lesson's video.
+pub async fn save_video_position(
+    db: &Db,
+    slug: &str,
+    lesson_id: i64,
+    user: i64,
+    seconds: u32,
+    now: i64,
+) -> Result<(), CourseError> {
+    let course = course(db, slug, Some(user), now)
+        .await?
+        .ok_or(CourseError::NoLesson)?;
+    if !course.owned {
+        return Err(CourseError::Locked);
+    }
+    let in_course: Option<i64> = crate::on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT id FROM lessons WHERE id = $1 AND product_id = $2"
+    )
+    .bind(lesson_id)
+    .bind(course.id)
+    .fetch_optional(pool)
+    .await)?;
+    in_course.ok_or(CourseError::NoLesson)?;
+    crate::videos::save_position(db, user, lesson_id, seconds, now).await?;
+    Ok(())
+}
+
+/// Whether `viewer` may open the lesson now: a buyer whose access is active, or anyone for a
+/// free preview of a course on sale. Asked again by every request for a lesson's stream, so a
+/// refund stops the video in the middle.
+pub async fn may_open(
+    db: &Db,
+    lesson_id: i64,
+    viewer: Option<i64>,
+    now: i64,
+) -> Result<bool, CourseError> {
+    let access: Option<(bool, bool)> = crate::on_db!(db, |pool| sqlx::query_as(
+        "SELECT l.is_preview AND p.status = 'published',
+                EXISTS (SELECT 1 FROM entitlements e
+                        WHERE e.user_id = $2 AND e.product_id = p.id AND e.revoked_at IS NULL
+                          AND (e.expires_at IS NULL OR e.expires_at > $3))
+         FROM lessons l JOIN products p ON p.id = l.product_id
+         WHERE l.id = $1 AND p.kind = 'course'",
+    )
+    .bind(lesson_id)
+    .bind(viewer)
+    .bind(now)
+    .fetch_optional(pool)
+    .await)?;
+    let (free, owned) = access.ok_or(CourseError::NoLesson)?;
+    Ok(free || owned)
 }
 
 /// A buyer's progress through one course, for the library.

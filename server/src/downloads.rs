@@ -55,7 +55,12 @@ impl Grant {
     }
 }
 
-/// Signs and checks download tokens: `base64url(user.file.expires) . base64url(hmac)`.
+/// A stream token's first field: negative, so no download link (whose first field is a user id)
+/// starts with it.
+const STREAM_TAG: i64 = -1;
+
+/// Signs and checks download tokens (`base64url(user.file.expires) . base64url(hmac)`) and
+/// video stream tokens.
 #[derive(Clone)]
 pub struct Signer {
     key: Arc<[u8; 32]>,
@@ -75,15 +80,57 @@ impl Signer {
     }
 
     pub fn sign(&self, user_id: i64, file_id: i64, now: i64) -> String {
-        let payload = format!("{user_id}.{file_id}.{}", now + LINK_TTL.as_secs() as i64);
+        self.seal(&format!(
+            "{user_id}.{file_id}.{}",
+            now + LINK_TTL.as_secs() as i64
+        ))
+    }
+
+    pub fn verify(&self, token: &str, now: i64) -> Result<Grant, DownloadError> {
+        let fields = self.open(token)?;
+        let [user_id, file_id, expires] = fields[..] else {
+            return Err(DownloadError::BadLink);
+        };
+        if now > expires {
+            return Err(DownloadError::Expired);
+        }
+        Ok(Grant {
+            user_id,
+            file_id,
+            expires,
+        })
+    }
+
+    /// A video lesson's stream, for `user_id` (0: a visitor watching a free preview) until
+    /// `expires`. Its payload starts with a tag a download link's never has, so neither kind of
+    /// token passes for the other.
+    pub fn sign_stream(&self, user_id: i64, lesson_id: i64, expires: i64) -> String {
+        self.seal(&format!("{STREAM_TAG}.{user_id}.{lesson_id}.{expires}"))
+    }
+
+    /// `(user_id, lesson_id)` of a stream token still valid at `now`.
+    pub fn verify_stream(&self, token: &str, now: i64) -> Result<(i64, i64), DownloadError> {
+        let fields = self.open(token)?;
+        let [STREAM_TAG, user_id, lesson_id, expires] = fields[..] else {
+            return Err(DownloadError::BadLink);
+        };
+        if now > expires {
+            return Err(DownloadError::Expired);
+        }
+        Ok((user_id, lesson_id))
+    }
+
+    /// `base64url(payload) . base64url(hmac(payload))`.
+    fn seal(&self, payload: &str) -> String {
         format!(
             "{}.{}",
-            URL_SAFE_NO_PAD.encode(&payload),
+            URL_SAFE_NO_PAD.encode(payload),
             URL_SAFE_NO_PAD.encode(self.mac(payload.as_bytes()))
         )
     }
 
-    pub fn verify(&self, token: &str, now: i64) -> Result<Grant, DownloadError> {
+    /// The numbers a token signed by this key carries.
+    fn open(&self, token: &str) -> Result<Vec<i64>, DownloadError> {
         let (payload, tag) = token.split_once('.').ok_or(DownloadError::BadLink)?;
         let payload = URL_SAFE_NO_PAD
             .decode(payload)
@@ -95,20 +142,10 @@ impl Signer {
         mac.update(&payload);
         mac.verify_slice(&tag).map_err(|_| DownloadError::BadLink)?;
         let payload = String::from_utf8(payload).map_err(|_| DownloadError::BadLink)?;
-        let mut parts = payload.split('.').map(str::parse::<i64>);
-        let (Some(Ok(user_id)), Some(Ok(file_id)), Some(Ok(expires)), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(DownloadError::BadLink);
-        };
-        if now > expires {
-            return Err(DownloadError::Expired);
-        }
-        Ok(Grant {
-            user_id,
-            file_id,
-            expires,
-        })
+        payload
+            .split('.')
+            .map(|field| field.parse::<i64>().map_err(|_| DownloadError::BadLink))
+            .collect()
     }
 
     fn mac(&self, data: &[u8]) -> Vec<u8> {

@@ -38,6 +38,7 @@ pub mod studio;
 pub mod support;
 pub mod telegram;
 pub mod users;
+pub mod videos;
 
 use config::Config;
 use leptos::prelude::LeptosOptions;
@@ -349,6 +350,15 @@ pub async fn serve(
         Some(telegram) => start_telegram(&config, &state, telegram),
         None => Workers::default(),
     };
+    workers.spawn(videos::run(
+        state.db.clone(),
+        state.storage.clone(),
+        videos::Settings {
+            max_seconds: config.max_video_seconds,
+        },
+        state.clock.clone(),
+        state.video_wake.clone(),
+    ));
     metrics::handle();
     workers.spawn(metrics::upkeep_loop());
     let limits = state.rate_limits.clone();

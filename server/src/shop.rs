@@ -262,6 +262,26 @@ impl Shop for ShopBackend {
             .map_err(|err| course_refusal(err, locale(headers, Some(&init))))
     }
 
+    async fn save_video_position(
+        &self,
+        headers: &HeaderMap,
+        slug: &str,
+        lesson_id: i64,
+        seconds: u32,
+    ) -> Result<(), ShopError> {
+        let init = self.authenticate(headers).await?;
+        courses::save_video_position(
+            &self.db,
+            slug,
+            lesson_id,
+            init.user.id,
+            seconds,
+            self.clock.now(),
+        )
+        .await
+        .map_err(|err| course_refusal(err, locale(headers, Some(&init))))
+    }
+
     async fn set_membership_renewal(
         &self,
         headers: &HeaderMap,

@@ -45,6 +45,8 @@ pub struct AppState {
     pub page_cache: crate::page_cache::PageCache,
     /// Turns for the shop's requests (`http::take_turns`): `REQUESTS_AT_ONCE` of them.
     pub turns: Arc<tokio::sync::Semaphore>,
+    /// Tells the video worker an upload queued a job.
+    pub video_wake: crate::videos::Wake,
 }
 
 /// What the webhook needs.
@@ -88,6 +90,7 @@ impl AppState {
             turns: Arc::new(tokio::sync::Semaphore::new(
                 crate::config::DEFAULT_REQUESTS_AT_ONCE,
             )),
+            video_wake: Default::default(),
         }
     }
 

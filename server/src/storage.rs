@@ -334,6 +334,29 @@ impl Storage {
             .map_err(|err| Self::store_err(key, err))
     }
 
+    /// Copies a stored file to a local path, chunk by chunk: for tools that need a file on
+    /// disk (ffmpeg), whatever the store.
+    pub async fn copy_to_file(
+        &self,
+        area: Area,
+        key: &str,
+        path: &std::path::Path,
+    ) -> Result<(), StorageError> {
+        use futures_util::StreamExt;
+        use tokio::io::AsyncWriteExt;
+        let io = |source: std::io::Error| StorageError::Io {
+            key: key.to_owned(),
+            source,
+        };
+        let mut chunks = self.get(area, key, None).await?.into_stream();
+        let mut file = tokio::fs::File::create(path).await.map_err(io)?;
+        while let Some(chunk) = chunks.next().await {
+            let chunk = chunk.map_err(|err| Self::store_err(key, err))?;
+            file.write_all(&chunk).await.map_err(io)?;
+        }
+        file.flush().await.map_err(io)
+    }
+
     /// Removes a file; one already gone is fine.
     pub async fn delete(&self, area: Area, key: &str) -> Result<(), StorageError> {
         let location = Self::location(area, key)?;

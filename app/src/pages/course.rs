@@ -3,7 +3,10 @@
 //! init data is; free preview lessons open for everyone.
 
 use super::{server_message, ErrorNote, NotFound};
-use crate::api::{complete_lesson, get_course, get_lesson, CourseView, LessonView};
+use crate::api::{
+    complete_lesson, get_course, get_lesson, save_video_position, CourseView, LessonVideo,
+    LessonView,
+};
 use crate::i18n::*;
 use crate::pages::library::{DownloadLink, ReadLink};
 use crate::webapp;
@@ -162,6 +165,22 @@ fn LessonPage(lesson: LessonView) -> impl IntoView {
             });
         }
     };
+    // The video's end marks the lesson done, and the buyer stays to choose what comes next.
+    let finished_video = {
+        let slug = slug.clone();
+        let id = lesson.id;
+        Callback::new(move |()| {
+            if !owned || done.get_untracked() {
+                return;
+            }
+            let slug = slug.clone();
+            spawn_local(async move {
+                if complete_lesson(slug, id).await.is_ok() {
+                    done.set(true);
+                }
+            });
+        })
+    };
     let has_next = lesson.next_id.is_some();
     webapp::use_main_button(
         move || {
@@ -186,6 +205,9 @@ fn LessonPage(lesson: LessonView) -> impl IntoView {
             <h1>{lesson.title.clone()}</h1>
             {move || done.get().then(|| view! { <p class="tag done">"✓ " {t!(i18n, course.done)}</p> })}
             // Rendered and sanitised on the server, as product descriptions are.
+            {lesson.video.clone().map(|video| view! {
+                <LessonPlayer video slug=slug.clone() lesson_id=lesson.id owned on_ended=finished_video />
+            })}
             <div class="lesson-body" inner_html=lesson.body_html.clone()></div>
             {lesson.attachment.map(|file| view! { <ReadLink file=file.clone() /> <DownloadLink file /> })}
         </article>
@@ -197,5 +219,143 @@ fn LessonPage(lesson: LessonView) -> impl IntoView {
                 {if has_next { t!(i18n, course.next).into_any() } else { t!(i18n, course.finish).into_any() }}
             </button>
         </nav>
+    }
+}
+
+/// A lesson's video: the poster at once (server-rendered), the stream once the player script
+/// has loaded. A buyer's place is saved as they watch and restored on their next visit.
+#[component]
+fn LessonPlayer(
+    video: LessonVideo,
+    slug: String,
+    lesson_id: i64,
+    owned: bool,
+    on_ended: Callback<()>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let node = NodeRef::<leptos::html::Video>::new();
+    let failed = RwSignal::new(false);
+    #[cfg(feature = "hydrate")]
+    {
+        let options = serde_json::json!({
+            "url": video.playlist_url,
+            "initData": crate::studio::client::init_data(),
+            "start": video.position_seconds,
+        })
+        .to_string();
+        Effect::new(move |_| {
+            if let Some(element) = node.get() {
+                let save = owned.then(|| {
+                    let slug = slug.clone();
+                    move |seconds: u32| {
+                        let slug = slug.clone();
+                        spawn_local(async move {
+                            // A lost save costs a few seconds of place; the next one comes soon.
+                            let _ = save_video_position(slug, lesson_id, seconds).await;
+                        });
+                    }
+                });
+                binding::play(element, options.clone(), save, on_ended, failed);
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (&slug, lesson_id, owned, on_ended, save_video_position);
+    view! {
+        <div class="lesson-video">
+            <video node_ref=node class="lesson-player" controls playsinline preload="none"
+                poster=video.poster_url.clone() data-duration=video.duration_seconds
+                data-start=video.position_seconds
+                style="display:block;width:100%;max-height:70vh;background:#000;border-radius:0.5rem">
+            </video>
+            {move || failed.get().then(|| view! {
+                <p class="status error" role="alert">{t!(i18n, course.video_failed)}</p>
+            })}
+        </div>
+    }
+}
+
+/// The binding to the player script (`frontend/reader/video.js`, served at `/reader/video.js`),
+/// loaded once, the first time a lesson with a video opens.
+#[cfg(feature = "hydrate")]
+mod binding {
+    use leptos::prelude::*;
+    use wasm_bindgen::prelude::*;
+    use wasm_bindgen::JsCast;
+
+    const SCRIPT: &str = "/reader/video.js";
+
+    #[wasm_bindgen]
+    extern "C" {
+        /// `window.starfrontVideo`.
+        type Player;
+
+        #[wasm_bindgen(method)]
+        fn play(
+            this: &Player,
+            video: &web_sys::HtmlElement,
+            options: &str,
+            on_position: &JsValue,
+            on_ended: &JsValue,
+        ) -> js_sys::Promise;
+
+        #[wasm_bindgen(method)]
+        fn stop(this: &Player, video: &web_sys::HtmlElement);
+    }
+
+    fn player() -> Option<Player> {
+        let window = web_sys::window()?;
+        js_sys::Reflect::get(&window, &"starfrontVideo".into())
+            .ok()
+            .filter(|player| player.is_object())
+            .map(|player| player.unchecked_into())
+    }
+
+    /// The player, after loading its script if this page has not yet.
+    async fn load() -> Option<Player> {
+        if let Some(player) = player() {
+            return Some(player);
+        }
+        let document = web_sys::window()?.document()?;
+        let script = document.create_element("script").ok()?;
+        script.set_attribute("type", "module").ok()?;
+        script.set_attribute("src", SCRIPT).ok()?;
+        let loaded = js_sys::Promise::new(&mut |resolve, reject| {
+            let _ = script.add_event_listener_with_callback("load", &resolve);
+            let _ = script.add_event_listener_with_callback("error", &reject);
+        });
+        document.head()?.append_child(&script).ok()?;
+        wasm_bindgen_futures::JsFuture::from(loaded).await.ok()?;
+        player()
+    }
+
+    pub fn play(
+        video: web_sys::HtmlVideoElement,
+        options: String,
+        save: Option<impl Fn(u32) + 'static>,
+        on_ended: Callback<()>,
+        failed: RwSignal<bool>,
+    ) {
+        let element: web_sys::HtmlElement = video.unchecked_into();
+        let on_position = match save {
+            Some(save) => Closure::<dyn Fn(u32)>::new(save).into_js_value(),
+            None => JsValue::NULL,
+        };
+        let on_ended = Closure::<dyn Fn()>::new(move || on_ended.run(())).into_js_value();
+        let stopping = element.clone();
+        on_cleanup(move || {
+            if let Some(player) = player() {
+                player.stop(&stopping);
+            }
+        });
+        leptos::task::spawn_local(async move {
+            let Some(player) = load().await else {
+                return failed.set(true);
+            };
+            let opened = player.play(&element, &options, &on_position, &on_ended);
+            if wasm_bindgen_futures::JsFuture::from(opened).await.is_err() {
+                failed.set(true);
+            }
+        });
     }
 }

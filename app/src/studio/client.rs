@@ -70,7 +70,7 @@ pub async fn delete(path: &str) -> Result<serde_json::Value, CallError> {
 }
 
 #[cfg(feature = "hydrate")]
-fn init_data() -> Option<String> {
+pub(crate) fn init_data() -> Option<String> {
     use wasm_bindgen::JsValue;
     let window = web_sys::window()?;
     let telegram = js_sys::Reflect::get(&window, &JsValue::from_str("Telegram")).ok()?;

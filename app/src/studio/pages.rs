@@ -5,7 +5,7 @@ use super::frame::{RequireStudio, StudioNav, StudioPage};
 use super::strings as s;
 use super::types::{
     LessonInput, ProductInput, ProductStatus, SalesDashboard, StudioFile, StudioOrder,
-    StudioProduct, StudioProductRow,
+    StudioProduct, StudioProductRow, StudioVideo, VideoFailure, VideoStatus,
 };
 use crate::api::{Billing, ProductKind};
 use crate::components::KindLabel;
@@ -214,19 +214,22 @@ pub fn NewProduct() -> impl IntoView {
 #[component]
 fn UploadField(
     label: &'static str,
-    input_id: &'static str,
+    #[prop(into)] input_id: String,
     #[prop(into)] path: Signal<String>,
     accept: &'static str,
     on_done: Callback<()>,
 ) -> impl IntoView {
     let progress = RwSignal::new(None::<u32>);
     let error = RwSignal::new(None::<String>);
+    let field_id = input_id.clone();
+    let data_upload = input_id.clone();
     let start = move |_| {
         let path = path.get_untracked();
+        let input_id = field_id.clone();
         error.set(None);
         progress.set(Some(0));
         spawn_local(async move {
-            let result = client::upload::<serde_json::Value>(&path, input_id, move |p| {
+            let result = client::upload::<serde_json::Value>(&path, &input_id, move |p| {
                 progress.set(Some(p))
             })
             .await;
@@ -238,7 +241,7 @@ fn UploadField(
         });
     };
     view! {
-        <div class="upload" data-upload=input_id>
+        <div class="upload" data-upload=data_upload>
             <label class="field">
                 <span>{label}</span>
                 <input id=input_id type="file" accept=accept />
@@ -493,6 +496,7 @@ fn LessonsEditor(
                                 on:click=move |_| lesson_call("POST", format!("/api/studio/lessons/{lid}/move?dir=down"))>"↓"</button>
                             <button class="chip" type="button" aria-label="Delete lesson"
                                 on:click=move |_| lesson_call("DELETE", format!("/api/studio/lessons/{lid}"))>"✕"</button>
+                            <LessonVideo lesson_id=lid video=l.video />
                         </li>
                     }
                 }).collect_view()}
@@ -514,6 +518,77 @@ fn LessonsEditor(
                 <button class="button secondary" type="submit">{s::ADD_LESSON()}</button>
             </form>
         </section>
+    }
+}
+
+/// A lesson's video in the editor: upload one, then watch its preparation (asked again every
+/// two seconds while it runs), and see why it failed if it did.
+#[component]
+fn LessonVideo(lesson_id: i64, video: Option<StudioVideo>) -> impl IntoView {
+    let state = RwSignal::new(video);
+    let status_path = format!("/api/studio/lessons/{lesson_id}/video/status");
+    let refresh = {
+        let path = status_path.clone();
+        move || {
+            let path = path.clone();
+            spawn_local(async move {
+                if let Ok(video) = client::get::<StudioVideo>(&path).await {
+                    state.set(Some(video));
+                }
+            });
+        }
+    };
+    let on_done = {
+        let refresh = refresh.clone();
+        Callback::new(move |()| refresh())
+    };
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if state.with(|v| v.as_ref().is_some_and(|v| v.status.pending())) {
+            let refresh = refresh.clone();
+            set_timeout(move || refresh(), std::time::Duration::from_secs(2));
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = refresh;
+    view! {
+        <div class="lesson-video-editor" data-video-status=move || state.with(|v| v.as_ref().map(|v| v.status.as_str()))>
+            {move || state.get().map(|video| view! {
+                <div class="video-state">
+                    {match video.status {
+                        VideoStatus::Queued => view! { <p class="status">{s::VIDEO_QUEUED()}</p> }.into_any(),
+                        VideoStatus::Preparing => view! {
+                            <p class="status upload-progress" role="status">{s::VIDEO_PREPARING()} " "
+                                <progress max="100" value=video.progress></progress>
+                                " " {format!("{}%", video.progress)}</p>
+                        }.into_any(),
+                        VideoStatus::Ready => view! { <p class="status video-ready">{s::VIDEO_READY()}</p> }.into_any(),
+                        VideoStatus::Failed => view! {
+                            <p class="status error video-failed" role="alert">
+                                {s::VIDEO_FAILED()} " " {video_failure(video.failure)}
+                            </p>
+                        }.into_any(),
+                    }}
+                    {video.playing.map(|playing| view! {
+                        <figure class="video-playing">
+                            <img src=playing.poster_url alt="" width="160" height="90" />
+                            <figcaption>{s::VIDEO_PLAYING()} " · " {format::duration(playing.duration_seconds)}</figcaption>
+                        </figure>
+                    })}
+                </div>
+            })}
+            <UploadField label=s::VIDEO() input_id=format!("lesson-video-{lesson_id}")
+                path=format!("/api/studio/lessons/{lesson_id}/video") accept="video/*" on_done />
+        </div>
+    }
+}
+
+fn video_failure(failure: Option<VideoFailure>) -> &'static str {
+    match failure {
+        Some(VideoFailure::Unreadable) | None => s::VIDEO_FAILED_UNREADABLE(),
+        Some(VideoFailure::NoVideo) => s::VIDEO_FAILED_NO_VIDEO(),
+        Some(VideoFailure::TooLong) => s::VIDEO_FAILED_TOO_LONG(),
+        Some(VideoFailure::Stopped) => s::VIDEO_FAILED_STOPPED(),
     }
 }
 

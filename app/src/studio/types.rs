@@ -108,6 +108,94 @@ pub struct StudioLesson {
     pub body: String,
     pub is_preview: bool,
     pub file_id: Option<i64>,
+    /// The lesson's video: the latest upload's preparation and what plays now.
+    #[serde(default)]
+    pub video: Option<StudioVideo>,
+}
+
+/// Where a video upload's preparation for streaming is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VideoStatus {
+    Queued,
+    Preparing,
+    Ready,
+    Failed,
+}
+
+impl VideoStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VideoStatus::Queued => "queued",
+            VideoStatus::Preparing => "preparing",
+            VideoStatus::Ready => "ready",
+            VideoStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Queued, Self::Preparing, Self::Ready, Self::Failed]
+            .into_iter()
+            .find(|status| status.as_str() == s)
+    }
+
+    /// Still being worked on: the studio asks again.
+    pub fn pending(self) -> bool {
+        matches!(self, VideoStatus::Queued | VideoStatus::Preparing)
+    }
+}
+
+/// Why a video's preparation failed, as the studio explains it to the creator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VideoFailure {
+    /// ffmpeg could not read it (broken, truncated, or not a video after all).
+    Unreadable,
+    /// A container with no picture in it.
+    NoVideo,
+    /// Longer than the shop's `MAX_VIDEO_SECONDS`.
+    TooLong,
+    /// The preparation stopped again and again (the server restarted or ran out of memory).
+    Stopped,
+}
+
+impl VideoFailure {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VideoFailure::Unreadable => "unreadable",
+            VideoFailure::NoVideo => "no_video",
+            VideoFailure::TooLong => "too_long",
+            VideoFailure::Stopped => "stopped",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Unreadable,
+            Self::NoVideo,
+            Self::TooLong,
+            Self::Stopped,
+        ]
+        .into_iter()
+        .find(|failure| failure.as_str() == s)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StudioVideo {
+    /// The latest upload's preparation.
+    pub status: VideoStatus,
+    /// Percent of the preparation done.
+    pub progress: u8,
+    pub failure: Option<VideoFailure>,
+    /// What the lesson plays now: the latest video once ready, an earlier one meanwhile.
+    pub playing: Option<PlayingVideo>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlayingVideo {
+    pub duration_seconds: u32,
+    pub poster_url: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,6 +4,7 @@
 
 use crate::audio::AudioError;
 use crate::auth::AuthError;
+use crate::courses::CourseError;
 use crate::downloads::DownloadError;
 use crate::error::ApiError;
 use crate::library::LibraryError;
@@ -18,6 +19,7 @@ use crate::studio::discounts::DealError;
 use crate::studio::StudioError;
 use crate::support::SupportError;
 use crate::telegram::init_data::InitDataError;
+use crate::videos::VideoError;
 use app::i18n::td_string;
 use app::text;
 use app::texts::Text;
@@ -101,6 +103,45 @@ impl From<AudioError> for ApiError {
 
 /// A file that cannot be stamped reaches its buyer as uploaded (`stamping::copy_for`): what is
 /// left to fail is ours, the store or the database.
+impl From<CourseError> for ApiError {
+    fn from(err: CourseError) -> Self {
+        let (status, code, text) = match err {
+            CourseError::NoLesson => (StatusCode::NOT_FOUND, "no_lesson", text!(errors.no_lesson)),
+            CourseError::Locked => (
+                StatusCode::FORBIDDEN,
+                "lesson_locked",
+                text!(errors.lesson_locked),
+            ),
+            CourseError::Db(err) => return err.into(),
+        };
+        ApiError::new(status, code, text).because(err)
+    }
+}
+
+impl From<VideoError> for ApiError {
+    fn from(err: VideoError) -> Self {
+        let (status, code, text) = match err {
+            VideoError::NoVideo | VideoError::NoSuchPart => {
+                (StatusCode::NOT_FOUND, "no_video", text!(errors.no_video))
+            }
+            VideoError::Locked => (
+                StatusCode::FORBIDDEN,
+                "lesson_locked",
+                text!(errors.lesson_locked),
+            ),
+            VideoError::NotYours => (
+                StatusCode::FORBIDDEN,
+                "stream_not_yours",
+                text!(errors.stream_not_yours),
+            ),
+            VideoError::Storage(err) => return err.into(),
+            VideoError::Db(err) => return err.into(),
+            VideoError::Tool(_) | VideoError::Io(_) => return ApiError::internal(err),
+        };
+        ApiError::new(status, code, text).because(err)
+    }
+}
+
 impl From<StampError> for ApiError {
     fn from(err: StampError) -> Self {
         match err {

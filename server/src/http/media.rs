@@ -76,13 +76,27 @@ pub async fn public(
     let key = percent_encoding::percent_decode_str(uri.path().trim_start_matches('/'))
         .decode_utf8_lossy()
         .into_owned();
+    let mime = mime_guess::from_path(&key).first_or_octet_stream();
+    serve_stored(&state, Area::Public, &key, mime.as_ref(), &headers).await
+}
+
+/// A stored file streamed through the shop, with single byte ranges, after whatever checks the
+/// caller made: public files, a video's parts, a paid file the reader must fetch from the shop's
+/// own origin even where the store is a bucket.
+pub async fn serve_stored(
+    state: &AppState,
+    area: Area,
+    key: &str,
+    content_type: &str,
+    headers: &HeaderMap,
+) -> Response {
     let range = match headers.get(header::RANGE).map(parse_range) {
         None => None,
         Some(Some(range)) => Some(range),
         Some(None) => return StatusCode::RANGE_NOT_SATISFIABLE.into_response(),
     };
     let ranged = range.is_some();
-    let got = match state.storage.get(Area::Public, &key, range).await {
+    let got = match state.storage.get(area, key, range).await {
         Ok(got) => got,
         Err(StorageError::NotFound(_) | StorageError::InvalidKey(_)) => {
             return StatusCode::NOT_FOUND.into_response()
@@ -96,10 +110,9 @@ pub async fn public(
     let total = got.meta.size;
     let served = got.range.clone();
     let e_tag = got.meta.e_tag.clone();
-    let mime = mime_guess::from_path(&key).first_or_octet_stream();
     let mut response = Body::from_stream(got.into_stream()).into_response();
     let out = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(mime.as_ref()) {
+    if let Ok(value) = HeaderValue::from_str(content_type) {
         out.insert(header::CONTENT_TYPE, value);
     }
     out.insert(

@@ -30,6 +30,7 @@ mod reader;
 mod reviews;
 pub mod studio;
 mod support;
+mod videos;
 
 pub use crate::state::{AppState, TelegramState};
 
@@ -118,6 +119,7 @@ pub fn router(state: AppState) -> Router {
         .merge(reader::router())
         .merge(licenses::router())
         .merge(support::router())
+        .merge(videos::router())
         .leptos_routes_with_context(
             &state,
             routes,
@@ -159,11 +161,15 @@ pub fn router(state: AppState) -> Router {
     let router = router.layer(axum::middleware::from_fn_with_state(turns, take_turns));
     let router = security_headers(router).layer(TraceLayer::new_for_http().make_span_with(
         |request: &axum::http::Request<_>| {
-            // Download links carry their signed token in the path: keep it out of the logs.
+            // Download and stream links carry their signed token in the path: keep it out of the
+            // logs.
             let path = request.uri().path();
-            let path = match path.strip_prefix("/download/") {
-                Some(_) => "/download/…",
-                None => path,
+            let path = if path.starts_with("/download/") {
+                "/download/…"
+            } else if path.starts_with("/stream/") {
+                "/stream/…"
+            } else {
+                path
             };
             tracing::info_span!("request", method = %request.method(), path)
         },

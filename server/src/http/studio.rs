@@ -10,9 +10,10 @@ use crate::storage::Area;
 use crate::studio::roles;
 use crate::studio::{covers, products, sales, uploads, StudioError};
 use crate::telegram::links::Place;
+use crate::videos;
 use app::studio::types::{
     BundleInput, Invite, LessonInput, ProductInput, ProductStatus, SalesDashboard, StudioFile,
-    StudioMe, StudioProduct, StudioProductRow, TipCheckout, TipRequest,
+    StudioMe, StudioProduct, StudioProductRow, StudioVideo, TipCheckout, TipRequest,
 };
 use app::text;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
@@ -25,6 +26,7 @@ pub fn router() -> Router<AppState> {
     let uploads = Router::new()
         .route("/api/studio/products/{id}/files", post(upload_file))
         .route("/api/studio/products/{id}/cover", post(upload_cover))
+        .route("/api/studio/lessons/{id}/video", post(upload_video))
         // The studio enforces its own limit while streaming.
         .layer(DefaultBodyLimit::disable());
     Router::new()
@@ -40,6 +42,7 @@ pub fn router() -> Router<AppState> {
             put(update_lesson).delete(delete_lesson),
         )
         .route("/api/studio/lessons/{id}/move", post(move_lesson))
+        .route("/api/studio/lessons/{id}/video/status", get(video_status))
         .route("/api/studio/files/{id}", delete(delete_file))
         .route("/api/studio/sales", get(dashboard))
         .route("/api/studio/orders/{order_id}/refund", post(refund))
@@ -310,6 +313,63 @@ async fn upload_file(
             Err(err.into())
         }
     }
+}
+
+/// A lesson's video: stored as uploaded, then queued for the worker that prepares it for
+/// streaming. The lesson keeps playing what it played until that is done.
+async fn upload_video(
+    State(state): State<AppState>,
+    Studio(caller): Studio,
+    Path(lesson_id): Path<i64>,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> ApiResult<StudioVideo> {
+    let product = products::lesson_product(&state.db, lesson_id).await?;
+    products::owned(&state.db, caller, product).await?;
+    let limit = state.studio.max_upload_bytes;
+    check_announced_length(&headers, limit)?;
+    let mut field = file_field(&mut multipart).await?;
+    let name = field.file_name().unwrap_or("video").to_owned();
+    let dir = format!("videos/sources/lesson-{lesson_id}");
+    let upload = uploads::store(
+        &state.storage,
+        Area::Private,
+        &dir,
+        &name,
+        &mut field,
+        limit,
+    )
+    .await?;
+    if !upload.mime_type.starts_with("video/") {
+        discard(&state, Area::Private, &upload.key).await;
+        return Err(StudioError::UnsupportedMedia(text!(studio_errors.video_type)).into());
+    }
+    videos::enqueue(
+        &state.db,
+        lesson_id,
+        &upload.key,
+        upload.size_bytes,
+        state.clock.now(),
+    )
+    .await
+    .map_err(StudioError::from)?;
+    state.video_wake.notify_one();
+    video_status(State(state), Studio(caller), Path(lesson_id)).await
+}
+
+/// Where the lesson's latest video upload is: the studio asks while it prepares.
+async fn video_status(
+    State(state): State<AppState>,
+    Studio(caller): Studio,
+    Path(lesson_id): Path<i64>,
+) -> ApiResult<StudioVideo> {
+    let product = products::lesson_product(&state.db, lesson_id).await?;
+    products::owned(&state.db, caller, product).await?;
+    let video = videos::studio_state(&state.db, lesson_id)
+        .await
+        .map_err(StudioError::from)?
+        .ok_or(StudioError::NotFound)?;
+    Ok(Json(video))
 }
 
 /// Removes a stored upload the studio refused after all; a failure only leaves an orphan file.

@@ -4,6 +4,7 @@
 mod cover;
 mod epub;
 pub(crate) mod pdf;
+mod video;
 mod wav;
 
 use crate::db::Db;
@@ -243,6 +244,7 @@ pub async fn apply(db: &Db, storage: &Storage) -> Result<SeedReport, SeedError> 
     for product in PRODUCTS.iter().filter(|p| p.kind == ProductKind::Course) {
         seed_lessons(db, product).await?;
     }
+    seed_video(db, storage, VIDEO_COURSE).await?;
     Ok(report)
 }
 
@@ -279,6 +281,39 @@ async fn seed_lessons(db: &Db, product: &DemoProduct) -> Result<(), SeedError> {
         tx.commit().await?;
         Ok(())
     })
+}
+
+/// The demo course whose first lesson (a free preview) has a video.
+const VIDEO_COURSE: &str = "telegram-mini-apps-from-scratch";
+
+/// Queues the demo clip for the course's first lesson, unless that lesson has had a video (or
+/// one on the way) already.
+async fn seed_video(db: &Db, storage: &Storage, slug: &str) -> Result<(), SeedError> {
+    let lesson: Option<i64> = crate::on_db!(db, |pool| sqlx::query_scalar(
+        "SELECT l.id FROM lessons l JOIN products p ON p.id = l.product_id
+         WHERE p.slug = $1 AND NOT EXISTS (SELECT 1 FROM video_jobs j WHERE j.lesson_id = l.id)
+         ORDER BY l.position, l.id LIMIT 1"
+    )
+    .bind(slug)
+    .fetch_optional(pool)
+    .await)?;
+    let Some(lesson) = lesson else {
+        return Ok(());
+    };
+    let Some(clip) = video::clip().await else {
+        return Ok(());
+    };
+    let key = format!("videos/sources/demo/{slug}-lesson-1.mp4");
+    let stored = put_if_missing(
+        storage,
+        Area::Private,
+        &key,
+        clip,
+        &Headers::inline("video/mp4"),
+    )
+    .await?;
+    crate::videos::enqueue(db, lesson, &key, stored.size_bytes, clock::unix_now()).await?;
+    Ok(())
 }
 
 struct SeedFile {

@@ -673,19 +673,19 @@ async fn lessons(db: &Db, product_id: i64) -> Result<Vec<StudioLesson>, StudioEr
         .bind(product_id)
         .fetch_all(pool)
         .await)?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, position, title, body, is_preview, file_id)| StudioLesson {
-                id,
-                position,
-                title,
-                body,
-                is_preview,
-                file_id,
-            },
-        )
-        .collect())
+    let mut lessons = Vec::with_capacity(rows.len());
+    for (id, position, title, body, is_preview, file_id) in rows {
+        lessons.push(StudioLesson {
+            id,
+            position,
+            title,
+            body,
+            is_preview,
+            file_id,
+            video: crate::videos::studio_state(db, id).await?,
+        });
+    }
+    Ok(lessons)
 }
 
 fn validate_lesson(input: &LessonInput) -> Result<String, StudioError> {
@@ -758,7 +758,7 @@ pub async fn add_lesson(
     get(db, caller, product_id).await
 }
 
-async fn lesson_product(db: &Db, lesson_id: i64) -> Result<i64, StudioError> {
+pub async fn lesson_product(db: &Db, lesson_id: i64) -> Result<i64, StudioError> {
     crate::on_db!(db, |pool| sqlx::query_scalar(
         "SELECT product_id FROM lessons WHERE id = $1"
     )

@@ -31,3 +31,4 @@ mod storage_s3;
 mod studio;
 mod support;
 mod telegram;
+mod videos;

@@ -505,3 +505,71 @@ async fn a_purchase_on_a_bucket_backed_shop_is_delivered_and_downloaded_by_signe
     assert_eq!(res.status(), 403);
     assert!(res.headers().get("location").is_none());
 }
+
+#[tokio::test]
+async fn a_lesson_video_on_a_bucket_backed_shop_is_prepared_and_streamed_from_the_bucket() {
+    use leptos::server_fn::ServerFn;
+    let Some(endpoint) = endpoint("a_lesson_video_on_a_bucket_backed_shop") else {
+        return;
+    };
+    let bucket = bucket(&endpoint).await;
+    let dir = tempfile::tempdir().unwrap();
+    let vars = s3_vars(&endpoint, &bucket);
+    // The served shop runs the video worker, which prepares the demo seed's clip: read from the
+    // bucket into scratch space, its ladder and poster written back to the bucket.
+    let (config, _stop) = common::serve(common::config(&dir, &vars)).await;
+    let base = format!("http://{}", config.bind);
+    let db = server::db::connect(&config.database_url).await.unwrap();
+    let lesson: i64 = server::on_db!(&db, |pool| sqlx::query_scalar(
+        "SELECT lesson_id FROM video_jobs ORDER BY id LIMIT 1"
+    )
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    wait_for("the demo video to be prepared", async || {
+        server::on_db!(&db, |pool| sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM lesson_videos WHERE lesson_id = $1"
+        )
+        .bind(lesson)
+        .fetch_one(pool)
+        .await)
+        .unwrap()
+            == 1
+    })
+    .await;
+    assert!(
+        !config.files_dir().join("private").exists(),
+        "no part of a video may live only on one server's disk"
+    );
+
+    // A visitor opens the free preview lesson and streams it: the shop reads the parts from the
+    // bucket after its checks.
+    let http = no_redirects();
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("slug", "telegram-mini-apps-from-scratch")
+        .append_pair("lesson_id", &lesson.to_string())
+        .finish();
+    let view: Value = http
+        .post(format!("{base}{}", app::api::GetLesson::PATH))
+        .header("accept", "application/json")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let master = view["video"]["playlist_url"].as_str().unwrap();
+    let res = http.get(format!("{base}{master}")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().starts_with("#EXTM3U"));
+    let segment = master.replace("master.m3u8", "v0/seg_000.ts");
+    let res = http.get(format!("{base}{segment}")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.bytes().await.unwrap().first(), Some(&0x47));
+    let poster = view["video"]["poster_url"].as_str().unwrap();
+    let res = http.get(format!("{base}{poster}")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/jpeg");
+}
