@@ -11,6 +11,9 @@ use std::time::Duration;
 
 type HmacSha256 = Hmac<Sha256>;
 
+/// The query of a download link that is to be served by the shop itself, never redirected to
+/// the store's pre-signed URL: the reader's (its frame fetches from the shop's origin only).
+pub const VIA_SHOP: &str = "via=shop";
 /// How long a download link works; the library hands out fresh ones on every visit.
 pub const LINK_TTL: Duration = Duration::from_secs(15 * 60);
 /// How long the store's pre-signed URL works (S3): only the hop right after the checks needs

@@ -353,22 +353,40 @@ async fn download(
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    if let Some(response) =
-        media::redirect_to_store(&state, &grant, &file, range.as_deref()).await?
-    {
-        return Ok(response);
+    // The reader's frame may fetch from the shop's own origin only: its links ask to be served
+    // here even where the store is a bucket, whose pre-signed URL is elsewhere.
+    let via_shop = request.uri().query() == Some(downloads::VIA_SHOP);
+    if !via_shop {
+        if let Some(response) =
+            media::redirect_to_store(&state, &grant, &file, range.as_deref()).await?
+        {
+            return Ok(response);
+        }
     }
-    let path = state
-        .storage
-        .local_path(Area::Private, &file.storage_key)
-        .ok_or(ApiError::not_found())?;
-    // 1 MiB reads instead of tower-http's 64 KiB: each read is a hop to tokio's blocking pool,
-    // and for files of hundreds of MiB those hops, not the disk, bounded the throughput.
-    let serve = tower_http::services::ServeFile::new(path).with_buf_chunk_size(DOWNLOAD_CHUNK);
-    let served = tower::ServiceExt::oneshot(serve, request)
-        .await
-        .map_err(ApiError::internal)?;
-    let mut response = served.into_response();
+    let mut response = match state.storage.local_path(Area::Private, &file.storage_key) {
+        Some(path) => {
+            // 1 MiB reads instead of tower-http's 64 KiB: each read is a hop to tokio's blocking
+            // pool, and for files of hundreds of MiB those hops, not the disk, bounded the
+            // throughput.
+            let serve =
+                tower_http::services::ServeFile::new(path).with_buf_chunk_size(DOWNLOAD_CHUNK);
+            tower::ServiceExt::oneshot(serve, request)
+                .await
+                .map_err(ApiError::internal)?
+                .into_response()
+        }
+        None => {
+            let served_type = crate::studio::uploads::served_type(&file.mime_type);
+            media::serve_stored(
+                &state,
+                Area::Private,
+                &file.storage_key,
+                served_type,
+                request.headers(),
+            )
+            .await
+        }
+    };
     let status = response.status();
     if status == StatusCode::NOT_FOUND {
         return Err(ApiError::internal(format!(

@@ -45,7 +45,7 @@ async fn open(
     Ok(Json(ReaderFile {
         name: file.file_name,
         format,
-        url: format!("/download/{token}"),
+        url: format!("/download/{token}?{}", downloads::VIA_SHOP),
         position,
     }))
 }

@@ -492,6 +492,37 @@ async fn a_purchase_on_a_bucket_backed_shop_is_delivered_and_downloaded_by_signe
     .unwrap();
     assert_eq!(logged, [(BUYER, 302), (BUYER, 302)]);
 
+    // The reader's link is served by the shop itself, whose origin is the only one its frame
+    // may fetch from: the same checked, stamped copy, with ranges, no redirect to the bucket.
+    let read_url = library[0]["files"][0]["read_url"].as_str().unwrap();
+    let file_id = read_url.strip_prefix("/read/").unwrap();
+    let opened: Value = reqwest::Client::new()
+        .get(format!("{base}/api/reader/{file_id}"))
+        .header("authorization", auth(BUYER))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let reader_link = opened["url"].as_str().unwrap();
+    let res = http
+        .get(format!("{base}{reader_link}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/pdf");
+    assert_eq!(res.bytes().await.unwrap(), copy);
+    let res = http
+        .get(format!("{base}{reader_link}"))
+        .header("range", "bytes=0-4")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 206);
+    assert_eq!(&res.bytes().await.unwrap()[..], b"%PDF-");
+
     // A refund ends it: no more redirects.
     server::on_db!(&db, |pool| sqlx::query(
         "UPDATE entitlements SET revoked_at = unixepoch() WHERE user_id = $1"
