@@ -163,9 +163,8 @@ pub async fn open_lesson(
         .bind(file_id)
         .fetch_optional(pool)
         .await)?;
-        attachment = file.map(|(name, size, mime)| {
-            crate::library::paid_file(signer, user, file_id, name, size, &mime, unix_now())
-        });
+        attachment = file
+            .map(|(name, size, mime)| signer.offer(user, file_id, name, size, &mime, unix_now()));
     }
     if let (Some(user), true) = (viewer, course.owned) {
         crate::on_db!(db, |pool| sqlx::query(

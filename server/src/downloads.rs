@@ -104,6 +104,26 @@ impl Signer {
         })
     }
 
+    /// A paid file as a buyer is offered it, in the library and as a lesson's attachment: a
+    /// link signed for them, and the player or the reader when its type has one.
+    pub fn offer(
+        &self,
+        user_id: i64,
+        file_id: i64,
+        name: String,
+        size_bytes: i64,
+        mime_type: &str,
+        signed_at: i64,
+    ) -> app::api::LibraryFile {
+        app::api::LibraryFile {
+            name,
+            size_bytes: u64::try_from(size_bytes).unwrap_or(0),
+            url: format!("/download/{}", self.sign(user_id, file_id, signed_at)),
+            audio: crate::audio::playable(mime_type),
+            read_url: crate::reading::read_url(file_id, mime_type),
+        }
+    }
+
     /// A video lesson's stream, for `user_id` (0: a visitor watching a free preview) until
     /// `expires`. Its payload starts with a tag a download link's never has, so neither kind of
     /// token passes for the other.

@@ -4,7 +4,7 @@
 use crate::db::Db;
 use crate::downloads::Signer;
 use crate::storage::Storage;
-use app::api::{LibraryFile, LibraryItem, Membership, ProductKind};
+use app::api::{LibraryItem, Membership, ProductKind};
 use clock::unix_now;
 
 #[derive(Debug, thiserror::Error)]
@@ -29,26 +29,6 @@ struct LibraryRow {
     expires_at: Option<i64>,
     license_key: Option<String>,
     license_pending: bool,
-}
-
-/// A paid file as a buyer is offered it, in the library and as a lesson's attachment: a signed
-/// download link, and the player or the reader when its type has one.
-pub(crate) fn paid_file(
-    signer: &Signer,
-    user_id: i64,
-    file_id: i64,
-    name: String,
-    size_bytes: i64,
-    mime_type: &str,
-    signed_at: i64,
-) -> LibraryFile {
-    LibraryFile {
-        name,
-        size_bytes: u64::try_from(size_bytes).unwrap_or(0),
-        url: format!("/download/{}", signer.sign(user_id, file_id, signed_at)),
-        audio: crate::audio::playable(mime_type),
-        read_url: crate::reading::read_url(file_id, mime_type),
-    }
 }
 
 /// Everything `user_id` owns, newest purchase first; courses with the buyer's progress.
@@ -83,8 +63,7 @@ pub async fn library(
     let mut items: Vec<(i64, LibraryItem)> = Vec::new();
     for row in rows {
         let file = match (row.file_id, row.file_name) {
-            (Some(file_id), Some(name)) => Some(paid_file(
-                signer,
+            (Some(file_id), Some(name)) => Some(signer.offer(
                 user_id,
                 file_id,
                 name,
