@@ -3,52 +3,6 @@
 
 use crate::i18n::*;
 
-/// A message the backend shows a user.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ServerText {
-    Unauthorized,
-    AlreadyOwned,
-    NotOnSale,
-    NoOrder,
-    NoPayments,
-    Unavailable,
-    NoLesson,
-    LessonLocked,
-    NotMember,
-    MembershipEnded,
-    NoSharing,
-    NotGiftable,
-    GiftNotFound,
-    GiftClaimed,
-    GiftCancelled,
-    OwnGift,
-    GiftOwned,
-}
-
-impl ServerText {
-    pub fn in_locale(self, locale: Locale) -> String {
-        match self {
-            ServerText::Unauthorized => td_string!(locale, errors.unauthorized).to_string(),
-            ServerText::AlreadyOwned => td_string!(locale, errors.already_owned).to_string(),
-            ServerText::NotOnSale => td_string!(locale, errors.not_on_sale).to_string(),
-            ServerText::NoOrder => td_string!(locale, errors.no_order).to_string(),
-            ServerText::NoPayments => td_string!(locale, errors.no_payments).to_string(),
-            ServerText::Unavailable => td_string!(locale, errors.unavailable).to_string(),
-            ServerText::NoLesson => td_string!(locale, errors.no_lesson).to_string(),
-            ServerText::LessonLocked => td_string!(locale, errors.lesson_locked).to_string(),
-            ServerText::NotMember => td_string!(locale, errors.not_member).to_string(),
-            ServerText::MembershipEnded => td_string!(locale, errors.membership_ended).to_string(),
-            ServerText::NoSharing => td_string!(locale, errors.no_sharing).to_string(),
-            ServerText::NotGiftable => td_string!(locale, errors.not_giftable).to_string(),
-            ServerText::GiftNotFound => td_string!(locale, errors.gift_not_found).to_string(),
-            ServerText::GiftClaimed => td_string!(locale, errors.gift_claimed).to_string(),
-            ServerText::GiftCancelled => td_string!(locale, errors.gift_cancelled).to_string(),
-            ServerText::OwnGift => td_string!(locale, errors.own_gift).to_string(),
-            ServerText::GiftOwned => td_string!(locale, errors.gift_owned).to_string(),
-        }
-    }
-}
-
 /// A kind's name in `locale` (plural for the catalog's filter): the pages and the bot say it
 /// alike.
 pub fn kind_name(kind: crate::api::ProductKind, plural: bool, locale: Locale) -> &'static str {
@@ -186,11 +140,11 @@ mod tests {
     #[test]
     fn messages_come_in_both_languages() {
         assert_eq!(
-            ServerText::NotOnSale.in_locale(Locale::en),
+            crate::text!(errors.not_on_sale).in_locale(Locale::en),
             "This product is no longer on sale."
         );
         assert_eq!(
-            ServerText::NotOnSale.in_locale(Locale::ru),
+            crate::text!(errors.not_on_sale).in_locale(Locale::ru),
             "Этот товар больше не продаётся."
         );
     }

@@ -1,8 +1,11 @@
 //! The one error type of the HTTP edge, and the one place where it becomes a response: a JSON
-//! body with a stable `error` code and a message for people, in their language (`app/locales`);
-//! causes go to the log, never to the client. Domain errors become an `ApiError` where they reach
+//! body with a stable `error` code and a message for people, in their language (`app/locales`),
+//! or, for a page's server function, a `ShopError` with the same message; causes go to the log,
+//! never to the client. Domain errors become an `ApiError` where they reach
 //! the edge (`http/errors.rs`): this module knows none of them.
 
+use app::api::ShopError;
+use app::i18n::Locale;
 use app::text;
 use app::texts::Text;
 use axum::http::StatusCode;
@@ -100,18 +103,38 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The same answer for a page's server function (the `Shop` port): the refusal's text in
+    /// the reader's language, our own failure as "unavailable". One mapping from domain errors
+    /// (`http/errors.rs`) serves both edges.
+    pub fn for_page(self, locale: Locale) -> ShopError {
+        if self.status == StatusCode::UNAUTHORIZED {
+            ShopError::Unauthorized(self.text.in_locale(locale))
+        } else if self.status.is_server_error() {
+            self.log_failure();
+            ShopError::Unavailable(Box::new(self))
+        } else {
+            ShopError::Refused(self.text.in_locale(locale))
+        }
+    }
+
+    /// Our failures go to the log with their causes; the user gets what to do.
+    fn log_failure(&self) {
         if self.status == StatusCode::INTERNAL_SERVER_ERROR {
-            // The cause is for the log; the user gets what to do.
             let mut chain = Vec::new();
-            let mut next = std::error::Error::source(&self);
+            let mut next = std::error::Error::source(self);
             while let Some(err) = next {
                 chain.push(err.to_string());
                 next = err.source();
             }
             tracing::error!(code = self.code, cause = %chain.join(": "), "request failed");
         }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.log_failure();
         let message = self.text.in_locale(crate::language::current());
         let mut body = serde_json::json!({ "error": self.code, "message": message });
         if let Some(field) = self.field {

@@ -3,14 +3,15 @@
 use crate::auth::{AuthError, Authenticator};
 use crate::catalog;
 use crate::clock::Clock;
-use crate::courses::{self, CourseError};
+use crate::courses;
 use crate::db::Db;
 use crate::downloads::Signer;
+use crate::error::ApiError;
 use crate::payments::gifts::{self, GiftRefusal};
 use crate::payments::memberships::{self, RenewalError};
 use crate::payments::{self, OrderStatus, PaymentError};
 use crate::promotion;
-use crate::reviews::{self, ReviewError};
+use crate::reviews;
 use crate::storage::Storage;
 use crate::telegram::bot::Bot;
 use crate::telegram::init_data::InitData;
@@ -22,7 +23,8 @@ use app::api::{
 };
 use app::deals::{PriceChoice, Quote};
 use app::i18n::Locale;
-use app::texts::{request_locale, ServerText};
+use app::text;
+use app::texts::request_locale;
 use axum::http::HeaderMap;
 use url::Url;
 
@@ -92,7 +94,7 @@ impl ShopBackend {
             Ok(data) => Ok(data),
             Err(AuthError::InitData(err)) => Err(ShopError::Unauthorized(format!(
                 "{} ({err})",
-                ServerText::Unauthorized.in_locale(request_locale(headers, None))
+                text!(errors.unauthorized).in_locale(request_locale(headers, None))
             ))),
             Err(err) => Err(ShopError::Unavailable(Box::new(err))),
         }
@@ -151,7 +153,9 @@ impl Shop for ShopBackend {
         let init = self.authenticate(headers).await?;
         let locale = locale(headers, Some(&init));
         let Some((bot, public_base)) = &self.payments else {
-            return Err(ShopError::Refused(ServerText::NoPayments.in_locale(locale)));
+            return Err(ShopError::Refused(
+                text!(errors.no_payments).in_locale(locale),
+            ));
         };
         let order = payments::create_priced_order(
             &self.db,
@@ -164,7 +168,7 @@ impl Shop for ShopBackend {
             self.clock.now(),
         )
         .await
-        .map_err(|err| refusal(err, locale))?;
+        .map_err(|err| refused(err, locale))?;
         Ok(Checkout {
             order_id: order.public_id,
             invoice_link: order.invoice_link,
@@ -191,7 +195,7 @@ impl Shop for ShopBackend {
             clock::unix_now(),
         )
         .await
-        .map_err(|err| refusal(err, locale(headers, viewer.as_ref())))
+        .map_err(|err| refused(err, locale(headers, viewer.as_ref())))
     }
 
     async fn order_state(
@@ -202,7 +206,7 @@ impl Shop for ShopBackend {
         let init = self.authenticate(headers).await?;
         let status = payments::order_status(&self.db, init.user.id, order_id)
             .await
-            .map_err(|err| refusal(err, locale(headers, Some(&init))))?;
+            .map_err(|err| refused(err, locale(headers, Some(&init))))?;
         Ok(match status {
             OrderStatus::Pending => OrderState::Pending,
             OrderStatus::Paid => OrderState::Paid,
@@ -228,7 +232,7 @@ impl Shop for ShopBackend {
         let viewer_id = viewer.as_ref().map(|v| v.user.id);
         courses::outline(&self.db, slug, viewer_id, self.clock.now())
             .await
-            .map_err(|err| course_refusal(err, locale(headers, viewer.as_ref())))
+            .map_err(|err| refused(err, locale(headers, viewer.as_ref())))
     }
 
     async fn lesson(
@@ -247,7 +251,7 @@ impl Shop for ShopBackend {
             self.clock.now(),
         )
         .await
-        .map_err(|err| course_refusal(err, locale(headers, viewer.as_ref())))
+        .map_err(|err| refused(err, locale(headers, viewer.as_ref())))
     }
 
     async fn complete_lesson(
@@ -259,7 +263,7 @@ impl Shop for ShopBackend {
         let init = self.authenticate(headers).await?;
         courses::complete(&self.db, slug, lesson_id, init.user.id, self.clock.now())
             .await
-            .map_err(|err| course_refusal(err, locale(headers, Some(&init))))
+            .map_err(|err| refused(err, locale(headers, Some(&init))))
     }
 
     async fn save_video_position(
@@ -279,7 +283,7 @@ impl Shop for ShopBackend {
             self.clock.now(),
         )
         .await
-        .map_err(|err| course_refusal(err, locale(headers, Some(&init))))
+        .map_err(|err| refused(err, locale(headers, Some(&init))))
     }
 
     async fn set_membership_renewal(
@@ -291,19 +295,21 @@ impl Shop for ShopBackend {
         let init = self.authenticate(headers).await?;
         let locale = locale(headers, Some(&init));
         let Some((bot, _)) = &self.payments else {
-            return Err(ShopError::Refused(ServerText::NoPayments.in_locale(locale)));
+            return Err(ShopError::Refused(
+                text!(errors.no_payments).in_locale(locale),
+            ));
         };
         let state =
             memberships::set_renewal(&self.db, bot, init.user.id, slug, renew, self.clock.now())
                 .await
                 .map_err(|err| match err {
                     RenewalError::NotMember => {
-                        ShopError::Refused(ServerText::NotMember.in_locale(locale))
+                        ShopError::Refused(text!(errors.not_member).in_locale(locale))
                     }
                     RenewalError::Ended => {
-                        ShopError::Refused(ServerText::MembershipEnded.in_locale(locale))
+                        ShopError::Refused(text!(errors.membership_ended).in_locale(locale))
                     }
-                    RenewalError::Payment(err) => refusal(err, locale),
+                    RenewalError::Payment(err) => refused(err, locale),
                 })?;
         Ok(Membership {
             expires_at: state.expires_at,
@@ -316,13 +322,17 @@ impl Shop for ShopBackend {
         let init = self.authenticate(headers).await?;
         let locale = locale(headers, Some(&init));
         let (Some((bot, _)), Some(links)) = (&self.payments, &self.links) else {
-            return Err(ShopError::Refused(ServerText::NoSharing.in_locale(locale)));
+            return Err(ShopError::Refused(
+                text!(errors.no_sharing).in_locale(locale),
+            ));
         };
         let Some(page) = catalog::published_product(&self.db, slug)
             .await
             .map_err(unavailable)?
         else {
-            return Err(ShopError::Refused(ServerText::NotOnSale.in_locale(locale)));
+            return Err(ShopError::Refused(
+                text!(errors.not_on_sale).in_locale(locale),
+            ));
         };
         let prepared = share::prepare(bot, links, init.user.id, locale, &page.card).await;
         Ok(Share {
@@ -350,7 +360,7 @@ impl Shop for ShopBackend {
         let init = self.authenticate(headers).await?;
         reviews::mine(&self.db, init.user.id, slug)
             .await
-            .map_err(|err| review_refusal(err, locale(headers, Some(&init))))
+            .map_err(|err| refused(err, locale(headers, Some(&init))))
     }
 
     async fn gift(&self, headers: &HeaderMap, code: &str) -> Result<GiftView, ShopError> {
@@ -358,8 +368,8 @@ impl Shop for ShopBackend {
         let locale = locale(headers, Some(&init));
         let gift = gifts::find(&self.db, code)
             .await
-            .map_err(|err| refusal(err, locale))?
-            .ok_or_else(|| refusal(GiftRefusal::NotFound.into(), locale))?;
+            .map_err(|err| refused(err, locale))?
+            .ok_or_else(|| refused(PaymentError::from(GiftRefusal::NotFound), locale))?;
         Ok(gift_view(gift, init.user.id))
     }
 
@@ -367,7 +377,7 @@ impl Shop for ShopBackend {
         let init = self.authenticate(headers).await?;
         let gift = gifts::claim(&self.db, code, init.user.id, self.clock.now())
             .await
-            .map_err(|err| refusal(err, locale(headers, Some(&init))))?;
+            .map_err(|err| refused(err, locale(headers, Some(&init))))?;
         Ok(gift_view(gift, init.user.id))
     }
 
@@ -375,7 +385,7 @@ impl Shop for ShopBackend {
         let init = self.authenticate(headers).await?;
         let rows = gifts::sent_by(&self.db, init.user.id)
             .await
-            .map_err(|err| refusal(err, locale(headers, Some(&init))))?;
+            .map_err(|err| refused(err, locale(headers, Some(&init))))?;
         let mut sent = Vec::with_capacity(rows.len());
         for row in rows {
             let link = match &self.links {
@@ -410,7 +420,7 @@ impl Shop for ShopBackend {
             clock::unix_now(),
         )
         .await
-        .map_err(|err| review_refusal(err, locale(headers, Some(&init))))
+        .map_err(|err| refused(err, locale(headers, Some(&init))))
     }
 }
 
@@ -425,53 +435,8 @@ fn gift_view(gift: gifts::Gift, viewer: i64) -> GiftView {
     }
 }
 
-fn review_refusal(err: ReviewError, locale: Locale) -> ShopError {
-    match err {
-        ReviewError::Refused(text) | ReviewError::Invalid { message: text, .. } => {
-            ShopError::Refused(text.in_locale(locale))
-        }
-        ReviewError::NotFound => ShopError::Refused(ServerText::NotOnSale.in_locale(locale)),
-        ReviewError::Db(err) => {
-            tracing::error!(error = %err, "review query failed");
-            ShopError::Unavailable(Box::new(err))
-        }
-    }
-}
-
-fn course_refusal(err: CourseError, locale: Locale) -> ShopError {
-    match err {
-        CourseError::NoLesson => ShopError::Refused(ServerText::NoLesson.in_locale(locale)),
-        CourseError::Locked => ShopError::Refused(ServerText::LessonLocked.in_locale(locale)),
-        CourseError::Db(err) => {
-            tracing::error!(error = %err, "course query failed");
-            ShopError::Unavailable(Box::new(err))
-        }
-    }
-}
-
-/// Business refusals become messages for the buyer; everything else is "unavailable".
-fn refusal(err: PaymentError, locale: Locale) -> ShopError {
-    match err {
-        PaymentError::AlreadyOwned => {
-            ShopError::Refused(ServerText::AlreadyOwned.in_locale(locale))
-        }
-        PaymentError::NotOnSale(_) => ShopError::Refused(ServerText::NotOnSale.in_locale(locale)),
-        PaymentError::OrderNotFound => ShopError::Refused(ServerText::NoOrder.in_locale(locale)),
-        PaymentError::Deal(refusal) => ShopError::Refused(refusal.in_locale(locale)),
-        PaymentError::NotGiftable => ShopError::Refused(ServerText::NotGiftable.in_locale(locale)),
-        PaymentError::Gift(refusal) => ShopError::Refused(
-            match refusal {
-                GiftRefusal::NotFound => ServerText::GiftNotFound,
-                GiftRefusal::Claimed => ServerText::GiftClaimed,
-                GiftRefusal::Cancelled => ServerText::GiftCancelled,
-                GiftRefusal::OwnGift => ServerText::OwnGift,
-                GiftRefusal::AlreadyOwned => ServerText::GiftOwned,
-            }
-            .in_locale(locale),
-        ),
-        other => {
-            tracing::error!(error = %other, "checkout failed");
-            ShopError::Unavailable(Box::new(other))
-        }
-    }
+/// A domain refusal as a page shows it: the one mapping of domain errors (`http/errors.rs`),
+/// in the reader's language.
+fn refused(err: impl Into<ApiError>, locale: Locale) -> ShopError {
+    err.into().for_page(locale)
 }

@@ -9,6 +9,7 @@ use crate::downloads::DownloadError;
 use crate::error::ApiError;
 use crate::library::LibraryError;
 use crate::licenses::LicenseError;
+use crate::payments::gifts::GiftRefusal;
 use crate::payments::PaymentError;
 use crate::promotion::PromotionError;
 use crate::reading::ReadingError;
@@ -197,6 +198,31 @@ impl From<PaymentError> for ApiError {
                 let text = Text::from_fn(move |locale| refusal.in_locale(locale));
                 ((StatusCode::CONFLICT, "refused"), text)
             }
+            P::NotGiftable => (
+                (StatusCode::CONFLICT, "not_giftable"),
+                text!(errors.not_giftable),
+            ),
+            P::Gift(refusal) => match refusal {
+                GiftRefusal::NotFound => (
+                    (StatusCode::NOT_FOUND, "gift_not_found"),
+                    text!(errors.gift_not_found),
+                ),
+                GiftRefusal::Claimed => (
+                    (StatusCode::CONFLICT, "gift_claimed"),
+                    text!(errors.gift_claimed),
+                ),
+                GiftRefusal::Cancelled => (
+                    (StatusCode::GONE, "gift_cancelled"),
+                    text!(errors.gift_cancelled),
+                ),
+                GiftRefusal::OwnGift => {
+                    ((StatusCode::CONFLICT, "own_gift"), text!(errors.own_gift))
+                }
+                GiftRefusal::AlreadyOwned => (
+                    (StatusCode::CONFLICT, "gift_owned"),
+                    text!(errors.gift_owned),
+                ),
+            },
             _ => return ApiError::internal(err),
         };
         ApiError::new(answer.0, answer.1, text).because(err)
