@@ -204,54 +204,15 @@ pub async fn open_lesson(
     })
 }
 
-/// Marks a lesson done for its buyer (again is fine).
-pub async fn complete(
+/// The course's id when `user` owns it and `lesson_id` is one of its lessons: what a buyer's
+/// progress (done, a video's place) may be kept for.
+async fn owned_lesson(
     db: &Db,
     slug: &str,
     lesson_id: i64,
     user: i64,
     now: i64,
-) -> Result<(), CourseError> {
-    let course = course(db, slug, Some(user), now)
-        .await?
-        .ok_or(CourseError::NoLesson)?;
-    if !course.owned {
-        return Err(CourseError::Locked);
-    }
-    let done = crate::on_db!(db, |pool| sqlx::query(
-        "INSERT INTO lesson_progress (user_id, lesson_id)
-         SELECT $1, l.id FROM lessons l WHERE l.id = $2 AND l.product_id = $3
-         ON CONFLICT (user_id, lesson_id) DO NOTHING",
-    )
-    .bind(user)
-    .bind(lesson_id)
-    .bind(course.id)
-    .execute(pool)
-    .await
-    .map(crate::db::Done::from))?;
-    if done.rows_affected() == 0 {
-        // Either done before, or not a lesson of this course.
-        let exists: Option<(i64,)> = crate::on_db!(db, |pool| sqlx::query_as(
-            "SELECT id FROM lessons WHERE id = $1 AND product_id = $2"
-        )
-        .bind(lesson_id)
-        .bind(course.id)
-        .fetch_optional(pool)
-        .await)?;
-        exists.ok_or(CourseError::NoLesson)?;
-    }
-    Ok(())
-}
-
-/// Remembers where the buyer is in a lesson's video.
-pub async fn save_video_position(
-    db: &Db,
-    slug: &str,
-    lesson_id: i64,
-    user: i64,
-    seconds: u32,
-    now: i64,
-) -> Result<(), CourseError> {
+) -> Result<i64, CourseError> {
     let course = course(db, slug, Some(user), now)
         .await?
         .ok_or(CourseError::NoLesson)?;
@@ -266,6 +227,40 @@ pub async fn save_video_position(
     .fetch_optional(pool)
     .await)?;
     in_course.ok_or(CourseError::NoLesson)?;
+    Ok(course.id)
+}
+
+/// Marks a lesson done for its buyer (again is fine).
+pub async fn complete(
+    db: &Db,
+    slug: &str,
+    lesson_id: i64,
+    user: i64,
+    now: i64,
+) -> Result<(), CourseError> {
+    owned_lesson(db, slug, lesson_id, user, now).await?;
+    crate::on_db!(db, |pool| sqlx::query(
+        "INSERT INTO lesson_progress (user_id, lesson_id) VALUES ($1, $2)
+         ON CONFLICT (user_id, lesson_id) DO NOTHING",
+    )
+    .bind(user)
+    .bind(lesson_id)
+    .execute(pool)
+    .await
+    .map(crate::db::Done::from))?;
+    Ok(())
+}
+
+/// Remembers where the buyer is in a lesson's video.
+pub async fn save_video_position(
+    db: &Db,
+    slug: &str,
+    lesson_id: i64,
+    user: i64,
+    seconds: u32,
+    now: i64,
+) -> Result<(), CourseError> {
+    owned_lesson(db, slug, lesson_id, user, now).await?;
     crate::videos::save_position(db, user, lesson_id, seconds, now).await?;
     Ok(())
 }

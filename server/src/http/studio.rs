@@ -324,8 +324,7 @@ async fn upload_video(
     headers: HeaderMap,
     mut multipart: Multipart,
 ) -> ApiResult<StudioVideo> {
-    let product = products::lesson_product(&state.db, lesson_id).await?;
-    products::owned(&state.db, caller, product).await?;
+    products::owned_lesson(&state.db, caller, lesson_id).await?;
     let limit = state.studio.max_upload_bytes;
     check_announced_length(&headers, limit)?;
     let mut field = file_field(&mut multipart).await?;
@@ -363,8 +362,7 @@ async fn video_status(
     Studio(caller): Studio,
     Path(lesson_id): Path<i64>,
 ) -> ApiResult<StudioVideo> {
-    let product = products::lesson_product(&state.db, lesson_id).await?;
-    products::owned(&state.db, caller, product).await?;
+    products::owned_lesson(&state.db, caller, lesson_id).await?;
     let video = videos::studio_state(&state.db, lesson_id)
         .await
         .map_err(StudioError::from)?

@@ -758,14 +758,17 @@ pub async fn add_lesson(
     get(db, caller, product_id).await
 }
 
-pub async fn lesson_product(db: &Db, lesson_id: i64) -> Result<i64, StudioError> {
-    crate::on_db!(db, |pool| sqlx::query_scalar(
+/// The course of a lesson the caller may edit: its product id.
+pub async fn owned_lesson(db: &Db, caller: Caller, lesson_id: i64) -> Result<i64, StudioError> {
+    let product_id: i64 = crate::on_db!(db, |pool| sqlx::query_scalar(
         "SELECT product_id FROM lessons WHERE id = $1"
     )
     .bind(lesson_id)
     .fetch_optional(pool)
     .await)?
-    .ok_or(StudioError::NotFound)
+    .ok_or(StudioError::NotFound)?;
+    course(db, caller, product_id).await?;
+    Ok(product_id)
 }
 
 pub async fn update_lesson(
@@ -774,8 +777,7 @@ pub async fn update_lesson(
     lesson_id: i64,
     input: &LessonInput,
 ) -> Result<StudioProduct, StudioError> {
-    let product_id = lesson_product(db, lesson_id).await?;
-    course(db, caller, product_id).await?;
+    let product_id = owned_lesson(db, caller, lesson_id).await?;
     let title = validate_lesson(input)?;
     check_lesson_file(db, product_id, input.file_id).await?;
     crate::on_db!(db, |pool| sqlx::query(
@@ -799,8 +801,7 @@ pub async fn delete_lesson(
     caller: Caller,
     lesson_id: i64,
 ) -> Result<StudioProduct, StudioError> {
-    let product_id = lesson_product(db, lesson_id).await?;
-    course(db, caller, product_id).await?;
+    let product_id = owned_lesson(db, caller, lesson_id).await?;
     crate::on_db!(db, |pool| sqlx::query("DELETE FROM lessons WHERE id = $1")
         .bind(lesson_id)
         .execute(pool)
@@ -816,8 +817,7 @@ pub async fn move_lesson(
     lesson_id: i64,
     up: bool,
 ) -> Result<StudioProduct, StudioError> {
-    let product_id = lesson_product(db, lesson_id).await?;
-    course(db, caller, product_id).await?;
+    let product_id = owned_lesson(db, caller, lesson_id).await?;
     let order: Vec<(i64, i64)> = crate::on_db!(db, |pool| sqlx::query_as(
         "SELECT id, position FROM lessons WHERE product_id = $1 ORDER BY position, id",
     )

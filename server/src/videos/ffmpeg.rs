@@ -70,32 +70,22 @@ struct ProbeFormat {
 }
 
 pub async fn probe(source: &Path) -> Result<Probe, FfmpegError> {
-    let output = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-print_format",
-            "json",
-            "-show_format",
-            "-show_streams",
-        ])
-        .arg(source)
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output()
-        .await
-        .map_err(|source| FfmpegError::Spawn {
-            program: "ffprobe",
-            source,
-        })?;
-    if !output.status.success() {
-        return Err(FfmpegError::Failed {
-            program: "ffprobe",
-            stderr: last_words(&output.stderr),
-        });
-    }
-    let answer: ProbeAnswer = serde_json::from_slice(&output.stdout)
-        .map_err(|err| FfmpegError::Answer(err.to_string()))?;
+    let stdout = run(
+        "ffprobe",
+        Command::new("ffprobe")
+            .args([
+                "-v",
+                "error",
+                "-print_format",
+                "json",
+                "-show_format",
+                "-show_streams",
+            ])
+            .arg(source),
+    )
+    .await?;
+    let answer: ProbeAnswer =
+        serde_json::from_slice(&stdout).map_err(|err| FfmpegError::Answer(err.to_string()))?;
     let duration_seconds = answer
         .format
         .and_then(|f| f.duration)
@@ -244,34 +234,94 @@ pub async fn hls(
 
 /// One frame from `at_seconds` in, as a JPEG at most 720 pixels high.
 pub async fn poster(source: &Path, at_seconds: f64, out: &Path) -> Result<(), FfmpegError> {
-    let output = Command::new("ffmpeg")
-        .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y"])
-        .args(["-ss", &format!("{at_seconds:.3}"), "-i"])
-        .arg(source)
-        .args([
-            "-frames:v",
-            "1",
-            "-vf",
-            "scale=-2:'min(720,ih)'",
-            "-q:v",
-            "4",
-        ])
-        .arg(out)
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .output()
+    run(
+        "ffmpeg",
+        Command::new("ffmpeg")
+            .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y"])
+            .args(["-ss", &format!("{at_seconds:.3}"), "-i"])
+            .arg(source)
+            .args([
+                "-frames:v",
+                "1",
+                "-vf",
+                "scale=-2:'min(720,ih)'",
+                "-q:v",
+                "4",
+            ])
+            .arg(out),
+    )
+    .await?;
+    if !out.exists() {
+        return Err(FfmpegError::Failed {
+            program: "ffmpeg",
+            stderr: "no frame written".into(),
+        });
+    }
+    Ok(())
+}
+
+/// An H.264/AAC MP4 of `seconds` from ffmpeg's own test sources (a moving test card and a
+/// tone): the demo seed's lesson video, and the tests' uploads.
+pub async fn test_card(seconds: u32, width: u32, height: u32) -> Result<Vec<u8>, FfmpegError> {
+    let dir = tempfile::tempdir().map_err(|source| FfmpegError::Spawn {
+        program: "ffmpeg",
+        source,
+    })?;
+    let out = dir.path().join("test-card.mp4");
+    run(
+        "ffmpeg",
+        Command::new("ffmpeg")
+            .args([
+                "-nostdin",
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+            ])
+            .arg(format!(
+                "testsrc2=size={width}x{height}:rate=24:duration={seconds}"
+            ))
+            .args(["-f", "lavfi", "-i"])
+            .arg(format!("sine=frequency=330:duration={seconds}"))
+            .args([
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-pix_fmt",
+                "yuv420p",
+            ])
+            .args(["-c:a", "aac", "-b:a", "64k"])
+            .arg(&out),
+    )
+    .await?;
+    tokio::fs::read(&out)
         .await
         .map_err(|source| FfmpegError::Spawn {
             program: "ffmpeg",
             source,
-        })?;
-    if !output.status.success() || !out.exists() {
+        })
+}
+
+/// Runs a tool to its end and returns what it printed; a tool that says no is `Failed` with the
+/// end of its complaint.
+async fn run(program: &'static str, command: &mut Command) -> Result<Vec<u8>, FfmpegError> {
+    let output = command
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .map_err(|source| FfmpegError::Spawn { program, source })?;
+    if !output.status.success() {
         return Err(FfmpegError::Failed {
-            program: "ffmpeg",
+            program,
             stderr: last_words(&output.stderr),
         });
     }
-    Ok(())
+    Ok(output.stdout)
 }
 
 /// The end of a tool's complaint: enough for the log, bounded for a garbage input.

@@ -8,46 +8,16 @@ use leptos::server_fn::ServerFn;
 use reqwest::Method;
 use serde_json::Value;
 use server::videos::{self, Settings};
-use std::process::Command;
 
 const COURSE: &str = "telegram-mini-apps-from-scratch";
 /// The course's creator in the demo seed.
 const MIRA: i64 = 1001;
 
-/// An H.264 video of `seconds` made by ffmpeg's test sources (a picture and a tone), small enough
-/// to prepare in a moment.
-fn generated_video(seconds: u32) -> Vec<u8> {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("lesson.mp4");
-    let status = Command::new("ffmpeg")
-        .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-y"])
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            &format!("testsrc2=size=320x180:rate=24:duration={seconds}"),
-        ])
-        .args([
-            "-f",
-            "lavfi",
-            "-i",
-            &format!("sine=frequency=440:duration={seconds}"),
-        ])
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-        ])
-        .arg(&out)
-        .status()
-        .expect("ffmpeg runs (scripts/setup.sh installs it)");
-    assert!(status.success());
-    std::fs::read(out).unwrap()
+/// A small H.264 video of `seconds` (ffmpeg's test card and a tone).
+async fn generated_video(seconds: u32) -> Vec<u8> {
+    videos::ffmpeg::test_card(seconds, 320, 180)
+        .await
+        .expect("ffmpeg runs (scripts/setup.sh installs it)")
 }
 
 /// The course's lessons, in order.
@@ -153,7 +123,7 @@ async fn a_prepared_video_streams_to_its_buyer_alone_until_a_refund() {
     let (alex, dasha, stranger) = (4501, 4502, 4503);
     let lessons = lessons(&app).await;
     let (preview, paid) = (lessons[0], lessons[1]);
-    let video = generated_video(3);
+    let video = generated_video(3).await;
 
     // Only the course's creator uploads to its lessons.
     app.control(
@@ -290,7 +260,7 @@ async fn a_broken_or_too_long_video_fails_its_job_and_the_lesson_keeps_its_video
     let lesson = lessons(&app).await[1];
     app.buy(buyer, COURSE).await;
 
-    let (code, _) = upload(&app, MIRA, lesson, "first.mp4", &generated_video(2)).await;
+    let (code, _) = upload(&app, MIRA, lesson, "first.mp4", &generated_video(2).await).await;
     assert_eq!(code, 200);
     prepare_all(&app, 10).await;
     assert_eq!(status(&app, lesson).await["status"], "ready");
@@ -318,7 +288,7 @@ async fn a_broken_or_too_long_video_fails_its_job_and_the_lesson_keeps_its_video
     );
 
     // Longer than the shop allows: failed with its own reason.
-    let (code, _) = upload(&app, MIRA, lesson, "long.mp4", &generated_video(4)).await;
+    let (code, _) = upload(&app, MIRA, lesson, "long.mp4", &generated_video(4).await).await;
     assert_eq!(code, 200);
     prepare_all(&app, 3).await;
     let long = status(&app, lesson).await;
@@ -353,7 +323,7 @@ async fn a_job_whose_worker_stopped_is_prepared_again_and_given_up_after_three_s
 
     // A worker claims the job and stops (its process killed mid-encode): the claim holds until
     // its lease runs out, and no other worker takes the job meanwhile.
-    let (code, _) = upload(&app, MIRA, lessons[1], "a.mp4", &generated_video(2)).await;
+    let (code, _) = upload(&app, MIRA, lessons[1], "a.mp4", &generated_video(2).await).await;
     assert_eq!(code, 200);
     let stopped = videos::claim(&app.db, clock.now()).await.unwrap().unwrap();
     assert_eq!(stopped.attempts, 1);
@@ -369,7 +339,7 @@ async fn a_job_whose_worker_stopped_is_prepared_again_and_given_up_after_three_s
     assert_eq!(ready["status"], "ready", "{ready}");
 
     // A job that stops its worker every time fails after three attempts instead of forever.
-    let (code, _) = upload(&app, MIRA, lessons[2], "b.mp4", &generated_video(2)).await;
+    let (code, _) = upload(&app, MIRA, lessons[2], "b.mp4", &generated_video(2).await).await;
     assert_eq!(code, 200);
     for attempt in 1..=videos::MAX_ATTEMPTS {
         let claim = videos::claim(&app.db, clock.now()).await.unwrap().unwrap();
