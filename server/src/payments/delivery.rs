@@ -79,7 +79,7 @@ fn claim_token() -> String {
     format!(
         "{}:{}",
         crate::replica::id(),
-        super::orders::new_public_id()
+        super::payload::new_public_id()
     )
 }
 

@@ -1,7 +1,8 @@
 //! `DEMO_REFUND`: a public demo shop gives every buyer their Stars back right after delivery,
 //! as Telegram's own demo bots do, so trying the shop costs nothing.
 
-use super::refunds::{refund, Actor, RefundOutcome};
+use super::refunds::{refund, RefundOutcome};
+use super::types::Actor;
 use super::PaymentError;
 use crate::db::Db;
 use crate::telegram::bot::Bot;

@@ -12,7 +12,7 @@
 use app::deals::Refusal;
 use sqlx::Transaction;
 
-use super::checkout::Decline;
+use super::types::Decline;
 use super::{PaymentError, Stars};
 use crate::db::Db;
 

@@ -23,32 +23,13 @@
 
 use tgbot::types::{EditUserStarSubscription, RefundStarPayment};
 
-use super::checkout::{Applied, PaymentFacts, RefundApplied, RefundFacts};
 use super::payable::{Grant, Kind, Standing, Subject, SubjectStore};
 use super::payload::Payload;
-use super::{api_error, memberships, unix_now, Actor, PaymentError, CURRENCY};
+use super::types::{Actor, Applied, PaymentFacts, RefundApplied, RefundFacts};
+use super::{api_error, memberships, unix_now, PaymentError, CURRENCY};
 use crate::db::{BeginWrite, Db};
 use crate::telegram::bot::Bot;
 use sqlx::Transaction;
-
-/// How the shop learnt of a charge (`star_charges.source`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Source {
-    /// A Telegram update, by webhook or long polling.
-    #[default]
-    Webhook,
-    /// The bot's Star transactions (`getStarTransactions`).
-    Reconciliation,
-}
-
-impl Source {
-    fn as_str(self) -> &'static str {
-        match self {
-            Source::Webhook => "webhook",
-            Source::Reconciliation => "reconciliation",
-        }
-    }
-}
 
 /// What the ledger does with a charge it has not seen before.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

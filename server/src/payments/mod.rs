@@ -24,19 +24,20 @@ pub mod reconcile;
 pub mod refunds;
 pub mod stars;
 pub mod tips;
+pub mod types;
 
 pub use checkout::{
-    answer_pre_checkout, apply_payment, apply_refund, decide_pre_checkout, take_payment, Applied,
-    Decline, PaymentFacts, RefundApplied, RefundFacts,
+    answer_pre_checkout, apply_payment, apply_refund, decide_pre_checkout, take_payment,
 };
 pub use delivery::{deliver_due, delivery_loop, DeliveryConfig};
-pub use ledger::{settle_due, settle_loop, HeldCharge, Resolution, Source};
+pub use ledger::{settle_due, settle_loop, HeldCharge, Resolution};
 pub use orders::{
     create_order, create_priced_order, expire_stale, order_status, NewOrder, OrderStatus,
 };
 pub use reconcile::{reconcile, reconcile_loop, ReconcileReport};
-pub use refunds::{refund, Actor, OrderRef, RefundOutcome};
+pub use refunds::{refund, OrderRef, RefundOutcome};
 pub use stars::Stars;
+pub use types::{Actor, Applied, Decline, PaymentFacts, RefundApplied, RefundFacts, Source};
 
 use crate::telegram::bot::BotError;
 pub use gifts::GiftRefusal;

@@ -70,16 +70,6 @@ pub struct NewOrder {
     pub amount: Stars,
 }
 
-/// 32 random bytes as URL-safe text: 43 characters, far within the 128-byte payload limit and
-/// too many to guess.
-pub(crate) fn new_public_id() -> String {
-    use base64::Engine;
-    let mut bytes = [0u8; 32];
-    // An order id from a broken generator would be guessable; refuse to go on without one.
-    getrandom::fill(&mut bytes).expect("the OS random number generator is unavailable");
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
 #[derive(sqlx::FromRow)]
 struct ProductRow {
     id: i64,
@@ -423,17 +413,6 @@ pub async fn expire_stale(db: &Db, max_age: Duration) -> Result<u64, PaymentErro
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn public_ids_are_long_random_and_payload_safe() {
-        let a = new_public_id();
-        let b = new_public_id();
-        assert_ne!(a, b);
-        assert_eq!(a.len(), 43);
-        assert!(a
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
-    }
 
     #[test]
     fn the_cover_becomes_an_absolute_photo_url() {

@@ -7,8 +7,6 @@
 //! characters (47 in all), an order's the 43 random characters alone (or, for hand-made rows,
 //! anything else), so length tells a legacy tip from a legacy order whose id begins `tip_`.
 
-use super::orders::new_public_id;
-
 /// Telegram's limit for an invoice payload, in bytes.
 pub const MAX_LEN: usize = 128;
 
@@ -71,6 +69,16 @@ impl Payload {
     }
 }
 
+/// 32 random bytes as URL-safe text: 43 characters, far within the 128-byte payload limit and
+/// too many to guess.
+pub(crate) fn new_public_id() -> String {
+    use base64::Engine;
+    let mut bytes = [0u8; 32];
+    // An order id from a broken generator would be guessable; refuse to go on without one.
+    getrandom::fill(&mut bytes).expect("the OS random number generator is unavailable");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
 fn is_legacy_tip(raw: &str) -> bool {
     raw.len() == LEGACY_TIP.len() + RANDOM_LEN
         && raw.starts_with(LEGACY_TIP)
@@ -82,6 +90,17 @@ fn is_legacy_tip(raw: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn public_ids_are_long_random_and_payload_safe() {
+        let a = new_public_id();
+        let b = new_public_id();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+        assert!(a
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+    }
 
     #[test]
     fn new_payloads_round_trip_and_fit_telegrams_limit() {

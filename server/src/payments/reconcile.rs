@@ -8,10 +8,8 @@ use tgbot::types::{
     TransactionPartnerUserParameters, TransactionPartnerUserType,
 };
 
-use super::checkout::{
-    apply_payment_facts, apply_refund_facts, AffiliateShare, Applied, PaymentFacts, RefundApplied,
-    RefundFacts,
-};
+use super::checkout::{apply_payment_facts, apply_refund_facts};
+use super::types::{AffiliateShare, Applied, PaymentFacts, RefundApplied, RefundFacts, Source};
 use super::{PaymentError, CURRENCY};
 use crate::db::Db;
 use crate::telegram::bot::Bot;
@@ -76,7 +74,7 @@ fn classify(tx: &StarTransaction) -> Entry {
             // its date (Telegram charges renewals when the previous period ends).
             subscription_expires_at: user.subscription_period.map(|p| tx.date + p),
             is_first_recurring: None,
-            source: super::Source::Reconciliation,
+            source: Source::Reconciliation,
         });
     }
     if let Some((user, payload)) = invoice(&tx.receiver) {
@@ -218,7 +216,7 @@ mod tests {
                 payload: "ord".into(),
                 currency: "XTR".into(),
                 total_amount: 250,
-                source: crate::payments::Source::Reconciliation,
+                source: Source::Reconciliation,
                 ..PaymentFacts::default()
             })
         );

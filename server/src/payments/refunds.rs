@@ -2,17 +2,11 @@
 
 use tgbot::types::RefundStarPayment;
 
-use super::checkout::{apply_refund_facts, RefundApplied, RefundFacts};
+use super::checkout::apply_refund_facts;
+use super::types::{Actor, RefundApplied, RefundFacts};
 use super::{api_error, OrderStatus, PaymentError};
 use crate::db::Db;
 use crate::telegram::bot::Bot;
-
-/// Who asks for the refund. `is_admin` comes from configuration, never from the request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Actor {
-    pub user_id: i64,
-    pub is_admin: bool,
-}
 
 /// An order named by its public id (as the Mini App knows it) or its row id (as admins do).
 #[derive(Clone, Debug, PartialEq, Eq)]

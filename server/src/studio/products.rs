@@ -242,7 +242,7 @@ async fn unique_slug(db: &Db, title: &str) -> Result<String, StudioError> {
             return Ok(candidate);
         }
     }
-    let id = crate::payments::orders::new_public_id();
+    let id = crate::payments::payload::new_public_id();
     Ok(format!("{base}-{}", id[..8].to_ascii_lowercase()))
 }
 

@@ -91,7 +91,7 @@ pub async fn grant_creator(db: &Db, user_id: i64) -> Result<bool, sqlx::Error> {
 
 /// A new one-time invite token.
 pub async fn create_invite(db: &Db, admin_id: i64) -> Result<String, sqlx::Error> {
-    let token = crate::payments::orders::new_public_id();
+    let token = crate::payments::payload::new_public_id();
     crate::on_db!(db, |pool| sqlx::query(
         "INSERT INTO creator_invites (token, created_by) VALUES ($1, $2)"
     )

@@ -166,7 +166,7 @@ pub fn served_type(mime: &str) -> &str {
 
 /// A fresh storage key under `dir` for a file of type `mime`.
 pub fn new_key(dir: &str, mime: &str) -> String {
-    let id = crate::payments::orders::new_public_id();
+    let id = crate::payments::payload::new_public_id();
     format!("{dir}/{}.{}", &id[..20], extension_for(mime))
 }
 
