@@ -1,5 +1,9 @@
 //! The contract between the UI and the backend: the types the pages show, the server functions
 //! they call, and (on the server) the `Shop` port those functions reach through Leptos context.
+//!
+//! It sits on top of `deals` (the price a buyer chooses) and `texts` (words in a language), which
+//! import nothing from here: so every server function lives here, and words about a type of
+//! this module (a kind's name) live beside the type.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -58,6 +62,20 @@ impl Billing {
             "monthly" => Some(Billing::Monthly),
             _ => None,
         }
+    }
+}
+
+/// A kind's name in `locale` (plural for the catalog's filter): the pages and the bot say it
+/// alike.
+pub fn kind_name(kind: ProductKind, plural: bool, locale: crate::i18n::Locale) -> &'static str {
+    use crate::i18n::td_string;
+    match (kind, plural) {
+        (ProductKind::Ebook, false) => td_string!(locale, kind.ebook),
+        (ProductKind::Course, false) => td_string!(locale, kind.course),
+        (ProductKind::File, false) => td_string!(locale, kind.file),
+        (ProductKind::Ebook, true) => td_string!(locale, kind.ebooks),
+        (ProductKind::Course, true) => td_string!(locale, kind.courses),
+        (ProductKind::File, true) => td_string!(locale, kind.files),
     }
 }
 
@@ -805,6 +823,28 @@ pub async fn start_checkout(
         shop.checkout_with(&headers, &slug, choice).await
     }
     .map_err(to_server_error)
+}
+
+/// The price with `choice` applied, before buying (no use of the code is taken).
+#[server(endpoint = "quote_price")]
+pub async fn quote_price(
+    slug: String,
+    code: Option<String>,
+    amount_stars: Option<u32>,
+) -> Result<crate::deals::Quote, ServerFnError> {
+    let headers: http::HeaderMap = leptos_axum::extract().await?;
+    shop()?
+        .quote(
+            &headers,
+            &slug,
+            crate::deals::PriceChoice {
+                code,
+                amount_stars,
+                gift: false,
+            },
+        )
+        .await
+        .map_err(to_server_error)
 }
 
 /// Polled by the product page after the invoice closes, until the order settles.

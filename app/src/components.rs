@@ -1,6 +1,8 @@
 //! Reusable pieces of the catalog UI.
 
-use crate::api::{CatalogPage, CatalogQuery, CatalogSort, ProductCard, ProductKind, Rating};
+use crate::api::{
+    kind_name, CatalogPage, CatalogQuery, CatalogSort, ProductCard, ProductKind, Rating,
+};
 use crate::format;
 use crate::i18n::*;
 use leptos::prelude::*;
@@ -45,7 +47,7 @@ pub fn RatingLine(rating: Rating) -> impl IntoView {
 #[component]
 pub fn KindLabel(kind: ProductKind, #[prop(optional)] plural: bool) -> impl IntoView {
     let i18n = use_i18n();
-    move || crate::texts::kind_name(kind, plural, i18n.get_locale())
+    move || kind_name(kind, plural, i18n.get_locale())
 }
 
 /// A cover image with fixed proportions so nothing shifts while it loads.
@@ -88,7 +90,7 @@ pub fn KindFilter(#[prop(into)] query: Signal<CatalogQuery>) -> impl IntoView {
     let option = move |kind: Option<ProductKind>| {
         let label = Signal::derive(move || match kind {
             None => t_string!(i18n, kind.all).to_string(),
-            Some(kind) => crate::texts::kind_name(kind, true, i18n.get_locale()).to_string(),
+            Some(kind) => kind_name(kind, true, i18n.get_locale()).to_string(),
         });
         view! {
             <FilterChip label

@@ -10,8 +10,10 @@
 //! - A code's limit counts paid (and later refunded) orders plus live reservations: creating an
 //!   order takes a use, and the order expiring or being cancelled gives it back.
 //! - Codes do not apply to pay-what-you-want products: the buyer already picks the price there.
+//!
+//! Plain types and their words only: the server function that asks for a quote (`quote_price`)
+//! is in `api` with the others, which carry these types, so this module never imports `api`.
 
-use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// What the buyer chose on the product page besides the product.
@@ -135,29 +137,6 @@ pub struct DiscountCode {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PayWhatYouWant {
     pub min_price_stars: Option<u32>,
-}
-
-/// The price with `choice` applied, before buying (no use of the code is taken).
-#[server(endpoint = "quote_price")]
-pub async fn quote_price(
-    slug: String,
-    code: Option<String>,
-    amount_stars: Option<u32>,
-) -> Result<Quote, ServerFnError> {
-    use crate::api::{shop, to_server_error};
-    let headers: http::HeaderMap = leptos_axum::extract().await?;
-    shop()?
-        .quote(
-            &headers,
-            &slug,
-            PriceChoice {
-                code,
-                amount_stars,
-                gift: false,
-            },
-        )
-        .await
-        .map_err(to_server_error)
 }
 
 #[cfg(test)]

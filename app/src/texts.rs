@@ -3,20 +3,6 @@
 
 use crate::i18n::*;
 
-/// A kind's name in `locale` (plural for the catalog's filter): the pages and the bot say it
-/// alike.
-pub fn kind_name(kind: crate::api::ProductKind, plural: bool, locale: Locale) -> &'static str {
-    use crate::api::ProductKind;
-    match (kind, plural) {
-        (ProductKind::Ebook, false) => td_string!(locale, kind.ebook),
-        (ProductKind::Course, false) => td_string!(locale, kind.course),
-        (ProductKind::File, false) => td_string!(locale, kind.file),
-        (ProductKind::Ebook, true) => td_string!(locale, kind.ebooks),
-        (ProductKind::Course, true) => td_string!(locale, kind.courses),
-        (ProductKind::File, true) => td_string!(locale, kind.files),
-    }
-}
-
 /// A server text with its `{name}` placeholders filled in. Texts only the server reads (the bot's
 /// messages, refusals) write placeholders as `{name}`, not the pages' `{{ name }}`: the pages'
 /// interpolation would build a view, and these go into plain strings.

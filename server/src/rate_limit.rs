@@ -95,7 +95,7 @@ fn checkout_functions() -> [&'static str; 2] {
     use leptos::server_fn::ServerFn;
     [
         <app::api::StartCheckout as ServerFn>::PATH,
-        <app::deals::QuotePrice as ServerFn>::PATH,
+        <app::api::QuotePrice as ServerFn>::PATH,
     ]
 }
 

@@ -3,8 +3,9 @@
 //! prefilled with the suggested price. The server decides; the page only shows its quote.
 
 use super::server_message;
+use crate::api::quote_price;
 use crate::checkout::BuyButton;
-use crate::deals::{quote_price, PriceChoice, Quote};
+use crate::deals::{PriceChoice, Quote};
 use crate::format;
 use crate::i18n::*;
 use leptos::prelude::*;

@@ -175,7 +175,7 @@ pub fn bundle_html(parts: &[BundlePart], locale: crate::i18n::Locale) -> String 
         .map(|part| {
             let about = format!(
                 "{} · ⭐ {}",
-                crate::texts::kind_name(part.kind, false, locale),
+                crate::api::kind_name(part.kind, false, locale),
                 format::stars(part.price_stars)
             );
             view! {

@@ -5,9 +5,9 @@
 use super::dispatch::{DispatchError, Dispatcher};
 use super::links::{ChatKind, Links, Place};
 use crate::catalog;
-use app::api::{CatalogQuery, ProductCard};
+use app::api::{kind_name, CatalogQuery, ProductCard};
 use app::i18n::{td_string, Locale};
-use app::texts::{fill, kind_name};
+use app::texts::fill;
 use tgbot::types::{
     AnswerInlineQuery, InlineQuery, InlineQueryResultArticle, InputMessageContentText,
     LinkPreviewMediaSize, LinkPreviewOptions,

@@ -8,5 +8,6 @@ pub mod dispatch;
 pub mod init_data;
 pub(crate) mod inline;
 pub mod links;
+mod route;
 pub mod share;
 pub mod updates;

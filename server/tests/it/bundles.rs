@@ -92,7 +92,7 @@ async fn order_row(app: &TestApp, public_id: &str) -> (i64, i64) {
 
 async fn quote(app: &TestApp, user: i64, slug: &str) -> Value {
     let (status, quote) = app
-        .server_fn(Some(user), app::deals::QuotePrice::PATH, &[("slug", slug)])
+        .server_fn(Some(user), app::api::QuotePrice::PATH, &[("slug", slug)])
         .await;
     assert_eq!(status, 200, "{quote}");
     quote
