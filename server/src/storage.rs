@@ -357,6 +357,26 @@ impl Storage {
         file.flush().await.map_err(io)
     }
 
+    /// Removes every file under `prefix/` (a folder of parts, such as a video's ladder); files
+    /// already gone are fine. Returns how many went.
+    pub async fn delete_prefix(&self, area: Area, prefix: &str) -> Result<usize, StorageError> {
+        use futures_util::TryStreamExt;
+        let location = Self::location(area, prefix)?;
+        let files: Vec<_> = self
+            .store
+            .list(Some(&location))
+            .try_collect()
+            .await
+            .map_err(|err| Self::store_err(prefix, err))?;
+        for file in &files {
+            match self.store.delete(&file.location).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(err) => return Err(Self::store_err(prefix, err)),
+            }
+        }
+        Ok(files.len())
+    }
+
     /// Removes a file; one already gone is fine.
     pub async fn delete(&self, area: Area, key: &str) -> Result<(), StorageError> {
         let location = Self::location(area, key)?;

@@ -156,14 +156,20 @@ struct Prepared {
     height: u32,
 }
 
-/// The job is done and the lesson plays its video, in one transaction; `false` when the claim
-/// was lost meanwhile (another worker's result stands).
+/// What a lesson played before a new video replaced it: its files, now nobody's.
+struct Replaced {
+    prefix: String,
+    poster_key: String,
+}
+
+/// The job is done and the lesson plays its video, in one transaction: `None` when the claim was
+/// lost meanwhile (another worker's result stands), else what the lesson played before, if any.
 async fn finish(
     db: &Db,
     claim: &Claim,
     prepared: &Prepared,
     now: i64,
-) -> Result<bool, sqlx::Error> {
+) -> Result<Option<Option<Replaced>>, sqlx::Error> {
     crate::on_db!(db, |pool| async {
         let mut tx = pool.begin().await?;
         let marked = sqlx::query(
@@ -177,8 +183,13 @@ async fn finish(
         .execute(&mut *tx)
         .await?;
         if marked.rows_affected() != 1 {
-            return Ok(false);
+            return Ok(None);
         }
+        let replaced: Option<(String, String)> =
+            sqlx::query_as("SELECT prefix, poster_key FROM lesson_videos WHERE lesson_id = $1")
+                .bind(claim.lesson_id)
+                .fetch_optional(&mut *tx)
+                .await?;
         sqlx::query(
             "INSERT INTO lesson_videos
                  (lesson_id, job_id, prefix, poster_key, duration_ms, width, height, ready_at)
@@ -199,7 +210,10 @@ async fn finish(
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(Some(replaced.map(|(prefix, poster_key)| Replaced {
+            prefix,
+            poster_key,
+        })))
     }
     .await)
 }
@@ -236,8 +250,19 @@ pub async fn work_once(
         .tempdir()?;
     match prepare(db, storage, settings, clock, &claim, scratch.path()).await? {
         Outcome::Prepared(prepared) => {
-            if finish(db, &claim, &prepared, clock.now()).await? {
+            if let Some(replaced) = finish(db, &claim, &prepared, clock.now()).await? {
                 tracing::info!(job = claim.id, lesson = claim.lesson_id, "video ready");
+                // The earlier video's files: no stream serves them any more (a stream follows
+                // the lesson to its current video), so they go. A failure only leaves garbage.
+                if let Some(old) = replaced {
+                    let removed = async {
+                        storage.delete_prefix(Area::Private, &old.prefix).await?;
+                        storage.delete(Area::Public, &old.poster_key).await
+                    };
+                    if let Err(err) = removed.await {
+                        tracing::warn!(error = %err, prefix = old.prefix, "cannot remove a replaced video");
+                    }
+                }
             }
         }
         Outcome::Refused(failure, why) => {

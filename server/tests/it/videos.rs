@@ -7,6 +7,7 @@ use crate::common::{auth, TestApp};
 use leptos::server_fn::ServerFn;
 use reqwest::Method;
 use serde_json::Value;
+use server::storage::Area;
 use server::videos::{self, Settings};
 
 const COURSE: &str = "telegram-mini-apps-from-scratch";
@@ -244,10 +245,27 @@ async fn a_prepared_video_streams_to_its_buyer_alone_until_a_refund() {
         .advance(3 + videos::STREAM_SLACK_SECONDS + 1);
     assert_eq!(fetch(&app, Some(dasha), &dasha_url).await.0, 410);
 
-    // A free preview lesson's video plays for a visitor, with no init data at all.
+    // A free preview lesson's video plays for a visitor, with no init data at all. It replaces
+    // the demo seed's clip there, whose files go.
+    let (seeded, seeded_poster): (String, String) = server::on_db!(&app.db, |pool| sqlx::query_as(
+        "SELECT prefix, poster_key FROM lesson_videos WHERE lesson_id = $1"
+    )
+    .bind(preview)
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    let storage = &app.state.storage;
+    let seeded_master = format!("{seeded}/master.m3u8");
+    assert!(storage.exists(Area::Private, &seeded_master).await.unwrap());
     let (code, _) = upload(&app, MIRA, preview, "intro.mp4", &video).await;
     assert_eq!(code, 200);
     prepare_all(&app, 60).await;
+    assert!(!storage.exists(Area::Private, &seeded_master).await.unwrap());
+    assert!(!storage
+        .exists(Area::Private, &format!("{seeded}/v0/seg_000.ts"))
+        .await
+        .unwrap());
+    assert!(!storage.exists(Area::Public, &seeded_poster).await.unwrap());
     let visitor = open_lesson(&app, None, preview).await;
     let preview_url = visitor["video"]["playlist_url"].as_str().unwrap();
     assert_eq!(fetch(&app, None, preview_url).await.0, 200);
